@@ -1,0 +1,279 @@
+//! A Job is a backup plan. [`JobSpec`] is its written form (TOML files, the
+//! metadata store, later the API's JSON); [`JobSpec::validate`] turns it into a
+//! [`Job`] whose fields are parsed and checked, or into every field error at once.
+
+use super::destination::Destination;
+use super::source::{Source, SourceSpec, is_env_name};
+use super::validation::ValidationErrors;
+use serde::{Deserialize, Serialize};
+
+pub const DEFAULT_COMPRESSION_LEVEL: i32 = 3;
+
+/// The job as written by a person. Field names are the TOML keys.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobSpec {
+    pub name: String,
+    pub source: SourceSpec,
+    /// One or more destination URIs; the source is read once and written to all.
+    pub destinations: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compression_level: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<EncryptionSpec>,
+}
+
+/// age encryption: to a passphrase held in an environment variable, or to public
+/// keys (`age1…`). Never the passphrase itself: specs are stored and shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct EncryptionSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passphrase_env: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recipients: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Encryption {
+    Passphrase { env: String },
+    Recipients(Vec<String>),
+}
+
+/// A validated job.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub name: String,
+    pub source: Source,
+    pub destinations: Vec<Destination>,
+    pub compression_level: i32,
+    pub encryption: Option<Encryption>,
+}
+
+/// Job names appear in object keys, URLs and file names: keep them plain.
+pub fn validate_name(name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && name.len() <= 63
+        && name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{name:?} is not a valid job name: use 1 to 63 lowercase letters, digits, '-', '_' or '.', starting with a letter or digit (e.g. app-db)"
+        ))
+    }
+}
+
+impl JobSpec {
+    pub fn validate(&self) -> Result<Job, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        if let Err(m) = validate_name(&self.name) {
+            errors.push("name", m);
+        }
+        let source = match self.source.parse() {
+            Ok(s) => Some(s),
+            Err(e) => {
+                errors.extend_prefixed("source", e);
+                None
+            }
+        };
+        if self.destinations.is_empty() {
+            errors.push(
+                "destinations",
+                "a job needs at least one destination, e.g. file:///var/backups/sauve",
+            );
+        }
+        let mut destinations = Vec::new();
+        for (i, d) in self.destinations.iter().enumerate() {
+            match Destination::parse(d) {
+                Ok(d) => {
+                    if destinations.contains(&d) {
+                        errors.push(
+                            format!("destinations[{i}]"),
+                            format!("{} is listed twice", d.uri()),
+                        );
+                    }
+                    destinations.push(d)
+                }
+                Err(e) => errors.extend_prefixed(&format!("destinations[{i}]"), e),
+            }
+        }
+        let compression_level = self.compression_level.unwrap_or(DEFAULT_COMPRESSION_LEVEL);
+        if !(1..=19).contains(&compression_level) {
+            errors.push(
+                "compression_level",
+                format!(
+                    "{compression_level} is out of range: zstd levels go from 1 (fastest) to 19 (smallest); 3 is a good default"
+                ),
+            );
+        }
+        let encryption = match &self.encryption {
+            None => None,
+            Some(spec) => match spec.validate() {
+                Ok(e) => Some(e),
+                Err(e) => {
+                    errors.extend_prefixed("encryption", e);
+                    None
+                }
+            },
+        };
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(Job {
+            name: self.name.clone(),
+            source: source.expect("no errors means the source parsed"),
+            destinations,
+            compression_level,
+            encryption,
+        })
+    }
+}
+
+impl EncryptionSpec {
+    fn validate(&self) -> Result<Encryption, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        match (&self.passphrase_env, self.recipients.is_empty()) {
+            (Some(_), false) => errors.push(
+                "",
+                "choose either passphrase_env or recipients, not both (age cannot mix them in one file)",
+            ),
+            (None, true) => errors.push(
+                "",
+                "set passphrase_env = \"VAR\" (a variable holding the passphrase) or recipients = [\"age1…\"]",
+            ),
+            (Some(env), true) => {
+                if !is_env_name(env) {
+                    errors.push(
+                        "passphrase_env",
+                        format!("{env:?} is not an environment variable name"),
+                    );
+                }
+                return errors.into_result(Encryption::Passphrase { env: env.clone() });
+            }
+            (None, false) => {
+                for (i, r) in self.recipients.iter().enumerate() {
+                    if r.parse::<age::x25519::Recipient>().is_err() {
+                        errors.push(
+                            format!("recipients[{i}]"),
+                            format!(
+                                "{r:?} is not an age public key (it starts with age1; `age-keygen -y KEYFILE` prints it)"
+                            ),
+                        );
+                    }
+                }
+                return errors.into_result(Encryption::Recipients(self.recipients.clone()));
+            }
+        }
+        Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(name: &str) -> JobSpec {
+        JobSpec {
+            name: name.into(),
+            source: SourceSpec::Uri("sqlite:///data/app.db".into()),
+            destinations: vec!["file:///backups".into()],
+            compression_level: None,
+            encryption: None,
+        }
+    }
+
+    #[test]
+    fn names() {
+        for good in ["a", "app-db", "app_db.v2", "0day", &"x".repeat(63)] {
+            assert!(validate_name(good).is_ok(), "{good}");
+        }
+        for bad in ["", "App", "-x", ".x", "a b", "a/b", &"x".repeat(64), "é"] {
+            assert!(validate_name(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn collects_every_field_error() {
+        let mut s = spec("Bad Name");
+        s.source = SourceSpec::Uri("ftp://x".into());
+        s.destinations = vec!["file:///b".into(), "nope".into(), "/b".into()];
+        s.compression_level = Some(30);
+        s.encryption = Some(EncryptionSpec {
+            passphrase_env: None,
+            recipients: vec!["age1nope".into()],
+        });
+        let e = s.validate().unwrap_err();
+        let fields: Vec<_> = e.0.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "name",
+                "source",
+                "destinations[1]",
+                "destinations[2]",
+                "compression_level",
+                "encryption.recipients[0]"
+            ]
+        );
+    }
+
+    #[test]
+    fn encryption_choices() {
+        let key = age::x25519::Identity::generate().to_public().to_string();
+        let cases: [(Option<&str>, Vec<String>, Result<Encryption, &str>); 5] = [
+            (
+                Some("PW"),
+                vec![],
+                Ok(Encryption::Passphrase { env: "PW".into() }),
+            ),
+            (
+                None,
+                vec![key.clone()],
+                Ok(Encryption::Recipients(vec![key.clone()])),
+            ),
+            (Some("PW"), vec![key.clone()], Err("not both")),
+            (None, vec![], Err("set passphrase_env")),
+            (Some("P W"), vec![], Err("not an environment variable")),
+        ];
+        for (env, recipients, want) in cases {
+            let got = EncryptionSpec {
+                passphrase_env: env.map(String::from),
+                recipients,
+            }
+            .validate();
+            match (got, want) {
+                (Ok(g), Ok(w)) => assert_eq!(g, w),
+                (Err(g), Err(needle)) => assert!(g.to_string().contains(needle), "{g}"),
+                (g, w) => panic!("got {g:?}, want {w:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn toml_round_trip() {
+        let text = r#"
+            name = "cache"
+            destinations = ["file:///b"]
+            compression_level = 9
+            [source]
+            kind = "command"
+            command = ["redis-cli", "--rdb", "-"]
+            extension = "rdb"
+            [encryption]
+            passphrase_env = "SAUVE_PASSPHRASE"
+        "#;
+        let s: JobSpec = toml::from_str(text).unwrap();
+        let job = s.validate().unwrap();
+        assert_eq!(job.source.kind(), "command");
+        assert_eq!(job.compression_level, 9);
+        let again: JobSpec = toml::from_str(&toml::to_string(&s).unwrap()).unwrap();
+        assert_eq!(again, s);
+        let typo = text.replace("compression_level", "compresion_level");
+        let err = toml::from_str::<JobSpec>(&typo).unwrap_err().to_string();
+        assert!(err.contains("compresion_level"), "{err}");
+    }
+}

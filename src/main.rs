@@ -1,0 +1,577 @@
+//! The `sauve` command line: parses arguments, calls the service layer, prints.
+//! Exit codes: 0 success, 1 the operation failed, 2 the input was wrong.
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use sauve::domain::{EncryptionSpec, JobSpec, RunState, SourceSpec, Trigger};
+use sauve::pipeline::Progress;
+use sauve::service::{Config, KeyOptions, Sauve, ServiceError};
+use sauve::store::{BackupFilter, RunFilter};
+use serde::{Deserialize, Serialize};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(name = "sauve", version, about = "Scheduled, verified backups of databases and files")]
+struct Cli {
+    /// Where Sauve keeps its metadata (by default) and staging files.
+    #[arg(long, global = true, env = "SAUVE_DATA_DIR", default_value = "./sauve-data")]
+    data_dir: PathBuf,
+    /// Metadata store: sqlite:///path/sauve.db or postgres://user@host/db
+    /// [default: a SQLite file in the data directory]
+    #[arg(long, global = true, env = "SAUVE_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server: health checks now; API, dashboard and scheduler as they land.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "SAUVE_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: String,
+    },
+    /// Create, change, list and delete jobs.
+    #[command(subcommand)]
+    Job(JobCommand),
+    /// Run backups and look at the ones stored.
+    #[command(subcommand)]
+    Backup(BackupCommand),
+    /// Re-read a backup in full: checksum, decryption, decompression, format.
+    Verify {
+        /// Backup id (or a unique prefix of it).
+        id: String,
+        #[command(flatten)]
+        keys: KeyArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Verify a backup, then restore it into a target.
+    Restore {
+        /// Backup id (or a unique prefix of it).
+        id: String,
+        /// Target: a database URI, a SQLite file or a directory (kind must match the backup).
+        #[arg(long)]
+        to: Option<String>,
+        /// Restore into a target that already holds data, replacing what the backup contains.
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        keys: KeyArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Look at runs (each execution of a job).
+    #[command(subcommand)]
+    Run(RunCommand),
+}
+
+#[derive(Args)]
+struct KeyArgs {
+    /// Environment variable holding the passphrase [default: the job's].
+    #[arg(long)]
+    passphrase_env: Option<String>,
+    /// age identity (private key) file, for backups encrypted to recipients.
+    #[arg(long, env = "SAUVE_AGE_IDENTITY_FILE")]
+    identity: Option<PathBuf>,
+}
+
+impl KeyArgs {
+    fn options(&self) -> KeyOptions {
+        KeyOptions {
+            passphrase_env: self.passphrase_env.clone(),
+            identity_file: self.identity.clone(),
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum JobCommand {
+    /// Create a job from a source URI and destination URIs.
+    Create {
+        name: String,
+        /// postgres://user@host:5432/db, mysql://user@host:3306/db, sqlite:///path.db, files:///dir
+        #[arg(long)]
+        source: String,
+        /// file:///dir (repeat for several destinations).
+        #[arg(long = "dest", required = true)]
+        destinations: Vec<String>,
+        /// zstd level, 1 (fastest) to 19 (smallest) [default: 3].
+        #[arg(long)]
+        compression_level: Option<i32>,
+        /// Encrypt with the passphrase held in this environment variable.
+        #[arg(long)]
+        encrypt_passphrase_env: Option<String>,
+        /// Encrypt to this age public key (repeatable).
+        #[arg(long = "encrypt-recipient")]
+        encrypt_recipients: Vec<String>,
+    },
+    /// List jobs.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one job as TOML (or JSON).
+    Show {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a job (its runs and stored backups are kept).
+    Delete { name: String },
+    /// Create or update the jobs of a TOML file ([[job]] tables).
+    Apply { file: PathBuf },
+    /// Print jobs as TOML, ready for `job apply`.
+    Export { name: Option<String> },
+}
+
+#[derive(Subcommand)]
+enum BackupCommand {
+    /// Run a job now, in the foreground.
+    Run {
+        job: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List backups from the metadata store, or from a destination's manifests alone.
+    List {
+        #[arg(long)]
+        job: Option<String>,
+        /// Read this destination's manifests instead of the metadata store.
+        #[arg(long)]
+        dest: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Download the stored artifact (as stored: compressed, maybe encrypted).
+    Download {
+        id: String,
+        /// Output file, or - for standard output.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum RunCommand {
+    /// List runs, newest first.
+    List {
+        #[arg(long)]
+        job: Option<String>,
+        #[arg(long)]
+        state: Option<RunState>,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one run with its log.
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// The TOML file format of `job apply` / `job export`.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JobFile {
+    job: Vec<JobSpec>,
+}
+
+fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SAUVE_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            let user_error = e
+                .downcast_ref::<ServiceError>()
+                .is_some_and(ServiceError::is_user_error);
+            std::process::ExitCode::from(if user_error { 2 } else { 1 })
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config {
+        data_dir: cli.data_dir.clone(),
+        database_url: cli.database_url.clone(),
+    };
+    // Listing a destination needs no metadata store: the day it is lost is the day
+    // this command matters.
+    if let Command::Backup(BackupCommand::List {
+        dest: Some(dest),
+        json,
+        job,
+    }) = &cli.command
+    {
+        let (mut backups, problems) = Sauve::list_destination(dest).await?;
+        if let Some(job) = job {
+            backups.retain(|b| &b.job == job);
+        }
+        for p in &problems {
+            eprintln!("warning: {p}");
+        }
+        print_backups(&backups, *json)?;
+        return Ok(());
+    }
+    let sauve = Sauve::open(&config).await?;
+    match cli.command {
+        Command::Serve { listen } => {
+            let listener = tokio::net::TcpListener::bind(&listen)
+                .await
+                .with_context(|| format!("cannot listen on {listen}; is another process using it? (--listen ADDR)"))?;
+            let addr = listener.local_addr()?;
+            println!("Sauve {} listening on http://{addr}", env!("CARGO_PKG_VERSION"));
+            println!("  data directory: {}", config.data_dir.display());
+            println!("  health check:   http://{addr}/healthz");
+            sauve::server::serve(sauve, listener).await?;
+        }
+        Command::Job(cmd) => job_command(&sauve, cmd).await?,
+        Command::Backup(cmd) => backup_command(&sauve, cmd).await?,
+        Command::Verify { id, keys, json } => {
+            let report = sauve.verify(&id, &keys.options()).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!(
+                    "backup {} is good: sha256 {} ({}), {} decompressed; {}",
+                    report.backup_id,
+                    report.sha256,
+                    human_bytes(report.size),
+                    human_bytes(report.raw_size),
+                    report.format
+                );
+            }
+        }
+        Command::Restore {
+            id,
+            to,
+            force,
+            keys,
+            json,
+        } => {
+            let outcome = sauve
+                .restore(&id, to.as_deref(), force, &keys.options())
+                .await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&outcome)?);
+            } else {
+                println!(
+                    "restored backup {} ({} of {}) into {}",
+                    outcome.backup.id,
+                    outcome.backup.job,
+                    outcome.backup.created_at,
+                    outcome.target
+                );
+            }
+        }
+        Command::Run(cmd) => run_command(&sauve, cmd).await?,
+    }
+    Ok(())
+}
+
+async fn job_command(sauve: &Sauve, cmd: JobCommand) -> anyhow::Result<()> {
+    match cmd {
+        JobCommand::Create {
+            name,
+            source,
+            destinations,
+            compression_level,
+            encrypt_passphrase_env,
+            encrypt_recipients,
+        } => {
+            let encryption = (encrypt_passphrase_env.is_some() || !encrypt_recipients.is_empty())
+                .then(|| EncryptionSpec {
+                    passphrase_env: encrypt_passphrase_env,
+                    recipients: encrypt_recipients,
+                });
+            let job = sauve
+                .create_job(JobSpec {
+                    name,
+                    source: SourceSpec::Uri(source),
+                    destinations,
+                    compression_level,
+                    encryption,
+                })
+                .await?;
+            println!("created job {}", job.name);
+        }
+        JobCommand::List { json } => {
+            let jobs = sauve.jobs().await?;
+            if json {
+                let list: Vec<_> = jobs.iter().map(|j| &j.spec).collect();
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else if jobs.is_empty() {
+                println!("no jobs yet: create one with `sauve job create NAME --source URI --dest URI`");
+            } else {
+                println!("{:<24} {:<9} {}", "NAME", "SOURCE", "DESTINATIONS");
+                for j in jobs {
+                    let kind = j
+                        .spec
+                        .validate()
+                        .map(|v| v.source.kind())
+                        .unwrap_or("invalid");
+                    println!("{:<24} {:<9} {}", j.name, kind, j.spec.destinations.join(", "));
+                }
+            }
+        }
+        JobCommand::Show { name, json } => {
+            let job = sauve.job(&name).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&job.spec)?);
+            } else {
+                print!("{}", toml::to_string(&JobFile { job: vec![job.spec] })?);
+            }
+        }
+        JobCommand::Delete { name } => {
+            sauve.delete_job(&name).await?;
+            println!("deleted job {name} (its backups stay in storage and in `sauve backup list`)");
+        }
+        JobCommand::Apply { file } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let parsed: JobFile = toml::from_str(&text).map_err(|e| {
+                anyhow::anyhow!("{} is not a valid job file: {e}", file.display())
+            })?;
+            for (job, created) in sauve.apply_jobs(parsed.job).await? {
+                println!("{} job {}", if created { "created" } else { "updated" }, job.name);
+            }
+        }
+        JobCommand::Export { name } => {
+            let specs = match name {
+                Some(n) => vec![sauve.job(&n).await?.spec],
+                None => sauve.jobs().await?.into_iter().map(|j| j.spec).collect(),
+            };
+            print!("{}", toml::to_string(&JobFile { job: specs })?);
+        }
+    }
+    Ok(())
+}
+
+async fn backup_command(sauve: &Sauve, cmd: BackupCommand) -> anyhow::Result<()> {
+    match cmd {
+        BackupCommand::Run { job, json } => {
+            let progress = Progress::default();
+            let bar = progress_bar(&progress, &job);
+            let result = sauve.run_job_now(&job, Trigger::Manual, progress).await;
+            if let Some((bar, task)) = bar {
+                task.abort();
+                bar.finish_and_clear();
+            }
+            let report = result?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&serde_json::json!({
+                        "run_id": report.run.id,
+                        "state": report.run.state,
+                        "backups": report.backups,
+                        "failures": report.failures,
+                    }))?
+                );
+            } else {
+                for b in &report.backups {
+                    println!("{}", b.id);
+                    eprintln!(
+                        "  stored {} ({} from {}) at {}",
+                        b.key,
+                        human_bytes(b.size as u64),
+                        human_bytes(b.raw_size as u64),
+                        b.destination
+                    );
+                }
+                for f in &report.failures {
+                    eprintln!("  FAILED at {}: {}", f.destination, f.error);
+                }
+            }
+            if !report.failures.is_empty() {
+                anyhow::bail!(
+                    "run {} is partial: {} of {} destinations failed",
+                    report.run.id,
+                    report.failures.len(),
+                    report.failures.len() + report.backups.len()
+                );
+            }
+        }
+        BackupCommand::List { job, dest: _, json } => {
+            let backups = sauve
+                .backups(&BackupFilter {
+                    job,
+                    ..Default::default()
+                })
+                .await?;
+            print_backups(&backups, json)?;
+        }
+        BackupCommand::Download { id, output } => {
+            if output.as_os_str() == "-" {
+                sauve
+                    .download_to_writer(&id, Box::new(std::io::stdout()))
+                    .await?;
+            } else {
+                let b = sauve.download(&id, &output).await?;
+                eprintln!(
+                    "wrote {} ({}, sha256 {} checked)",
+                    output.display(),
+                    human_bytes(b.size as u64),
+                    b.sha256
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn run_command(sauve: &Sauve, cmd: RunCommand) -> anyhow::Result<()> {
+    match cmd {
+        RunCommand::List {
+            job,
+            state,
+            limit,
+            json,
+        } => {
+            let runs = sauve.runs(&RunFilter { job, state, limit }).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&runs)?);
+            } else {
+                println!(
+                    "{:<26} {:<20} {:<9} {:<10} {:<20} {:>10}",
+                    "ID", "JOB", "TRIGGER", "STATE", "QUEUED", "SIZE"
+                );
+                for r in runs {
+                    println!(
+                        "{:<26} {:<20} {:<9} {:<10} {:<20} {:>10}",
+                        r.id,
+                        r.job,
+                        r.trigger,
+                        r.state,
+                        r.queued_at.strftime("%Y-%m-%d %H:%M:%S").to_string(),
+                        human_bytes(r.bytes_out as u64)
+                    );
+                }
+            }
+        }
+        RunCommand::Show { id, json } => {
+            let run = sauve.run(&id).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&run)?);
+            } else {
+                println!("run {} of job {} ({}): {}", run.id, run.job, run.trigger, run.state);
+                println!("  queued   {}", run.queued_at);
+                if let Some(t) = run.started_at {
+                    println!("  started  {t}");
+                }
+                if let Some(t) = run.finished_at {
+                    println!("  finished {t}");
+                }
+                println!(
+                    "  read {}, stored {}",
+                    human_bytes(run.bytes_in as u64),
+                    human_bytes(run.bytes_out as u64)
+                );
+                if let Some(e) = &run.error {
+                    println!("  error: {e}");
+                }
+                if !run.log.is_empty() {
+                    println!("log:\n{}", run.log);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn print_backups(backups: &[sauve::domain::Backup], json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(backups)?);
+        return Ok(());
+    }
+    if backups.is_empty() {
+        println!("no backups");
+        return Ok(());
+    }
+    println!(
+        "{:<26} {:<20} {:<20} {:>10} {:<12} {}",
+        "ID", "JOB", "CREATED", "SIZE", "SHA256", "DESTINATION"
+    );
+    for b in backups {
+        println!(
+            "{:<26} {:<20} {:<20} {:>10} {:<12} {}",
+            b.id,
+            b.job,
+            b.created_at.strftime("%Y-%m-%d %H:%M:%S").to_string(),
+            human_bytes(b.size as u64),
+            &b.sha256[..b.sha256.len().min(12)],
+            b.destination
+        );
+    }
+    Ok(())
+}
+
+/// A live progress line on a terminal; nothing when stderr is a pipe or a file.
+fn progress_bar(
+    progress: &Progress,
+    job: &str,
+) -> Option<(indicatif::ProgressBar, tokio::task::JoinHandle<()>)> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed_precise}]")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    let (bar2, p, job) = (bar.clone(), progress.clone(), job.to_string());
+    let task = tokio::spawn(async move {
+        let started = std::time::Instant::now();
+        loop {
+            let read = p.bytes_in.load(Ordering::Relaxed);
+            let stored = p.bytes_out.load(Ordering::Relaxed);
+            let secs = started.elapsed().as_secs_f64().max(0.001);
+            bar2.set_message(format!(
+                "backing up {job}: read {} ({}/s), stored {}",
+                human_bytes(read),
+                human_bytes((read as f64 / secs) as u64),
+                human_bytes(stored)
+            ));
+            bar2.tick();
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    });
+    Some((bar, task))
+}
+
+fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit < UNITS.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
+}

@@ -1,0 +1,178 @@
+//! A directory tree as a tar stream (modes, mtimes, owners and symlinks kept;
+//! symlinks are stored as links, never followed), with `exclude` globs matched
+//! against paths relative to the root. Restore unpacks into a temp directory
+//! beside the target and renames it into place, so a failed restore leaves no
+//! half-filled target.
+
+use super::super::process::{SourceError, copy_large};
+use super::sibling_temp;
+use crate::storage::manifest::SourceInfo;
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use std::io::{Read, Write};
+use std::path::Path;
+
+pub fn preflight(root: &Path) -> Result<SourceInfo, SourceError> {
+    match std::fs::metadata(root) {
+        Ok(m) if m.is_dir() => Ok(SourceInfo {
+            kind: "files".into(),
+            name: root.display().to_string(),
+            server_version: None,
+            tool: Some("tar (ustar/GNU) written by Sauve".into()),
+        }),
+        Ok(_) => Err(SourceError::Config(format!(
+            "{} is not a directory; a files source names a directory",
+            root.display()
+        ))),
+        Err(e) => Err(SourceError::io(
+            format!("cannot read the directory {}", root.display()),
+            e,
+        )),
+    }
+}
+
+fn globs(exclude: &[String]) -> Result<GlobSet, SourceError> {
+    let mut b = GlobSetBuilder::new();
+    for g in exclude {
+        b.add(Glob::new(g).map_err(|e| SourceError::Config(format!("exclude glob {g:?}: {e}")))?);
+    }
+    b.build()
+        .map_err(|e| SourceError::Config(format!("exclude globs: {e}")))
+}
+
+pub fn dump(root: &Path, exclude: &[String], out: &mut dyn Write) -> Result<String, SourceError> {
+    let excluded = globs(exclude)?;
+    let mut log = Vec::new();
+    let mut builder = tar::Builder::new(out);
+    builder.follow_symlinks(false);
+    builder.mode(tar::HeaderMode::Complete);
+    let mut walker = walkdir::WalkDir::new(root)
+        .follow_links(false)
+        .sort_by_file_name()
+        .min_depth(1)
+        .into_iter();
+    let (mut files, mut skipped) = (0u64, 0u64);
+    while let Some(entry) = walker.next() {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                // A file deleted while we walk is normal on a live system.
+                if e.io_error().is_some_and(|io| io.kind() == std::io::ErrorKind::NotFound) {
+                    log.push(format!("vanished during the backup: {e}"));
+                    continue;
+                }
+                return Err(SourceError::Config(format!("cannot read {}: {e}", root.display())));
+            }
+        };
+        let rel = entry.path().strip_prefix(root).expect("walkdir stays under the root");
+        if excluded.is_match(rel) {
+            if entry.file_type().is_dir() {
+                walker.skip_current_dir();
+            }
+            skipped += 1;
+            continue;
+        }
+        let ft = entry.file_type();
+        if !(ft.is_file() || ft.is_dir() || ft.is_symlink()) {
+            log.push(format!("skipped special file (socket, fifo or device): {}", rel.display()));
+            continue;
+        }
+        match builder.append_path_with_name(entry.path(), rel) {
+            Ok(()) => files += 1,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                log.push(format!("vanished during the backup: {}", rel.display()));
+            }
+            Err(e) => {
+                return Err(SourceError::io(format!("adding {} to the archive", entry.path().display()), e));
+            }
+        }
+    }
+    builder
+        .finish()
+        .map_err(|e| SourceError::io("finishing the archive", e))?;
+    log.push(format!("{files} entries archived, {skipped} excluded"));
+    Ok(log.join("\n"))
+}
+
+/// Reads every entry header and body: a truncated or damaged archive fails here.
+pub fn check_format(input: &mut dyn Read) -> Result<String, SourceError> {
+    let bad = |detail: String| SourceError::Format {
+        format: "tar archive",
+        detail,
+    };
+    let mut archive = tar::Archive::new(input);
+    let mut entries = 0u64;
+    for entry in archive.entries().map_err(|e| bad(e.to_string()))? {
+        let mut entry = entry.map_err(|e| bad(e.to_string()))?;
+        copy_large(&mut entry, &mut std::io::sink()).map_err(|e| bad(e.to_string()))?;
+        entries += 1;
+    }
+    Ok(format!("tar archive of {entries} entries read completely"))
+}
+
+fn is_empty_dir(p: &Path) -> std::io::Result<bool> {
+    Ok(std::fs::read_dir(p)?.next().is_none())
+}
+
+pub fn prepare_target(target: &Path, force: bool) -> Result<(), SourceError> {
+    let refuse = |why: String| SourceError::TargetRefused {
+        target: target.display().to_string(),
+        why,
+    };
+    match std::fs::symlink_metadata(target) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let parent = target.parent().unwrap_or(Path::new("/"));
+            if !parent.is_dir() {
+                return Err(refuse(format!("its parent {} does not exist", parent.display())));
+            }
+            Ok(())
+        }
+        Err(e) => Err(SourceError::io(format!("cannot inspect {}", target.display()), e)),
+        Ok(m) if !m.is_dir() => Err(refuse("it exists and is not a directory".into())),
+        Ok(_) => {
+            let empty = is_empty_dir(target)
+                .map_err(|e| SourceError::io(format!("cannot read {}", target.display()), e))?;
+            if !empty && !force {
+                return Err(refuse(
+                    "the directory is not empty. Restore into a new or empty directory, or pass --force to unpack over its content".into(),
+                ));
+            }
+            Ok(())
+        }
+    }
+}
+
+fn unpack(input: &mut dyn Read, dir: &Path) -> Result<(), SourceError> {
+    let mut archive = tar::Archive::new(input);
+    archive.set_preserve_permissions(true);
+    archive.set_preserve_mtime(true);
+    archive.set_overwrite(true);
+    archive
+        .unpack(dir)
+        .map_err(|e| SourceError::io(format!("unpacking into {}", dir.display()), e))
+}
+
+pub fn restore(target: &Path, force: bool, input: &mut dyn Read) -> Result<String, SourceError> {
+    let target_exists = target.exists();
+    if target_exists && force {
+        // Over existing content there is nothing to swap atomically: unpack in place.
+        unpack(input, target)?;
+        return Ok(format!("unpacked over {}", target.display()));
+    }
+    let temp = sibling_temp(target, "restore");
+    std::fs::create_dir(&temp)
+        .map_err(|e| SourceError::io(format!("cannot create {}", temp.display()), e))?;
+    let result = unpack(input, &temp).and_then(|()| {
+        // The target may exist only as an empty directory, which rename cannot replace.
+        if target_exists {
+            std::fs::remove_dir(target)
+                .map_err(|e| SourceError::io(format!("cannot replace the empty {}", target.display()), e))?;
+        }
+        // The temp dir was made with the default mode; the archive root has none.
+        std::fs::rename(&temp, target)
+            .map_err(|e| SourceError::io(format!("cannot move the restored tree to {}", target.display()), e))
+    });
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&temp);
+    }
+    result.map(|()| format!("unpacked into {}", target.display()))
+}

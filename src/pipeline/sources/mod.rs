@@ -1,0 +1,239 @@
+//! The sources, both ways: each module knows how to describe its source
+//! (preflight: reachable? tool present? versions), dump it as one byte stream, check
+//! that a stream is well-formed (for `verify`), and restore a stream into a target.
+//! All of it is blocking code, run on the pipeline's blocking thread.
+
+mod command;
+mod files;
+mod mysql;
+mod postgres;
+mod sqlite;
+
+use super::process::SourceError;
+use crate::domain::{DbConn, Source, ValidationErrors, source::parse_uri};
+use crate::storage::manifest::SourceInfo;
+use std::io::{Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// What a source needs from its surroundings.
+pub struct SourceContext {
+    /// Where a source may stage a snapshot (SQLite only); removed afterwards.
+    pub staging_dir: PathBuf,
+}
+
+/// Checks the source can be read and returns what the manifest records of it.
+pub fn preflight(source: &Source) -> Result<SourceInfo, SourceError> {
+    match source {
+        Source::Postgres(c) => postgres::preflight(c),
+        Source::Mysql(c) => mysql::preflight(c),
+        Source::Sqlite { path } => sqlite::preflight(path),
+        Source::Files { root, .. } => files::preflight(root),
+        Source::Command { command, .. } => command::preflight(command),
+    }
+}
+
+/// Writes the whole source into `out`. Returns what the tool said (its stderr).
+pub fn dump(source: &Source, ctx: &SourceContext, out: &mut dyn Write) -> Result<String, SourceError> {
+    match source {
+        Source::Postgres(c) => postgres::dump(c, out),
+        Source::Mysql(c) => mysql::dump(c, out),
+        Source::Sqlite { path } => sqlite::dump(path, ctx, out),
+        Source::Files { root, exclude } => files::dump(root, exclude, out),
+        Source::Command { command, .. } => command::dump(command, out),
+    }
+}
+
+/// Reads a whole decompressed stream and checks it is what `kind` produces.
+/// Returns a one-line description of what was checked.
+pub fn check_format(kind: &str, input: &mut dyn Read) -> Result<String, SourceError> {
+    match kind {
+        "postgres" => postgres::check_format(input),
+        "mysql" => mysql::check_format(input),
+        "sqlite" => sqlite::check_format(input),
+        "files" => files::check_format(input),
+        _ => {
+            let n = super::process::copy_large(input, &mut std::io::sink())
+                .map_err(|e| SourceError::io("reading the backup", e))?;
+            Ok(format!("{n} bytes read (a command's output has no format to check)"))
+        }
+    }
+}
+
+/// Where a restore goes, parsed from `--to` for a backup of a given kind.
+#[derive(Debug, Clone)]
+pub enum RestoreTarget {
+    Postgres(DbConn),
+    Mysql(DbConn),
+    Sqlite(PathBuf),
+    Files(PathBuf),
+    /// The job's restore command, with `--to` passed as `SAUVE_RESTORE_TARGET`.
+    Command {
+        restore_command: Vec<String>,
+        to: Option<String>,
+    },
+}
+
+impl RestoreTarget {
+    /// Parses `to` as a target for a backup of `kind`. A bare absolute path is
+    /// accepted for `sqlite` and `files`.
+    pub fn parse(kind: &str, to: &str) -> Result<RestoreTarget, ValidationErrors> {
+        let err = |m: String| ValidationErrors::single("to", m);
+        let parsed = if to.starts_with('/') {
+            match kind {
+                "sqlite" => return Ok(RestoreTarget::Sqlite(PathBuf::from(to))),
+                "files" => return Ok(RestoreTarget::Files(PathBuf::from(to))),
+                _ => {
+                    return Err(err(format!(
+                        "a {kind} backup restores into a database URI, not a path"
+                    )));
+                }
+            }
+        } else {
+            parse_uri(to).map_err(|e| {
+                let mut out = ValidationErrors::new();
+                out.extend_prefixed("to", e);
+                out
+            })?
+        };
+        match (kind, parsed) {
+            ("postgres", Source::Postgres(c)) => Ok(RestoreTarget::Postgres(c)),
+            ("mysql", Source::Mysql(c)) => Ok(RestoreTarget::Mysql(c)),
+            ("sqlite", Source::Sqlite { path }) => Ok(RestoreTarget::Sqlite(path)),
+            ("files", Source::Files { root, exclude }) if exclude.is_empty() => {
+                Ok(RestoreTarget::Files(root))
+            }
+            (kind, other) => Err(err(format!(
+                "this is a {kind} backup; it cannot be restored into a {} target (write e.g. {})",
+                other.kind(),
+                example_target(kind)
+            ))),
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            RestoreTarget::Postgres(c) => format!("PostgreSQL database {:?} at {}", c.database, c.address()),
+            RestoreTarget::Mysql(c) => format!("MySQL/MariaDB database {:?} at {}", c.database, c.address()),
+            RestoreTarget::Sqlite(p) => format!("SQLite file {}", p.display()),
+            RestoreTarget::Files(p) => format!("directory {}", p.display()),
+            RestoreTarget::Command { restore_command, .. } => {
+                format!("the restore command {:?}", restore_command.join(" "))
+            }
+        }
+    }
+
+    /// Checks the target before any byte is read: reachable, tools present, and
+    /// not holding data unless `force`. Returns what will be done.
+    pub fn prepare(&self, force: bool) -> Result<(), SourceError> {
+        match self {
+            RestoreTarget::Postgres(c) => postgres::prepare_target(c, force),
+            RestoreTarget::Mysql(c) => mysql::prepare_target(c, force),
+            RestoreTarget::Sqlite(p) => sqlite::prepare_target(p, force),
+            RestoreTarget::Files(p) => files::prepare_target(p, force),
+            RestoreTarget::Command { restore_command, .. } => {
+                command::preflight(restore_command).map(|_| ())
+            }
+        }
+    }
+
+    /// Restores the decompressed stream into the target. Returns the tools' stderr.
+    pub fn restore(&self, force: bool, input: &mut dyn Read) -> Result<String, SourceError> {
+        match self {
+            RestoreTarget::Postgres(c) => postgres::restore(c, force, input),
+            RestoreTarget::Mysql(c) => mysql::restore(c, input),
+            RestoreTarget::Sqlite(p) => sqlite::restore(p, input),
+            RestoreTarget::Files(p) => files::restore(p, force, input),
+            RestoreTarget::Command { restore_command, to } => {
+                command::restore(restore_command, to.as_deref(), input)
+            }
+        }
+    }
+}
+
+fn example_target(kind: &str) -> &'static str {
+    match kind {
+        "postgres" => "postgres://user@host:5432/new_db",
+        "mysql" => "mysql://user@host:3306/new_db",
+        "sqlite" => "sqlite:///path/restored.db",
+        "files" => "files:///path/empty-dir",
+        _ => "the job's restore_command",
+    }
+}
+
+/// A quick TCP connect, so an unreachable server is reported as such (with its
+/// address) instead of as whatever the client tool prints after its own timeout.
+fn check_reachable(kind: &'static str, c: &DbConn) -> Result<(), SourceError> {
+    let address = c.address();
+    let unreachable = |detail: String| SourceError::Unreachable {
+        kind,
+        address: address.clone(),
+        detail,
+    };
+    let addrs: Vec<_> = (c.host.as_str(), c.port)
+        .to_socket_addrs()
+        .map_err(|e| unreachable(format!("cannot resolve host {:?} ({e})", c.host)))?
+        .collect();
+    let mut last = None;
+    for a in &addrs {
+        match TcpStream::connect_timeout(a, Duration::from_secs(5)) {
+            Ok(_) => return Ok(()),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(unreachable(match last {
+        Some(e) => e.to_string().to_lowercase(),
+        None => "the host name resolves to no address".to_string(),
+    }))
+}
+
+/// SQL string literal (standard-conforming strings, as both servers default to).
+fn sql_literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// A temporary path beside `target`, so the final rename stays on one file system.
+fn sibling_temp(target: &Path, what: &str) -> PathBuf {
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "target".into());
+    target.with_file_name(format!(".{name}.sauve-{what}-{}", crate::domain::new_id()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn restore_targets() {
+        let ok = [
+            ("postgres", "postgres://u@h/db2", "PostgreSQL database \"db2\" at h:5432"),
+            ("mysql", "mariadb://root@127.0.0.1/x", "MySQL/MariaDB database \"x\" at 127.0.0.1:3306"),
+            ("sqlite", "/tmp/r.db", "SQLite file /tmp/r.db"),
+            ("sqlite", "sqlite:///tmp/r.db", "SQLite file /tmp/r.db"),
+            ("files", "/tmp/out", "directory /tmp/out"),
+            ("files", "files:///tmp/out", "directory /tmp/out"),
+        ];
+        for (kind, to, want) in ok {
+            assert_eq!(RestoreTarget::parse(kind, to).unwrap().describe(), want);
+        }
+        let bad = [
+            ("postgres", "/tmp/x", "not a path"),
+            ("postgres", "mysql://h/db", "cannot be restored into a mysql target"),
+            ("files", "files:///x?exclude=*.tmp", "cannot be restored"),
+            ("sqlite", "postgres://u:pw@h/db", "password_env"),
+        ];
+        for (kind, to, needle) in bad {
+            let e = RestoreTarget::parse(kind, to).unwrap_err();
+            assert_eq!(e.0[0].field, "to");
+            assert!(e.to_string().contains(needle), "{kind} {to}: {e}");
+        }
+    }
+
+    #[test]
+    fn literals_are_quoted() {
+        assert_eq!(sql_literal("o'brien"), "'o''brien'");
+    }
+}

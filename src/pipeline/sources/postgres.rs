@@ -1,0 +1,145 @@
+//! PostgreSQL: `pg_dump --format=custom` (one consistent snapshot, restorable
+//! selectively with `pg_restore`), uncompressed by pg_dump since zstd does it
+//! better downstream. Restore runs `pg_restore --single-transaction`, so a failed
+//! restore leaves the target database as it was.
+
+use super::super::process::{
+    SourceError, classify_db_error, require_tool, run_capture, run_dump, run_feed, tool_version,
+};
+use super::{check_reachable, sql_literal};
+use crate::domain::DbConn;
+use crate::storage::manifest::SourceInfo;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const KIND: &str = "PostgreSQL";
+const HINT: &str = "install the PostgreSQL client tools (Debian/Ubuntu: apt-get install postgresql-client), at least as new as the server";
+
+fn tool(name: &'static str) -> Result<PathBuf, SourceError> {
+    require_tool(&[name], name, HINT)
+}
+
+fn command(tool: &Path, c: &DbConn, database: &str) -> Result<Command, SourceError> {
+    let mut cmd = Command::new(tool);
+    // --no-password: a missing password must fail, never wait on a prompt.
+    cmd.arg("--host")
+        .arg(&c.host)
+        .arg("--port")
+        .arg(c.port.to_string())
+        .arg("--no-password")
+        .arg("--dbname")
+        .arg(database);
+    if let Some(u) = &c.user {
+        cmd.arg("--username").arg(u);
+    }
+    if let Some(pw) = c.password().map_err(SourceError::Config)? {
+        cmd.env("PGPASSWORD", pw);
+    }
+    cmd.env("PGCONNECT_TIMEOUT", "10");
+    Ok(cmd)
+}
+
+fn classify(c: &DbConn, database: &str, e: SourceError) -> SourceError {
+    let user = c.user.clone().unwrap_or_else(whoami);
+    classify_db_error(e, KIND, &c.address(), &user, database, "PGPASSWORD")
+}
+
+fn whoami() -> String {
+    std::env::var("USER").unwrap_or_else(|_| "(the current user)".into())
+}
+
+fn psql(c: &DbConn, database: &str, sql: &str) -> Result<String, SourceError> {
+    let mut cmd = command(&tool("psql")?, c, database)?;
+    cmd.args(["--no-psqlrc", "--tuples-only", "--no-align", "--quiet", "--command", sql]);
+    run_capture(&mut cmd, "psql").map_err(|e| classify(c, database, e))
+}
+
+pub fn preflight(c: &DbConn) -> Result<SourceInfo, SourceError> {
+    let pg_dump = tool("pg_dump")?;
+    check_reachable(KIND, c)?;
+    let server_version = psql(c, &c.database, "SHOW server_version")?;
+    Ok(SourceInfo {
+        kind: "postgres".into(),
+        name: c.database.clone(),
+        server_version: Some(server_version),
+        tool: tool_version(&pg_dump),
+    })
+}
+
+pub fn dump(c: &DbConn, out: &mut dyn Write) -> Result<String, SourceError> {
+    let mut cmd = command(&tool("pg_dump")?, c, &c.database)?;
+    cmd.args(["--format=custom", "--compress=0"]);
+    run_dump(&mut cmd, "pg_dump", out).map_err(|e| classify(c, &c.database, e))
+}
+
+/// The custom format starts with `PGDMP`; `pg_restore --file=/dev/null` then reads
+/// the whole archive (TOC and every data block) and fails on any damage.
+pub fn check_format(input: &mut dyn Read) -> Result<String, SourceError> {
+    let mut magic = [0u8; 5];
+    input
+        .read_exact(&mut magic)
+        .map_err(|e| SourceError::io("reading the dump header", e))?;
+    if &magic != b"PGDMP" {
+        return Err(SourceError::Format {
+            format: "pg_dump custom-format archive",
+            detail: "it does not start with PGDMP".into(),
+        });
+    }
+    let mut rest = std::io::Cursor::new(magic).chain(input);
+    let mut cmd = Command::new(tool("pg_restore")?);
+    cmd.args(["--file=/dev/null", "--exit-on-error"]);
+    run_feed(&mut cmd, "pg_restore", &mut rest).map_err(|e| match e {
+        SourceError::ToolFailed { stderr, .. } => SourceError::Format {
+            format: "pg_dump custom-format archive",
+            detail: stderr,
+        },
+        other => other,
+    })?;
+    Ok("pg_dump archive read completely by pg_restore".into())
+}
+
+fn ident(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+/// Objects that make a database "not empty": anything in a user schema.
+const USER_OBJECTS: &str = "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') \
+     AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'";
+
+pub fn prepare_target(c: &DbConn, force: bool) -> Result<(), SourceError> {
+    tool("pg_restore")?;
+    check_reachable(KIND, c)?;
+    let exists = psql(
+        c,
+        "postgres",
+        &format!(
+            "SELECT count(*) FROM pg_database WHERE datname = {}",
+            sql_literal(&c.database)
+        ),
+    )?;
+    if exists.trim() == "0" {
+        psql(c, "postgres", &format!("CREATE DATABASE {}", ident(&c.database)))?;
+        return Ok(());
+    }
+    let objects: u64 = psql(c, &c.database, USER_OBJECTS)?.trim().parse().unwrap_or(0);
+    if objects > 0 && !force {
+        return Err(SourceError::TargetRefused {
+            target: format!("database {:?} at {}", c.database, c.address()),
+            why: format!(
+                "it is not empty ({objects} tables, views or sequences). Restore into a new database name, or pass --force to replace the objects the backup contains"
+            ),
+        });
+    }
+    Ok(())
+}
+
+pub fn restore(c: &DbConn, force: bool, input: &mut dyn Read) -> Result<String, SourceError> {
+    let mut cmd = command(&tool("pg_restore")?, c, &c.database)?;
+    cmd.args(["--exit-on-error", "--single-transaction"]);
+    if force {
+        cmd.args(["--clean", "--if-exists"]);
+    }
+    run_feed(&mut cmd, "pg_restore", input).map_err(|e| classify(c, &c.database, e))
+}

@@ -1,0 +1,246 @@
+//! Reading artifacts back: storage → sha256 → [age] → zstd → a consumer (a
+//! format check for `verify`, a database or directory for `restore`, a file for
+//! `download`).
+//!
+//! The sha256 is computed on the async side over every stored byte, even when the
+//! consumer stops early, so a damaged artifact is reported as damaged rather than as
+//! whatever decoding error it happened to cause. `restore` reads the artifact twice:
+//! a full verification first, so a corrupted artifact is refused before the target
+//! is touched, then the restore itself.
+
+use crate::pipeline::codec::{self, CodecError, Keys};
+use crate::pipeline::io::{CHANNEL_CHUNKS, ChannelReader};
+use crate::pipeline::process::SourceError;
+use crate::pipeline::sources::{self, RestoreTarget};
+use crate::storage::manifest::Manifest;
+use crate::storage::{Storage, StorageError};
+use futures::StreamExt;
+use sha2::{Digest, Sha256};
+use std::io::Read;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RestoreError {
+    #[error(
+        "backup {backup_id} is corrupted: {key} at {destination} has sha256 {actual} ({actual_size} bytes) but its manifest records {expected} ({expected_size} bytes). Nothing was restored; pick another backup (sauve backup list --job {job})"
+    )]
+    ChecksumMismatch {
+        backup_id: String,
+        job: String,
+        destination: String,
+        key: String,
+        expected: String,
+        actual: String,
+        expected_size: u64,
+        actual_size: u64,
+    },
+    #[error(transparent)]
+    Codec(#[from] CodecError),
+    #[error(
+        "backup {backup_id} cannot be decompressed ({reason}); the artifact is damaged or is not a Sauve artifact"
+    )]
+    Decompress { backup_id: String, reason: String },
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("internal error while reading the backup: {0}")]
+    Internal(String),
+}
+
+/// What a consumer may fail with: the decode chain, or its own work.
+pub enum ConsumeError {
+    Codec(CodecError),
+    Source(SourceError),
+}
+
+impl From<SourceError> for ConsumeError {
+    fn from(e: SourceError) -> Self {
+        ConsumeError::Source(e)
+    }
+}
+
+/// Streams the artifact of `manifest` through a consumer on a blocking thread.
+/// With `decode`, the consumer reads decrypted, decompressed bytes; without, the
+/// stored bytes. Always checks size and sha256 against the manifest.
+pub async fn read_artifact<T, F>(
+    storage: &Storage,
+    manifest: &Manifest,
+    keys: Arc<Keys>,
+    decode: bool,
+    consumer: F,
+) -> Result<T, RestoreError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut dyn Read) -> Result<T, SourceError> + Send + 'static,
+{
+    let mut stream = storage.read_stream(&manifest.artifact.key).await?;
+    let (tx, rx) = mpsc::channel::<std::io::Result<bytes::Bytes>>(CHANNEL_CHUNKS);
+    let encrypted = manifest.encryption.is_some();
+    let consumer_task = tokio::task::spawn_blocking(move || -> Result<T, ConsumeError> {
+        let mut raw = ChannelReader::new(rx);
+        let result = if decode {
+            let mut plain = codec::opener(&mut raw, encrypted, &keys).map_err(ConsumeError::Codec)?;
+            consumer(&mut plain).map_err(ConsumeError::Source)
+        } else {
+            consumer(&mut raw).map_err(ConsumeError::Source)
+        };
+        result
+    });
+
+    let mut hasher = Sha256::new();
+    let mut size = 0u64;
+    let mut tx = Some(tx);
+    let mut read_error = None;
+    while let Some(chunk) = stream.next().await {
+        match chunk {
+            Ok(chunk) => {
+                hasher.update(&chunk);
+                size += chunk.len() as u64;
+                if let Some(sender) = &tx
+                    && sender.send(Ok(chunk)).await.is_err()
+                {
+                    // The consumer stopped; keep reading to finish the checksum.
+                    tx = None;
+                }
+            }
+            Err(e) => {
+                if let Some(sender) = tx.take() {
+                    let _ = sender
+                        .send(Err(std::io::Error::other(e.to_string())))
+                        .await;
+                }
+                read_error = Some(e);
+                break;
+            }
+        }
+    }
+    drop(tx);
+    let consumed = consumer_task
+        .await
+        .map_err(|e| RestoreError::Internal(e.to_string()))?;
+    if let Some(e) = read_error {
+        return Err(e.into());
+    }
+    let actual = hex::encode(hasher.finalize());
+    if actual != manifest.artifact.sha256 || size != manifest.artifact.size {
+        return Err(RestoreError::ChecksumMismatch {
+            backup_id: manifest.backup_id.clone(),
+            job: manifest.job.clone(),
+            destination: manifest.destination.clone(),
+            key: manifest.artifact.key.clone(),
+            expected: manifest.artifact.sha256.clone(),
+            actual,
+            expected_size: manifest.artifact.size,
+            actual_size: size,
+        });
+    }
+    consumed.map_err(|e| match e {
+        ConsumeError::Codec(c) => RestoreError::Codec(c),
+        ConsumeError::Source(SourceError::Io { source, .. })
+            if source.kind() == std::io::ErrorKind::Other && is_zstd_error(&source) =>
+        {
+            RestoreError::Decompress {
+                backup_id: manifest.backup_id.clone(),
+                reason: source.to_string(),
+            }
+        }
+        ConsumeError::Source(s) => match decrypt_failure(&s) {
+            Some(reason) => RestoreError::Codec(CodecError::WrongKey(reason)),
+            None => RestoreError::Source(s),
+        },
+    })
+}
+
+fn is_zstd_error(e: &std::io::Error) -> bool {
+    let s = e.to_string().to_lowercase();
+    s.contains("frame") || s.contains("checksum") || s.contains("corrupt") || s.contains("unknown")
+}
+
+/// age reports a bad chunk as an I/O error mid-stream.
+fn decrypt_failure(e: &SourceError) -> Option<String> {
+    let s = e.to_string();
+    s.to_lowercase()
+        .contains("decryption error")
+        .then_some(s)
+}
+
+/// Everything `verify` found.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct VerifyReport {
+    pub backup_id: String,
+    pub sha256: String,
+    pub size: u64,
+    pub raw_size: u64,
+    pub format: String,
+}
+
+/// Re-reads the artifact in full: checksum, decryption, decompression, and the
+/// source format's own check.
+pub async fn verify(
+    storage: &Storage,
+    manifest: &Manifest,
+    keys: Arc<Keys>,
+) -> Result<VerifyReport, RestoreError> {
+    let kind = manifest.source.kind.clone();
+    let (format, raw_size) = read_artifact(storage, manifest, keys, true, move |input| {
+        let mut counted = CountingReader { inner: input, n: 0 };
+        let format = sources::check_format(&kind, &mut counted)?;
+        // Whatever the check did not read still has to decompress cleanly.
+        crate::pipeline::process::copy_large(&mut counted, &mut std::io::sink())
+            .map_err(|e| SourceError::io("reading the backup", e))?;
+        Ok((format, counted.n))
+    })
+    .await?;
+    if raw_size != manifest.artifact.raw_size {
+        return Err(RestoreError::Decompress {
+            backup_id: manifest.backup_id.clone(),
+            reason: format!(
+                "it decompresses to {raw_size} bytes, the manifest records {}",
+                manifest.artifact.raw_size
+            ),
+        });
+    }
+    Ok(VerifyReport {
+        backup_id: manifest.backup_id.clone(),
+        sha256: manifest.artifact.sha256.clone(),
+        size: manifest.artifact.size,
+        raw_size,
+        format,
+    })
+}
+
+struct CountingReader<R> {
+    inner: R,
+    n: u64,
+}
+
+impl<R: Read> Read for CountingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.n += n as u64;
+        Ok(n)
+    }
+}
+
+/// Verifies the artifact, checks the target, then restores into it.
+pub async fn restore(
+    storage: &Storage,
+    manifest: &Manifest,
+    keys: Arc<Keys>,
+    target: RestoreTarget,
+    force: bool,
+) -> Result<(VerifyReport, String), RestoreError> {
+    let report = verify(storage, manifest, keys.clone()).await?;
+    let target = Arc::new(target);
+    let t = target.clone();
+    tokio::task::spawn_blocking(move || t.prepare(force))
+        .await
+        .map_err(|e| RestoreError::Internal(e.to_string()))??;
+    let log = read_artifact(storage, manifest, keys, true, move |input| {
+        target.restore(force, input)
+    })
+    .await?;
+    Ok((report, log))
+}

@@ -1,0 +1,461 @@
+//! The service layer: every operation a person can ask for (create a job, run it,
+//! list, verify, download, restore), written once and called by both the CLI and
+//! the HTTP handlers. It validates input, talks to the store, the pipeline and
+//! storage, and records runs. It never prints: callers decide how to show results.
+
+use crate::domain::{Backup, Destination, JobSpec, Run, RunState, Trigger, ValidationErrors};
+use crate::pipeline::codec::{CodecError, Keys};
+use crate::pipeline::sources::RestoreTarget;
+use crate::pipeline::{self, BackupRequest, PipelineError, Progress};
+use crate::restore::{self, RestoreError, VerifyReport};
+use crate::storage::manifest::Manifest;
+use crate::storage::{Storage, StorageError};
+use crate::store::{BackupFilter, NewBackup, RunFilter, Store, StoreError, StoredJob};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("invalid input: {0}")]
+    Invalid(#[from] ValidationErrors),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("backup of job {job} failed: {error}")]
+    Backup {
+        job: String,
+        run_id: String,
+        error: PipelineError,
+    },
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error(transparent)]
+    Restore(#[from] RestoreError),
+    #[error(transparent)]
+    Codec(#[from] CodecError),
+    #[error("cannot write {path}: {source}")]
+    Output {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl ServiceError {
+    /// True when the caller's input was at fault (exit code 2, HTTP 4xx).
+    pub fn is_user_error(&self) -> bool {
+        matches!(
+            self,
+            ServiceError::Invalid(_)
+                | ServiceError::Store(
+                    StoreError::NotFound { .. }
+                        | StoreError::Ambiguous { .. }
+                        | StoreError::JobExists(_)
+                )
+        )
+    }
+}
+
+/// Where to find the store and the data directory.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub database_url: Option<String>,
+}
+
+/// A finished run with what it stored and where it failed.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RunReport {
+    pub run: Run,
+    pub backups: Vec<Backup>,
+    /// Destinations that did not get the backup, with why.
+    pub failures: Vec<DestinationFailure>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DestinationFailure {
+    pub destination: String,
+    pub error: String,
+}
+
+/// How to decrypt, as the caller knows it; the job's own settings fill the gaps.
+#[derive(Debug, Clone, Default)]
+pub struct KeyOptions {
+    pub passphrase_env: Option<String>,
+    pub identity_file: Option<PathBuf>,
+}
+
+#[derive(Clone)]
+pub struct Sauve {
+    pub store: Store,
+    pub data_dir: PathBuf,
+}
+
+impl Sauve {
+    pub async fn open(config: &Config) -> Result<Sauve, ServiceError> {
+        std::fs::create_dir_all(&config.data_dir).map_err(|source| ServiceError::Output {
+            path: config.data_dir.display().to_string(),
+            source,
+        })?;
+        let url = config
+            .database_url
+            .clone()
+            .unwrap_or_else(|| Store::default_url(&config.data_dir));
+        let store = Store::connect(&url).await?;
+        Ok(Sauve {
+            store,
+            data_dir: config.data_dir.clone(),
+        })
+    }
+
+    fn staging_dir(&self) -> PathBuf {
+        self.data_dir.join("staging")
+    }
+
+    // ---- jobs ------------------------------------------------------------------
+
+    pub async fn create_job(&self, spec: JobSpec) -> Result<StoredJob, ServiceError> {
+        spec.validate()?;
+        Ok(self.store.create_job(&spec).await?)
+    }
+
+    /// Validates every spec first: a file with one bad job changes nothing.
+    pub async fn apply_jobs(&self, specs: Vec<JobSpec>) -> Result<Vec<(StoredJob, bool)>, ServiceError> {
+        let mut errors = ValidationErrors::new();
+        let mut seen = std::collections::HashSet::new();
+        for (i, spec) in specs.iter().enumerate() {
+            if let Err(e) = spec.validate() {
+                errors.extend_prefixed(&format!("job[{i}]"), e);
+            }
+            if !seen.insert(spec.name.clone()) {
+                errors.push(format!("job[{i}].name"), format!("{:?} appears twice in the file", spec.name));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors.into());
+        }
+        let mut out = Vec::new();
+        for spec in &specs {
+            out.push(self.store.upsert_job(spec).await?);
+        }
+        Ok(out)
+    }
+
+    pub async fn job(&self, name: &str) -> Result<StoredJob, ServiceError> {
+        Ok(self.store.job(name).await?)
+    }
+
+    pub async fn jobs(&self) -> Result<Vec<StoredJob>, ServiceError> {
+        Ok(self.store.jobs().await?)
+    }
+
+    pub async fn delete_job(&self, name: &str) -> Result<(), ServiceError> {
+        Ok(self.store.delete_job(name).await?)
+    }
+
+    // ---- runs ------------------------------------------------------------------
+
+    /// Runs the job now, in this process, recording the run.
+    pub async fn run_job_now(
+        &self,
+        name: &str,
+        trigger: Trigger,
+        progress: Progress,
+    ) -> Result<RunReport, ServiceError> {
+        let stored = self.store.job(name).await?;
+        let job = stored.spec.validate()?;
+        let run = self
+            .store
+            .start_foreground_run(&stored, trigger, &instance_name())
+            .await?;
+        let mut log = Vec::new();
+        let result = pipeline::run_backup(
+            BackupRequest {
+                job: &job,
+                run_id: &run.id,
+                staging_dir: self.staging_dir(),
+                progress: progress.clone(),
+            },
+            &mut log,
+        )
+        .await;
+        let bytes_in = progress.bytes_in.load(std::sync::atomic::Ordering::Relaxed) as i64;
+        match result {
+            Ok(outcome) => {
+                let mut failures = Vec::new();
+                for d in &outcome.destinations {
+                    match &d.outcome {
+                        Ok(stored) => {
+                            self.store
+                                .insert_backup(&NewBackup {
+                                    backup: stored.backup.clone(),
+                                    manifest_json: stored.manifest_json.clone(),
+                                })
+                                .await?
+                        }
+                        Err(e) => failures.push(DestinationFailure {
+                            destination: d.destination.clone(),
+                            error: e.clone(),
+                        }),
+                    }
+                }
+                let state = if failures.is_empty() {
+                    RunState::Succeeded
+                } else {
+                    RunState::Partial
+                };
+                let error = (!failures.is_empty()).then(|| {
+                    failures
+                        .iter()
+                        .map(|f| format!("{}: {}", f.destination, f.error))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                });
+                self.store
+                    .finish_run(
+                        &run.id,
+                        state,
+                        outcome.bytes_in as i64,
+                        outcome.bytes_out as i64,
+                        error.as_deref(),
+                        &log.join("\n"),
+                    )
+                    .await?;
+                Ok(RunReport {
+                    run: self.store.run(&run.id).await?,
+                    backups: self.store.backups_of_run(&run.id).await?,
+                    failures,
+                })
+            }
+            Err(error) => {
+                let state = if matches!(error, PipelineError::Cancelled) {
+                    RunState::Cancelled
+                } else {
+                    RunState::Failed
+                };
+                log.push(format!("error: {error}"));
+                self.store
+                    .finish_run(&run.id, state, bytes_in, 0, Some(&error.to_string()), &log.join("\n"))
+                    .await?;
+                Err(ServiceError::Backup {
+                    job: name.to_string(),
+                    run_id: run.id,
+                    error,
+                })
+            }
+        }
+    }
+
+    pub async fn run(&self, id: &str) -> Result<Run, ServiceError> {
+        Ok(self.store.run(id).await?)
+    }
+
+    pub async fn runs(&self, filter: &RunFilter) -> Result<Vec<Run>, ServiceError> {
+        Ok(self.store.runs(filter).await?)
+    }
+
+    // ---- backups ---------------------------------------------------------------
+
+    pub async fn backups(&self, filter: &BackupFilter) -> Result<Vec<Backup>, ServiceError> {
+        Ok(self.store.backups(filter).await?)
+    }
+
+    /// A backup by id (or unique prefix), with its manifest and open storage.
+    pub async fn locate(&self, id: &str) -> Result<(Backup, Manifest, Storage), ServiceError> {
+        let (backup, manifest_json) = self.store.backup(id).await?;
+        let manifest = Manifest::from_json(&backup.key, manifest_json.as_bytes())
+            .map_err(StorageError::from)?;
+        let dest = Destination::parse(&backup.destination)?;
+        let storage = Storage::open(&dest)?;
+        Ok((backup, manifest, storage))
+    }
+
+    /// Keys for a backup: explicit options first, then the job's passphrase variable.
+    async fn keys_for(&self, manifest: &Manifest, opts: &KeyOptions) -> Result<Arc<Keys>, ServiceError> {
+        if manifest.encryption.is_none() {
+            return Ok(Arc::new(Keys::default()));
+        }
+        let mut keys = Keys::default();
+        let env = match &opts.passphrase_env {
+            Some(env) => Some(env.clone()),
+            None => match self.store.job(&manifest.job).await {
+                Ok(job) => job.spec.encryption.and_then(|e| e.passphrase_env),
+                Err(_) => None,
+            },
+        };
+        if let Some(env) = env {
+            // A missing variable only matters if the artifact needs a passphrase;
+            // the codec says so precisely when it does.
+            if let Ok(k) = Keys::from_passphrase_env(&env) {
+                keys = k;
+            } else if manifest.encryption.as_ref().is_some_and(|e| e.mode == "passphrase") {
+                return Err(CodecError::PassphraseUnset(env).into());
+            }
+        }
+        let identity = opts
+            .identity_file
+            .clone()
+            .or_else(|| std::env::var_os("SAUVE_AGE_IDENTITY_FILE").map(PathBuf::from));
+        if let Some(path) = identity {
+            keys.add_identity_file(&path)?;
+        }
+        Ok(Arc::new(keys))
+    }
+
+    pub async fn verify(&self, id: &str, opts: &KeyOptions) -> Result<VerifyReport, ServiceError> {
+        let (_, manifest, storage) = self.locate(id).await?;
+        let keys = self.keys_for(&manifest, opts).await?;
+        Ok(restore::verify(&storage, &manifest, keys).await?)
+    }
+
+    /// Writes the stored artifact (compressed, encrypted as stored) to `out`,
+    /// checking its sha256; the file appears only once complete and correct.
+    pub async fn download(&self, id: &str, out: &Path) -> Result<Backup, ServiceError> {
+        let (backup, manifest, storage) = self.locate(id).await?;
+        let output_err = |source: std::io::Error| ServiceError::Output {
+            path: out.display().to_string(),
+            source,
+        };
+        let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let temp = tempfile::NamedTempFile::new_in(dir).map_err(output_err)?;
+        let file = temp.reopen().map_err(output_err)?;
+        restore::read_artifact(&storage, &manifest, Arc::new(Keys::default()), false, move |input| {
+            let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+            crate::pipeline::process::copy_large(input, &mut w)
+                .and_then(|_| std::io::Write::flush(&mut w))
+                .map_err(|e| crate::pipeline::process::SourceError::io("writing the download", e))?;
+            Ok(())
+        })
+        .await?;
+        temp.persist(out).map_err(|e| output_err(e.error))?;
+        Ok(backup)
+    }
+
+    /// Streams the stored artifact to `w` (e.g. stdout), checking its sha256 at the end.
+    pub async fn download_to_writer(
+        &self,
+        id: &str,
+        w: Box<dyn std::io::Write + Send>,
+    ) -> Result<Backup, ServiceError> {
+        let (backup, manifest, storage) = self.locate(id).await?;
+        restore::read_artifact(&storage, &manifest, Arc::new(Keys::default()), false, move |input| {
+            let mut w = w;
+            crate::pipeline::process::copy_large(input, &mut w)
+                .and_then(|_| w.flush())
+                .map_err(|e| crate::pipeline::process::SourceError::io("writing the download", e))?;
+            Ok(())
+        })
+        .await?;
+        Ok(backup)
+    }
+
+    /// Verifies the backup, then restores it into `to`; recorded as a run.
+    pub async fn restore(
+        &self,
+        id: &str,
+        to: Option<&str>,
+        force: bool,
+        opts: &KeyOptions,
+    ) -> Result<RestoreOutcome, ServiceError> {
+        let (backup, manifest, storage) = self.locate(id).await?;
+        let job = self.store.job(&manifest.job).await.ok();
+        let target = restore_target(&manifest, job.as_ref(), to)?;
+        let keys = self.keys_for(&manifest, opts).await?;
+        let run = match &job {
+            Some(j) => Some(
+                self.store
+                    .start_foreground_run(j, Trigger::Restore, &instance_name())
+                    .await?,
+            ),
+            None => None,
+        };
+        let result = restore::restore(&storage, &manifest, keys, target.clone(), force).await;
+        if let Some(run) = &run {
+            let (state, error, log) = match &result {
+                Ok((_, log)) => (RunState::Succeeded, None, log.clone()),
+                Err(e) => (RunState::Failed, Some(e.to_string()), String::new()),
+            };
+            let log = format!(
+                "restore of backup {} into {}\n{log}",
+                backup.id,
+                target.describe()
+            );
+            self.store
+                .finish_run(&run.id, state, manifest.artifact.raw_size as i64, 0, error.as_deref(), &log)
+                .await?;
+        }
+        let (report, log) = result?;
+        Ok(RestoreOutcome {
+            backup,
+            target: target.describe(),
+            run_id: run.map(|r| r.id),
+            verified: report,
+            log,
+        })
+    }
+
+    /// What a destination holds, from its manifests alone (no metadata store).
+    pub async fn list_destination(uri: &str) -> Result<(Vec<Backup>, Vec<String>), ServiceError> {
+        let dest = Destination::parse(uri).map_err(|e| {
+            let mut out = ValidationErrors::new();
+            out.extend_prefixed("dest", e);
+            out
+        })?;
+        let storage = Storage::open(&dest)?;
+        let (manifests, problems) = storage.list_manifests().await?;
+        Ok((
+            manifests.iter().map(Manifest::to_backup).collect(),
+            problems.iter().map(|p| p.to_string()).collect(),
+        ))
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RestoreOutcome {
+    pub backup: Backup,
+    pub target: String,
+    pub run_id: Option<String>,
+    pub verified: VerifyReport,
+    pub log: String,
+}
+
+fn restore_target(
+    manifest: &Manifest,
+    job: Option<&StoredJob>,
+    to: Option<&str>,
+) -> Result<RestoreTarget, ServiceError> {
+    if manifest.source.kind == "command" {
+        let restore_command = job
+            .and_then(|j| match &j.spec.source {
+                crate::domain::SourceSpec::Command(c) => c.restore_command.clone(),
+                _ => None,
+            })
+            .ok_or_else(|| {
+                ValidationErrors::single(
+                    "restore_command",
+                    format!(
+                        "job {:?} has no restore_command; add one to the job, or `sauve backup download` the artifact and restore it by hand",
+                        manifest.job
+                    ),
+                )
+            })?;
+        return Ok(RestoreTarget::Command {
+            restore_command,
+            to: to.map(String::from),
+        });
+    }
+    let to = to.ok_or_else(|| {
+        ValidationErrors::single(
+            "to",
+            "say where to restore with --to (a new database URI, file or directory)",
+        )
+    })?;
+    Ok(RestoreTarget::parse(&manifest.source.kind, to)?)
+}
+
+/// Names this process in run records (`host:pid`).
+pub fn instance_name() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "localhost".into());
+    format!("{host}:{}", std::process::id())
+}

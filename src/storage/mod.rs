@@ -1,0 +1,273 @@
+//! Destinations as OpenDAL operators: writing artifacts and manifests, reading
+//! them back, listing what a destination holds from its manifests alone.
+//!
+//! Nothing here assumes a local path: the `fs` service is one OpenDAL service
+//! among others. Local writes go through OpenDAL's atomic-write directory
+//! (`.sauve-tmp/` under the root), so an artifact appears under its final name only
+//! once complete; a killed process leaves a temp file there, which
+//! [`Storage::sweep_stale_temp`] removes on a later backup.
+
+pub mod manifest;
+
+use crate::domain::Destination;
+use bytes::Bytes;
+use futures::{Stream, StreamExt, TryStreamExt};
+use manifest::{MANIFEST_SUFFIX, Manifest, ManifestError};
+use opendal::{ErrorKind, Operator};
+use std::time::Duration;
+
+/// Where in-progress local writes live; never listed as backups.
+pub const TEMP_DIR: &str = ".sauve-tmp";
+/// A temp file untouched this long belongs to a dead writer.
+const STALE_TEMP_AFTER: Duration = Duration::from_secs(3600);
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("cannot open destination {uri}: {reason}")]
+    Open { uri: String, reason: String },
+    #[error("{op} {key:?} at {uri} failed: {reason}")]
+    Op {
+        uri: String,
+        op: &'static str,
+        key: String,
+        reason: String,
+    },
+    #[error("{key:?} does not exist at {uri}: was it deleted from storage?")]
+    Missing { uri: String, key: String },
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+}
+
+#[derive(Clone)]
+pub struct Storage {
+    dest: Destination,
+    uri: String,
+    op: Operator,
+}
+
+/// Turns OpenDAL's error into a sentence that says what to check.
+fn reason(e: &opendal::Error) -> String {
+    let hint = match e.kind() {
+        ErrorKind::PermissionDenied => {
+            " (permission denied: check that Sauve's user may write there)"
+        }
+        ErrorKind::NotFound => " (not found)",
+        _ => "",
+    };
+    // OpenDAL's Display includes context such as the service and path; the source
+    // error (e.g. "Not a directory (os error 20)") is what a person can act on.
+    match std::error::Error::source(e) {
+        Some(src) => format!("{}{hint}: {src}", e.kind()),
+        None => format!("{}{hint}: {e}", e.kind()),
+    }
+}
+
+impl Storage {
+    pub fn open(dest: &Destination) -> Result<Storage, StorageError> {
+        let uri = dest.uri();
+        let op = match dest {
+            Destination::Local { root } => {
+                let root_s = root.to_string_lossy();
+                let tmp = root.join(TEMP_DIR);
+                let builder = opendal::services::Fs::default()
+                    .root(&root_s)
+                    .atomic_write_dir(&tmp.to_string_lossy());
+                Operator::new(builder).map_err(|e| StorageError::Open {
+                    uri: uri.clone(),
+                    reason: reason(&e),
+                })?
+            }
+        };
+        Ok(Storage {
+            dest: dest.clone(),
+            uri,
+            op,
+        })
+    }
+
+    pub fn destination(&self) -> &Destination {
+        &self.dest
+    }
+
+    pub fn uri(&self) -> &str {
+        &self.uri
+    }
+
+    fn op_err(&self, op: &'static str, key: &str, e: opendal::Error) -> StorageError {
+        if e.kind() == ErrorKind::NotFound && op != "write" {
+            return StorageError::Missing {
+                uri: self.uri.clone(),
+                key: key.to_string(),
+            };
+        }
+        StorageError::Op {
+            uri: self.uri.clone(),
+            op,
+            key: key.to_string(),
+            reason: reason(&e),
+        }
+    }
+
+    /// A streaming writer for `key`; nothing is visible under `key` until
+    /// [`ArtifactWriter::close`] succeeds.
+    pub async fn writer(&self, key: &str) -> Result<ArtifactWriter, StorageError> {
+        let w = self
+            .op
+            .writer(key)
+            .await
+            .map_err(|e| self.op_err("write", key, e))?;
+        Ok(ArtifactWriter {
+            storage: self.clone(),
+            key: key.to_string(),
+            inner: w,
+        })
+    }
+
+    pub async fn write_small(&self, key: &str, body: Vec<u8>) -> Result<(), StorageError> {
+        self.op
+            .write(key, body)
+            .await
+            .map(|_| ())
+            .map_err(|e| self.op_err("write", key, e))
+    }
+
+    pub async fn size(&self, key: &str) -> Result<u64, StorageError> {
+        self.op
+            .stat(key)
+            .await
+            .map(|m| m.content_length())
+            .map_err(|e| self.op_err("stat", key, e))
+    }
+
+    /// The artifact's bytes as a stream of chunks.
+    pub async fn read_stream(
+        &self,
+        key: &str,
+    ) -> Result<impl Stream<Item = Result<Bytes, StorageError>> + Send + 'static, StorageError>
+    {
+        let reader = self
+            .op
+            .reader_with(key)
+            .chunk(1 << 20)
+            .await
+            .map_err(|e| self.op_err("read", key, e))?;
+        let stream = reader
+            .into_bytes_stream(..)
+            .await
+            .map_err(|e| self.op_err("read", key, e))?;
+        let uri = self.uri.clone();
+        let key = key.to_string();
+        Ok(stream.map_err(move |e| StorageError::Op {
+            uri: uri.clone(),
+            op: "read",
+            key: key.clone(),
+            reason: e.to_string(),
+        }))
+    }
+
+    pub async fn delete(&self, key: &str) -> Result<(), StorageError> {
+        self.op
+            .delete(key)
+            .await
+            .map_err(|e| self.op_err("delete", key, e))
+    }
+
+    pub async fn read_manifest(&self, manifest_key: &str) -> Result<Manifest, StorageError> {
+        let body = self
+            .op
+            .read(manifest_key)
+            .await
+            .map_err(|e| self.op_err("read", manifest_key, e))?;
+        Ok(Manifest::from_json(manifest_key, &body.to_vec())?)
+    }
+
+    /// Every backup the destination holds, from its manifests alone, newest first.
+    /// Unreadable manifests are reported beside the list, not hidden.
+    pub async fn list_manifests(
+        &self,
+    ) -> Result<(Vec<Manifest>, Vec<StorageError>), StorageError> {
+        let mut lister = self
+            .op
+            .lister_with("")
+            .recursive(true)
+            .await
+            .map_err(|e| self.op_err("list", "", e))?;
+        let mut keys = Vec::new();
+        while let Some(entry) = lister.next().await {
+            let entry = entry.map_err(|e| self.op_err("list", "", e))?;
+            let path = entry.path();
+            if path.ends_with(MANIFEST_SUFFIX) && !path.starts_with(TEMP_DIR) {
+                keys.push(path.to_string());
+            }
+        }
+        let mut manifests = Vec::new();
+        let mut problems = Vec::new();
+        for key in keys {
+            match self.read_manifest(&key).await {
+                Ok(m) => manifests.push(m),
+                Err(e) => problems.push(e),
+            }
+        }
+        manifests.sort_by(|a, b| {
+            b.created_at
+                .cmp(&a.created_at)
+                .then(b.backup_id.cmp(&a.backup_id))
+        });
+        Ok((manifests, problems))
+    }
+
+    /// Removes temp files of writers that died (only local destinations have them).
+    pub async fn sweep_stale_temp(&self) -> usize {
+        let Destination::Local { root } = &self.dest;
+        let dir = root.join(TEMP_DIR);
+        let Ok(mut entries) = tokio::fs::read_dir(&dir).await else {
+            return 0;
+        };
+        let mut removed = 0;
+        while let Ok(Some(entry)) = entries.next_entry().await {
+            let stale = entry
+                .metadata()
+                .await
+                .ok()
+                .and_then(|m| m.modified().ok())
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > STALE_TEMP_AFTER);
+            if stale && tokio::fs::remove_file(entry.path()).await.is_ok() {
+                tracing::info!(path = %entry.path().display(), "removed a stale partial write");
+                removed += 1;
+            }
+        }
+        removed
+    }
+}
+
+/// An artifact being written. Dropping it without `close` leaves nothing under
+/// the key; call `abort` to also clean up what was staged.
+pub struct ArtifactWriter {
+    storage: Storage,
+    key: String,
+    inner: opendal::Writer,
+}
+
+impl ArtifactWriter {
+    pub async fn write(&mut self, chunk: Bytes) -> Result<(), StorageError> {
+        self.inner
+            .write(chunk)
+            .await
+            .map_err(|e| self.storage.op_err("write", &self.key, e))
+    }
+
+    pub async fn close(mut self) -> Result<(), StorageError> {
+        self.inner
+            .close()
+            .await
+            .map(|_| ())
+            .map_err(|e| self.storage.op_err("write", &self.key, e))
+    }
+
+    pub async fn abort(mut self) {
+        if let Err(e) = self.inner.abort().await {
+            tracing::warn!(key = %self.key, error = %e, "could not abort a partial write");
+        }
+    }
+}
