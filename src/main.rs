@@ -352,7 +352,10 @@ async fn job_command(sauve: &Sauve, cmd: JobCommand) -> anyhow::Result<()> {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
             let parsed: JobFile = toml::from_str(&text).map_err(|e| {
-                anyhow::anyhow!("{} is not a valid job file: {e}", file.display())
+                ServiceError::Invalid(sauve::domain::ValidationErrors::single(
+                    file.display().to_string(),
+                    format!("not a valid job file: {e}"),
+                ))
             })?;
             for (job, created) in sauve.apply_jobs(parsed.job).await? {
                 println!("{} job {}", if created { "created" } else { "updated" }, job.name);

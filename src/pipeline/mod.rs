@@ -113,7 +113,7 @@ pub async fn run_backup(
     ));
     let sealer = job.encryption.as_ref().map(Sealer::resolve).transpose()?;
 
-    let started_at = Timestamp::now();
+    let started_at = now_ms();
     let mut targets = open_targets(job, started_at).await;
     for t in &targets {
         if let Some(e) = &t.error {
@@ -193,7 +193,7 @@ pub async fn run_backup(
     if !tool_log.is_empty() {
         log.push(tool_log);
     }
-    let finished_at = Timestamp::now();
+    let finished_at = now_ms();
     let bytes_in = req.progress.bytes_in.load(Ordering::Relaxed);
 
     let mut results = Vec::new();
@@ -251,6 +251,12 @@ pub async fn run_backup(
         bytes_out: size,
         destinations: results,
     })
+}
+
+/// Now, at the millisecond precision the store keeps, so a manifest and the
+/// store's record of one backup print the same times.
+fn now_ms() -> Timestamp {
+    Timestamp::from_millisecond(Timestamp::now().as_millisecond()).expect("now is in range")
 }
 
 fn all_failed(targets: &[Target]) -> PipelineError {

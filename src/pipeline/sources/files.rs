@@ -141,14 +141,37 @@ pub fn prepare_target(target: &Path, force: bool) -> Result<(), SourceError> {
     }
 }
 
+/// Unpacks like `tar::Archive::unpack`, and also restores directory mtimes, which
+/// the tar crate leaves at "now": directories are applied last, deepest first, so
+/// creating their children does not bump their times again.
 fn unpack(input: &mut dyn Read, dir: &Path) -> Result<(), SourceError> {
+    let err = |e: std::io::Error| SourceError::io(format!("unpacking into {}", dir.display()), e);
     let mut archive = tar::Archive::new(input);
     archive.set_preserve_permissions(true);
     archive.set_preserve_mtime(true);
     archive.set_overwrite(true);
-    archive
-        .unpack(dir)
-        .map_err(|e| SourceError::io(format!("unpacking into {}", dir.display()), e))
+    let mut directories = Vec::new();
+    for entry in archive.entries().map_err(err)? {
+        let mut entry = entry.map_err(err)?;
+        if entry.header().entry_type() == tar::EntryType::Directory {
+            directories.push(entry);
+        } else {
+            entry.unpack_in(dir).map_err(err)?;
+        }
+    }
+    directories.sort_by(|a, b| b.path_bytes().cmp(&a.path_bytes()));
+    for mut d in directories {
+        let mtime = d.header().mtime().ok();
+        let rel = d.path().map_err(err)?.into_owned();
+        d.unpack_in(dir).map_err(err)?;
+        if let Some(secs) = mtime {
+            let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
+            std::fs::File::open(dir.join(&rel))
+                .and_then(|f| f.set_times(std::fs::FileTimes::new().set_modified(t).set_accessed(t)))
+                .map_err(err)?;
+        }
+    }
+    Ok(())
 }
 
 pub fn restore(target: &Path, force: bool, input: &mut dyn Read) -> Result<String, SourceError> {

@@ -33,7 +33,6 @@ fn command(tool: &Path, c: &DbConn) -> Result<Command, SourceError> {
     cmd.arg(format!("--host={}", c.host))
         .arg(format!("--port={}", c.port))
         .arg("--protocol=TCP")
-        .arg("--connect-timeout=10")
         .arg("--default-character-set=utf8mb4");
     if let Some(u) = &c.user {
         cmd.arg(format!("--user={u}"));
@@ -51,7 +50,7 @@ fn classify(c: &DbConn, e: SourceError) -> SourceError {
 
 fn query(c: &DbConn, sql: &str) -> Result<String, SourceError> {
     let mut cmd = command(&client_tool()?, c)?;
-    cmd.args(["--batch", "--skip-column-names", "--execute", sql]);
+    cmd.args(["--connect-timeout=10", "--batch", "--skip-column-names", "--execute", sql]);
     run_capture(&mut cmd, "mariadb").map_err(|e| classify(c, e))
 }
 
