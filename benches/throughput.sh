@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# bench/throughput.sh — backup throughput and peak memory of `sauve backup run`
+# benches/throughput.sh — backup throughput and peak memory of `sauve backup run`
 # on a files source, side by side with baselines (issue "Foundation"; results
 # are recorded in BENCHMARKS.md).
 #
-#   bench/throughput.sh                     # 1 GiB tree, 3 runs of each tool
-#   SIZE_MIB=10240 bench/throughput.sh      # 10x input: peak RSS must stay flat
-#   RUNS=5 TOOLS="baseline sauve" bench/throughput.sh
-#   GENERATE_ONLY=1 SIZE_MIB=64 bench/throughput.sh
+#   benches/throughput.sh                     # 1 GiB tree, 3 runs of each tool
+#   SIZE_MIB=10240 benches/throughput.sh      # 10x input: peak RSS must stay flat
+#   RUNS=5 TOOLS="baseline sauve" benches/throughput.sh
+#   GENERATE_ONLY=1 SIZE_MIB=64 benches/throughput.sh
 #
 # Tools measured (TOOLS, default all four):
 #   baseline         tar -cf - | zstd -T0 -3    — the floor: same work, no Sauve
@@ -58,7 +58,7 @@ done
 if [ "$GENERATE_ONLY" != 1 ]; then
     if wants sauve || wants sauve-encrypted; then
         [ -x "$SAUVE_BIN" ] || die "sauve binary not found at $SAUVE_BIN
-build it with: cargo build --release   (or set SAUVE_BIN=/path/to/sauve)"
+build it with: CARGO_TARGET_DIR=$HOME/.cache/sauve/target cargo build --release   (or set SAUVE_BIN=/path/to/sauve)"
     fi
     # `command -v time` would find the shell keyword; we need GNU time for %M.
     [ -x /usr/bin/time ] || die "GNU time missing at /usr/bin/time (run scripts/setup)"

@@ -14,14 +14,28 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 #[derive(Parser)]
-#[command(name = "sauve", version, about = "Scheduled, verified backups of databases and files")]
+#[command(
+    name = "sauve",
+    version,
+    about = "Scheduled, verified backups of databases and files"
+)]
 struct Cli {
     /// Where Sauve keeps its metadata (by default) and staging files.
-    #[arg(long, global = true, env = "SAUVE_DATA_DIR", default_value = "./sauve-data")]
+    #[arg(
+        long,
+        global = true,
+        env = "SAUVE_DATA_DIR",
+        default_value = "./sauve-data"
+    )]
     data_dir: PathBuf,
     /// Metadata store: sqlite:///path/sauve.db or postgres://user@host/db
     /// [default: a SQLite file in the data directory]
-    #[arg(long, global = true, env = "SAUVE_DATABASE_URL", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "SAUVE_DATABASE_URL",
+        hide_env_values = true
+    )]
     database_url: Option<String>,
     #[command(subcommand)]
     command: Command,
@@ -47,6 +61,7 @@ enum Command {
         id: String,
         #[command(flatten)]
         keys: KeyArgs,
+        /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -62,6 +77,7 @@ enum Command {
         force: bool,
         #[command(flatten)]
         keys: KeyArgs,
+        /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -72,7 +88,7 @@ enum Command {
 
 #[derive(Args)]
 struct KeyArgs {
-    /// Environment variable holding the passphrase [default: the job's].
+    /// Environment variable holding the passphrase [default: the job's passphrase_env, if the job still exists].
     #[arg(long)]
     passphrase_env: Option<String>,
     /// age identity (private key) file, for backups encrypted to recipients.
@@ -93,6 +109,7 @@ impl KeyArgs {
 enum JobCommand {
     /// Create a job from a source URI and destination URIs.
     Create {
+        /// Job name: lowercase letters, digits, '-', '_', '.'.
         name: String,
         /// postgres://user@host:5432/db, mysql://user@host:3306/db, sqlite:///path.db, files:///dir
         #[arg(long)]
@@ -112,12 +129,14 @@ enum JobCommand {
     },
     /// List jobs.
     List {
+        /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
     },
     /// Show one job as TOML (or JSON).
     Show {
         name: String,
+        /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -133,22 +152,30 @@ enum JobCommand {
 enum BackupCommand {
     /// Run a job now, in the foreground.
     Run {
+        /// Name of the job.
         job: String,
+        /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
     },
     /// List backups from the metadata store, or from a destination's manifests alone.
     List {
+        /// Only this job's backups.
         #[arg(long)]
         job: Option<String>,
         /// Read this destination's manifests instead of the metadata store.
         #[arg(long)]
         dest: Option<String>,
+        /// At most this many, newest first.
+        #[arg(long, default_value_t = 1000)]
+        limit: i64,
+        /// Print JSON (an array of backups; fields in the README).
         #[arg(long)]
         json: bool,
     },
     /// Download the stored artifact (as stored: compressed, maybe encrypted).
     Download {
+        /// Backup id (or a unique prefix of it).
         id: String,
         /// Output file, or - for standard output.
         #[arg(short, long)]
@@ -160,18 +187,24 @@ enum BackupCommand {
 enum RunCommand {
     /// List runs, newest first.
     List {
+        /// Only this job's runs.
         #[arg(long)]
         job: Option<String>,
+        /// Only runs in this state: queued, running, succeeded, partial, failed, cancelled.
         #[arg(long)]
         state: Option<RunState>,
+        /// At most this many, newest first.
         #[arg(long, default_value_t = 50)]
         limit: i64,
+        /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
     },
     /// Show one run with its log.
     Show {
+        /// Run id (or a unique prefix of it).
         id: String,
+        /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -203,7 +236,7 @@ fn main() -> std::process::ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", error_text(&e));
             let user_error = e
                 .downcast_ref::<ServiceError>()
                 .is_some_and(ServiceError::is_user_error);
@@ -223,6 +256,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         dest: Some(dest),
         json,
         job,
+        ..
     }) = &cli.command
     {
         let (mut backups, problems) = Sauve::list_destination(dest).await?;
@@ -240,9 +274,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve { listen } => {
             let listener = tokio::net::TcpListener::bind(&listen)
                 .await
-                .with_context(|| format!("cannot listen on {listen}; is another process using it? (--listen ADDR)"))?;
+                .with_context(|| {
+                    format!(
+                        "cannot listen on {listen}; is another process using it? (--listen ADDR)"
+                    )
+                })?;
             let addr = listener.local_addr()?;
-            println!("Sauve {} listening on http://{addr}", env!("CARGO_PKG_VERSION"));
+            println!(
+                "Sauve {} listening on http://{addr}",
+                env!("CARGO_PKG_VERSION")
+            );
             println!("  data directory: {}", config.data_dir.display());
             println!("  health check:   http://{addr}/healthz");
             sauve::server::serve(sauve, listener).await?;
@@ -302,7 +343,7 @@ async fn job_command(sauve: &Sauve, cmd: JobCommand) -> anyhow::Result<()> {
             encrypt_recipients,
         } => {
             let encryption = (encrypt_passphrase_env.is_some() || !encrypt_recipients.is_empty())
-                .then(|| EncryptionSpec {
+                .then_some(EncryptionSpec {
                     passphrase_env: encrypt_passphrase_env,
                     recipients: encrypt_recipients,
                 });
@@ -323,16 +364,23 @@ async fn job_command(sauve: &Sauve, cmd: JobCommand) -> anyhow::Result<()> {
                 let list: Vec<_> = jobs.iter().map(|j| &j.spec).collect();
                 println!("{}", serde_json::to_string_pretty(&list)?);
             } else if jobs.is_empty() {
-                println!("no jobs yet: create one with `sauve job create NAME --source URI --dest URI`");
+                println!(
+                    "no jobs yet: create one with `sauve job create NAME --source URI --dest URI`"
+                );
             } else {
-                println!("{:<24} {:<9} {}", "NAME", "SOURCE", "DESTINATIONS");
+                println!("{:<24} {:<9} DESTINATIONS", "NAME", "SOURCE");
                 for j in jobs {
                     let kind = j
                         .spec
                         .validate()
                         .map(|v| v.source.kind())
                         .unwrap_or("invalid");
-                    println!("{:<24} {:<9} {}", j.name, kind, j.spec.destinations.join(", "));
+                    println!(
+                        "{:<24} {:<9} {}",
+                        j.name,
+                        kind,
+                        j.spec.destinations.join(", ")
+                    );
                 }
             }
         }
@@ -341,7 +389,12 @@ async fn job_command(sauve: &Sauve, cmd: JobCommand) -> anyhow::Result<()> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&job.spec)?);
             } else {
-                print!("{}", toml::to_string(&JobFile { job: vec![job.spec] })?);
+                print!(
+                    "{}",
+                    toml::to_string(&JobFile {
+                        job: vec![job.spec]
+                    })?
+                );
             }
         }
         JobCommand::Delete { name } => {
@@ -358,7 +411,11 @@ async fn job_command(sauve: &Sauve, cmd: JobCommand) -> anyhow::Result<()> {
                 ))
             })?;
             for (job, created) in sauve.apply_jobs(parsed.job).await? {
-                println!("{} job {}", if created { "created" } else { "updated" }, job.name);
+                println!(
+                    "{} job {}",
+                    if created { "created" } else { "updated" },
+                    job.name
+                );
             }
         }
         JobCommand::Export { name } => {
@@ -381,6 +438,18 @@ async fn backup_command(sauve: &Sauve, cmd: BackupCommand) -> anyhow::Result<()>
             if let Some((bar, task)) = bar {
                 task.abort();
                 bar.finish_and_clear();
+            }
+            if let (true, Err(ServiceError::Backup { run_id, error, .. })) = (json, &result) {
+                // Scripts get the run id of a failed run too, on stdout.
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&serde_json::json!({
+                        "run_id": run_id,
+                        "state": "failed",
+                        "backups": [],
+                        "error": error.to_string(),
+                    }))?
+                );
             }
             let report = result?;
             if json {
@@ -417,10 +486,13 @@ async fn backup_command(sauve: &Sauve, cmd: BackupCommand) -> anyhow::Result<()>
                 );
             }
         }
-        BackupCommand::List { job, dest: _, json } => {
+        BackupCommand::List {
+            job, limit, json, ..
+        } => {
             let backups = sauve
                 .backups(&BackupFilter {
                     job,
+                    limit,
                     ..Default::default()
                 })
                 .await?;
@@ -479,7 +551,10 @@ async fn run_command(sauve: &Sauve, cmd: RunCommand) -> anyhow::Result<()> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&run)?);
             } else {
-                println!("run {} of job {} ({}): {}", run.id, run.job, run.trigger, run.state);
+                println!(
+                    "run {} of job {} ({}): {}",
+                    run.id, run.job, run.trigger, run.state
+                );
                 println!("  queued   {}", run.queued_at);
                 if let Some(t) = run.started_at {
                     println!("  started  {t}");
@@ -504,6 +579,20 @@ async fn run_command(sauve: &Sauve, cmd: RunCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The error and the causes its own message does not already include (our
+/// errors embed their source's text; anyhow's `{:#}` would print it twice).
+fn error_text(e: &anyhow::Error) -> String {
+    let mut text = e.to_string();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !text.contains(&c) {
+            text.push_str(": ");
+            text.push_str(&c);
+        }
+    }
+    text
+}
+
 fn print_backups(backups: &[sauve::domain::Backup], json: bool) -> anyhow::Result<()> {
     if json {
         println!("{}", serde_json::to_string_pretty(backups)?);
@@ -514,8 +603,8 @@ fn print_backups(backups: &[sauve::domain::Backup], json: bool) -> anyhow::Resul
         return Ok(());
     }
     println!(
-        "{:<26} {:<20} {:<20} {:>10} {:<12} {}",
-        "ID", "JOB", "CREATED", "SIZE", "SHA256", "DESTINATION"
+        "{:<26} {:<20} {:<20} {:>10} {:<12} DESTINATION",
+        "ID", "JOB", "CREATED", "SIZE", "SHA256"
     );
     for b in backups {
         println!(

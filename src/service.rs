@@ -51,6 +51,9 @@ impl ServiceError {
                         | StoreError::Ambiguous { .. }
                         | StoreError::JobExists(_)
                 )
+                | ServiceError::Restore(RestoreError::Source(
+                    crate::pipeline::process::SourceError::TargetRefused { .. }
+                ))
         )
     }
 }
@@ -119,7 +122,10 @@ impl Sauve {
     }
 
     /// Validates every spec first: a file with one bad job changes nothing.
-    pub async fn apply_jobs(&self, specs: Vec<JobSpec>) -> Result<Vec<(StoredJob, bool)>, ServiceError> {
+    pub async fn apply_jobs(
+        &self,
+        specs: Vec<JobSpec>,
+    ) -> Result<Vec<(StoredJob, bool)>, ServiceError> {
         let mut errors = ValidationErrors::new();
         let mut seen = std::collections::HashSet::new();
         for (i, spec) in specs.iter().enumerate() {
@@ -127,7 +133,10 @@ impl Sauve {
                 errors.extend_prefixed(&format!("job[{i}]"), e);
             }
             if !seen.insert(spec.name.clone()) {
-                errors.push(format!("job[{i}].name"), format!("{:?} appears twice in the file", spec.name));
+                errors.push(
+                    format!("job[{i}].name"),
+                    format!("{:?} appears twice in the file", spec.name),
+                );
             }
         }
         if !errors.is_empty() {
@@ -234,7 +243,14 @@ impl Sauve {
                 };
                 log.push(format!("error: {error}"));
                 self.store
-                    .finish_run(&run.id, state, bytes_in, 0, Some(&error.to_string()), &log.join("\n"))
+                    .finish_run(
+                        &run.id,
+                        state,
+                        bytes_in,
+                        0,
+                        Some(&error.to_string()),
+                        &log.join("\n"),
+                    )
                     .await?;
                 Err(ServiceError::Backup {
                     job: name.to_string(),
@@ -270,7 +286,11 @@ impl Sauve {
     }
 
     /// Keys for a backup: explicit options first, then the job's passphrase variable.
-    async fn keys_for(&self, manifest: &Manifest, opts: &KeyOptions) -> Result<Arc<Keys>, ServiceError> {
+    async fn keys_for(
+        &self,
+        manifest: &Manifest,
+        opts: &KeyOptions,
+    ) -> Result<Arc<Keys>, ServiceError> {
         if manifest.encryption.is_none() {
             return Ok(Arc::new(Keys::default()));
         }
@@ -287,7 +307,11 @@ impl Sauve {
             // the codec says so precisely when it does.
             if let Ok(k) = Keys::from_passphrase_env(&env) {
                 keys = k;
-            } else if manifest.encryption.as_ref().is_some_and(|e| e.mode == "passphrase") {
+            } else if manifest
+                .encryption
+                .as_ref()
+                .is_some_and(|e| e.mode == "passphrase")
+            {
                 return Err(CodecError::PassphraseUnset(env).into());
             }
         }
@@ -315,16 +339,27 @@ impl Sauve {
             path: out.display().to_string(),
             source,
         };
-        let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let dir = out
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         let temp = tempfile::NamedTempFile::new_in(dir).map_err(output_err)?;
         let file = temp.reopen().map_err(output_err)?;
-        restore::read_artifact(&storage, &manifest, Arc::new(Keys::default()), false, move |input| {
-            let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
-            crate::pipeline::process::copy_large(input, &mut w)
-                .and_then(|_| std::io::Write::flush(&mut w))
-                .map_err(|e| crate::pipeline::process::SourceError::io("writing the download", e))?;
-            Ok(())
-        })
+        restore::read_artifact(
+            &storage,
+            &manifest,
+            Arc::new(Keys::default()),
+            false,
+            move |input| {
+                let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+                crate::pipeline::process::copy_large(input, &mut w)
+                    .and_then(|_| std::io::Write::flush(&mut w))
+                    .map_err(|e| {
+                        crate::pipeline::process::SourceError::io("writing the download", e)
+                    })?;
+                Ok(())
+            },
+        )
         .await?;
         temp.persist(out).map_err(|e| output_err(e.error))?;
         Ok(backup)
@@ -337,13 +372,21 @@ impl Sauve {
         w: Box<dyn std::io::Write + Send>,
     ) -> Result<Backup, ServiceError> {
         let (backup, manifest, storage) = self.locate(id).await?;
-        restore::read_artifact(&storage, &manifest, Arc::new(Keys::default()), false, move |input| {
-            let mut w = w;
-            crate::pipeline::process::copy_large(input, &mut w)
-                .and_then(|_| w.flush())
-                .map_err(|e| crate::pipeline::process::SourceError::io("writing the download", e))?;
-            Ok(())
-        })
+        restore::read_artifact(
+            &storage,
+            &manifest,
+            Arc::new(Keys::default()),
+            false,
+            move |input| {
+                let mut w = w;
+                crate::pipeline::process::copy_large(input, &mut w)
+                    .and_then(|_| w.flush())
+                    .map_err(|e| {
+                        crate::pipeline::process::SourceError::io("writing the download", e)
+                    })?;
+                Ok(())
+            },
+        )
         .await?;
         Ok(backup)
     }
@@ -380,7 +423,14 @@ impl Sauve {
                 target.describe()
             );
             self.store
-                .finish_run(&run.id, state, manifest.artifact.raw_size as i64, 0, error.as_deref(), &log)
+                .finish_run(
+                    &run.id,
+                    state,
+                    manifest.artifact.raw_size as i64,
+                    0,
+                    error.as_deref(),
+                    &log,
+                )
                 .await?;
         }
         let (report, log) = result?;
@@ -422,7 +472,7 @@ fn restore_target(
     manifest: &Manifest,
     job: Option<&StoredJob>,
     to: Option<&str>,
-) -> Result<RestoreTarget, ServiceError> {
+) -> Result<RestoreTarget, ValidationErrors> {
     if manifest.source.kind == "command" {
         let restore_command = job
             .and_then(|j| match &j.spec.source {
@@ -449,7 +499,7 @@ fn restore_target(
             "say where to restore with --to (a new database URI, file or directory)",
         )
     })?;
-    Ok(RestoreTarget::parse(&manifest.source.kind, to)?)
+    RestoreTarget::parse(&manifest.source.kind, to)
 }
 
 /// Names this process in run records (`host:pid`).

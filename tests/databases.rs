@@ -60,7 +60,11 @@ fn pg_schema(db: &str) -> String {
         .args(["-U", "postgres", "-d", db])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter(|l| !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict"))
@@ -75,7 +79,15 @@ fn postgres_round_trip_keeps_schema_and_rows() {
     let sauve = Sauve::new();
     let dest = sauve.dest("backups");
     sauve
-        .run(&["job", "create", "app-db", "--source", &pg_url(&src.0), "--dest", dest.to_str().unwrap()])
+        .run(&[
+            "job",
+            "create",
+            "app-db",
+            "--source",
+            &pg_url(&src.0),
+            "--dest",
+            dest.to_str().unwrap(),
+        ])
         .ok();
     let id = sauve.backup("app-db");
 
@@ -90,24 +102,42 @@ fn postgres_round_trip_keeps_schema_and_rows() {
 
     sauve.run(&["verify", &id]).ok();
     let restored = PgDb::reserve("sauve_dst");
-    let out = sauve.run(&["restore", &id, "--to", &pg_url(&restored.0)]).ok();
+    let out = sauve
+        .run(&["restore", &id, "--to", &pg_url(&restored.0)])
+        .ok();
     assert!(out.stdout().contains("restored backup"), "{}", out.stdout());
 
     assert_eq!(psql(&restored.0, PG_CONTENT), psql(&src.0, PG_CONTENT));
     assert_eq!(pg_schema(&restored.0), pg_schema(&src.0));
-    assert_eq!(psql(&restored.0, "SELECT nextval('billing.invoice_no')"), psql(&src.0, "SELECT nextval('billing.invoice_no')"));
+    assert_eq!(
+        psql(&restored.0, "SELECT nextval('billing.invoice_no')"),
+        psql(&src.0, "SELECT nextval('billing.invoice_no')")
+    );
 
     // A second restore into the now non-empty target is refused, then forced.
     sauve
         .run(&["restore", &id, "--to", &pg_url(&restored.0)])
-        .fails(1, &["not empty", "--force"]);
+        .fails(2, &["not empty", "--force"]);
     psql(&restored.0, "DELETE FROM billing.invoices WHERE no % 2 = 0");
-    sauve.run(&["restore", &id, "--to", &pg_url(&restored.0), "--force"]).ok();
-    assert_eq!(psql(&restored.0, PG_CONTENT).split(" | ").nth(1), psql(&src.0, PG_CONTENT).split(" | ").nth(1));
+    sauve
+        .run(&["restore", &id, "--to", &pg_url(&restored.0), "--force"])
+        .ok();
+    assert_eq!(
+        psql(&restored.0, PG_CONTENT).split(" | ").nth(1),
+        psql(&src.0, PG_CONTENT).split(" | ").nth(1)
+    );
 
     // The run recorded what the dump tool and the manifest say about the server.
-    let runs = sauve.run(&["run", "list", "--job", "app-db", "--json"]).ok().json();
-    let backup_run = runs.as_array().unwrap().iter().find(|r| r["trigger"] == "manual").unwrap();
+    let runs = sauve
+        .run(&["run", "list", "--job", "app-db", "--json"])
+        .ok()
+        .json();
+    let backup_run = runs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["trigger"] == "manual")
+        .unwrap();
     assert_eq!(backup_run["state"], "succeeded");
     assert!(backup_run["bytes_in"].as_i64().unwrap() > backup_run["bytes_out"].as_i64().unwrap());
     let manifest: serde_json::Value = serde_json::from_slice(
@@ -115,28 +145,60 @@ fn postgres_round_trip_keeps_schema_and_rows() {
     )
     .unwrap();
     assert_eq!(manifest["source"]["kind"], "postgres");
-    assert!(manifest["source"]["tool"].as_str().unwrap().contains("pg_dump"));
-    assert!(!manifest["source"]["server_version"].as_str().unwrap().is_empty());
+    assert!(
+        manifest["source"]["tool"]
+            .as_str()
+            .unwrap()
+            .contains("pg_dump")
+    );
+    assert!(
+        !manifest["source"]["server_version"]
+            .as_str()
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[test]
 fn corrupted_postgres_backup_is_refused_before_the_target_is_created() {
     let src = PgDb::create("sauve_src");
-    psql(&src.0, "CREATE TABLE t (id int primary key, v text); INSERT INTO t SELECT g, repeat('x', g % 100) FROM generate_series(1, 5000) g;");
+    psql(
+        &src.0,
+        "CREATE TABLE t (id int primary key, v text); INSERT INTO t SELECT g, repeat('x', g % 100) FROM generate_series(1, 5000) g;",
+    );
     let sauve = Sauve::new();
     let dest = sauve.dest("backups");
     sauve
-        .run(&["job", "create", "pg", "--source", &pg_url(&src.0), "--dest", dest.to_str().unwrap()])
+        .run(&[
+            "job",
+            "create",
+            "pg",
+            "--source",
+            &pg_url(&src.0),
+            "--dest",
+            dest.to_str().unwrap(),
+        ])
         .ok();
     let id = sauve.backup("pg");
     flip_byte(&sauve.artifact_path(&id));
-    sauve.run(&["verify", &id]).fails(1, &["corrupted", "sha256"]);
+    sauve
+        .run(&["verify", &id])
+        .fails(1, &["corrupted", "sha256"]);
     let target = PgDb::reserve("sauve_never");
     sauve
         .run(&["restore", &id, "--to", &pg_url(&target.0)])
         .fails(1, &["corrupted", "Nothing was restored"]);
-    let exists = psql("postgres", &format!("SELECT count(*) FROM pg_database WHERE datname = '{}'", target.0));
-    assert_eq!(exists, "0", "the target database must not have been created");
+    let exists = psql(
+        "postgres",
+        &format!(
+            "SELECT count(*) FROM pg_database WHERE datname = '{}'",
+            target.0
+        ),
+    );
+    assert_eq!(
+        exists, "0",
+        "the target database must not have been created"
+    );
 }
 
 #[test]
@@ -144,27 +206,76 @@ fn postgres_errors_say_what_to_do() {
     let sauve = Sauve::new();
     let dest = sauve.dest("b");
     let d = dest.to_str().unwrap();
-    sauve.run(&["job", "create", "down", "--source", "postgres://postgres@127.0.0.1:1/x", "--dest", d]).ok();
-    sauve.run(&["backup", "run", "down"]).fails(1, &["cannot reach the PostgreSQL server at 127.0.0.1:1"]);
+    sauve
+        .run(&[
+            "job",
+            "create",
+            "down",
+            "--source",
+            "postgres://postgres@127.0.0.1:1/x",
+            "--dest",
+            d,
+        ])
+        .ok();
+    sauve
+        .run(&["backup", "run", "down"])
+        .fails(1, &["cannot reach the PostgreSQL server at 127.0.0.1:1"]);
 
     sauve
-        .run(&["job", "create", "nodb", "--source", &pg_url("sauve_no_such_db"), "--dest", d])
+        .run(&[
+            "job",
+            "create",
+            "nodb",
+            "--source",
+            &pg_url("sauve_no_such_db"),
+            "--dest",
+            d,
+        ])
         .ok();
-    sauve.run(&["backup", "run", "nodb"]).fails(1, &["database \"sauve_no_such_db\" does not exist"]);
+    sauve
+        .run(&["backup", "run", "nodb"])
+        .fails(1, &["database \"sauve_no_such_db\" does not exist"]);
 
     // pg_dump missing from PATH: say which package provides it.
     let mut no_tools = Sauve::new();
     no_tools.env.push(("PATH".into(), "/nonexistent".into()));
-    no_tools.run(&["job", "create", "x", "--source", &pg_url("postgres"), "--dest", d]).ok();
-    no_tools.run(&["backup", "run", "x"]).fails(1, &["pg_dump was not found in PATH", "apt-get install postgresql-client"]);
+    no_tools
+        .run(&[
+            "job",
+            "create",
+            "x",
+            "--source",
+            &pg_url("postgres"),
+            "--dest",
+            d,
+        ])
+        .ok();
+    no_tools.run(&["backup", "run", "x"]).fails(
+        1,
+        &[
+            "pg_dump was not found in PATH",
+            "apt-get install postgresql-client",
+        ],
+    );
 
     // A password in the URI is refused before anything is stored.
     sauve
-        .run(&["job", "create", "pw", "--source", "postgres://u:hunter2@127.0.0.1/db", "--dest", d])
+        .run(&[
+            "job",
+            "create",
+            "pw",
+            "--source",
+            "postgres://u:hunter2@127.0.0.1/db",
+            "--dest",
+            d,
+        ])
         .fails(2, &["password_env"]);
     assert!(!sauve.run(&["job", "list"]).ok().stdout().contains("pw "));
     // Failed runs are recorded with their error.
-    let runs = sauve.run(&["run", "list", "--job", "down", "--json"]).ok().json();
+    let runs = sauve
+        .run(&["run", "list", "--job", "down", "--json"])
+        .ok()
+        .json();
     assert_eq!(runs[0]["state"], "failed");
     assert!(runs[0]["error"].as_str().unwrap().contains("cannot reach"));
 }
@@ -209,7 +320,9 @@ fn my_content(db: &str) -> String {
     );
     let auto = mysql(
         None,
-        &format!("SELECT AUTO_INCREMENT FROM information_schema.tables WHERE table_schema = '{db}' AND table_name = 'customers'"),
+        &format!(
+            "SELECT AUTO_INCREMENT FROM information_schema.tables WHERE table_schema = '{db}' AND table_name = 'customers'"
+        ),
     );
     format!("{checksums:?} {view} {objects} {auto}")
 }
@@ -221,19 +334,35 @@ fn mariadb_round_trip_keeps_schema_and_rows() {
     let sauve = Sauve::new();
     let dest = sauve.dest("backups");
     sauve
-        .run(&["job", "create", "shop", "--source", &mysql_url(&src.0), "--dest", dest.to_str().unwrap()])
+        .run(&[
+            "job",
+            "create",
+            "shop",
+            "--source",
+            &mysql_url(&src.0),
+            "--dest",
+            dest.to_str().unwrap(),
+        ])
         .ok();
     let id = sauve.backup("shop");
     sauve.run(&["verify", &id]).ok();
     let restored = MyDb::reserve("sauve_dst");
-    sauve.run(&["restore", &id, "--to", &mysql_url(&restored.0)]).ok();
+    sauve
+        .run(&["restore", &id, "--to", &mysql_url(&restored.0)])
+        .ok();
     let want = my_content(&src.0);
-    assert!(want.contains("trigger:customers_audit") && want.contains("routine:bump"), "{want}");
+    assert!(
+        want.contains("trigger:customers_audit") && want.contains("routine:bump"),
+        "{want}"
+    );
     assert_eq!(my_content(&restored.0), want);
     // The trigger works in the restored database, and the auto-increment carried
     // over: the same insert on both sides gives the same audit row.
     let last_audit = |db: &str| {
-        mysql(Some(db), "INSERT INTO customers (name, joined) VALUES ('after', NOW())");
+        mysql(
+            Some(db),
+            "INSERT INTO customers (name, joined) VALUES ('after', NOW())",
+        );
         mysql(Some(db), "SELECT what FROM audit ORDER BY id DESC LIMIT 1")
     };
     let want = last_audit(&src.0);
@@ -241,13 +370,16 @@ fn mariadb_round_trip_keeps_schema_and_rows() {
     assert_eq!(last_audit(&restored.0), want);
     sauve
         .run(&["restore", &id, "--to", &mysql_url(&restored.0)])
-        .fails(1, &["not empty", "--force"]);
+        .fails(2, &["not empty", "--force"]);
 }
 
 #[test]
 fn mariadb_wrong_password_is_reported_as_such() {
     let user = unique("sauve_u");
-    mysql(None, &format!("CREATE USER '{user}'@'%' IDENTIFIED BY 'right-password'"));
+    mysql(
+        None,
+        &format!("CREATE USER '{user}'@'%' IDENTIFIED BY 'right-password'"),
+    );
     let db = MyDb::create("sauve_pw");
     mysql(None, &format!("GRANT ALL ON `{}`.* TO '{user}'@'%'", db.0));
     let mut sauve = Sauve::new();
@@ -255,14 +387,35 @@ fn mariadb_wrong_password_is_reported_as_such() {
     let mut url = url::Url::parse(&mysql_url(&db.0)).unwrap();
     url.set_username(&user).unwrap();
     url.set_query(Some("password_env=SHOP_DB_PASSWORD"));
-    sauve.run(&["job", "create", "shop", "--source", url.as_str(), "--dest", dest.to_str().unwrap()]).ok();
+    sauve
+        .run(&[
+            "job",
+            "create",
+            "shop",
+            "--source",
+            url.as_str(),
+            "--dest",
+            dest.to_str().unwrap(),
+        ])
+        .ok();
 
-    sauve.run(&["backup", "run", "shop"]).fails(1, &["SHOP_DB_PASSWORD", "is not set"]);
-    sauve.env.push(("SHOP_DB_PASSWORD".into(), "wrong-password".into()));
-    let r = sauve.run(&["backup", "run", "shop"]).fails(1, &["refused user", &user]);
-    assert!(!r.stderr().contains("wrong-password"), "the password leaked into the message");
+    sauve
+        .run(&["backup", "run", "shop"])
+        .fails(1, &["SHOP_DB_PASSWORD", "is not set"]);
+    sauve
+        .env
+        .push(("SHOP_DB_PASSWORD".into(), "wrong-password".into()));
+    let r = sauve
+        .run(&["backup", "run", "shop"])
+        .fails(1, &["refused user", &user]);
+    assert!(
+        !r.stderr().contains("wrong-password"),
+        "the password leaked into the message"
+    );
     sauve.env.pop();
-    sauve.env.push(("SHOP_DB_PASSWORD".into(), "right-password".into()));
+    sauve
+        .env
+        .push(("SHOP_DB_PASSWORD".into(), "right-password".into()));
     sauve.backup("shop");
     let log = sauve.run(&["run", "list", "--json"]).ok().stdout();
     assert!(!log.contains("right-password") && !log.contains("wrong-password"));

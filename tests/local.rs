@@ -44,7 +44,17 @@ fn sqlite_snapshot_is_consistent_while_a_writer_commits() {
     std::thread::sleep(Duration::from_millis(300));
     let url = format!("sqlite://{}", db_path.display());
     let dest = sauve.dest("backups");
-    sauve.run(&["job", "create", "app", "--source", &url, "--dest", dest.to_str().unwrap()]).ok();
+    sauve
+        .run(&[
+            "job",
+            "create",
+            "app",
+            "--source",
+            &url,
+            "--dest",
+            dest.to_str().unwrap(),
+        ])
+        .ok();
     let first = sauve.backup("app");
     let second = sauve.backup("app");
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -54,9 +64,13 @@ fn sqlite_snapshot_is_consistent_while_a_writer_commits() {
     for id in [&first, &second] {
         sauve.run(&["verify", id]).ok();
         let target = sauve.dest(&format!("restored-{id}.db"));
-        sauve.run(&["restore", id, "--to", target.to_str().unwrap()]).ok();
+        sauve
+            .run(&["restore", id, "--to", target.to_str().unwrap()])
+            .ok();
         let c = rusqlite::Connection::open(&target).unwrap();
-        let check: String = c.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+        let check: String = c
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(check, "ok");
         let (count, max, counter): (i64, i64, i64) = c
             .query_row(
@@ -69,17 +83,35 @@ fn sqlite_snapshot_is_consistent_while_a_writer_commits() {
         assert!(counter > 0 && counter <= written);
         seen.push(counter);
     }
-    assert!(seen[1] >= seen[0], "the second snapshot is not older than the first");
+    assert!(
+        seen[1] >= seen[0],
+        "the second snapshot is not older than the first"
+    );
     // Nothing staged is left behind.
     let staging = sauve.data_dir().join("staging");
-    assert_eq!(std::fs::read_dir(&staging).map(|d| d.count()).unwrap_or(0), 0);
+    assert_eq!(
+        std::fs::read_dir(&staging).map(|d| d.count()).unwrap_or(0),
+        0
+    );
 
     // Restoring over an existing file needs --force, and replaces it whole.
     let target = sauve.dest(&format!("restored-{first}.db"));
-    sauve.run(&["restore", &first, "--to", target.to_str().unwrap()]).fails(1, &["exists", "--force"]);
-    sauve.run(&["restore", &second, "--to", target.to_str().unwrap(), "--force"]).ok();
+    sauve
+        .run(&["restore", &first, "--to", target.to_str().unwrap()])
+        .fails(2, &["exists", "--force"]);
+    sauve
+        .run(&[
+            "restore",
+            &second,
+            "--to",
+            target.to_str().unwrap(),
+            "--force",
+        ])
+        .ok();
     let c = rusqlite::Connection::open(&target).unwrap();
-    let n: i64 = c.query_row("SELECT n FROM counter", [], |r| r.get(0)).unwrap();
+    let n: i64 = c
+        .query_row("SELECT n FROM counter", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(n, seen[1]);
 }
 
@@ -88,17 +120,31 @@ fn describe_tree(root: &Path) -> Vec<String> {
     let mut out = Vec::new();
     for entry in walkdir::WalkDir::new(root).sort_by_file_name().min_depth(1) {
         let entry = entry.unwrap();
-        let rel = entry.path().strip_prefix(root).unwrap().display().to_string();
+        let rel = entry
+            .path()
+            .strip_prefix(root)
+            .unwrap()
+            .display()
+            .to_string();
         let meta = entry.path().symlink_metadata().unwrap();
         let what = if meta.file_type().is_symlink() {
-            format!("link -> {}", std::fs::read_link(entry.path()).unwrap().display())
+            format!(
+                "link -> {}",
+                std::fs::read_link(entry.path()).unwrap().display()
+            )
         } else if meta.is_dir() {
             format!("dir {:o} {}", meta.mode() & 0o7777, meta.mtime())
         } else {
             use sha2::Digest;
             let mut h = sha2::Sha256::new();
             h.update(std::fs::read(entry.path()).unwrap());
-            format!("file {:o} {} {} {}", meta.mode() & 0o7777, meta.mtime(), meta.len(), hex::encode(h.finalize()))
+            format!(
+                "file {:o} {} {} {}",
+                meta.mode() & 0o7777,
+                meta.mtime(),
+                meta.len(),
+                hex::encode(h.finalize())
+            )
         };
         out.push(format!("{rel}: {what}"));
     }
@@ -116,8 +162,16 @@ fn make_tree(root: &Path, big_mib: usize) {
     std::fs::write(root.join("run.sh"), "#!/bin/sh\necho hi\n").unwrap();
     std::fs::set_permissions(root.join("run.sh"), std::fs::Permissions::from_mode(0o755)).unwrap();
     std::fs::write(root.join("secret.key"), "k").unwrap();
-    std::fs::set_permissions(root.join("secret.key"), std::fs::Permissions::from_mode(0o600)).unwrap();
-    std::fs::set_permissions(root.join("docs/deep"), std::fs::Permissions::from_mode(0o750)).unwrap();
+    std::fs::set_permissions(
+        root.join("secret.key"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        root.join("docs/deep"),
+        std::fs::Permissions::from_mode(0o750),
+    )
+    .unwrap();
     symlink("docs/readme.txt", root.join("readme-link")).unwrap();
     symlink("/nonexistent/target", root.join("dangling-link")).unwrap();
     // A large incompressible file, generated fast (xorshift), streamed in pieces.
@@ -139,8 +193,12 @@ fn make_tree(root: &Path, big_mib: usize) {
     for entry in walkdir::WalkDir::new(root).contents_first(true) {
         let entry = entry.unwrap();
         if !entry.path_is_symlink() {
-            let f = std::fs::File::options().read(true).open(entry.path()).unwrap();
-            f.set_times(std::fs::FileTimes::new().set_modified(t)).unwrap();
+            let f = std::fs::File::options()
+                .read(true)
+                .open(entry.path())
+                .unwrap();
+            f.set_times(std::fs::FileTimes::new().set_modified(t))
+                .unwrap();
         }
     }
 }
@@ -156,18 +214,33 @@ fn files_round_trip_keeps_modes_mtimes_links_and_excludes() {
     make_tree(&root, 200);
     let dest = sauve.dest("backups");
     let url = format!("files://{}?exclude=*.tmp,cache", root.display());
-    sauve.run(&["job", "create", "files", "--source", &url, "--dest", dest.to_str().unwrap()]).ok();
+    sauve
+        .run(&[
+            "job",
+            "create",
+            "files",
+            "--source",
+            &url,
+            "--dest",
+            dest.to_str().unwrap(),
+        ])
+        .ok();
     let id = sauve.backup("files");
     let verified = sauve.run(&["verify", &id, "--json"]).ok().json();
     assert!(verified["format"].as_str().unwrap().contains("tar archive"));
 
     let target = sauve.dest("restored");
-    sauve.run(&["restore", &id, "--to", target.to_str().unwrap()]).ok();
+    sauve
+        .run(&["restore", &id, "--to", target.to_str().unwrap()])
+        .ok();
     let want: Vec<_> = describe_tree(&root)
         .into_iter()
         .filter(|l| !l.starts_with("notes.tmp") && !l.starts_with("cache"))
         .collect();
-    assert!(want.iter().any(|l| l.starts_with("big.bin: file 644")), "{want:?}");
+    assert!(
+        want.iter().any(|l| l.starts_with("big.bin: file 644")),
+        "{want:?}"
+    );
     assert!(want.iter().any(|l| l.starts_with("empty: dir")));
     assert_eq!(describe_tree(&target), want);
 
@@ -175,13 +248,18 @@ fn files_round_trip_keeps_modes_mtimes_links_and_excludes() {
     let artifact = sauve.artifact_path(&id);
     let listing = std::process::Command::new("sh")
         .arg("-c")
-        .arg(format!("zstd -dc '{}' | tar -tvf - readme-link", artifact.display()))
+        .arg(format!(
+            "zstd -dc '{}' | tar -tvf - readme-link",
+            artifact.display()
+        ))
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&listing.stdout).contains("readme-link -> docs/readme.txt"));
 
     // A non-empty directory is refused.
-    sauve.run(&["restore", &id, "--to", target.to_str().unwrap()]).fails(1, &["not empty"]);
+    sauve
+        .run(&["restore", &id, "--to", target.to_str().unwrap()])
+        .fails(2, &["not empty"]);
 }
 
 #[test]
@@ -193,12 +271,24 @@ fn encrypted_backups_round_trip_and_refuse_wrong_keys() {
     let url = format!("files://{}", root.display());
     sauve
         .run(&[
-            "job", "create", "enc", "--source", &url, "--dest", dest.to_str().unwrap(),
-            "--encrypt-passphrase-env", "BACKUP_PASSPHRASE",
+            "job",
+            "create",
+            "enc",
+            "--source",
+            &url,
+            "--dest",
+            dest.to_str().unwrap(),
+            "--encrypt-passphrase-env",
+            "BACKUP_PASSPHRASE",
         ])
         .ok();
-    sauve.run(&["backup", "run", "enc"]).fails(1, &["BACKUP_PASSPHRASE", "not set"]);
-    sauve.env.push(("BACKUP_PASSPHRASE".into(), "correct horse battery staple".into()));
+    sauve
+        .run(&["backup", "run", "enc"])
+        .fails(1, &["BACKUP_PASSPHRASE", "not set"]);
+    sauve.env.push((
+        "BACKUP_PASSPHRASE".into(),
+        "correct horse battery staple".into(),
+    ));
     let id = sauve.backup("enc");
     let artifact = sauve.artifact_path(&id);
     assert!(artifact.to_str().unwrap().ends_with(".tar.zst.age"));
@@ -206,31 +296,58 @@ fn encrypted_backups_round_trip_and_refuse_wrong_keys() {
     assert!(head.starts_with(b"age-encryption.org/v1"));
     sauve.run(&["verify", &id]).ok();
     let target = sauve.dest("restored");
-    sauve.run(&["restore", &id, "--to", target.to_str().unwrap()]).ok();
+    sauve
+        .run(&["restore", &id, "--to", target.to_str().unwrap()])
+        .ok();
     assert_eq!(describe_tree(&target), describe_tree(&root));
 
     sauve.env.pop();
     sauve.env.push(("BACKUP_PASSPHRASE".into(), "wrong".into()));
     sauve.run(&["verify", &id]).fails(1, &["wrong passphrase"]);
     let target2 = sauve.dest("never");
-    sauve.run(&["restore", &id, "--to", target2.to_str().unwrap()]).fails(1, &["wrong passphrase"]);
+    sauve
+        .run(&["restore", &id, "--to", target2.to_str().unwrap()])
+        .fails(1, &["wrong passphrase"]);
     assert!(!target2.exists());
 
     // age recipients: encrypt to a public key, decrypt with the identity file.
     let identity = age::x25519::Identity::generate();
     let key_file = sauve.dest("key.txt");
     use age::secrecy::ExposeSecret;
-    std::fs::write(&key_file, format!("{}\n", identity.to_string().expose_secret())).unwrap();
+    std::fs::write(
+        &key_file,
+        format!("{}\n", identity.to_string().expose_secret()),
+    )
+    .unwrap();
     let public = identity.to_public().to_string();
     sauve
-        .run(&["job", "create", "rcpt", "--source", &url, "--dest", dest.to_str().unwrap(), "--encrypt-recipient", &public])
+        .run(&[
+            "job",
+            "create",
+            "rcpt",
+            "--source",
+            &url,
+            "--dest",
+            dest.to_str().unwrap(),
+            "--encrypt-recipient",
+            &public,
+        ])
         .ok();
     let id = sauve.backup("rcpt");
     sauve.run(&["verify", &id]).fails(1, &["--identity"]);
-    sauve.run(&["verify", &id, "--identity", key_file.to_str().unwrap()]).ok();
+    sauve
+        .run(&["verify", &id, "--identity", key_file.to_str().unwrap()])
+        .ok();
     let target3 = sauve.dest("restored3");
     sauve
-        .run(&["restore", &id, "--to", target3.to_str().unwrap(), "--identity", key_file.to_str().unwrap()])
+        .run(&[
+            "restore",
+            &id,
+            "--to",
+            target3.to_str().unwrap(),
+            "--identity",
+            key_file.to_str().unwrap(),
+        ])
         .ok();
     assert_eq!(describe_tree(&target3), describe_tree(&root));
     // The standard tool opens it too.
@@ -243,7 +360,10 @@ fn encrypted_backups_round_trip_and_refuse_wrong_keys() {
         ))
         .output()
         .unwrap();
-    assert!(String::from_utf8_lossy(&out.stdout).contains("big.bin"), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("big.bin"),
+        "{out:?}"
+    );
 }
 
 #[test]
@@ -253,24 +373,45 @@ fn damaged_artifact_fails_verify_and_restore_leaves_target_untouched() {
     make_tree(&root, 2);
     let dest = sauve.dest("backups");
     sauve
-        .run(&["job", "create", "f", "--source", &format!("files://{}", root.display()), "--dest", dest.to_str().unwrap()])
+        .run(&[
+            "job",
+            "create",
+            "f",
+            "--source",
+            &format!("files://{}", root.display()),
+            "--dest",
+            dest.to_str().unwrap(),
+        ])
         .ok();
     let id = sauve.backup("f");
     flip_byte(&sauve.artifact_path(&id));
-    sauve.run(&["verify", &id]).fails(1, &["corrupted", "sha256"]);
+    sauve
+        .run(&["verify", &id])
+        .fails(1, &["corrupted", "sha256"]);
     let target = sauve.dest("existing-empty");
     std::fs::create_dir(&target).unwrap();
-    sauve.run(&["restore", &id, "--to", target.to_str().unwrap()]).fails(1, &["corrupted"]);
-    assert_eq!(std::fs::read_dir(&target).unwrap().count(), 0, "target untouched");
+    sauve
+        .run(&["restore", &id, "--to", target.to_str().unwrap()])
+        .fails(1, &["corrupted"]);
+    assert_eq!(
+        std::fs::read_dir(&target).unwrap().count(),
+        0,
+        "target untouched"
+    );
     let leftovers: Vec<_> = std::fs::read_dir(sauve.dir.path())
         .unwrap()
         .filter_map(|e| e.ok())
         .filter(|e| e.file_name().to_string_lossy().contains("sauve-restore"))
         .collect();
-    assert!(leftovers.is_empty(), "no temp restore dirs left: {leftovers:?}");
+    assert!(
+        leftovers.is_empty(),
+        "no temp restore dirs left: {leftovers:?}"
+    );
     // Download refuses to produce a damaged file.
     let out = sauve.dest("download.tar.zst");
-    sauve.run(&["backup", "download", &id, "-o", out.to_str().unwrap()]).fails(1, &["corrupted"]);
+    sauve
+        .run(&["backup", "download", &id, "-o", out.to_str().unwrap()])
+        .fails(1, &["corrupted"]);
     assert!(!out.exists());
 }
 
@@ -283,34 +424,84 @@ fn destinations_are_listed_from_manifests_alone() {
     let dest_b = sauve.dest("b");
     sauve
         .run(&[
-            "job", "create", "two", "--source", &format!("files://{}", root.display()),
-            "--dest", dest_a.to_str().unwrap(), "--dest", &format!("file://{}", dest_b.display()),
+            "job",
+            "create",
+            "two",
+            "--source",
+            &format!("files://{}", root.display()),
+            "--dest",
+            dest_a.to_str().unwrap(),
+            "--dest",
+            &format!("file://{}", dest_b.display()),
         ])
         .ok();
     let report = sauve.run(&["backup", "run", "two", "--json"]).ok().json();
-    assert_eq!(report["backups"].as_array().unwrap().len(), 2, "one backup per destination, one read");
-    let a_id = report["backups"].as_array().unwrap().iter().find(|b| b["destination"].as_str().unwrap().ends_with("/a")).unwrap()["id"].clone();
+    assert_eq!(
+        report["backups"].as_array().unwrap().len(),
+        2,
+        "one backup per destination, one read"
+    );
+    let a_id = report["backups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["destination"].as_str().unwrap().ends_with("/a"))
+        .unwrap()["id"]
+        .clone();
     let from_store = sauve.run(&["backup", "list", "--json"]).ok().json();
 
     // Download the artifact, as stored, and check it against the listing.
     let file = sauve.dest("dl.tar.zst");
-    sauve.run(&["backup", "download", a_id.as_str().unwrap(), "-o", file.to_str().unwrap()]).ok();
+    sauve
+        .run(&[
+            "backup",
+            "download",
+            a_id.as_str().unwrap(),
+            "-o",
+            file.to_str().unwrap(),
+        ])
+        .ok();
     use sha2::Digest;
     let digest = hex::encode(sha2::Sha256::digest(std::fs::read(&file).unwrap()));
-    let listed = from_store.as_array().unwrap().iter().find(|b| b["id"] == a_id).unwrap();
+    let listed = from_store
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["id"] == a_id)
+        .unwrap();
     assert_eq!(digest, listed["sha256"].as_str().unwrap());
 
     // Lose the metadata store entirely.
     std::fs::remove_dir_all(sauve.data_dir()).unwrap();
     let alone = sauve
-        .run(&["backup", "list", "--dest", &format!("file://{}", dest_a.display()), "--json"])
+        .run(&[
+            "backup",
+            "list",
+            "--dest",
+            &format!("file://{}", dest_a.display()),
+            "--json",
+        ])
         .ok()
         .json();
-    assert!(!sauve.data_dir().join("sauve.db").exists(), "listing a destination must not create a store");
+    assert!(
+        !sauve.data_dir().join("sauve.db").exists(),
+        "listing a destination must not create a store"
+    );
     let alone = alone.as_array().unwrap();
     assert_eq!(alone.len(), 1);
-    assert_eq!(&alone[0], listed, "the manifest alone gives the same record");
-    for field in ["id", "job", "created_at", "size", "sha256", "destination", "key"] {
+    assert_eq!(
+        &alone[0], listed,
+        "the manifest alone gives the same record"
+    );
+    for field in [
+        "id",
+        "job",
+        "created_at",
+        "size",
+        "sha256",
+        "destination",
+        "key",
+    ] {
         assert!(!alone[0][field].is_null(), "{field}");
     }
 }
@@ -344,9 +535,15 @@ destinations = ["{dest}"]
         ),
     )
     .unwrap();
-    let applied = sauve.run(&["job", "apply", file.to_str().unwrap()]).ok().stdout();
+    let applied = sauve
+        .run(&["job", "apply", file.to_str().unwrap()])
+        .ok()
+        .stdout();
     assert!(applied.contains("created job cmd") && applied.contains("created job docs"));
-    let again = sauve.run(&["job", "apply", file.to_str().unwrap()]).ok().stdout();
+    let again = sauve
+        .run(&["job", "apply", file.to_str().unwrap()])
+        .ok()
+        .stdout();
     assert!(again.contains("updated job cmd"));
 
     // export → apply is a fixed point.
@@ -357,7 +554,9 @@ destinations = ["{dest}"]
 
     let id = sauve.backup("cmd");
     sauve.run(&["verify", &id]).ok();
-    sauve.run(&["restore", &id, "--to", out_file.to_str().unwrap()]).ok();
+    sauve
+        .run(&["restore", &id, "--to", out_file.to_str().unwrap()])
+        .ok();
     let restored = std::fs::read_to_string(&out_file).unwrap();
     assert_eq!(restored.lines().count(), 100000);
     assert_eq!(restored.lines().last(), Some("100000"));
@@ -373,7 +572,9 @@ destinations = ["{dest}"]
         .fails(2, &["job[1].name", "job[1].source", "job[1].destinations"]);
     assert!(!sauve.run(&["job", "list"]).ok().stdout().contains("ok "));
     std::fs::write(&file, "[[job]]\nname = \"x\"\nsoruce = \"files:///tmp\"\n").unwrap();
-    sauve.run(&["job", "apply", file.to_str().unwrap()]).fails(2, &["soruce"]);
+    sauve
+        .run(&["job", "apply", file.to_str().unwrap()])
+        .fails(2, &["soruce"]);
 
     // A failing command fails the run, with its stderr in the error.
     std::fs::write(
@@ -382,8 +583,13 @@ destinations = ["{dest}"]
     )
     .unwrap();
     sauve.run(&["job", "apply", file.to_str().unwrap()]).ok();
-    sauve.run(&["backup", "run", "boom"]).fails(1, &["exit status 3", "disk on fire"]);
-    let listed = sauve.run(&["backup", "list", "--job", "boom", "--json"]).ok().json();
+    sauve
+        .run(&["backup", "run", "boom"])
+        .fails(1, &["exit status 3", "disk on fire"]);
+    let listed = sauve
+        .run(&["backup", "list", "--job", "boom", "--json"])
+        .ok()
+        .json();
     assert_eq!(listed.as_array().unwrap().len(), 0);
     // Nothing that looks like a backup was left in storage.
     let files: Vec<_> = walkdir::WalkDir::new(&dest)
@@ -392,40 +598,97 @@ destinations = ["{dest}"]
         .filter(|e| e.file_type().is_file() && e.path().to_string_lossy().contains("boom"))
         .map(|e| e.path().display().to_string())
         .collect();
-    assert!(files.is_empty(), "a failed run leaves no artifact or manifest: {files:?}");
-    let staged = std::fs::read_dir(dest.join(".sauve-tmp")).map(|d| d.count()).unwrap_or(0);
+    assert!(
+        files.is_empty(),
+        "a failed run leaves no artifact or manifest: {files:?}"
+    );
+    let staged = std::fs::read_dir(dest.join(".sauve-tmp"))
+        .map(|d| d.count())
+        .unwrap_or(0);
     assert_eq!(staged, 0, "nor a partial write");
 }
 
 #[test]
 fn user_errors_are_clear_and_not_panics() {
     let sauve = Sauve::new();
-    sauve.run(&["backup", "run", "nope"]).fails(2, &["no job matches \"nope\""]);
-    sauve.run(&["verify", "zzzz"]).fails(2, &["no backup matches"]);
     sauve
-        .run(&["job", "create", "Bad Name", "--source", "sqlite:///x.db", "--dest", "/tmp/x"])
+        .run(&["backup", "run", "nope"])
+        .fails(2, &["no job matches \"nope\""]);
+    sauve
+        .run(&["verify", "zzzz"])
+        .fails(2, &["no backup matches"]);
+    sauve
+        .run(&[
+            "job",
+            "create",
+            "Bad Name",
+            "--source",
+            "sqlite:///x.db",
+            "--dest",
+            "/tmp/x",
+        ])
         .fails(2, &["name:", "not a valid job name"]);
     sauve
-        .run(&["job", "create", "a", "--source", "sqlite:///x.db", "--dest", "/tmp/x", "--compression-level", "42"])
+        .run(&[
+            "job",
+            "create",
+            "a",
+            "--source",
+            "sqlite:///x.db",
+            "--dest",
+            "/tmp/x",
+            "--compression-level",
+            "42",
+        ])
         .fails(2, &["compression_level"]);
-    sauve.run(&["job", "create", "a", "--source", "sqlite:///x.db", "--dest", "/tmp/x"]).ok();
     sauve
-        .run(&["job", "create", "a", "--source", "sqlite:///x.db", "--dest", "/tmp/x"])
+        .run(&[
+            "job",
+            "create",
+            "a",
+            "--source",
+            "sqlite:///x.db",
+            "--dest",
+            "/tmp/x",
+        ])
+        .ok();
+    sauve
+        .run(&[
+            "job",
+            "create",
+            "a",
+            "--source",
+            "sqlite:///x.db",
+            "--dest",
+            "/tmp/x",
+        ])
         .fails(2, &["already exists"]);
-    sauve.run(&["backup", "run", "a"]).fails(1, &["cannot open the SQLite database /x.db"]);
+    sauve
+        .run(&["backup", "run", "a"])
+        .fails(1, &["cannot open the SQLite database /x.db"]);
 
     // A destination that cannot be written: a path below a regular file.
     let blocker = sauve.dest("a-file");
     std::fs::write(&blocker, "x").unwrap();
     let db = sauve.dest("s.db");
-    rusqlite::Connection::open(&db).unwrap().execute_batch("CREATE TABLE t (x)").unwrap();
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute_batch("CREATE TABLE t (x)")
+        .unwrap();
     sauve
         .run(&[
-            "job", "create", "blocked", "--source", &format!("sqlite://{}", db.display()),
-            "--dest", &format!("{}/sub", blocker.display()),
+            "job",
+            "create",
+            "blocked",
+            "--source",
+            &format!("sqlite://{}", db.display()),
+            "--dest",
+            &format!("{}/sub", blocker.display()),
         ])
         .ok();
-    sauve.run(&["backup", "run", "blocked"]).fails(1, &["no destination could store the backup", "a-file/sub"]);
+    sauve
+        .run(&["backup", "run", "blocked"])
+        .fails(1, &["no destination could store the backup", "a-file/sub"]);
 }
 
 #[test]
@@ -450,7 +713,11 @@ fn serve_answers_health_checks() {
     let get = |path: &str| -> String {
         use std::io::{Read, Write};
         let mut s = std::net::TcpStream::connect(&addr).unwrap();
-        write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
         let mut out = String::new();
         s.read_to_string(&mut out).unwrap();
         out
@@ -469,5 +736,9 @@ fn serve_answers_health_checks() {
 }
 
 fn unsafe_kill_term(pid: u32) {
-    std::process::Command::new("kill").arg("-TERM").arg(pid.to_string()).status().unwrap();
+    std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(pid.to_string())
+        .status()
+        .unwrap();
 }

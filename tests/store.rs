@@ -38,39 +38,62 @@ fn backup(id: &str, job: &str, run_id: &str, dest: &str, at_ms: i64) -> NewBacku
 
 async fn story(store: Store) {
     // Jobs: create, refuse duplicates, upsert, list, delete.
-    let job = store.create_job(&spec("app-db", "file:///a")).await.unwrap();
+    let job = store
+        .create_job(&spec("app-db", "file:///a"))
+        .await
+        .unwrap();
     assert_eq!(job.spec.destinations, ["file:///a"]);
     assert!(matches!(
         store.create_job(&spec("app-db", "file:///b")).await,
         Err(StoreError::JobExists(_))
     ));
-    let (updated, created) = store.upsert_job(&spec("app-db", "file:///b")).await.unwrap();
+    let (updated, created) = store
+        .upsert_job(&spec("app-db", "file:///b"))
+        .await
+        .unwrap();
     assert!(!created);
     assert_eq!(updated.id, job.id, "an update keeps the job's identity");
     assert_eq!(updated.spec.destinations, ["file:///b"]);
     let (_, created) = store.upsert_job(&spec("files", "file:///b")).await.unwrap();
     assert!(created);
-    let names: Vec<_> = store.jobs().await.unwrap().into_iter().map(|j| j.name).collect();
+    let names: Vec<_> = store
+        .jobs()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|j| j.name)
+        .collect();
     assert_eq!(names, ["app-db", "files"]);
 
     // Runs: start, finish once, fetch by prefix, filter.
-    let run = store.start_foreground_run(&updated, Trigger::Manual, "test:1").await.unwrap();
+    let run = store
+        .start_foreground_run(&updated, Trigger::Manual, "test:1")
+        .await
+        .unwrap();
     assert_eq!(run.state, RunState::Running);
     assert!(run.started_at.is_some());
     let long_log = "x".repeat(200_000);
-    assert!(store
-        .finish_run(&run.id, RunState::Succeeded, 40, 10, None, &long_log)
-        .await
-        .unwrap());
     assert!(
-        !store.finish_run(&run.id, RunState::Failed, 0, 0, Some("late"), "").await.unwrap(),
+        store
+            .finish_run(&run.id, RunState::Succeeded, 40, 10, None, &long_log)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .finish_run(&run.id, RunState::Failed, 0, 0, Some("late"), "")
+            .await
+            .unwrap(),
         "a finished run cannot be finished again"
     );
     let got = store.run(&run.id[..10]).await.unwrap();
     assert_eq!(got.state, RunState::Succeeded);
     assert_eq!((got.bytes_in, got.bytes_out), (40, 10));
     assert!(got.log.len() < 70_000, "logs are capped");
-    let failed = store.start_foreground_run(&updated, Trigger::Restore, "test:1").await.unwrap();
+    let failed = store
+        .start_foreground_run(&updated, Trigger::Restore, "test:1")
+        .await
+        .unwrap();
     store
         .finish_run(&failed.id, RunState::Failed, 0, 0, Some("boom"), "log")
         .await
@@ -88,13 +111,28 @@ async fn story(store: Store) {
     assert_eq!(all.len(), 2);
     assert_eq!(all[0].id, failed.id, "newest first");
     // Both ids share a time prefix: a short prefix is ambiguous, not a guess.
-    assert!(matches!(store.run("0").await, Err(StoreError::Ambiguous { .. })));
-    assert!(matches!(store.run("%").await, Err(StoreError::NotFound { .. })));
+    assert!(matches!(
+        store.run("0").await,
+        Err(StoreError::Ambiguous { .. })
+    ));
+    assert!(matches!(
+        store.run("%").await,
+        Err(StoreError::NotFound { .. })
+    ));
 
     // Backups: record, filter, fetch with manifest, delete.
-    store.insert_backup(&backup("01aaa", "app-db", &run.id, "file:///a", 1_000)).await.unwrap();
-    store.insert_backup(&backup("01bbb", "app-db", &run.id, "file:///b", 2_000)).await.unwrap();
-    store.insert_backup(&backup("01ccc", "files", &run.id, "file:///b", 3_000)).await.unwrap();
+    store
+        .insert_backup(&backup("01aaa", "app-db", &run.id, "file:///a", 1_000))
+        .await
+        .unwrap();
+    store
+        .insert_backup(&backup("01bbb", "app-db", &run.id, "file:///b", 2_000))
+        .await
+        .unwrap();
+    store
+        .insert_backup(&backup("01ccc", "files", &run.id, "file:///b", 3_000))
+        .await
+        .unwrap();
     let app = store
         .backups(&BackupFilter {
             job: Some("app-db".into()),
@@ -102,7 +140,10 @@ async fn story(store: Store) {
         })
         .await
         .unwrap();
-    assert_eq!(app.iter().map(|b| b.id.as_str()).collect::<Vec<_>>(), ["01bbb", "01aaa"]);
+    assert_eq!(
+        app.iter().map(|b| b.id.as_str()).collect::<Vec<_>>(),
+        ["01bbb", "01aaa"]
+    );
     let at_b = store
         .backups(&BackupFilter {
             destination: Some("file:///b".into()),
@@ -112,16 +153,28 @@ async fn story(store: Store) {
         .unwrap();
     assert_eq!(at_b.len(), 2);
     let (b, manifest) = store.backup("01aa").await.unwrap();
-    assert_eq!(b, backup("01aaa", "app-db", &run.id, "file:///a", 1_000).backup);
+    assert_eq!(
+        b,
+        backup("01aaa", "app-db", &run.id, "file:///a", 1_000).backup
+    );
     assert!(manifest.contains("01aaa"));
     assert_eq!(store.backups_of_run(&run.id).await.unwrap().len(), 3);
     store.mark_backup_deleted("01aaa").await.unwrap();
-    assert!(matches!(store.backup("01aaa").await, Err(StoreError::NotFound { .. })));
+    assert!(matches!(
+        store.backup("01aaa").await,
+        Err(StoreError::NotFound { .. })
+    ));
 
     // Deleting a job keeps its history.
     store.delete_job("app-db").await.unwrap();
-    assert!(matches!(store.job("app-db").await, Err(StoreError::NotFound { .. })));
-    assert!(matches!(store.delete_job("app-db").await, Err(StoreError::NotFound { .. })));
+    assert!(matches!(
+        store.job("app-db").await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        store.delete_job("app-db").await,
+        Err(StoreError::NotFound { .. })
+    ));
     assert_eq!(store.runs(&RunFilter::default()).await.unwrap().len(), 2);
     store.ping().await.unwrap();
 }
@@ -150,9 +203,18 @@ async fn store_story_on_postgres() {
 
 #[tokio::test]
 async fn unsupported_store_urls_are_refused_clearly() {
-    let err = Store::connect("mysql://root@127.0.0.1/x").await.err().unwrap();
+    let err = Store::connect("mysql://root@127.0.0.1/x")
+        .await
+        .err()
+        .unwrap();
     assert!(err.to_string().contains("not supported"), "{err}");
-    let err = Store::connect("postgres://postgres:secret@127.0.0.1:1/x").await.err().unwrap();
+    let err = Store::connect("postgres://postgres:secret@127.0.0.1:1/x")
+        .await
+        .err()
+        .unwrap();
     let msg = err.to_string();
-    assert!(msg.contains("cannot open the metadata store") && !msg.contains("secret"), "{msg}");
+    assert!(
+        msg.contains("cannot open the metadata store") && !msg.contains("secret"),
+        "{msg}"
+    );
 }

@@ -224,7 +224,13 @@ mod tests {
     #[test]
     fn encryption_choices() {
         let key = age::x25519::Identity::generate().to_public().to_string();
-        let cases: [(Option<&str>, Vec<String>, Result<Encryption, &str>); 5] = [
+        // (passphrase_env, recipients, expected encryption or a phrase of the error)
+        type Case = (
+            Option<&'static str>,
+            Vec<String>,
+            Result<Encryption, &'static str>,
+        );
+        let cases: [Case; 5] = [
             (
                 Some("PW"),
                 vec![],

@@ -188,7 +188,11 @@ fn local_path(url: &Url, kind: &str) -> Result<PathBuf, ValidationErrors> {
     if url.host_str().is_some_and(|h| !h.is_empty()) {
         return Err(err(format!(
             "a {kind} path must be absolute with three slashes, e.g. {kind}:///var/lib/app/{}; {:?} was read as a host name",
-            if kind == "sqlite" { "app.db" } else { "uploads" },
+            if kind == "sqlite" {
+                "app.db"
+            } else {
+                "uploads"
+            },
             url.host_str().unwrap_or_default()
         )));
     }
@@ -284,7 +288,9 @@ impl DbConn {
         match &self.password_env {
             None => Ok(None),
             Some(name) => std::env::var(name).map(Some).map_err(|_| {
-                format!("the password variable {name} (password_env) is not set in Sauve's environment")
+                format!(
+                    "the password variable {name} (password_env) is not set in Sauve's environment"
+                )
             }),
         }
     }
@@ -381,7 +387,10 @@ mod tests {
             ("postgres://h/a/b", "must name one database"),
             ("postgres:///db", "needs a host"),
             ("postgres://h/db?sslmode=x", "unknown parameter"),
-            ("postgres://h/db?password_env=1X", "not an environment variable"),
+            (
+                "postgres://h/db?password_env=1X",
+                "not an environment variable",
+            ),
             ("sqlite://relative/app.db", "three slashes"),
             ("sqlite:///", "needs a path"),
             ("files:///x?exclude=[", "not valid"),

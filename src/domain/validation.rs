@@ -58,7 +58,11 @@ impl ValidationErrors {
 
     /// `Ok(value)` when nothing was found wrong.
     pub fn into_result<T>(self, value: T) -> Result<T, ValidationErrors> {
-        if self.is_empty() { Ok(value) } else { Err(self) }
+        if self.is_empty() {
+            Ok(value)
+        } else {
+            Err(self)
+        }
     }
 }
 

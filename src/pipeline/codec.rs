@@ -19,13 +19,13 @@ pub enum CodecError {
         "this backup is encrypted to age recipients; pass the matching identity (private key) file with --identity FILE or SAUVE_AGE_IDENTITY_FILE"
     )]
     NoIdentity,
-    #[error(
-        "cannot decrypt: wrong passphrase or identity (age says: {0}). Nothing was restored"
-    )]
+    #[error("cannot decrypt: wrong passphrase or identity (age says: {0}). Nothing was restored")]
     WrongKey(String),
     #[error("the backup is encrypted but not with a passphrase; use --identity FILE")]
     NotPassphrase,
-    #[error("the backup is encrypted with a passphrase; set the passphrase variable (--passphrase-env)")]
+    #[error(
+        "the backup is encrypted with a passphrase; set the passphrase variable (--passphrase-env)"
+    )]
     NotRecipients,
     #[error("encryption setup failed: {0}")]
     Setup(String),
@@ -47,7 +47,10 @@ impl Sealer {
                 .ok_or_else(|| CodecError::PassphraseUnset(env.clone())),
             Encryption::Recipients(keys) => keys
                 .iter()
-                .map(|k| k.parse().map_err(|e: &str| CodecError::Setup(e.to_string())))
+                .map(|k| {
+                    k.parse()
+                        .map_err(|e: &str| CodecError::Setup(e.to_string()))
+                })
                 .collect::<Result<Vec<_>, _>>()
                 .map(Sealer::Recipients),
         }
@@ -139,7 +142,10 @@ impl<W: Write> Write for Sealed<W> {
 
 /// zstd over `inner`, with every core and frame checksums (so a corrupted
 /// artifact fails decompression even without the manifest's sha256).
-pub fn compressor<W: Write>(inner: W, level: i32) -> io::Result<zstd::stream::write::Encoder<'static, W>> {
+pub fn compressor<W: Write>(
+    inner: W,
+    level: i32,
+) -> io::Result<zstd::stream::write::Encoder<'static, W>> {
     let mut enc = zstd::stream::write::Encoder::new(inner, level)?;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as u32;
     enc.multithread(threads)?;
@@ -167,14 +173,19 @@ pub fn opener<'a, R: Read + 'a>(
                     CodecError::NoIdentity
                 });
             }
-            dec.decrypt(keys.identities.iter().map(|i| i.as_ref() as &dyn age::Identity))
+            dec.decrypt(
+                keys.identities
+                    .iter()
+                    .map(|i| i.as_ref() as &dyn age::Identity),
+            )
         }
         .map_err(|e| CodecError::WrongKey(e.to_string()))?;
         Box::new(reader)
     } else {
         Box::new(inner)
     };
-    let decoder = zstd::stream::read::Decoder::new(plain).map_err(|e| CodecError::Setup(e.to_string()))?;
+    let decoder =
+        zstd::stream::read::Decoder::new(plain).map_err(|e| CodecError::Setup(e.to_string()))?;
     Ok(Box::new(decoder))
 }
 
@@ -198,7 +209,9 @@ mod tests {
 
     #[test]
     fn round_trips_and_refusals() {
-        let data: Vec<u8> = (0..300_000u32).flat_map(|i| (i % 1000).to_le_bytes()).collect();
+        let data: Vec<u8> = (0..300_000u32)
+            .flat_map(|i| (i % 1000).to_le_bytes())
+            .collect();
 
         let plain = seal(&data, None);
         assert!(plain.len() < data.len() / 4, "compressible data compresses");
@@ -207,18 +220,29 @@ mod tests {
         let id = age::x25519::Identity::generate();
         let sealed = seal(&data, Some(&Sealer::Recipients(vec![id.to_public()])));
         let mut keys = Keys::default();
-        assert!(open(&sealed, true, &keys).unwrap_err().contains("--identity"));
+        assert!(
+            open(&sealed, true, &keys)
+                .unwrap_err()
+                .contains("--identity")
+        );
         keys.identities.push(Box::new(id));
         assert_eq!(open(&sealed, true, &keys).unwrap(), data);
         let other = Keys {
             identities: vec![Box::new(age::x25519::Identity::generate())],
             ..Default::default()
         };
-        assert!(open(&sealed, true, &other).unwrap_err().contains("wrong passphrase or identity"));
+        assert!(
+            open(&sealed, true, &other)
+                .unwrap_err()
+                .contains("wrong passphrase or identity")
+        );
 
         let mut flipped = plain.clone();
         let mid = flipped.len() / 2;
         flipped[mid] ^= 0x40;
-        assert!(open(&flipped, false, &Keys::default()).is_err(), "zstd checksums catch damage");
+        assert!(
+            open(&flipped, false, &Keys::default()).is_err(),
+            "zstd checksums catch damage"
+        );
     }
 }

@@ -18,8 +18,7 @@ pub mod sources;
 
 use crate::domain::{Backup, Job, new_id};
 use crate::storage::manifest::{
-    ArtifactInfo, CompressionInfo, EncryptionInfo, MANIFEST_FORMAT, Manifest,
-    artifact_key,
+    ArtifactInfo, CompressionInfo, EncryptionInfo, MANIFEST_FORMAT, Manifest, artifact_key,
 };
 use crate::storage::{ArtifactWriter, Storage};
 use codec::{CodecError, Sealed, Sealer};
@@ -131,20 +130,21 @@ pub async fn run_backup(
     let ctx = SourceContext {
         staging_dir: req.staging_dir.clone(),
     };
-    let producer = tokio::task::spawn_blocking(move || -> Result<(String, String, u64), PipelineError> {
-        let chan = ChannelWriter::new(tx, progress.cancelled.clone());
-        let sealed = Sealed::new(HashingWriter::new(chan), sealer.as_ref())?;
-        let encoder = codec::compressor(sealed, level)
-            .map_err(|e| PipelineError::Internal(format!("zstd: {e}")))?;
-        let mut counted = CountingWriter::new(encoder, progress.bytes_in.clone());
-        let tool_log = sources::dump(&source, &ctx, &mut counted)?;
-        let finish = |e: std::io::Error| SourceError::io("finishing the artifact", e);
-        let sealed = counted.into_inner().finish().map_err(finish)?;
-        let hashed = sealed.finish().map_err(finish)?;
-        let (chan, sha256, size) = hashed.finish();
-        chan.finish().map_err(finish)?;
-        Ok((tool_log, sha256, size))
-    });
+    let producer =
+        tokio::task::spawn_blocking(move || -> Result<(String, String, u64), PipelineError> {
+            let chan = ChannelWriter::new(tx, progress.cancelled.clone());
+            let sealed = Sealed::new(HashingWriter::new(chan), sealer.as_ref())?;
+            let encoder = codec::compressor(sealed, level)
+                .map_err(|e| PipelineError::Internal(format!("zstd: {e}")))?;
+            let mut counted = CountingWriter::new(encoder, progress.bytes_in.clone());
+            let tool_log = sources::dump(&source, &ctx, &mut counted)?;
+            let finish = |e: std::io::Error| SourceError::io("finishing the artifact", e);
+            let sealed = counted.into_inner().finish().map_err(finish)?;
+            let hashed = sealed.finish().map_err(finish)?;
+            let (chan, sha256, size) = hashed.finish();
+            chan.finish().map_err(finish)?;
+            Ok((tool_log, sha256, size))
+        });
 
     // Fan each chunk out to every live destination, concurrently.
     while let Some(chunk) = rx.recv().await {
@@ -223,7 +223,10 @@ pub async fn run_backup(
                     destination: t.uri.clone(),
                     sauve_version: env!("CARGO_PKG_VERSION").into(),
                 };
-                let storage = t.storage.as_ref().expect("a writer implies an open storage");
+                let storage = t
+                    .storage
+                    .as_ref()
+                    .expect("a writer implies an open storage");
                 publish(storage, w, &manifest).await
             }
             (None, Some(e)) => Err(e),
@@ -333,10 +336,17 @@ async fn open_targets(job: &Job, started_at: Timestamp) -> Vec<Target> {
 
 /// Completes the artifact, then writes its manifest. If the manifest cannot be
 /// written the artifact is deleted: without a manifest it is not a backup.
-async fn publish(storage: &Storage, w: ArtifactWriter, m: &Manifest) -> Result<StoredBackup, String> {
+async fn publish(
+    storage: &Storage,
+    w: ArtifactWriter,
+    m: &Manifest,
+) -> Result<StoredBackup, String> {
     w.close().await.map_err(|e| e.to_string())?;
     let json = m.to_json();
-    if let Err(e) = storage.write_small(&m.manifest_key(), json.clone().into_bytes()).await {
+    if let Err(e) = storage
+        .write_small(&m.manifest_key(), json.clone().into_bytes())
+        .await
+    {
         let _ = storage.delete(&m.artifact.key).await;
         return Err(e.to_string());
     }

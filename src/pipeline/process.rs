@@ -58,7 +58,10 @@ pub enum SourceError {
     #[error("refusing to restore into {target}: {why}")]
     TargetRefused { target: String, why: String },
     #[error("the backup is not valid {format}: {detail}")]
-    Format { format: &'static str, detail: String },
+    Format {
+        format: &'static str,
+        detail: String,
+    },
 }
 
 impl SourceError {
@@ -145,7 +148,12 @@ impl StderrCapture {
     }
 }
 
-fn spawn(cmd: &mut Command, label: &str, stdin: Stdio, stdout: Stdio) -> Result<Child, SourceError> {
+fn spawn(
+    cmd: &mut Command,
+    label: &str,
+    stdin: Stdio,
+    stdout: Stdio,
+) -> Result<Child, SourceError> {
     cmd.stdin(stdin)
         .stdout(stdout)
         .stderr(Stdio::piped())
@@ -172,7 +180,11 @@ fn failed(label: &str, status: std::process::ExitStatus, stderr: &str) -> Source
 
 /// Runs `cmd`, copying its stdout into `out`. Returns its stderr (for the log).
 /// If `out` fails (storage gone, run cancelled) the child is killed.
-pub fn run_dump(cmd: &mut Command, label: &str, out: &mut dyn Write) -> Result<String, SourceError> {
+pub fn run_dump(
+    cmd: &mut Command,
+    label: &str,
+    out: &mut dyn Write,
+) -> Result<String, SourceError> {
     let mut child = spawn(cmd, label, Stdio::null(), Stdio::piped())?;
     let capture = StderrCapture::start(&mut child);
     let mut stdout = child.stdout.take().expect("stdout is piped");
@@ -187,7 +199,10 @@ pub fn run_dump(cmd: &mut Command, label: &str, out: &mut dyn Write) -> Result<S
     let stderr = capture.finish();
     if let Err(e) = copied {
         // The write side failed first: that is the real error, not the kill.
-        return Err(SourceError::io(format!("streaming the output of {label}"), e));
+        return Err(SourceError::io(
+            format!("streaming the output of {label}"),
+            e,
+        ));
     }
     if !status.success() {
         return Err(failed(label, status, &stderr));
@@ -196,7 +211,11 @@ pub fn run_dump(cmd: &mut Command, label: &str, out: &mut dyn Write) -> Result<S
 }
 
 /// Runs `cmd`, feeding `input` to its stdin. Returns its stderr.
-pub fn run_feed(cmd: &mut Command, label: &str, input: &mut dyn Read) -> Result<String, SourceError> {
+pub fn run_feed(
+    cmd: &mut Command,
+    label: &str,
+    input: &mut dyn Read,
+) -> Result<String, SourceError> {
     let mut child = spawn(cmd, label, Stdio::piped(), Stdio::null())?;
     let capture = StderrCapture::start(&mut child);
     let mut stdin = child.stdin.take().expect("stdin is piped");
@@ -291,7 +310,8 @@ pub fn classify_db_error(
             env: password_env,
         };
     }
-    if (s.contains("database \"") && s.contains("does not exist")) || s.contains("unknown database") {
+    if (s.contains("database \"") && s.contains("does not exist")) || s.contains("unknown database")
+    {
         return SourceError::NoDatabase {
             kind,
             address: address.to_string(),
@@ -343,7 +363,14 @@ mod tests {
             ("pg_dump: error: something else", "pg_dump failed"),
         ];
         for (stderr, needle) in cases {
-            let e = classify_db_error(tool_failed(stderr), "PostgreSQL", "h:1", "bob", "nope", "PGPASSWORD");
+            let e = classify_db_error(
+                tool_failed(stderr),
+                "PostgreSQL",
+                "h:1",
+                "bob",
+                "nope",
+                "PGPASSWORD",
+            );
             assert!(e.to_string().contains(needle), "{stderr}: {e}");
         }
     }
@@ -360,19 +387,40 @@ mod tests {
         assert_eq!(out, b"hello");
         assert_eq!(stderr, "warn");
 
-        let e = run_dump(Command::new("sh").args(["-c", "echo boom >&2; exit 3"]), "sh", &mut Vec::new())
-            .unwrap_err();
+        let e = run_dump(
+            Command::new("sh").args(["-c", "echo boom >&2; exit 3"]),
+            "sh",
+            &mut Vec::new(),
+        )
+        .unwrap_err();
         assert_eq!(e.to_string(), "sh failed (exit status 3): boom");
 
         let mut input: &[u8] = b"abc";
-        run_feed(Command::new("sh").args(["-c", "test \"$(cat)\" = abc"]), "sh", &mut input).unwrap();
+        run_feed(
+            Command::new("sh").args(["-c", "test \"$(cat)\" = abc"]),
+            "sh",
+            &mut input,
+        )
+        .unwrap();
         let mut input: &[u8] = b"abd";
-        assert!(run_feed(Command::new("sh").args(["-c", "test \"$(cat)\" = abc"]), "sh", &mut input).is_err());
+        assert!(
+            run_feed(
+                Command::new("sh").args(["-c", "test \"$(cat)\" = abc"]),
+                "sh",
+                &mut input
+            )
+            .is_err()
+        );
     }
 
     #[test]
     fn missing_tool_names_the_package() {
-        let e = require_tool(&["sauve-no-such-tool"], "pg_dump", "install postgresql-client").unwrap_err();
+        let e = require_tool(
+            &["sauve-no-such-tool"],
+            "pg_dump",
+            "install postgresql-client",
+        )
+        .unwrap_err();
         assert_eq!(
             e.to_string(),
             "pg_dump was not found in PATH: install postgresql-client"

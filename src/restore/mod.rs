@@ -80,13 +80,13 @@ where
     let encrypted = manifest.encryption.is_some();
     let consumer_task = tokio::task::spawn_blocking(move || -> Result<T, ConsumeError> {
         let mut raw = ChannelReader::new(rx);
-        let result = if decode {
-            let mut plain = codec::opener(&mut raw, encrypted, &keys).map_err(ConsumeError::Codec)?;
+        if decode {
+            let mut plain =
+                codec::opener(&mut raw, encrypted, &keys).map_err(ConsumeError::Codec)?;
             consumer(&mut plain).map_err(ConsumeError::Source)
         } else {
             consumer(&mut raw).map_err(ConsumeError::Source)
-        };
-        result
+        }
     });
 
     let mut hasher = Sha256::new();
@@ -107,9 +107,7 @@ where
             }
             Err(e) => {
                 if let Some(sender) = tx.take() {
-                    let _ = sender
-                        .send(Err(std::io::Error::other(e.to_string())))
-                        .await;
+                    let _ = sender.send(Err(std::io::Error::other(e.to_string()))).await;
                 }
                 read_error = Some(e);
                 break;
@@ -161,9 +159,7 @@ fn is_zstd_error(e: &std::io::Error) -> bool {
 /// age reports a bad chunk as an I/O error mid-stream.
 fn decrypt_failure(e: &SourceError) -> Option<String> {
     let s = e.to_string();
-    s.to_lowercase()
-        .contains("decryption error")
-        .then_some(s)
+    s.to_lowercase().contains("decryption error").then_some(s)
 }
 
 /// Everything `verify` found.

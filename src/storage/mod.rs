@@ -183,9 +183,7 @@ impl Storage {
 
     /// Every backup the destination holds, from its manifests alone, newest first.
     /// Unreadable manifests are reported beside the list, not hidden.
-    pub async fn list_manifests(
-        &self,
-    ) -> Result<(Vec<Manifest>, Vec<StorageError>), StorageError> {
+    pub async fn list_manifests(&self) -> Result<(Vec<Manifest>, Vec<StorageError>), StorageError> {
         let mut lister = self
             .op
             .lister_with("")

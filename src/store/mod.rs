@@ -49,13 +49,13 @@ pub enum StoreError {
     },
     #[error("no {what} matches {key:?}")]
     NotFound { what: &'static str, key: String },
-    #[error("{what} id prefix {key:?} is ambiguous: it matches {count}; type more of the id")]
-    Ambiguous {
-        what: &'static str,
-        key: String,
-        count: usize,
-    },
-    #[error("a job named {0:?} already exists: use `sauve job apply` to change it, or pick another name")]
+    #[error(
+        "{what} id prefix {key:?} is ambiguous: it matches more than one {what}; type more of the id"
+    )]
+    Ambiguous { what: &'static str, key: String },
+    #[error(
+        "a job named {0:?} already exists: use `sauve job apply` to change it, or pick another name"
+    )]
     JobExists(String),
     #[error("stored data is unreadable ({0}); was the database written by a newer Sauve?")]
     Corrupt(String),
@@ -118,15 +118,29 @@ impl Store {
         } else {
             return Err(StoreError::UnsupportedUrl(redact_url(url)));
         };
+        // sqlx opens SQLite files read-write but does not create them unless told;
+        // a new store is the normal case for Sauve.
+        let url = if engine == Engine::Sqlite && !url.contains("mode=") {
+            format!("{url}{}mode=rwc", if url.contains('?') { '&' } else { '?' })
+        } else {
+            url.to_string()
+        };
+        let url = url.as_str();
         let mut opts = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
         if engine == Engine::Sqlite {
             // WAL lets readers (the CLI, the dashboard) work while the server writes;
             // busy_timeout turns writer contention into waiting instead of errors.
             opts = opts.max_connections(4).after_connect(|conn, _| {
                 Box::pin(async move {
-                    sqlx::query("PRAGMA journal_mode = WAL").execute(&mut *conn).await?;
-                    sqlx::query("PRAGMA busy_timeout = 10000").execute(&mut *conn).await?;
-                    sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *conn).await?;
+                    sqlx::query("PRAGMA journal_mode = WAL")
+                        .execute(&mut *conn)
+                        .await?;
+                    sqlx::query("PRAGMA busy_timeout = 10000")
+                        .execute(&mut *conn)
+                        .await?;
+                    sqlx::query("PRAGMA synchronous = NORMAL")
+                        .execute(&mut *conn)
+                        .await?;
                     Ok(())
                 })
             });
@@ -205,15 +219,16 @@ impl Store {
     }
 
     pub async fn job(&self, name: &str) -> Result<StoredJob, StoreError> {
-        let row = sqlx::query("SELECT id, name, spec, created_at, updated_at FROM jobs WHERE name = $1")
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(q("read job"))?
-            .ok_or_else(|| StoreError::NotFound {
-                what: "job",
-                key: name.to_string(),
-            })?;
+        let row =
+            sqlx::query("SELECT id, name, spec, created_at, updated_at FROM jobs WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(q("read job"))?
+                .ok_or_else(|| StoreError::NotFound {
+                    what: "job",
+                    key: name.to_string(),
+                })?;
         StoredJob::from_row(&row)
     }
 
@@ -326,7 +341,10 @@ impl Store {
             args.push(state.as_str().to_string());
             sql.push_str(&format!(" AND state = ${}", args.len()));
         }
-        sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", filter.limit.clamp(1, 10_000)));
+        sql.push_str(&format!(
+            " ORDER BY id DESC LIMIT {}",
+            filter.limit.clamp(1, 10_000)
+        ));
         let mut query = sqlx::query(AssertSqlSafe(sql));
         for a in &args {
             query = query.bind(a);
@@ -470,7 +488,6 @@ fn one_of(rows: Vec<AnyRow>, what: &'static str, key: &str) -> Result<AnyRow, St
         _ => Err(StoreError::Ambiguous {
             what,
             key: key.to_string(),
-            count,
         }),
     }
 }

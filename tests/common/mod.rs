@@ -17,7 +17,10 @@ pub fn mysql_admin_url() -> String {
 
 /// A unique lowercase name for databases and jobs.
 pub fn unique(prefix: &str) -> String {
-    format!("{prefix}_{}", ulid::Ulid::generate().to_string().to_lowercase())
+    format!(
+        "{prefix}_{}",
+        ulid::Ulid::generate().to_string().to_lowercase()
+    )
 }
 
 /// The `sauve` binary with its own data directory.
@@ -55,7 +58,12 @@ impl Run {
     #[track_caller]
     pub fn fails(self, code: i32, needles: &[&str]) -> Self {
         let err = self.stderr();
-        assert_eq!(self.code(), code, "exit code; stderr: {err}\nstdout: {}", self.stdout());
+        assert_eq!(
+            self.code(),
+            code,
+            "exit code; stderr: {err}\nstdout: {}",
+            self.stdout()
+        );
         for n in needles {
             assert!(err.contains(n), "stderr lacks {n:?}:\n{err}");
         }
@@ -106,7 +114,10 @@ impl Sauve {
         let r = self.run(&["backup", "run", job, "--json"]).ok();
         let v = r.json();
         assert_eq!(v["state"], "succeeded", "{v}");
-        v["backups"][0]["id"].as_str().expect("backup id").to_string()
+        v["backups"][0]["id"]
+            .as_str()
+            .expect("backup id")
+            .to_string()
     }
 
     /// Path of a backup's artifact in a local destination.
@@ -118,7 +129,11 @@ impl Sauve {
             .iter()
             .find(|b| b["id"] == id)
             .expect("backup listed");
-        let dest = b["destination"].as_str().unwrap().trim_start_matches("file://").to_string();
+        let dest = b["destination"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("file://")
+            .to_string();
         Path::new(&dest).join(b["key"].as_str().unwrap())
     }
 }
@@ -132,7 +147,11 @@ pub fn psql(db: &str, sql: &str) -> String {
         .arg("-p")
         .arg(url.port().unwrap_or(5432).to_string())
         .arg("-U")
-        .arg(if url.username().is_empty() { "postgres" } else { url.username() })
+        .arg(if url.username().is_empty() {
+            "postgres"
+        } else {
+            url.username()
+        })
         .arg("-d")
         .arg(db)
         .arg("-c")
@@ -172,7 +191,10 @@ impl PgDb {
 impl Drop for PgDb {
     fn drop(&mut self) {
         let _ = std::panic::catch_unwind(|| {
-            psql("postgres", &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.0))
+            psql(
+                "postgres",
+                &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.0),
+            )
         });
     }
 }
@@ -183,12 +205,27 @@ pub fn mysql(db: Option<&str>, sql: &str) -> String {
     cmd.arg(format!("--host={}", url.host_str().unwrap()))
         .arg(format!("--port={}", url.port().unwrap_or(3306)))
         .arg("--protocol=TCP")
-        .arg(format!("--user={}", if url.username().is_empty() { "root" } else { url.username() }))
-        .args(["--batch", "--skip-column-names", "--default-character-set=utf8mb4"]);
+        .arg(format!(
+            "--user={}",
+            if url.username().is_empty() {
+                "root"
+            } else {
+                url.username()
+            }
+        ))
+        .args([
+            "--batch",
+            "--skip-column-names",
+            "--default-character-set=utf8mb4",
+        ]);
     if let Some(db) = db {
         cmd.arg(db);
     }
-    let out = cmd.arg("--execute").arg(sql).output().expect("mariadb runs");
+    let out = cmd
+        .arg("--execute")
+        .arg(sql)
+        .output()
+        .expect("mariadb runs");
     assert!(
         out.status.success(),
         "mariadb failed: {}",
@@ -208,7 +245,10 @@ pub struct MyDb(pub String);
 impl MyDb {
     pub fn create(prefix: &str) -> MyDb {
         let name = unique(prefix);
-        mysql(None, &format!("CREATE DATABASE `{name}` CHARACTER SET utf8mb4"));
+        mysql(
+            None,
+            &format!("CREATE DATABASE `{name}` CHARACTER SET utf8mb4"),
+        );
         MyDb(name)
     }
     pub fn reserve(prefix: &str) -> MyDb {
@@ -218,7 +258,9 @@ impl MyDb {
 
 impl Drop for MyDb {
     fn drop(&mut self) {
-        let _ = std::panic::catch_unwind(|| mysql(None, &format!("DROP DATABASE IF EXISTS `{}`", self.0)));
+        let _ = std::panic::catch_unwind(|| {
+            mysql(None, &format!("DROP DATABASE IF EXISTS `{}`", self.0))
+        });
     }
 }
 

@@ -14,7 +14,9 @@ fn program(argv: &[String]) -> Result<PathBuf, SourceError> {
         return if p.is_file() {
             Ok(p)
         } else {
-            Err(SourceError::Config(format!("the command {name} does not exist")))
+            Err(SourceError::Config(format!(
+                "the command {name} does not exist"
+            )))
         };
     }
     find_tool(&[name.as_str()])
@@ -37,7 +39,11 @@ pub fn dump(argv: &[String], out: &mut dyn Write) -> Result<String, SourceError>
     run_dump(&mut cmd, &argv[0], out)
 }
 
-pub fn restore(argv: &[String], to: Option<&str>, input: &mut dyn Read) -> Result<String, SourceError> {
+pub fn restore(
+    argv: &[String],
+    to: Option<&str>,
+    input: &mut dyn Read,
+) -> Result<String, SourceError> {
     let mut cmd = Command::new(program(argv)?);
     cmd.args(&argv[1..]);
     if let Some(to) = to {

@@ -56,14 +56,22 @@ pub fn dump(root: &Path, exclude: &[String], out: &mut dyn Write) -> Result<Stri
             Ok(e) => e,
             Err(e) => {
                 // A file deleted while we walk is normal on a live system.
-                if e.io_error().is_some_and(|io| io.kind() == std::io::ErrorKind::NotFound) {
+                if e.io_error()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::NotFound)
+                {
                     log.push(format!("vanished during the backup: {e}"));
                     continue;
                 }
-                return Err(SourceError::Config(format!("cannot read {}: {e}", root.display())));
+                return Err(SourceError::Config(format!(
+                    "cannot read {}: {e}",
+                    root.display()
+                )));
             }
         };
-        let rel = entry.path().strip_prefix(root).expect("walkdir stays under the root");
+        let rel = entry
+            .path()
+            .strip_prefix(root)
+            .expect("walkdir stays under the root");
         if excluded.is_match(rel) {
             if entry.file_type().is_dir() {
                 walker.skip_current_dir();
@@ -73,7 +81,10 @@ pub fn dump(root: &Path, exclude: &[String], out: &mut dyn Write) -> Result<Stri
         }
         let ft = entry.file_type();
         if !(ft.is_file() || ft.is_dir() || ft.is_symlink()) {
-            log.push(format!("skipped special file (socket, fifo or device): {}", rel.display()));
+            log.push(format!(
+                "skipped special file (socket, fifo or device): {}",
+                rel.display()
+            ));
             continue;
         }
         match builder.append_path_with_name(entry.path(), rel) {
@@ -82,7 +93,10 @@ pub fn dump(root: &Path, exclude: &[String], out: &mut dyn Write) -> Result<Stri
                 log.push(format!("vanished during the backup: {}", rel.display()));
             }
             Err(e) => {
-                return Err(SourceError::io(format!("adding {} to the archive", entry.path().display()), e));
+                return Err(SourceError::io(
+                    format!("adding {} to the archive", entry.path().display()),
+                    e,
+                ));
             }
         }
     }
@@ -122,11 +136,17 @@ pub fn prepare_target(target: &Path, force: bool) -> Result<(), SourceError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let parent = target.parent().unwrap_or(Path::new("/"));
             if !parent.is_dir() {
-                return Err(refuse(format!("its parent {} does not exist", parent.display())));
+                return Err(refuse(format!(
+                    "its parent {} does not exist",
+                    parent.display()
+                )));
             }
             Ok(())
         }
-        Err(e) => Err(SourceError::io(format!("cannot inspect {}", target.display()), e)),
+        Err(e) => Err(SourceError::io(
+            format!("cannot inspect {}", target.display()),
+            e,
+        )),
         Ok(m) if !m.is_dir() => Err(refuse("it exists and is not a directory".into())),
         Ok(_) => {
             let empty = is_empty_dir(target)
@@ -167,7 +187,9 @@ fn unpack(input: &mut dyn Read, dir: &Path) -> Result<(), SourceError> {
         if let Some(secs) = mtime {
             let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
             std::fs::File::open(dir.join(&rel))
-                .and_then(|f| f.set_times(std::fs::FileTimes::new().set_modified(t).set_accessed(t)))
+                .and_then(|f| {
+                    f.set_times(std::fs::FileTimes::new().set_modified(t).set_accessed(t))
+                })
                 .map_err(err)?;
         }
     }
@@ -187,12 +209,17 @@ pub fn restore(target: &Path, force: bool, input: &mut dyn Read) -> Result<Strin
     let result = unpack(input, &temp).and_then(|()| {
         // The target may exist only as an empty directory, which rename cannot replace.
         if target_exists {
-            std::fs::remove_dir(target)
-                .map_err(|e| SourceError::io(format!("cannot replace the empty {}", target.display()), e))?;
+            std::fs::remove_dir(target).map_err(|e| {
+                SourceError::io(format!("cannot replace the empty {}", target.display()), e)
+            })?;
         }
         // The temp dir was made with the default mode; the archive root has none.
-        std::fs::rename(&temp, target)
-            .map_err(|e| SourceError::io(format!("cannot move the restored tree to {}", target.display()), e))
+        std::fs::rename(&temp, target).map_err(|e| {
+            SourceError::io(
+                format!("cannot move the restored tree to {}", target.display()),
+                e,
+            )
+        })
     });
     if result.is_err() {
         let _ = std::fs::remove_dir_all(&temp);

@@ -35,7 +35,11 @@ pub fn preflight(source: &Source) -> Result<SourceInfo, SourceError> {
 }
 
 /// Writes the whole source into `out`. Returns what the tool said (its stderr).
-pub fn dump(source: &Source, ctx: &SourceContext, out: &mut dyn Write) -> Result<String, SourceError> {
+pub fn dump(
+    source: &Source,
+    ctx: &SourceContext,
+    out: &mut dyn Write,
+) -> Result<String, SourceError> {
     match source {
         Source::Postgres(c) => postgres::dump(c, out),
         Source::Mysql(c) => mysql::dump(c, out),
@@ -56,7 +60,9 @@ pub fn check_format(kind: &str, input: &mut dyn Read) -> Result<String, SourceEr
         _ => {
             let n = super::process::copy_large(input, &mut std::io::sink())
                 .map_err(|e| SourceError::io("reading the backup", e))?;
-            Ok(format!("{n} bytes read (a command's output has no format to check)"))
+            Ok(format!(
+                "{n} bytes read (a command's output has no format to check)"
+            ))
         }
     }
 }
@@ -114,11 +120,17 @@ impl RestoreTarget {
 
     pub fn describe(&self) -> String {
         match self {
-            RestoreTarget::Postgres(c) => format!("PostgreSQL database {:?} at {}", c.database, c.address()),
-            RestoreTarget::Mysql(c) => format!("MySQL/MariaDB database {:?} at {}", c.database, c.address()),
+            RestoreTarget::Postgres(c) => {
+                format!("PostgreSQL database {:?} at {}", c.database, c.address())
+            }
+            RestoreTarget::Mysql(c) => {
+                format!("MySQL/MariaDB database {:?} at {}", c.database, c.address())
+            }
             RestoreTarget::Sqlite(p) => format!("SQLite file {}", p.display()),
             RestoreTarget::Files(p) => format!("directory {}", p.display()),
-            RestoreTarget::Command { restore_command, .. } => {
+            RestoreTarget::Command {
+                restore_command, ..
+            } => {
                 format!("the restore command {:?}", restore_command.join(" "))
             }
         }
@@ -132,9 +144,9 @@ impl RestoreTarget {
             RestoreTarget::Mysql(c) => mysql::prepare_target(c, force),
             RestoreTarget::Sqlite(p) => sqlite::prepare_target(p, force),
             RestoreTarget::Files(p) => files::prepare_target(p, force),
-            RestoreTarget::Command { restore_command, .. } => {
-                command::preflight(restore_command).map(|_| ())
-            }
+            RestoreTarget::Command {
+                restore_command, ..
+            } => command::preflight(restore_command).map(|_| ()),
         }
     }
 
@@ -145,9 +157,10 @@ impl RestoreTarget {
             RestoreTarget::Mysql(c) => mysql::restore(c, input),
             RestoreTarget::Sqlite(p) => sqlite::restore(p, input),
             RestoreTarget::Files(p) => files::restore(p, force, input),
-            RestoreTarget::Command { restore_command, to } => {
-                command::restore(restore_command, to.as_deref(), input)
-            }
+            RestoreTarget::Command {
+                restore_command,
+                to,
+            } => command::restore(restore_command, to.as_deref(), input),
         }
     }
 }
@@ -209,8 +222,16 @@ mod tests {
     #[test]
     fn restore_targets() {
         let ok = [
-            ("postgres", "postgres://u@h/db2", "PostgreSQL database \"db2\" at h:5432"),
-            ("mysql", "mariadb://root@127.0.0.1/x", "MySQL/MariaDB database \"x\" at 127.0.0.1:3306"),
+            (
+                "postgres",
+                "postgres://u@h/db2",
+                "PostgreSQL database \"db2\" at h:5432",
+            ),
+            (
+                "mysql",
+                "mariadb://root@127.0.0.1/x",
+                "MySQL/MariaDB database \"x\" at 127.0.0.1:3306",
+            ),
             ("sqlite", "/tmp/r.db", "SQLite file /tmp/r.db"),
             ("sqlite", "sqlite:///tmp/r.db", "SQLite file /tmp/r.db"),
             ("files", "/tmp/out", "directory /tmp/out"),
@@ -221,7 +242,11 @@ mod tests {
         }
         let bad = [
             ("postgres", "/tmp/x", "not a path"),
-            ("postgres", "mysql://h/db", "cannot be restored into a mysql target"),
+            (
+                "postgres",
+                "mysql://h/db",
+                "cannot be restored into a mysql target",
+            ),
             ("files", "files:///x?exclude=*.tmp", "cannot be restored"),
             ("sqlite", "postgres://u:pw@h/db", "password_env"),
         ];

@@ -44,13 +44,22 @@ fn command(tool: &Path, c: &DbConn) -> Result<Command, SourceError> {
 }
 
 fn classify(c: &DbConn, e: SourceError) -> SourceError {
-    let user = c.user.clone().unwrap_or_else(|| "(the current user)".into());
+    let user = c
+        .user
+        .clone()
+        .unwrap_or_else(|| "(the current user)".into());
     classify_db_error(e, KIND, &c.address(), &user, &c.database, "MYSQL_PWD")
 }
 
 fn query(c: &DbConn, sql: &str) -> Result<String, SourceError> {
     let mut cmd = command(&client_tool()?, c)?;
-    cmd.args(["--connect-timeout=10", "--batch", "--skip-column-names", "--execute", sql]);
+    cmd.args([
+        "--connect-timeout=10",
+        "--batch",
+        "--skip-column-names",
+        "--execute",
+        sql,
+    ]);
     run_capture(&mut cmd, "mariadb").map_err(|e| classify(c, e))
 }
 

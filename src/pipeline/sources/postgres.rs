@@ -51,7 +51,14 @@ fn whoami() -> String {
 
 fn psql(c: &DbConn, database: &str, sql: &str) -> Result<String, SourceError> {
     let mut cmd = command(&tool("psql")?, c, database)?;
-    cmd.args(["--no-psqlrc", "--tuples-only", "--no-align", "--quiet", "--command", sql]);
+    cmd.args([
+        "--no-psqlrc",
+        "--tuples-only",
+        "--no-align",
+        "--quiet",
+        "--command",
+        sql,
+    ]);
     run_capture(&mut cmd, "psql").map_err(|e| classify(c, database, e))
 }
 
@@ -120,10 +127,17 @@ pub fn prepare_target(c: &DbConn, force: bool) -> Result<(), SourceError> {
         ),
     )?;
     if exists.trim() == "0" {
-        psql(c, "postgres", &format!("CREATE DATABASE {}", ident(&c.database)))?;
+        psql(
+            c,
+            "postgres",
+            &format!("CREATE DATABASE {}", ident(&c.database)),
+        )?;
         return Ok(());
     }
-    let objects: u64 = psql(c, &c.database, USER_OBJECTS)?.trim().parse().unwrap_or(0);
+    let objects: u64 = psql(c, &c.database, USER_OBJECTS)?
+        .trim()
+        .parse()
+        .unwrap_or(0);
     if objects > 0 && !force {
         return Err(SourceError::TargetRefused {
             target: format!("database {:?} at {}", c.database, c.address()),

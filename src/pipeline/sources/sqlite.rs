@@ -40,7 +40,10 @@ pub fn preflight(path: &Path) -> Result<SourceInfo, SourceError> {
         kind: "sqlite".into(),
         name: path.display().to_string(),
         server_version: None,
-        tool: Some(format!("SQLite {} (online backup API)", rusqlite::version())),
+        tool: Some(format!(
+            "SQLite {} (online backup API)",
+            rusqlite::version()
+        )),
     })
 }
 
@@ -56,7 +59,10 @@ impl Drop for Staged {
 pub fn dump(path: &Path, ctx: &SourceContext, out: &mut dyn Write) -> Result<String, SourceError> {
     std::fs::create_dir_all(&ctx.staging_dir).map_err(|e| {
         SourceError::io(
-            format!("cannot create the staging directory {}", ctx.staging_dir.display()),
+            format!(
+                "cannot create the staging directory {}",
+                ctx.staging_dir.display()
+            ),
             e,
         )
     })?;
@@ -65,10 +71,17 @@ pub fn dump(path: &Path, ctx: &SourceContext, out: &mut dyn Write) -> Result<Str
             .join(format!("sqlite-snapshot-{}.db", crate::domain::new_id())),
     );
     let pages = snapshot(path, &staged.0)?;
-    let mut file = File::open(&staged.0)
-        .map_err(|e| SourceError::io(format!("cannot read the snapshot {}", staged.0.display()), e))?;
+    let mut file = File::open(&staged.0).map_err(|e| {
+        SourceError::io(
+            format!("cannot read the snapshot {}", staged.0.display()),
+            e,
+        )
+    })?;
     copy_large(&mut file, out).map_err(|e| SourceError::io("streaming the SQLite snapshot", e))?;
-    Ok(format!("snapshot of {} pages taken with the online backup API", pages))
+    Ok(format!(
+        "snapshot of {} pages taken with the online backup API",
+        pages
+    ))
 }
 
 fn snapshot(src_path: &Path, dst_path: &Path) -> Result<i32, SourceError> {
@@ -77,7 +90,9 @@ fn snapshot(src_path: &Path, dst_path: &Path) -> Result<i32, SourceError> {
         src_path,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
-    .map_err(sqlite_err(format!("cannot open the SQLite database {name}")))?;
+    .map_err(sqlite_err(format!(
+        "cannot open the SQLite database {name}"
+    )))?;
     src.busy_timeout(Duration::from_secs(10))
         .map_err(sqlite_err(format!("cannot configure {name}")))?;
     let mut dst = Connection::open(dst_path).map_err(sqlite_err(format!(
@@ -135,13 +150,18 @@ pub fn check_format(input: &mut dyn Read) -> Result<String, SourceError> {
     let rest = copy_large(input, &mut std::io::sink())
         .map_err(|e| SourceError::io("reading the database", e))?;
     let total = 100 + rest;
-    if page_size < 512 || total % page_size != 0 || (page_count != 0 && page_count * page_size != total)
+    if page_size < 512
+        || total % page_size != 0
+        || (page_count != 0 && page_count * page_size != total)
     {
         return Err(bad(format!(
             "{total} bytes do not make the {page_count} pages of {page_size} bytes its header announces"
         )));
     }
-    Ok(format!("SQLite database of {} pages of {page_size} bytes", total / page_size))
+    Ok(format!(
+        "SQLite database of {} pages of {page_size} bytes",
+        total / page_size
+    ))
 }
 
 pub fn prepare_target(target: &Path, force: bool) -> Result<(), SourceError> {
@@ -190,8 +210,12 @@ pub fn restore(target: &Path, input: &mut dyn Read) -> Result<String, SourceErro
             p.push(suffix);
             let _ = std::fs::remove_file(PathBuf::from(p));
         }
-        std::fs::rename(&temp, target)
-            .map_err(|e| SourceError::io(format!("cannot move the restored file to {}", target.display()), e))?;
+        std::fs::rename(&temp, target).map_err(|e| {
+            SourceError::io(
+                format!("cannot move the restored file to {}", target.display()),
+                e,
+            )
+        })?;
         Ok("integrity_check ok; file replaced atomically".to_string())
     })();
     if result.is_err() {
