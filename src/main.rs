@@ -5,7 +5,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use sauve::domain::{EncryptionSpec, JobSpec, RunState, SourceSpec, Trigger};
 use sauve::pipeline::Progress;
-use sauve::service::{Config, KeyOptions, Sauve, ServiceError};
+use sauve::service::{BackupRef, Config, KeyOptions, Sauve, ServiceError};
 use sauve::store::{BackupFilter, RunFilter};
 use serde::{Deserialize, Serialize};
 use std::io::IsTerminal;
@@ -57,8 +57,8 @@ enum Command {
     Backup(BackupCommand),
     /// Re-read a backup in full: checksum, decryption, decompression, format.
     Verify {
-        /// Backup id (or a unique prefix of it).
-        id: String,
+        #[command(flatten)]
+        which: WhichBackup,
         #[command(flatten)]
         keys: KeyArgs,
         /// Print JSON instead of text.
@@ -67,8 +67,8 @@ enum Command {
     },
     /// Verify a backup, then restore it into a target.
     Restore {
-        /// Backup id (or a unique prefix of it).
-        id: String,
+        #[command(flatten)]
+        which: WhichBackup,
         /// Target: a database URI, a SQLite file or a directory (kind must match the backup).
         #[arg(long)]
         to: Option<String>,
@@ -84,6 +84,37 @@ enum Command {
     /// Look at runs (each execution of a job).
     #[command(subcommand)]
     Run(RunCommand),
+}
+
+/// Which backup: an id from the metadata store, or one found in a destination.
+#[derive(Args)]
+struct WhichBackup {
+    /// Backup id (or a unique prefix of it).
+    #[arg(required_unless_present = "latest")]
+    id: Option<String>,
+    /// Look the backup up in this destination's manifests, not in the metadata
+    /// store (for when the store is lost).
+    #[arg(long, value_name = "DEST_URI")]
+    from: Option<String>,
+    /// With --from and --job: the newest backup of that job.
+    #[arg(long, requires_all = ["from", "job"])]
+    latest: bool,
+    /// With --latest: the job whose newest backup to take.
+    #[arg(long, requires = "latest")]
+    job: Option<String>,
+}
+
+impl WhichBackup {
+    fn reference(&self) -> BackupRef {
+        match &self.from {
+            Some(uri) => BackupRef::InDestination {
+                uri: uri.clone(),
+                id: self.id.clone(),
+                latest_of_job: self.job.clone().filter(|_| self.latest),
+            },
+            None => BackupRef::Id(self.id.clone().unwrap_or_default()),
+        }
+    }
 }
 
 #[derive(Args)]
@@ -175,8 +206,8 @@ enum BackupCommand {
     },
     /// Download the stored artifact (as stored: compressed, maybe encrypted).
     Download {
-        /// Backup id (or a unique prefix of it).
-        id: String,
+        #[command(flatten)]
+        which: WhichBackup,
         /// Output file, or - for standard output.
         #[arg(short, long)]
         output: PathBuf,
@@ -290,8 +321,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Job(cmd) => job_command(&sauve, cmd).await?,
         Command::Backup(cmd) => backup_command(&sauve, cmd).await?,
-        Command::Verify { id, keys, json } => {
-            let report = sauve.verify(&id, &keys.options()).await?;
+        Command::Verify { which, keys, json } => {
+            let report = sauve.verify(&which.reference(), &keys.options()).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
@@ -306,14 +337,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Restore {
-            id,
+            which,
             to,
             force,
             keys,
             json,
         } => {
             let outcome = sauve
-                .restore(&id, to.as_deref(), force, &keys.options())
+                .restore(&which.reference(), to.as_deref(), force, &keys.options())
                 .await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&outcome)?);
@@ -498,13 +529,14 @@ async fn backup_command(sauve: &Sauve, cmd: BackupCommand) -> anyhow::Result<()>
                 .await?;
             print_backups(&backups, json)?;
         }
-        BackupCommand::Download { id, output } => {
+        BackupCommand::Download { which, output } => {
+            let r = which.reference();
             if output.as_os_str() == "-" {
                 sauve
-                    .download_to_writer(&id, Box::new(std::io::stdout()))
+                    .download_to_writer(&r, Box::new(std::io::stdout()))
                     .await?;
             } else {
-                let b = sauve.download(&id, &output).await?;
+                let b = sauve.download(&r, &output).await?;
                 eprintln!(
                     "wrote {} ({}, sha256 {} checked)",
                     output.display(),

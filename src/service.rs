@@ -80,6 +80,20 @@ pub struct DestinationFailure {
     pub error: String,
 }
 
+/// Which backup an operation is about.
+#[derive(Debug, Clone)]
+pub enum BackupRef {
+    /// An id (or unique prefix) recorded in the metadata store.
+    Id(String),
+    /// Found in a destination's manifests alone, for when the store is lost:
+    /// by id (or prefix), or the newest backup of a job.
+    InDestination {
+        uri: String,
+        id: Option<String>,
+        latest_of_job: Option<String>,
+    },
+}
+
 /// How to decrypt, as the caller knows it; the job's own settings fill the gaps.
 #[derive(Debug, Clone, Default)]
 pub struct KeyOptions {
@@ -275,8 +289,17 @@ impl Sauve {
         Ok(self.store.backups(filter).await?)
     }
 
-    /// A backup by id (or unique prefix), with its manifest and open storage.
-    pub async fn locate(&self, id: &str) -> Result<(Backup, Manifest, Storage), ServiceError> {
+    /// A backup with its manifest and open storage, from the store or from a
+    /// destination's manifests.
+    pub async fn locate(&self, r: &BackupRef) -> Result<(Backup, Manifest, Storage), ServiceError> {
+        let id = match r {
+            BackupRef::Id(id) => id,
+            BackupRef::InDestination {
+                uri,
+                id,
+                latest_of_job,
+            } => return locate_in_destination(uri, id.as_deref(), latest_of_job.as_deref()).await,
+        };
         let (backup, manifest_json) = self.store.backup(id).await?;
         let manifest = Manifest::from_json(&backup.key, manifest_json.as_bytes())
             .map_err(StorageError::from)?;
@@ -325,16 +348,20 @@ impl Sauve {
         Ok(Arc::new(keys))
     }
 
-    pub async fn verify(&self, id: &str, opts: &KeyOptions) -> Result<VerifyReport, ServiceError> {
-        let (_, manifest, storage) = self.locate(id).await?;
+    pub async fn verify(
+        &self,
+        r: &BackupRef,
+        opts: &KeyOptions,
+    ) -> Result<VerifyReport, ServiceError> {
+        let (_, manifest, storage) = self.locate(r).await?;
         let keys = self.keys_for(&manifest, opts).await?;
         Ok(restore::verify(&storage, &manifest, keys).await?)
     }
 
     /// Writes the stored artifact (compressed, encrypted as stored) to `out`,
     /// checking its sha256; the file appears only once complete and correct.
-    pub async fn download(&self, id: &str, out: &Path) -> Result<Backup, ServiceError> {
-        let (backup, manifest, storage) = self.locate(id).await?;
+    pub async fn download(&self, r: &BackupRef, out: &Path) -> Result<Backup, ServiceError> {
+        let (backup, manifest, storage) = self.locate(r).await?;
         let output_err = |source: std::io::Error| ServiceError::Output {
             path: out.display().to_string(),
             source,
@@ -368,10 +395,10 @@ impl Sauve {
     /// Streams the stored artifact to `w` (e.g. stdout), checking its sha256 at the end.
     pub async fn download_to_writer(
         &self,
-        id: &str,
+        r: &BackupRef,
         w: Box<dyn std::io::Write + Send>,
     ) -> Result<Backup, ServiceError> {
-        let (backup, manifest, storage) = self.locate(id).await?;
+        let (backup, manifest, storage) = self.locate(r).await?;
         restore::read_artifact(
             &storage,
             &manifest,
@@ -394,12 +421,12 @@ impl Sauve {
     /// Verifies the backup, then restores it into `to`; recorded as a run.
     pub async fn restore(
         &self,
-        id: &str,
+        r: &BackupRef,
         to: Option<&str>,
         force: bool,
         opts: &KeyOptions,
     ) -> Result<RestoreOutcome, ServiceError> {
-        let (backup, manifest, storage) = self.locate(id).await?;
+        let (backup, manifest, storage) = self.locate(r).await?;
         let job = self.store.job(&manifest.job).await.ok();
         let target = restore_target(&manifest, job.as_ref(), to)?;
         let keys = self.keys_for(&manifest, opts).await?;
@@ -466,6 +493,59 @@ pub struct RestoreOutcome {
     pub run_id: Option<String>,
     pub verified: VerifyReport,
     pub log: String,
+}
+
+async fn locate_in_destination(
+    uri: &str,
+    id: Option<&str>,
+    latest_of_job: Option<&str>,
+) -> Result<(Backup, Manifest, Storage), ServiceError> {
+    let dest = Destination::parse(uri).map_err(|e| {
+        let mut out = ValidationErrors::new();
+        out.extend_prefixed("from", e);
+        out
+    })?;
+    let storage = Storage::open(&dest)?;
+    let (manifests, _) = storage.list_manifests().await?;
+    let mut found: Vec<Manifest> = match (id, latest_of_job) {
+        (Some(id), _) => {
+            let id = id.trim().to_ascii_lowercase();
+            manifests
+                .into_iter()
+                .filter(|m| !id.is_empty() && m.backup_id.starts_with(&id))
+                .collect()
+        }
+        // Manifests come newest first.
+        (None, Some(job)) => manifests
+            .into_iter()
+            .filter(|m| m.job == job)
+            .take(1)
+            .collect(),
+        (None, None) => {
+            return Err(ValidationErrors::single(
+                "id",
+                "name a backup id, or --latest --job NAME to take the newest backup of a job",
+            )
+            .into());
+        }
+    };
+    let key = id.or(latest_of_job).unwrap_or_default().to_string();
+    match found.len() {
+        0 => Err(StoreError::NotFound {
+            what: "backup",
+            key: format!("{key} in {}", dest.uri()),
+        }
+        .into()),
+        1 => {
+            let m = found.remove(0);
+            Ok((m.to_backup(), m, storage))
+        }
+        _ => Err(StoreError::Ambiguous {
+            what: "backup",
+            key,
+        }
+        .into()),
+    }
 }
 
 fn restore_target(

@@ -504,6 +504,49 @@ fn destinations_are_listed_from_manifests_alone() {
     ] {
         assert!(!alone[0][field].is_null(), "{field}");
     }
+
+    // Verify, download and restore from the destination alone, by id and by job.
+    let from = format!("file://{}", dest_a.display());
+    let id = a_id.as_str().unwrap();
+    sauve.run(&["verify", &id[..12], "--from", &from]).ok();
+    let file2 = sauve.dest("dl2.tar.zst");
+    sauve
+        .run(&[
+            "backup",
+            "download",
+            id,
+            "--from",
+            &from,
+            "-o",
+            file2.to_str().unwrap(),
+        ])
+        .ok();
+    assert_eq!(
+        std::fs::read(&file2).unwrap(),
+        std::fs::read(&file).unwrap()
+    );
+    let target = sauve.dest("restored-from-storage");
+    sauve
+        .run(&[
+            "restore",
+            "--from",
+            &from,
+            "--latest",
+            "--job",
+            "two",
+            "--to",
+            target.to_str().unwrap(),
+        ])
+        .ok();
+    assert_eq!(describe_tree(&target), describe_tree(&root));
+    sauve
+        .run(&[
+            "restore", "--from", &from, "--latest", "--job", "nope", "--to", "/tmp/x",
+        ])
+        .fails(2, &["no backup matches"]);
+    sauve
+        .run(&["restore", "--latest", "--to", "/tmp/x"])
+        .fails(2, &["--from"]);
 }
 
 #[test]

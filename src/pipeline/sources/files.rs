@@ -87,7 +87,7 @@ pub fn dump(root: &Path, exclude: &[String], out: &mut dyn Write) -> Result<Stri
             ));
             continue;
         }
-        match builder.append_path_with_name(entry.path(), rel) {
+        match append(&mut builder, entry.path(), rel, ft.is_file()) {
             Ok(()) => files += 1,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 log.push(format!("vanished during the backup: {}", rel.display()));
@@ -105,6 +105,28 @@ pub fn dump(root: &Path, exclude: &[String], out: &mut dyn Write) -> Result<Stri
         .map_err(|e| SourceError::io("finishing the archive", e))?;
     log.push(format!("{files} entries archived, {skipped} excluded"));
     Ok(log.join("\n"))
+}
+
+/// Adds one entry. Regular files go through a 1 MiB `BufReader`, so `io::copy`
+/// hands zstd large writes instead of the 8 KiB pieces `append_path` uses
+/// (measurably faster on big trees); the rest keeps the tar crate's own handling.
+fn append(
+    builder: &mut tar::Builder<&mut dyn Write>,
+    path: &Path,
+    rel: &Path,
+    is_file: bool,
+) -> std::io::Result<()> {
+    if !is_file {
+        return builder.append_path_with_name(path, rel);
+    }
+    let file = std::fs::File::open(path)?;
+    let meta = file.metadata()?;
+    let mut header = tar::Header::new_gnu();
+    header.set_metadata_in_mode(&meta, tar::HeaderMode::Complete);
+    // The size read now is the size archived: a file growing meanwhile is cut
+    // at that size rather than corrupting the archive.
+    let reader = std::io::BufReader::with_capacity(1 << 20, file.take(meta.len()));
+    builder.append_data(&mut header, rel, reader)
 }
 
 /// Reads every entry header and body: a truncated or damaged archive fails here.
