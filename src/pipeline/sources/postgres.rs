@@ -112,7 +112,8 @@ fn ident(s: &str) -> String {
 
 /// Objects that make a database "not empty": anything in a user schema.
 const USER_OBJECTS: &str = "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') \
+     WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') \
+     AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
      AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'";
 
 pub fn prepare_target(c: &DbConn, force: bool) -> Result<(), SourceError> {
