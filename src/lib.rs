@@ -4,6 +4,7 @@
 pub mod domain;
 pub mod pipeline;
 pub mod restore;
+pub mod schedule;
 pub mod server;
 pub mod service;
 pub mod storage;

@@ -84,6 +84,30 @@ enum Command {
     /// Look at runs (each execution of a job).
     #[command(subcommand)]
     Run(RunCommand),
+    /// Check a schedule: its next fire times and what it means in words.
+    #[command(subcommand)]
+    Schedule(ScheduleCommand),
+}
+
+#[derive(Subcommand)]
+enum ScheduleCommand {
+    /// Print the next fire times of SPEC, e.g. "daily at 02:00", "weekly on mon,thu at 02:00",
+    /// "monthly on 1,15 at 03:30", "monthly on last at 23:00", "every 6h", "cron \"0 2 * * *\"".
+    Next {
+        spec: String,
+        /// IANA time zone the times are in.
+        #[arg(long, default_value = "UTC")]
+        tz: String,
+        /// Start from this instant (RFC 3339) instead of now.
+        #[arg(long)]
+        from: Option<jiff::Timestamp>,
+        /// How many fire times to print.
+        #[arg(long, default_value_t = 5)]
+        count: usize,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Which backup: an id from the metadata store, or one found in a destination.
@@ -300,6 +324,28 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         print_backups(&backups, *json)?;
         return Ok(());
     }
+    // Checking a schedule needs nothing but the schedule.
+    if let Command::Schedule(ScheduleCommand::Next {
+        spec,
+        tz,
+        from,
+        count,
+        json,
+    }) = &cli.command
+    {
+        let from = from.unwrap_or_else(jiff::Timestamp::now);
+        let preview = sauve::service::preview_schedule(spec, tz, from, *count)
+            .map_err(ServiceError::Invalid)?;
+        if *json {
+            println!("{}", serde_json::to_string_pretty(&preview)?);
+        } else {
+            println!("{}", preview.description);
+            for t in &preview.next {
+                println!("  {t}");
+            }
+        }
+        return Ok(());
+    }
     let sauve = Sauve::open(&config).await?;
     match cli.command {
         Command::Serve { listen } => {
@@ -359,6 +405,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Run(cmd) => run_command(&sauve, cmd).await?,
+        Command::Schedule(_) => unreachable!("handled before opening the store"),
     }
     Ok(())
 }

@@ -482,6 +482,49 @@ impl Sauve {
     }
 }
 
+/// Next fire times of a schedule, as `schedule next` and the API show them.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SchedulePreview {
+    pub schedule: String,
+    pub timezone: String,
+    pub description: String,
+    /// RFC 3339 with the zone's offset.
+    pub next: Vec<String>,
+}
+
+/// Parses `spec` in `tz` and lists its next `count` slots after `from`.
+pub fn preview_schedule(
+    spec: &str,
+    tz: &str,
+    from: jiff::Timestamp,
+    count: usize,
+) -> Result<SchedulePreview, ValidationErrors> {
+    let s = crate::schedule::Schedule::parse(spec, tz).map_err(|e| {
+        let field = if e.token.as_deref() == Some(tz) {
+            "timezone"
+        } else {
+            "schedule"
+        };
+        ValidationErrors::single(field, e.to_string())
+    })?;
+    let zone = jiff::tz::TimeZone::get(tz)
+        .map_err(|e| ValidationErrors::single("timezone", e.to_string()))?;
+    Ok(SchedulePreview {
+        schedule: s.spec().to_string(),
+        timezone: tz.to_string(),
+        description: s.describe(),
+        next: s
+            .upcoming(from, count.clamp(1, 1000))
+            .into_iter()
+            .map(|t| {
+                t.to_zoned_datetime(zone.clone())
+                    .strftime("%Y-%m-%dT%H:%M:%S%:z")
+                    .to_string()
+            })
+            .collect(),
+    })
+}
+
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct RestoreOutcome {
     pub backup: Backup,

@@ -735,6 +735,56 @@ fn user_errors_are_clear_and_not_panics() {
 }
 
 #[test]
+fn schedule_next_shows_dst_aware_fire_times() {
+    let sauve = Sauve::new();
+    let out = sauve
+        .run(&[
+            "schedule",
+            "next",
+            "daily at 02:30",
+            "--tz",
+            "Europe/Paris",
+            "--from",
+            "2026-03-27T12:00:00Z",
+            "--count",
+            "3",
+        ])
+        .ok()
+        .stdout();
+    assert_eq!(
+        out,
+        "every day at 02:30 (Europe/Paris)\n  2026-03-28T02:30:00+01:00\n  2026-03-29T03:00:00+02:00\n  2026-03-30T02:30:00+02:00\n"
+    );
+    let v = sauve
+        .run(&[
+            "schedule",
+            "next",
+            "every 6h",
+            "--json",
+            "--from",
+            "2026-11-24T05:00:00Z",
+            "--count",
+            "2",
+        ])
+        .ok()
+        .json();
+    assert_eq!(
+        v["next"],
+        serde_json::json!(["2026-11-24T06:00:00+00:00", "2026-11-24T12:00:00+00:00"])
+    );
+    sauve
+        .run(&["schedule", "next", "weekly on mon,thx at 02:00"])
+        .fails(2, &["schedule:", "\"thx\" is not a weekday"]);
+    sauve
+        .run(&["schedule", "next", "daily at 02:00", "--tz", "Mars/Olympus"])
+        .fails(2, &["timezone:", "Mars/Olympus"]);
+    assert!(
+        !sauve.data_dir().exists(),
+        "checking a schedule touches no store"
+    );
+}
+
+#[test]
 fn serve_answers_health_checks() {
     let sauve = Sauve::new();
     let mut child = sauve
