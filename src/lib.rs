@@ -9,3 +9,4 @@ pub mod server;
 pub mod service;
 pub mod storage;
 pub mod store;
+pub mod worker;

@@ -7,6 +7,7 @@ use sauve::domain::{EncryptionSpec, JobSpec, RunState, SourceSpec, Trigger};
 use sauve::pipeline::Progress;
 use sauve::service::{BackupRef, Config, KeyOptions, Sauve, ServiceError};
 use sauve::store::{BackupFilter, RunFilter};
+use sauve::worker::{QueueTiming, ServeQueue, Stopper};
 use serde::{Deserialize, Serialize};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -48,6 +49,22 @@ enum Command {
         /// Address to listen on.
         #[arg(long, env = "SAUVE_LISTEN", default_value = "127.0.0.1:8080")]
         listen: String,
+        /// Backups this instance runs at once.
+        #[arg(long, env = "SAUVE_WORKERS", default_value_t = 2)]
+        workers: usize,
+        /// How often schedules are checked and the queue polled, in milliseconds.
+        #[arg(long, env = "SAUVE_TICK_MS", default_value_t = 500)]
+        tick_ms: u64,
+        /// A claimed run whose worker is silent this long is taken over by another.
+        #[arg(long, env = "SAUVE_LEASE_SECS", default_value_t = 30)]
+        lease_secs: u64,
+        /// First retry delay after a failed attempt; doubles each attempt (max 1 h).
+        #[arg(long, env = "SAUVE_RETRY_BASE_SECS", default_value_t = 30)]
+        retry_base_secs: u64,
+        /// On SIGTERM/SIGINT, how long running backups may take to finish before
+        /// they are stopped and handed back to the queue.
+        #[arg(long, env = "SAUVE_GRACE_SECS", default_value_t = 30)]
+        grace_secs: u64,
     },
     /// Create, change, list and delete jobs.
     #[command(subcommand)]
@@ -181,6 +198,26 @@ enum JobCommand {
         /// Encrypt to this age public key (repeatable).
         #[arg(long = "encrypt-recipient")]
         encrypt_recipients: Vec<String>,
+        /// Run by itself on this schedule, e.g. "daily at 02:00" (see `schedule next`).
+        #[arg(long)]
+        schedule: Option<String>,
+        /// IANA time zone of the schedule [default: UTC].
+        #[arg(long)]
+        tz: Option<String>,
+    },
+    /// Set, change or remove a job's schedule.
+    SetSchedule {
+        /// Name of the job.
+        name: String,
+        /// e.g. "daily at 02:00", "weekly on mon,thu at 02:00", "every 6h".
+        #[arg(required_unless_present = "clear")]
+        spec: Option<String>,
+        /// IANA time zone of the schedule [default: UTC].
+        #[arg(long)]
+        tz: Option<String>,
+        /// Remove the schedule: the job then runs only on demand.
+        #[arg(long, conflicts_with = "spec")]
+        clear: bool,
     },
     /// List jobs.
     List {
@@ -254,6 +291,11 @@ enum RunCommand {
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
+    },
+    /// Cancel a queued run, or stop a running one.
+    Cancel {
+        /// Run id (or a unique prefix of it).
+        id: String,
     },
     /// Show one run with its log.
     Show {
@@ -348,7 +390,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
     let sauve = Sauve::open(&config).await?;
     match cli.command {
-        Command::Serve { listen } => {
+        Command::Serve {
+            listen,
+            workers,
+            tick_ms,
+            lease_secs,
+            retry_base_secs,
+            grace_secs,
+        } => {
             let listener = tokio::net::TcpListener::bind(&listen)
                 .await
                 .with_context(|| {
@@ -363,7 +412,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             println!("  data directory: {}", config.data_dir.display());
             println!("  health check:   http://{addr}/healthz");
-            sauve::server::serve(sauve, listener).await?;
+            println!("  scheduler and {workers} workers running");
+            let queue = ServeQueue {
+                workers,
+                tick: Duration::from_millis(tick_ms.max(10)),
+                grace: Duration::from_secs(grace_secs),
+                timing: QueueTiming {
+                    lease: Duration::from_secs(lease_secs.max(1)),
+                    retry_base: Duration::from_secs(retry_base_secs),
+                },
+            };
+            sauve::server::serve(sauve, listener, queue).await?;
         }
         Command::Job(cmd) => job_command(&sauve, cmd).await?,
         Command::Backup(cmd) => backup_command(&sauve, cmd).await?,
@@ -419,6 +478,8 @@ async fn job_command(sauve: &Sauve, cmd: JobCommand) -> anyhow::Result<()> {
             compression_level,
             encrypt_passphrase_env,
             encrypt_recipients,
+            schedule,
+            tz,
         } => {
             let encryption = (encrypt_passphrase_env.is_some() || !encrypt_recipients.is_empty())
                 .then_some(EncryptionSpec {
@@ -432,9 +493,36 @@ async fn job_command(sauve: &Sauve, cmd: JobCommand) -> anyhow::Result<()> {
                     destinations,
                     compression_level,
                     encryption,
+                    schedule,
+                    timezone: tz,
+                    overlap: None,
+                    catch_up: None,
+                    timeout: None,
+                    max_attempts: None,
                 })
                 .await?;
             println!("created job {}", job.name);
+            print_next_fire(&job.spec);
+        }
+        JobCommand::SetSchedule {
+            name,
+            spec,
+            tz,
+            clear,
+        } => {
+            let mut job = sauve.job(&name).await?.spec;
+            if clear {
+                job.schedule = None;
+                job.timezone = None;
+            } else {
+                job.schedule = spec;
+                job.timezone = tz.or(job.timezone);
+            }
+            let job = sauve.update_job(job).await?;
+            match &job.spec.schedule {
+                None => println!("job {name} has no schedule: it runs only on demand"),
+                Some(_) => print_next_fire(&job.spec),
+            }
         }
         JobCommand::List { json } => {
             let jobs = sauve.jobs().await?;
@@ -512,7 +600,20 @@ async fn backup_command(sauve: &Sauve, cmd: BackupCommand) -> anyhow::Result<()>
         BackupCommand::Run { job, json } => {
             let progress = Progress::default();
             let bar = progress_bar(&progress, &job);
-            let result = sauve.run_job_now(&job, Trigger::Manual, progress).await;
+            let stopper = Stopper::new(progress);
+            // Ctrl-C stops the dump and records the run as cancelled, instead of
+            // leaving it `running` until its lease expires.
+            let on_interrupt = {
+                let stopper = stopper.clone();
+                tokio::spawn(async move {
+                    if tokio::signal::ctrl_c().await.is_ok() {
+                        eprintln!("interrupted: stopping the backup");
+                        stopper.cancel();
+                    }
+                })
+            };
+            let result = sauve.run_job_now(&job, Trigger::Manual, stopper).await;
+            on_interrupt.abort();
             if let Some((bar, task)) = bar {
                 task.abort();
                 bar.finish_and_clear();
@@ -625,6 +726,21 @@ async fn run_command(sauve: &Sauve, cmd: RunCommand) -> anyhow::Result<()> {
                 }
             }
         }
+        RunCommand::Cancel { id } => {
+            let (run, outcome) = sauve.cancel_run(&id).await?;
+            match outcome {
+                sauve::store::CancelOutcome::Cancelled => println!("run {} cancelled", run.id),
+                sauve::store::CancelOutcome::Requested => {
+                    println!(
+                        "run {} is running: its worker stops it within a few seconds",
+                        run.id
+                    )
+                }
+                sauve::store::CancelOutcome::AlreadyFinished(state) => {
+                    println!("run {} already finished: {state}", run.id)
+                }
+            }
+        }
         RunCommand::Show { id, json } => {
             let run = sauve.run(&id).await?;
             if json {
@@ -656,6 +772,23 @@ async fn run_command(sauve: &Sauve, cmd: RunCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// "runs every day at 02:00 (UTC); next: …" for a scheduled job.
+fn print_next_fire(spec: &JobSpec) {
+    let Ok(job) = spec.validate() else { return };
+    if let Some(s) = job.schedule {
+        let next = s
+            .next_after(jiff::Timestamp::now())
+            .and_then(|t| {
+                jiff::tz::TimeZone::get(s.time_zone())
+                    .ok()
+                    .map(|z| t.to_zoned_datetime(z))
+            })
+            .map(|z| z.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string())
+            .unwrap_or_else(|| "never".into());
+        println!("runs {}; next: {next}", s.describe());
+    }
 }
 
 /// The error and the causes its own message does not already include (our

@@ -3,14 +3,17 @@
 //! the HTTP handlers. It validates input, talks to the store, the pipeline and
 //! storage, and records runs. It never prints: callers decide how to show results.
 
-use crate::domain::{Backup, Destination, JobSpec, Run, RunState, Trigger, ValidationErrors};
+use crate::domain::{
+    Backup, CatchUp, Destination, JobSpec, Overlap, Run, RunState, Trigger, ValidationErrors,
+};
+use crate::pipeline::PipelineError;
 use crate::pipeline::codec::{CodecError, Keys};
 use crate::pipeline::sources::RestoreTarget;
-use crate::pipeline::{self, BackupRequest, PipelineError, Progress};
 use crate::restore::{self, RestoreError, VerifyReport};
 use crate::storage::manifest::Manifest;
 use crate::storage::{Storage, StorageError};
-use crate::store::{BackupFilter, NewBackup, RunFilter, Store, StoreError, StoredJob};
+use crate::store::{BackupFilter, CancelOutcome, RunFilter, Store, StoreError, StoredJob};
+use crate::worker::{self, QueueTiming, Stopper};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -51,6 +54,7 @@ impl ServiceError {
                     StoreError::NotFound { .. }
                         | StoreError::Ambiguous { .. }
                         | StoreError::JobExists(_)
+                        | StoreError::AlreadyRunning(_)
                 )
                 | ServiceError::Restore(RestoreError::Source(
                     crate::pipeline::process::SourceError::TargetRefused { .. }
@@ -58,6 +62,10 @@ impl ServiceError {
         )
     }
 }
+
+/// A slot this late was missed (Sauve was down), not merely picked up by a
+/// slow tick: the catch-up policy decides about it.
+const MISSED_AFTER: jiff::SignedDuration = jiff::SignedDuration::from_secs(60);
 
 /// Where to find the store and the data directory.
 #[derive(Debug, Clone)]
@@ -125,7 +133,8 @@ impl Sauve {
         })
     }
 
-    fn staging_dir(&self) -> PathBuf {
+    /// Where sources may stage snapshots.
+    pub fn staging_dir(&self) -> PathBuf {
         self.data_dir.join("staging")
     }
 
@@ -133,7 +142,31 @@ impl Sauve {
 
     pub async fn create_job(&self, spec: JobSpec) -> Result<StoredJob, ServiceError> {
         spec.validate()?;
-        Ok(self.store.create_job(&spec).await?)
+        let job = self.store.create_job(&spec).await?;
+        self.reschedule(&job).await?;
+        Ok(job)
+    }
+
+    /// Stores `spec` over the job of that name (or creates it); the next fire
+    /// time moves only when the schedule itself changed.
+    async fn put_job(&self, spec: &JobSpec) -> Result<(StoredJob, bool), ServiceError> {
+        let before = self.store.job(&spec.name).await.ok();
+        let (job, created) = self.store.upsert_job(spec).await?;
+        let changed = before.is_none_or(|b| {
+            (b.spec.schedule.as_deref(), b.spec.timezone.as_deref())
+                != (spec.schedule.as_deref(), spec.timezone.as_deref())
+        });
+        if changed {
+            self.reschedule(&job).await?;
+        }
+        Ok((job, created))
+    }
+
+    /// Replaces the spec of an existing job.
+    pub async fn update_job(&self, spec: JobSpec) -> Result<StoredJob, ServiceError> {
+        spec.validate()?;
+        self.store.job(&spec.name).await?;
+        Ok(self.put_job(&spec).await?.0)
     }
 
     /// Validates every spec first: a file with one bad job changes nothing.
@@ -159,7 +192,7 @@ impl Sauve {
         }
         let mut out = Vec::new();
         for spec in &specs {
-            out.push(self.store.upsert_job(spec).await?);
+            out.push(self.put_job(spec).await?);
         }
         Ok(out)
     }
@@ -178,102 +211,165 @@ impl Sauve {
 
     // ---- runs ------------------------------------------------------------------
 
-    /// Runs the job now, in this process, recording the run.
+    /// Runs the job now, in this process, recording the run. `stopper` lets the
+    /// caller watch its progress and cancel it.
     pub async fn run_job_now(
         &self,
         name: &str,
         trigger: Trigger,
-        progress: Progress,
+        stopper: Stopper,
     ) -> Result<RunReport, ServiceError> {
         let stored = self.store.job(name).await?;
-        let job = stored.spec.validate()?;
-        let run = self
+        stored.spec.validate()?;
+        let timing = QueueTiming::default();
+        let claim = self
             .store
-            .start_foreground_run(&stored, trigger, &instance_name())
+            .start_claimed_run(
+                &stored,
+                trigger,
+                &instance_name(),
+                timing.lease.as_millis() as i64,
+            )
             .await?;
-        let mut log = Vec::new();
-        let result = pipeline::run_backup(
-            BackupRequest {
-                job: &job,
-                run_id: &run.id,
-                staging_dir: self.staging_dir(),
-                progress: progress.clone(),
-            },
-            &mut log,
-        )
-        .await;
-        let bytes_in = progress.bytes_in.load(std::sync::atomic::Ordering::Relaxed) as i64;
-        match result {
-            Ok(outcome) => {
-                let mut failures = Vec::new();
-                for d in &outcome.destinations {
-                    match &d.outcome {
-                        Ok(stored) => {
-                            self.store
-                                .insert_backup(&NewBackup {
-                                    backup: stored.backup.clone(),
-                                    manifest_json: stored.manifest_json.clone(),
-                                })
-                                .await?
-                        }
-                        Err(e) => failures.push(DestinationFailure {
-                            destination: d.destination.clone(),
-                            error: e.clone(),
-                        }),
+        match worker::execute(self, &claim, &timing, stopper).await? {
+            worker::Executed::Finished {
+                report,
+                error: None,
+            } => Ok(*report),
+            worker::Executed::Finished {
+                report,
+                error: Some(error),
+            } => Err(ServiceError::Backup {
+                job: name.to_string(),
+                run_id: report.run.id,
+                error: Box::new(error),
+            }),
+            // A foreground run has one attempt and is never released or taken over.
+            worker::Executed::Retrying { error } => Err(ServiceError::Backup {
+                job: name.to_string(),
+                run_id: claim.run.id,
+                error: Box::new(error),
+            }),
+            worker::Executed::Released | worker::Executed::LostLease => Err(ServiceError::Backup {
+                job: name.to_string(),
+                run_id: claim.run.id.clone(),
+                error: Box::new(PipelineError::Internal(
+                    "the run's lease was lost (was the metadata store unreachable?)".into(),
+                )),
+            }),
+        }
+    }
+
+    /// Queues a run of `name` (manual, cron…); with an idempotency key, a
+    /// repeated request returns the first run instead of queueing another.
+    pub async fn enqueue(
+        &self,
+        name: &str,
+        trigger: Trigger,
+        idempotency_key: Option<&str>,
+    ) -> Result<(Run, bool), ServiceError> {
+        let stored = self.store.job(name).await?;
+        let job = stored.spec.validate()?;
+        Ok(self
+            .store
+            .enqueue(&stored, trigger, None, idempotency_key, job.max_attempts)
+            .await?)
+    }
+
+    /// Cancels a queued run, or asks the worker of a running one to stop it.
+    pub async fn cancel_run(&self, id: &str) -> Result<(Run, CancelOutcome), ServiceError> {
+        Ok(self.store.cancel_run(id).await?)
+    }
+
+    /// Queues the runs whose slot has come, once per slot whatever the number of
+    /// instances ticking. Missed slots (Sauve was down) follow the job's catch-up
+    /// policy: the latest once, or none. Returns the runs queued by this call.
+    pub async fn schedule_tick(&self) -> Result<Vec<Run>, ServiceError> {
+        let now_ms = self.store.db_now().await?;
+        let now = crate::store::ts(now_ms);
+        let mut queued = Vec::new();
+        for (stored, due_ms) in self.store.due_jobs(now_ms).await? {
+            let job = match stored.spec.validate() {
+                Ok(j) => j,
+                Err(e) => {
+                    tracing::warn!(job = %stored.name, error = %e, "invalid job: not scheduling it");
+                    self.store
+                        .advance_next_fire(&stored.id, due_ms, None)
+                        .await?;
+                    continue;
+                }
+            };
+            let Some(schedule) = &job.schedule else {
+                self.store
+                    .advance_next_fire(&stored.id, due_ms, None)
+                    .await?;
+                continue;
+            };
+            let due = crate::store::ts(due_ms);
+            // The latest slot that has come, at or after the one we were waiting for.
+            let latest = schedule
+                .latest_between(
+                    due.checked_sub(jiff::SignedDuration::from_millis(1))
+                        .unwrap_or(due),
+                    now,
+                )
+                .unwrap_or(due);
+            let missed = now.duration_since(latest) > MISSED_AFTER;
+            let slot = match (missed, job.catch_up) {
+                (true, CatchUp::Skip) => None,
+                _ => Some(latest),
+            };
+            if let Some(slot) = slot {
+                let busy = job.overlap == Overlap::Skip && self.store.job_busy(&stored.id).await?;
+                if busy {
+                    tracing::info!(job = %stored.name, slot = %slot, "slot skipped: the job is still running (overlap = skip)");
+                } else {
+                    // Queued before the fire time moves: if this instance dies in
+                    // between, the next tick (anywhere) queues the same slot, and
+                    // the unique (job, slot) key keeps it single.
+                    let (run, created) = self
+                        .store
+                        .enqueue(
+                            &stored,
+                            Trigger::Schedule,
+                            Some(slot.as_millisecond()),
+                            None,
+                            job.max_attempts,
+                        )
+                        .await?;
+                    if created {
+                        queued.push(run);
                     }
                 }
-                let state = if failures.is_empty() {
-                    RunState::Succeeded
-                } else {
-                    RunState::Partial
-                };
-                let error = (!failures.is_empty()).then(|| {
-                    failures
-                        .iter()
-                        .map(|f| format!("{}: {}", f.destination, f.error))
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                });
-                self.store
-                    .finish_run(
-                        &run.id,
-                        state,
-                        outcome.bytes_in as i64,
-                        outcome.bytes_out as i64,
-                        error.as_deref(),
-                        &log.join("\n"),
-                    )
-                    .await?;
-                Ok(RunReport {
-                    run: self.store.run(&run.id).await?,
-                    backups: self.store.backups_of_run(&run.id).await?,
-                    failures,
-                })
+            } else {
+                tracing::info!(job = %stored.name, "missed slots skipped (catch_up = skip)");
             }
-            Err(error) => {
-                let state = if matches!(error, PipelineError::Cancelled) {
-                    RunState::Cancelled
-                } else {
-                    RunState::Failed
-                };
-                log.push(format!("error: {error}"));
-                self.store
-                    .finish_run(
-                        &run.id,
-                        state,
-                        bytes_in,
-                        0,
-                        Some(&error.to_string()),
-                        &log.join("\n"),
-                    )
-                    .await?;
-                Err(ServiceError::Backup {
-                    job: name.to_string(),
-                    run_id: run.id,
-                    error: Box::new(error),
-                })
-            }
+            let next = schedule.next_after(now).map(|t| t.as_millisecond());
+            self.store
+                .advance_next_fire(&stored.id, due_ms, next)
+                .await?;
         }
+        Ok(queued)
+    }
+
+    /// Points the job's next fire time at its schedule's next slot from now (or
+    /// clears it), after a job was created or its schedule changed.
+    async fn reschedule(&self, job: &StoredJob) -> Result<(), ServiceError> {
+        let next = match job.spec.validate()?.schedule {
+            Some(s) => s
+                .next_after(crate::store::ts(self.store.db_now().await?))
+                .map(|t| t.as_millisecond()),
+            None => None,
+        };
+        Ok(self.store.set_next_fire(&job.id, next).await?)
+    }
+
+    /// When the job next runs by its schedule.
+    pub async fn next_fire(
+        &self,
+        job: &StoredJob,
+    ) -> Result<Option<jiff::Timestamp>, ServiceError> {
+        Ok(self.store.next_fire(&job.id).await?.map(crate::store::ts))
     }
 
     pub async fn run(&self, id: &str) -> Result<Run, ServiceError> {

@@ -13,6 +13,12 @@ fn spec(name: &str, dest: &str) -> JobSpec {
         destinations: vec![dest.into()],
         compression_level: None,
         encryption: None,
+        schedule: None,
+        timezone: None,
+        overlap: None,
+        catch_up: None,
+        timeout: None,
+        max_attempts: None,
     }
 }
 

@@ -5,6 +5,7 @@
 use super::destination::Destination;
 use super::source::{Source, SourceSpec, is_env_name};
 use super::validation::ValidationErrors;
+use crate::schedule::Schedule;
 use serde::{Deserialize, Serialize};
 
 pub const DEFAULT_COMPRESSION_LEVEL: i32 = 3;
@@ -21,7 +22,44 @@ pub struct JobSpec {
     pub compression_level: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encryption: Option<EncryptionSpec>,
+    /// When the job runs by itself, e.g. `daily at 02:00`; none: only on demand.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<String>,
+    /// IANA time zone of the schedule [default: UTC].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+    /// A slot comes while the job still runs: `skip` it (default) or `queue` it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overlap: Option<Overlap>,
+    /// Slots missed while Sauve was down: run the `latest` once (default), or `skip`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catch_up: Option<CatchUp>,
+    /// A run taking longer is killed and fails, e.g. `2h` [default: 6h].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<String>,
+    /// Tries per run, the first included, before it is failed [default: 3].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_attempts: Option<u32>,
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Overlap {
+    #[default]
+    Skip,
+    Queue,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum CatchUp {
+    #[default]
+    Latest,
+    Skip,
+}
+
+pub const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(6 * 3600);
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
 
 /// age encryption: to a passphrase held in an environment variable, or to public
 /// keys (`age1…`). Never the passphrase itself: specs are stored and shown.
@@ -48,6 +86,26 @@ pub struct Job {
     pub destinations: Vec<Destination>,
     pub compression_level: i32,
     pub encryption: Option<Encryption>,
+    pub schedule: Option<Schedule>,
+    pub overlap: Overlap,
+    pub catch_up: CatchUp,
+    pub timeout: std::time::Duration,
+    pub max_attempts: u32,
+}
+
+/// `30s`, `15m`, `2h`, `1d`: a positive duration.
+pub fn parse_duration(s: &str) -> Option<std::time::Duration> {
+    let s = s.trim();
+    let unit = s.chars().last()?;
+    let n: u64 = s[..s.len() - unit.len_utf8()].parse().ok()?;
+    let secs = match unit {
+        's' => n,
+        'm' => n * 60,
+        'h' => n * 3600,
+        'd' => n * 86400,
+        _ => return None,
+    };
+    (n > 0).then(|| std::time::Duration::from_secs(secs))
 }
 
 /// Job names appear in object keys, URLs and file names: keep them plain.
@@ -120,6 +178,47 @@ impl JobSpec {
                 }
             },
         };
+        let tz = self.timezone.as_deref().unwrap_or("UTC");
+        let schedule = match &self.schedule {
+            None => {
+                if self.timezone.is_some() && jiff::tz::TimeZone::get(tz).is_err() {
+                    errors.push(
+                        "timezone",
+                        format!("{tz:?} is not a known IANA time zone (e.g. UTC, Europe/Paris)"),
+                    );
+                }
+                None
+            }
+            Some(spec) => match Schedule::parse(spec, tz) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    let field = if e.token.as_deref() == Some(tz) {
+                        "timezone"
+                    } else {
+                        "schedule"
+                    };
+                    errors.push(field, e.to_string());
+                    None
+                }
+            },
+        };
+        let timeout = match &self.timeout {
+            None => DEFAULT_TIMEOUT,
+            Some(t) => parse_duration(t).unwrap_or_else(|| {
+                errors.push(
+                    "timeout",
+                    format!("{t:?} is not a duration; write e.g. 30m, 2h or 1d"),
+                );
+                DEFAULT_TIMEOUT
+            }),
+        };
+        let max_attempts = self.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS);
+        if !(1..=20).contains(&max_attempts) {
+            errors.push(
+                "max_attempts",
+                format!("{max_attempts} is out of range: 1 (no retry) to 20"),
+            );
+        }
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -129,6 +228,11 @@ impl JobSpec {
             destinations,
             compression_level,
             encryption,
+            schedule,
+            overlap: self.overlap.unwrap_or_default(),
+            catch_up: self.catch_up.unwrap_or_default(),
+            timeout,
+            max_attempts,
         })
     }
 }
@@ -183,6 +287,12 @@ mod tests {
             destinations: vec!["file:///backups".into()],
             compression_level: None,
             encryption: None,
+            schedule: None,
+            timezone: None,
+            overlap: None,
+            catch_up: None,
+            timeout: None,
+            max_attempts: None,
         }
     }
 
@@ -206,6 +316,9 @@ mod tests {
             passphrase_env: None,
             recipients: vec!["age1nope".into()],
         });
+        s.schedule = Some("weekly on mon,thx at 02:00".into());
+        s.timeout = Some("soon".into());
+        s.max_attempts = Some(0);
         let e = s.validate().unwrap_err();
         let fields: Vec<_> = e.0.iter().map(|f| f.field.as_str()).collect();
         assert_eq!(
@@ -216,8 +329,33 @@ mod tests {
                 "destinations[1]",
                 "destinations[2]",
                 "compression_level",
-                "encryption.recipients[0]"
+                "encryption.recipients[0]",
+                "schedule",
+                "timeout",
+                "max_attempts"
             ]
+        );
+        let mut tz = spec("ok");
+        tz.schedule = Some("daily at 02:00".into());
+        tz.timezone = Some("Mars/Olympus".into());
+        let e = tz.validate().unwrap_err();
+        assert_eq!(e.0[0].field, "timezone");
+        tz.timezone = Some("Europe/Paris".into());
+        tz.overlap = Some(Overlap::Queue);
+        tz.timeout = Some("90m".into());
+        let job = tz.validate().unwrap();
+        assert_eq!(
+            job.schedule.unwrap().describe(),
+            "every day at 02:00 (Europe/Paris)"
+        );
+        assert_eq!(
+            (
+                job.overlap,
+                job.catch_up,
+                job.timeout.as_secs(),
+                job.max_attempts
+            ),
+            (Overlap::Queue, CatchUp::Latest, 5400, 3)
         );
     }
 

@@ -9,7 +9,7 @@ pub mod source;
 pub mod validation;
 
 pub use destination::Destination;
-pub use job::{Encryption, EncryptionSpec, Job, JobSpec};
+pub use job::{CatchUp, Encryption, EncryptionSpec, Job, JobSpec, Overlap};
 pub use run::{Backup, Run, RunState, Trigger};
 pub use source::{CommandSpec, DbConn, Source, SourceSpec};
 pub use validation::{FieldError, ValidationErrors};

@@ -28,7 +28,7 @@ use process::SourceError;
 use sources::SourceContext;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::mpsc;
 
 /// Live counters of a run, shared with whoever displays progress.
@@ -38,8 +38,8 @@ pub struct Progress {
     pub bytes_in: Arc<AtomicU64>,
     /// Bytes handed to the destinations.
     pub bytes_out: Arc<AtomicU64>,
-    /// Set to stop the run at the next chunk.
-    pub cancelled: Arc<AtomicBool>,
+    /// Stops the run: at the next chunk, and by killing the dump tool.
+    pub cancel: process::Cancel,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -129,10 +129,11 @@ pub async fn run_backup(
     let level = job.compression_level;
     let ctx = SourceContext {
         staging_dir: req.staging_dir.clone(),
+        cancel: req.progress.cancel.clone(),
     };
     let producer =
         tokio::task::spawn_blocking(move || -> Result<(String, String, u64), PipelineError> {
-            let chan = ChannelWriter::new(tx, progress.cancelled.clone());
+            let chan = ChannelWriter::new(tx, progress.cancel.flag());
             let sealed = Sealed::new(HashingWriter::new(chan), sealer.as_ref())?;
             let encoder = codec::compressor(sealed, level)
                 .map_err(|e| PipelineError::Internal(format!("zstd: {e}")))?;
@@ -181,7 +182,7 @@ pub async fn run_backup(
                     w.abort().await;
                 }
             }
-            if req.progress.cancelled.load(Ordering::Relaxed) {
+            if req.progress.cancel.is_cancelled() {
                 return Err(PipelineError::Cancelled);
             }
             if targets.iter().all(|t| t.error.is_some()) {

@@ -6,6 +6,7 @@
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
@@ -70,6 +71,44 @@ impl SourceError {
             what: what.into(),
             source,
         }
+    }
+}
+
+/// Stops a run from another thread: sets a flag the pipeline checks at every
+/// chunk, and kills the dump tool it is waiting on (a hung `pg_dump` writes no
+/// chunk, so the flag alone would never be seen).
+#[derive(Clone, Default)]
+pub struct Cancel {
+    flag: Arc<AtomicBool>,
+    child: Arc<Mutex<Option<Child>>>,
+}
+
+impl Cancel {
+    pub fn cancel(&self) {
+        self.flag.store(true, Ordering::SeqCst);
+        if let Some(child) = self
+            .child
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_mut()
+        {
+            let _ = child.kill();
+        }
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.flag.load(Ordering::SeqCst)
+    }
+
+    pub fn flag(&self) -> Arc<AtomicBool> {
+        self.flag.clone()
+    }
+
+    fn cancelled_error(label: &str) -> SourceError {
+        SourceError::io(
+            format!("{label} was stopped"),
+            io::Error::new(io::ErrorKind::Interrupted, "run cancelled"),
+        )
     }
 }
 
@@ -184,11 +223,26 @@ pub fn run_dump(
     cmd: &mut Command,
     label: &str,
     out: &mut dyn Write,
+    cancel: &Cancel,
 ) -> Result<String, SourceError> {
+    if cancel.is_cancelled() {
+        return Err(Cancel::cancelled_error(label));
+    }
     let mut child = spawn(cmd, label, Stdio::null(), Stdio::piped())?;
     let capture = StderrCapture::start(&mut child);
     let mut stdout = child.stdout.take().expect("stdout is piped");
+    // While we copy, the child sits where `Cancel` can kill it.
+    *cancel.child.lock().unwrap_or_else(|p| p.into_inner()) = Some(child);
+    if cancel.is_cancelled() {
+        cancel.cancel();
+    }
     let copied = copy_large(&mut stdout, out);
+    let mut child = cancel
+        .child
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take()
+        .expect("the child was parked here");
     if copied.is_err() {
         let _ = child.kill();
     }
@@ -197,6 +251,9 @@ pub fn run_dump(
         .wait()
         .map_err(|e| SourceError::io(format!("waiting for {label}"), e))?;
     let stderr = capture.finish();
+    if cancel.is_cancelled() {
+        return Err(Cancel::cancelled_error(label));
+    }
     if let Err(e) = copied {
         // The write side failed first: that is the real error, not the kill.
         return Err(SourceError::io(
@@ -382,6 +439,7 @@ mod tests {
             Command::new("sh").args(["-c", "printf hello; echo warn >&2"]),
             "sh",
             &mut out,
+            &Cancel::default(),
         )
         .unwrap();
         assert_eq!(out, b"hello");
@@ -391,9 +449,28 @@ mod tests {
             Command::new("sh").args(["-c", "echo boom >&2; exit 3"]),
             "sh",
             &mut Vec::new(),
+            &Cancel::default(),
         )
         .unwrap_err();
         assert_eq!(e.to_string(), "sh failed (exit status 3): boom");
+
+        // A hung tool is killed by a cancel from another thread.
+        let cancel = Cancel::default();
+        let c2 = cancel.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            c2.cancel();
+        });
+        let started = std::time::Instant::now();
+        let e = run_dump(
+            Command::new("sleep").arg("30"),
+            "sleep",
+            &mut Vec::new(),
+            &cancel,
+        )
+        .unwrap_err();
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+        assert!(e.to_string().contains("stopped"), "{e}");
 
         let mut input: &[u8] = b"abc";
         run_feed(

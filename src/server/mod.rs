@@ -32,11 +32,31 @@ async fn readyz(State(sauve): State<Sauve>) -> (StatusCode, Json<serde_json::Val
     }
 }
 
-/// Serves until SIGINT or SIGTERM, then finishes in-flight requests.
-pub async fn serve(sauve: Sauve, listener: tokio::net::TcpListener) -> std::io::Result<()> {
-    axum::serve(listener, router(sauve))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+/// Serves HTTP and runs the scheduler and workers until SIGINT or SIGTERM;
+/// then finishes in-flight requests and drains the workers (see `serve_queue`).
+pub async fn serve(
+    sauve: Sauve,
+    listener: tokio::net::TcpListener,
+    queue: crate::worker::ServeQueue,
+) -> std::io::Result<()> {
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let workers = tokio::spawn(crate::worker::serve_queue(
+        sauve.clone(),
+        queue,
+        stop_rx.clone(),
+    ));
+    let mut http_stop = stop_rx;
+    let http = axum::serve(listener, router(sauve)).with_graceful_shutdown(async move {
+        let _ = http_stop.wait_for(|stop| *stop).await;
+    });
+    let signal = tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    });
+    let served = http.await;
+    signal.abort();
+    let _ = workers.await;
+    served
 }
 
 async fn shutdown_signal() {

@@ -7,6 +7,7 @@
 //! differ the code branches on [`Engine`], in this file only. Each engine has its own
 //! migration folder so their schemas can diverge when they need to.
 
+mod queue;
 mod records;
 
 use crate::domain::{Backup, JobSpec, Run, RunState, Trigger, new_id};
@@ -16,6 +17,7 @@ use sqlx::{AnyPool, AssertSqlSafe, Row};
 use std::path::Path;
 use std::time::Duration;
 
+pub use queue::{CancelOutcome, Claim, Expired, Heartbeat};
 pub use records::{BackupFilter, NewBackup, RunFilter, StoredJob};
 
 /// Most runs' logs are a few lines; a dump tool gone wrong can print megabytes.
@@ -57,6 +59,10 @@ pub enum StoreError {
         "a job named {0:?} already exists: use `sauve job apply` to change it, or pick another name"
     )]
     JobExists(String),
+    #[error(
+        "job {0:?} is already running; wait for it to finish (sauve run list --job {0} --state running) or cancel it (sauve run cancel ID)"
+    )]
+    AlreadyRunning(String),
     #[error("stored data is unreadable ({0}); was the database written by a newer Sauve?")]
     Corrupt(String),
 }
@@ -75,7 +81,7 @@ pub fn now_ms() -> i64 {
     Timestamp::now().as_millisecond()
 }
 
-pub(crate) fn ts(ms: i64) -> Timestamp {
+pub fn ts(ms: i64) -> Timestamp {
     Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
@@ -232,6 +238,20 @@ impl Store {
         StoredJob::from_row(&row)
     }
 
+    pub async fn job_by_id(&self, id: &str) -> Result<StoredJob, StoreError> {
+        let row =
+            sqlx::query("SELECT id, name, spec, created_at, updated_at FROM jobs WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(q("read job"))?
+                .ok_or_else(|| StoreError::NotFound {
+                    what: "job",
+                    key: id.to_string(),
+                })?;
+        StoredJob::from_row(&row)
+    }
+
     pub async fn jobs(&self) -> Result<Vec<StoredJob>, StoreError> {
         sqlx::query("SELECT id, name, spec, created_at, updated_at FROM jobs ORDER BY name")
             .fetch_all(&self.pool)
@@ -361,28 +381,8 @@ impl Store {
     // ---- backups ---------------------------------------------------------------
 
     pub async fn insert_backup(&self, b: &NewBackup) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO backups (id, run_id, job_name, created_at, size, raw_size, sha256, destination,
-                                  object_key, source_kind, compression, encrypted, manifest)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        )
-        .bind(&b.backup.id)
-        .bind(&b.backup.run_id)
-        .bind(&b.backup.job)
-        .bind(b.backup.created_at.as_millisecond())
-        .bind(b.backup.size)
-        .bind(b.backup.raw_size)
-        .bind(&b.backup.sha256)
-        .bind(&b.backup.destination)
-        .bind(&b.backup.key)
-        .bind(&b.backup.source_kind)
-        .bind(&b.backup.compression)
-        .bind(b.backup.encrypted as i64)
-        .bind(&b.manifest_json)
-        .execute(&self.pool)
-        .await
-        .map_err(q("record backup"))?;
-        Ok(())
+        let mut conn = self.pool.acquire().await.map_err(q("record backup"))?;
+        insert_backup_in(&mut conn, b).await
     }
 
     /// A live (not deleted) backup by id or unique id prefix, with its manifest JSON.
@@ -454,6 +454,35 @@ impl Store {
             .map_err(q("delete backup"))?;
         Ok(())
     }
+}
+
+/// Records a backup on `conn` (inside a transaction, when finishing a run).
+pub(super) async fn insert_backup_in(
+    conn: &mut sqlx::AnyConnection,
+    b: &NewBackup,
+) -> Result<(), StoreError> {
+    sqlx::query(
+            "INSERT INTO backups (id, run_id, job_name, created_at, size, raw_size, sha256, destination,
+                              object_key, source_kind, compression, encrypted, manifest)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    )
+    .bind(&b.backup.id)
+    .bind(&b.backup.run_id)
+    .bind(&b.backup.job)
+    .bind(b.backup.created_at.as_millisecond())
+    .bind(b.backup.size)
+    .bind(b.backup.raw_size)
+    .bind(&b.backup.sha256)
+    .bind(&b.backup.destination)
+    .bind(&b.backup.key)
+    .bind(&b.backup.source_kind)
+    .bind(&b.backup.compression)
+    .bind(b.backup.encrypted as i64)
+    .bind(&b.manifest_json)
+    .execute(&mut *conn)
+    .await
+    .map_err(q("record backup"))?;
+    Ok(())
 }
 
 fn corrupt(e: sqlx::Error) -> StoreError {

@@ -1,7 +1,7 @@
 //! Any command whose stdout is the backup (`redis-cli --rdb -`, `etcdctl snapshot`,
 //! an export script), and the matching restore command fed the same bytes on stdin.
 
-use super::super::process::{SourceError, find_tool, run_dump, run_feed, tool_version};
+use super::super::process::{Cancel, SourceError, find_tool, run_dump, run_feed, tool_version};
 use crate::storage::manifest::SourceInfo;
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -33,10 +33,10 @@ pub fn preflight(argv: &[String]) -> Result<SourceInfo, SourceError> {
     })
 }
 
-pub fn dump(argv: &[String], out: &mut dyn Write) -> Result<String, SourceError> {
+pub fn dump(argv: &[String], cancel: &Cancel, out: &mut dyn Write) -> Result<String, SourceError> {
     let mut cmd = Command::new(program(argv)?);
     cmd.args(&argv[1..]);
-    run_dump(&mut cmd, &argv[0], out)
+    run_dump(&mut cmd, &argv[0], out, cancel)
 }
 
 pub fn restore(

@@ -21,6 +21,8 @@ use std::time::Duration;
 pub struct SourceContext {
     /// Where a source may stage a snapshot (SQLite only); removed afterwards.
     pub staging_dir: PathBuf,
+    /// Stops the dump tool when the run is cancelled or times out.
+    pub cancel: super::process::Cancel,
 }
 
 /// Checks the source can be read and returns what the manifest records of it.
@@ -41,11 +43,11 @@ pub fn dump(
     out: &mut dyn Write,
 ) -> Result<String, SourceError> {
     match source {
-        Source::Postgres(c) => postgres::dump(c, out),
-        Source::Mysql(c) => mysql::dump(c, out),
+        Source::Postgres(c) => postgres::dump(c, &ctx.cancel, out),
+        Source::Mysql(c) => mysql::dump(c, &ctx.cancel, out),
         Source::Sqlite { path } => sqlite::dump(path, ctx, out),
         Source::Files { root, exclude } => files::dump(root, exclude, out),
-        Source::Command { command, .. } => command::dump(command, out),
+        Source::Command { command, .. } => command::dump(command, &ctx.cancel, out),
     }
 }
 

@@ -5,7 +5,8 @@
 //! target half-written: restore into a new database and switch over.
 
 use super::super::process::{
-    SourceError, classify_db_error, require_tool, run_capture, run_dump, run_feed, tool_version,
+    Cancel, SourceError, classify_db_error, require_tool, run_capture, run_dump, run_feed,
+    tool_version,
 };
 use super::{check_reachable, sql_literal};
 use crate::domain::DbConn;
@@ -89,7 +90,7 @@ pub fn preflight(c: &DbConn) -> Result<SourceInfo, SourceError> {
     })
 }
 
-pub fn dump(c: &DbConn, out: &mut dyn Write) -> Result<String, SourceError> {
+pub fn dump(c: &DbConn, cancel: &Cancel, out: &mut dyn Write) -> Result<String, SourceError> {
     let mut cmd = command(&dump_tool()?, c)?;
     cmd.args([
         "--single-transaction",
@@ -100,7 +101,7 @@ pub fn dump(c: &DbConn, out: &mut dyn Write) -> Result<String, SourceError> {
         "--no-tablespaces",
     ])
     .arg(&c.database);
-    run_dump(&mut cmd, "mariadb-dump", out).map_err(|e| classify(c, e))
+    run_dump(&mut cmd, "mariadb-dump", out, cancel).map_err(|e| classify(c, e))
 }
 
 /// A dump starts with the tool's banner and ends with `-- Dump completed`; a

@@ -4,7 +4,8 @@
 //! restore leaves the target database as it was.
 
 use super::super::process::{
-    SourceError, classify_db_error, require_tool, run_capture, run_dump, run_feed, tool_version,
+    Cancel, SourceError, classify_db_error, require_tool, run_capture, run_dump, run_feed,
+    tool_version,
 };
 use super::{check_reachable, sql_literal};
 use crate::domain::DbConn;
@@ -74,10 +75,10 @@ pub fn preflight(c: &DbConn) -> Result<SourceInfo, SourceError> {
     })
 }
 
-pub fn dump(c: &DbConn, out: &mut dyn Write) -> Result<String, SourceError> {
+pub fn dump(c: &DbConn, cancel: &Cancel, out: &mut dyn Write) -> Result<String, SourceError> {
     let mut cmd = command(&tool("pg_dump")?, c, &c.database)?;
     cmd.args(["--format=custom", "--compress=0"]);
-    run_dump(&mut cmd, "pg_dump", out).map_err(|e| classify(c, &c.database, e))
+    run_dump(&mut cmd, "pg_dump", out, cancel).map_err(|e| classify(c, &c.database, e))
 }
 
 /// The custom format starts with `PGDMP`; `pg_restore --file=/dev/null` then reads

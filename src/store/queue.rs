@@ -1,0 +1,502 @@
+//! The `runs` table as a durable queue, shared by any number of Sauve instances.
+//!
+//! - Enqueue-once: a scheduled run is keyed by `(job_id, scheduled_for)`, a
+//!   triggered one by `(job_id, idempotency_key)`; a second insert of the same key
+//!   inserts nothing and returns the first run.
+//! - Claim: a worker takes the oldest due queued run with a lease (PostgreSQL:
+//!   `FOR UPDATE SKIP LOCKED`; SQLite: one writer at a time). The partial unique
+//!   index `runs_one_running` makes a second concurrent run of a job impossible.
+//! - Fencing: every later change of a claimed run names `(lease_owner, attempt)`;
+//!   a worker that lost its lease changes nothing.
+//! - Expiry: a run whose lease ran out (its worker died) goes back to the queue
+//!   with back-off, or fails once its attempts are spent.
+//!
+//! Every time here is the database's clock, so instances with skewed clocks
+//! still agree on leases.
+
+use super::{Engine, NewBackup, Store, StoreError, StoredJob, cap_log, q};
+use crate::domain::{Run, RunState, Trigger, new_id};
+use sqlx::{AssertSqlSafe, Row};
+
+/// A run this worker holds a lease on.
+#[derive(Debug, Clone)]
+pub struct Claim {
+    pub run: Run,
+    pub job_id: String,
+    pub owner: String,
+    pub attempt: i64,
+    pub max_attempts: i64,
+}
+
+/// What a heartbeat learned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Heartbeat {
+    /// The lease was extended; `cancel` says someone asked to stop the run.
+    Held { cancel: bool },
+    /// Another worker owns the run now, or it was finished: stop, write nothing.
+    Lost,
+}
+
+/// What `cancel_run` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelOutcome {
+    /// It was queued and is now cancelled.
+    Cancelled,
+    /// It is running; its worker will stop it at the next heartbeat.
+    Requested,
+    /// It had already finished.
+    AlreadyFinished(RunState),
+}
+
+/// What `expire_leases` did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Expired {
+    pub requeued: u64,
+    pub failed: u64,
+}
+
+impl Store {
+    /// SQL for "now, in Unix milliseconds", by the database's clock.
+    fn now_sql(&self) -> &'static str {
+        match self.engine {
+            Engine::Sqlite => "CAST(unixepoch('subsec') * 1000 AS INTEGER)",
+            Engine::Postgres => "CAST(extract(epoch FROM clock_timestamp()) * 1000 AS BIGINT)",
+        }
+    }
+
+    /// The database's clock, in Unix milliseconds.
+    pub async fn db_now(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query(AssertSqlSafe(format!("SELECT {} AS now", self.now_sql())))
+            .fetch_one(&self.pool)
+            .await
+            .map_err(q("read the clock"))?;
+        row.try_get::<i64, _>("now").map_err(super::corrupt)
+    }
+
+    // ---- schedule state ----------------------------------------------------------
+
+    /// Sets when a job is next due (None: not scheduled).
+    pub async fn set_next_fire(&self, job_id: &str, next: Option<i64>) -> Result<(), StoreError> {
+        sqlx::query("UPDATE jobs SET next_fire_at = $1 WHERE id = $2")
+            .bind(next)
+            .bind(job_id)
+            .execute(&self.pool)
+            .await
+            .map_err(q("set next fire time"))?;
+        Ok(())
+    }
+
+    /// Moves a job's next fire time from `expected` to `next`; false if another
+    /// instance moved it first.
+    pub async fn advance_next_fire(
+        &self,
+        job_id: &str,
+        expected: i64,
+        next: Option<i64>,
+    ) -> Result<bool, StoreError> {
+        let done =
+            sqlx::query("UPDATE jobs SET next_fire_at = $1 WHERE id = $2 AND next_fire_at = $3")
+                .bind(next)
+                .bind(job_id)
+                .bind(expected)
+                .execute(&self.pool)
+                .await
+                .map_err(q("advance next fire time"))?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Jobs due at `now`, with the fire time they were due at.
+    pub async fn due_jobs(&self, now: i64) -> Result<Vec<(StoredJob, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, name, spec, created_at, updated_at, next_fire_at FROM jobs
+             WHERE next_fire_at IS NOT NULL AND next_fire_at <= $1 ORDER BY next_fire_at LIMIT 1000",
+        )
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(q("find due jobs"))?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    StoredJob::from_row(r)?,
+                    r.try_get::<i64, _>("next_fire_at")
+                        .map_err(super::corrupt)?,
+                ))
+            })
+            .collect()
+    }
+
+    pub async fn next_fire(&self, job_id: &str) -> Result<Option<i64>, StoreError> {
+        let row = sqlx::query("SELECT next_fire_at FROM jobs WHERE id = $1")
+            .bind(job_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(q("read next fire time"))?;
+        Ok(match row {
+            Some(r) => r
+                .try_get::<Option<i64>, _>("next_fire_at")
+                .map_err(super::corrupt)?,
+            None => None,
+        })
+    }
+
+    /// Starts a run in this process right away (`sauve backup run`): it skips the
+    /// queue but holds a lease like any claimed run. Refused while the job runs.
+    pub async fn start_claimed_run(
+        &self,
+        job: &StoredJob,
+        trigger: Trigger,
+        owner: &str,
+        lease_ms: i64,
+    ) -> Result<Claim, StoreError> {
+        let id = new_id();
+        let now = self.now_sql();
+        let inserted = sqlx::query(AssertSqlSafe(format!(
+            "INSERT INTO runs (id, job_id, job_name, trigger, state, attempt, max_attempts, lease_owner,
+                               lease_expires_at, queued_at, started_at)
+             VALUES ($1, $2, $3, $4, 'running', 1, 1, $5, {now} + $6, {now}, {now})"
+        )))
+        .bind(&id)
+        .bind(&job.id)
+        .bind(&job.name)
+        .bind(trigger.as_str())
+        .bind(owner)
+        .bind(lease_ms)
+        .execute(&self.pool)
+        .await;
+        match inserted {
+            Ok(_) => {}
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                return Err(StoreError::AlreadyRunning(job.name.clone()));
+            }
+            Err(e) => {
+                return Err(StoreError::Query {
+                    what: "start run",
+                    source: e,
+                });
+            }
+        }
+        Ok(Claim {
+            run: self.run(&id).await?,
+            job_id: job.id.clone(),
+            owner: owner.to_string(),
+            attempt: 1,
+            max_attempts: 1,
+        })
+    }
+
+    // ---- enqueue -----------------------------------------------------------------
+
+    /// Queues a run, once per `(job, scheduled_for)` and per `(job, idempotency_key)`.
+    /// Returns the run and whether this call created it.
+    pub async fn enqueue(
+        &self,
+        job: &StoredJob,
+        trigger: Trigger,
+        scheduled_for: Option<i64>,
+        idempotency_key: Option<&str>,
+        max_attempts: u32,
+    ) -> Result<(Run, bool), StoreError> {
+        let id = new_id();
+        let done = sqlx::query(AssertSqlSafe(format!(
+            "INSERT INTO runs (id, job_id, job_name, trigger, state, scheduled_for, idempotency_key,
+                               max_attempts, queued_at)
+             VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, {})
+             ON CONFLICT DO NOTHING",
+            self.now_sql()
+        )))
+        .bind(&id)
+        .bind(&job.id)
+        .bind(&job.name)
+        .bind(trigger.as_str())
+        .bind(scheduled_for)
+        .bind(idempotency_key)
+        .bind(max_attempts as i64)
+        .execute(&self.pool)
+        .await
+        .map_err(q("enqueue run"))?;
+        if done.rows_affected() == 1 {
+            return Ok((self.run(&id).await?, true));
+        }
+        // The key was taken: return the run that holds it.
+        let row = sqlx::query(
+            "SELECT id FROM runs WHERE job_id = $1
+             AND ((scheduled_for IS NOT NULL AND scheduled_for = $2)
+               OR (idempotency_key IS NOT NULL AND idempotency_key = $3))
+             LIMIT 1",
+        )
+        .bind(&job.id)
+        .bind(scheduled_for)
+        .bind(idempotency_key)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(q("find the existing run"))?;
+        let existing: String = row.try_get("id").map_err(super::corrupt)?;
+        Ok((self.run(&existing).await?, false))
+    }
+
+    /// Whether the job has a run queued or running (for the `skip` overlap policy).
+    pub async fn job_busy(&self, job_id: &str) -> Result<bool, StoreError> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM runs WHERE job_id = $1 AND state IN ('queued', 'running') AND trigger <> 'restore'",
+        )
+        .bind(job_id)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(q("check for a running run"))?;
+        Ok(row.try_get::<i64, _>("n").map_err(super::corrupt)? > 0)
+    }
+
+    pub async fn queue_depth(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM runs WHERE state = 'queued'")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(q("count queued runs"))?;
+        row.try_get::<i64, _>("n").map_err(super::corrupt)
+    }
+
+    // ---- claim, heartbeat, finish ------------------------------------------------
+
+    /// Takes the oldest due queued run (or the run `only`), leased to `owner`.
+    pub async fn claim(
+        &self,
+        owner: &str,
+        lease_ms: i64,
+        only: Option<&str>,
+    ) -> Result<Option<Claim>, StoreError> {
+        let now = self.now_sql();
+        let lock = match self.engine {
+            Engine::Postgres => "FOR UPDATE SKIP LOCKED",
+            Engine::Sqlite => "",
+        };
+        let only_sql = if only.is_some() { "AND r.id = $3" } else { "" };
+        let sql = format!(
+            "UPDATE runs SET state = 'running', lease_owner = $1, lease_expires_at = {now} + $2,
+                    attempt = attempt + 1, started_at = COALESCE(started_at, {now}), not_before = NULL
+             WHERE id = (
+                SELECT r.id FROM runs r
+                WHERE r.state = 'queued' AND (r.not_before IS NULL OR r.not_before <= {now}) {only_sql}
+                  AND NOT EXISTS (SELECT 1 FROM runs b WHERE b.job_id = r.job_id AND b.state = 'running'
+                                  AND b.trigger <> 'restore')
+                ORDER BY r.queued_at, r.id LIMIT 1 {lock})
+             RETURNING id, job_id, attempt, max_attempts"
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(owner).bind(lease_ms);
+        if let Some(id) = only {
+            query = query.bind(id);
+        }
+        let row = match query.fetch_optional(&self.pool).await {
+            Ok(row) => row,
+            // Two workers took two runs of one job at the same instant: the unique
+            // index let one through; the other simply got nothing this time.
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Ok(None),
+            Err(e) => {
+                return Err(StoreError::Query {
+                    what: "claim a run",
+                    source: e,
+                });
+            }
+        };
+        let Some(row) = row else { return Ok(None) };
+        let id: String = row.try_get("id").map_err(super::corrupt)?;
+        Ok(Some(Claim {
+            job_id: row.try_get("job_id").map_err(super::corrupt)?,
+            attempt: row.try_get("attempt").map_err(super::corrupt)?,
+            max_attempts: row.try_get("max_attempts").map_err(super::corrupt)?,
+            owner: owner.to_string(),
+            run: self.run(&id).await?,
+        }))
+    }
+
+    /// Extends the lease of a claimed run.
+    pub async fn heartbeat(&self, claim: &Claim, lease_ms: i64) -> Result<Heartbeat, StoreError> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "UPDATE runs SET lease_expires_at = {} + $1
+             WHERE id = $2 AND lease_owner = $3 AND attempt = $4 AND state = 'running'
+             RETURNING cancel_requested",
+            self.now_sql()
+        )))
+        .bind(lease_ms)
+        .bind(&claim.run.id)
+        .bind(&claim.owner)
+        .bind(claim.attempt)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(q("renew a lease"))?;
+        Ok(match row {
+            None => Heartbeat::Lost,
+            Some(r) => Heartbeat::Held {
+                cancel: r
+                    .try_get::<i64, _>("cancel_requested")
+                    .map_err(super::corrupt)?
+                    != 0,
+            },
+        })
+    }
+
+    /// Finishes a claimed run and records its backups, atomically and only if
+    /// the claim still holds. Returns false (and records nothing) otherwise.
+    pub async fn finish_claimed(
+        &self,
+        claim: &Claim,
+        state: RunState,
+        bytes: (i64, i64),
+        error: Option<&str>,
+        log: &str,
+        backups: &[NewBackup],
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(q("begin"))?;
+        let done = sqlx::query(AssertSqlSafe(format!(
+            "UPDATE runs SET state = $1, finished_at = {}, bytes_in = $2, bytes_out = $3, error = $4, log = $5,
+                             lease_owner = NULL, lease_expires_at = NULL
+             WHERE id = $6 AND lease_owner = $7 AND attempt = $8 AND state = 'running'",
+            self.now_sql()
+        )))
+        .bind(state.as_str())
+        .bind(bytes.0)
+        .bind(bytes.1)
+        .bind(error)
+        .bind(cap_log(log))
+        .bind(&claim.run.id)
+        .bind(&claim.owner)
+        .bind(claim.attempt)
+        .execute(&mut *tx)
+        .await
+        .map_err(q("finish run"))?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        for b in backups {
+            super::insert_backup_in(&mut tx, b).await?;
+        }
+        tx.commit().await.map_err(q("commit"))?;
+        Ok(true)
+    }
+
+    /// Puts a failed attempt back in the queue, not before `delay_ms` from now.
+    pub async fn retry_later(
+        &self,
+        claim: &Claim,
+        delay_ms: i64,
+        error: &str,
+        log: &str,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(AssertSqlSafe(format!(
+            "UPDATE runs SET state = 'queued', not_before = {} + $1, error = $2, log = $3,
+                             lease_owner = NULL, lease_expires_at = NULL
+             WHERE id = $4 AND lease_owner = $5 AND attempt = $6 AND state = 'running'",
+            self.now_sql()
+        )))
+        .bind(delay_ms)
+        .bind(error)
+        .bind(cap_log(log))
+        .bind(&claim.run.id)
+        .bind(&claim.owner)
+        .bind(claim.attempt)
+        .execute(&self.pool)
+        .await
+        .map_err(q("requeue run"))?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Gives a claimed run back to the queue untouched (shutdown): the attempt
+    /// does not count.
+    pub async fn release(&self, claim: &Claim) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE runs SET state = 'queued', attempt = attempt - 1, lease_owner = NULL, lease_expires_at = NULL
+             WHERE id = $1 AND lease_owner = $2 AND attempt = $3 AND state = 'running'",
+        )
+        .bind(&claim.run.id)
+        .bind(&claim.owner)
+        .bind(claim.attempt)
+        .execute(&self.pool)
+        .await
+        .map_err(q("release run"))?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Requeues (with back-off) or fails the runs whose lease ran out.
+    pub async fn expire_leases(
+        &self,
+        backoff_ms: impl Fn(i64) -> i64,
+    ) -> Result<Expired, StoreError> {
+        let now = self.now_sql();
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT id, lease_owner, attempt, max_attempts FROM runs
+             WHERE state = 'running' AND lease_expires_at IS NOT NULL AND lease_expires_at < {now}"
+        )))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(q("find expired leases"))?;
+        let mut out = Expired::default();
+        for row in rows {
+            let id: String = row.try_get("id").map_err(super::corrupt)?;
+            let owner: Option<String> = row.try_get("lease_owner").map_err(super::corrupt)?;
+            let attempt: i64 = row.try_get("attempt").map_err(super::corrupt)?;
+            let max: i64 = row.try_get("max_attempts").map_err(super::corrupt)?;
+            let note = format!(
+                "\nattempt {attempt}: the lease of {} expired (the worker stopped answering)",
+                owner.as_deref().unwrap_or("?")
+            );
+            let query = if attempt < max {
+                sqlx::query(AssertSqlSafe(format!(
+                    "UPDATE runs SET state = 'queued', not_before = {now} + $4, lease_owner = NULL,
+                            lease_expires_at = NULL, log = log || $1
+                     WHERE id = $2 AND attempt = $3 AND state = 'running' AND lease_expires_at < {now}"
+                )))
+            } else {
+                sqlx::query(AssertSqlSafe(format!(
+                    "UPDATE runs SET state = 'failed', finished_at = {now}, lease_owner = NULL,
+                            lease_expires_at = NULL, log = log || $1,
+                            error = 'the worker stopped answering on its last allowed attempt (lease expired)'
+                     WHERE id = $2 AND attempt = $3 AND state = 'running' AND lease_expires_at < {now}"
+                )))
+            };
+            let mut query = query.bind(note).bind(&id).bind(attempt);
+            if attempt < max {
+                query = query.bind(backoff_ms(attempt));
+            }
+            let done = query
+                .execute(&self.pool)
+                .await
+                .map_err(q("expire a lease"))?;
+            if done.rows_affected() == 1 {
+                if attempt < max {
+                    out.requeued += 1;
+                } else {
+                    out.failed += 1;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Cancels a queued run now, or asks the worker of a running one to stop.
+    pub async fn cancel_run(&self, id: &str) -> Result<(Run, CancelOutcome), StoreError> {
+        let run = self.run(id).await?;
+        let done = sqlx::query(AssertSqlSafe(format!(
+            "UPDATE runs SET state = 'cancelled', finished_at = {}, error = 'cancelled before it started'
+             WHERE id = $1 AND state = 'queued'",
+            self.now_sql()
+        )))
+        .bind(&run.id)
+        .execute(&self.pool)
+        .await
+        .map_err(q("cancel run"))?;
+        if done.rows_affected() == 1 {
+            return Ok((self.run(&run.id).await?, CancelOutcome::Cancelled));
+        }
+        let done =
+            sqlx::query("UPDATE runs SET cancel_requested = 1 WHERE id = $1 AND state = 'running'")
+                .bind(&run.id)
+                .execute(&self.pool)
+                .await
+                .map_err(q("cancel run"))?;
+        let run = self.run(&run.id).await?;
+        if done.rows_affected() == 1 {
+            return Ok((run, CancelOutcome::Requested));
+        }
+        let state = run.state;
+        Ok((run, CancelOutcome::AlreadyFinished(state)))
+    }
+}
