@@ -246,6 +246,13 @@ enum BackupCommand {
     Run {
         /// Name of the job.
         job: String,
+        /// Queue the run for `sauve serve` to execute instead of running it here;
+        /// prints the run id.
+        #[arg(long)]
+        queue: bool,
+        /// With --queue: a repeated request with the same key queues nothing new.
+        #[arg(long, requires = "queue")]
+        idempotency_key: Option<String>,
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
@@ -597,7 +604,30 @@ async fn job_command(sauve: &Sauve, cmd: JobCommand) -> anyhow::Result<()> {
 
 async fn backup_command(sauve: &Sauve, cmd: BackupCommand) -> anyhow::Result<()> {
     match cmd {
-        BackupCommand::Run { job, json } => {
+        BackupCommand::Run {
+            job,
+            queue: true,
+            idempotency_key,
+            json,
+        } => {
+            let (run, created) = sauve
+                .enqueue(&job, Trigger::Manual, idempotency_key.as_deref())
+                .await?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(
+                        &serde_json::json!({ "run_id": run.id, "state": run.state, "created": created })
+                    )?
+                );
+            } else {
+                println!("{}", run.id);
+                if !created {
+                    eprintln!("  (already queued under this idempotency key)");
+                }
+            }
+        }
+        BackupCommand::Run { job, json, .. } => {
             let progress = Progress::default();
             let bar = progress_bar(&progress, &job);
             let stopper = Stopper::new(progress);

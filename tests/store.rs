@@ -4,7 +4,9 @@
 mod common;
 use common::*;
 use sauve::domain::{Backup, JobSpec, RunState, SourceSpec, Trigger};
-use sauve::store::{BackupFilter, NewBackup, RunFilter, Store, StoreError};
+use sauve::store::{
+    BackupFilter, CancelOutcome, Heartbeat, NewBackup, RunFilter, Store, StoreError,
+};
 
 fn spec(name: &str, dest: &str) -> JobSpec {
     JobSpec {
@@ -183,6 +185,279 @@ async fn story(store: Store) {
     ));
     assert_eq!(store.runs(&RunFilter::default()).await.unwrap().len(), 2);
     store.ping().await.unwrap();
+}
+
+/// The queue's rules, on one engine.
+async fn queue_story(store: Store) {
+    let job = store.create_job(&spec("q", "file:///a")).await.unwrap();
+    let other = store.create_job(&spec("other", "file:///a")).await.unwrap();
+    let slot = 1_790_000_000_000;
+
+    // Enqueue-once, per slot and per idempotency key, even when raced.
+    let (r1, created) = store
+        .enqueue(&job, Trigger::Schedule, Some(slot), None, 3)
+        .await
+        .unwrap();
+    assert!(created);
+    let (again, created) = store
+        .enqueue(&job, Trigger::Schedule, Some(slot), None, 3)
+        .await
+        .unwrap();
+    assert!(!created);
+    assert_eq!(again.id, r1.id);
+    assert_eq!(r1.scheduled_for.unwrap().as_millisecond(), slot);
+    let racers = (0..20).map(|_| {
+        let (store, job) = (store.clone(), job.clone());
+        tokio::spawn(async move {
+            store
+                .enqueue(&job, Trigger::Manual, None, Some("click-1"), 3)
+                .await
+                .unwrap()
+        })
+    });
+    let results: Vec<_> = futures::future::join_all(racers)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap())
+        .collect();
+    assert_eq!(
+        results.iter().filter(|(_, created)| *created).count(),
+        1,
+        "one run for 20 requests"
+    );
+    let keyed = results[0].0.id.clone();
+    assert!(results.iter().all(|(r, _)| r.id == keyed));
+
+    // One run of a job at a time: the second queued run of `q` waits.
+    let c1 = store
+        .claim("w1", 60_000, None)
+        .await
+        .unwrap()
+        .expect("a run is due");
+    assert_eq!((c1.run.id.as_str(), c1.attempt), (r1.id.as_str(), 1));
+    assert_eq!(c1.run.owner.as_deref(), Some("w1"));
+    assert!(
+        store.claim("w2", 60_000, None).await.unwrap().is_none(),
+        "q is busy, nothing else is due"
+    );
+    assert!(matches!(
+        store
+            .start_claimed_run(&job, Trigger::Manual, "cli", 60_000)
+            .await,
+        Err(StoreError::AlreadyRunning(_))
+    ));
+    assert_eq!(
+        store.heartbeat(&c1, 60_000).await.unwrap(),
+        Heartbeat::Held { cancel: false }
+    );
+
+    // Fencing: a claim with the wrong attempt or owner changes nothing.
+    let mut stale = c1.clone();
+    stale.attempt += 1;
+    assert!(
+        !store
+            .finish_claimed(&stale, RunState::Succeeded, (1, 1), None, "", &[])
+            .await
+            .unwrap()
+    );
+    stale = c1.clone();
+    stale.owner = "w9".into();
+    assert_eq!(
+        store.heartbeat(&stale, 60_000).await.unwrap(),
+        Heartbeat::Lost
+    );
+
+    // A failed attempt goes back to the queue and is claimed again as attempt 2.
+    assert!(
+        store
+            .retry_later(&c1, 0, "boom", "attempt 1 failed")
+            .await
+            .unwrap()
+    );
+    let c2 = store
+        .claim("w2", 60_000, None)
+        .await
+        .unwrap()
+        .expect("the retry is due");
+    assert_eq!((c2.run.id.as_str(), c2.attempt), (r1.id.as_str(), 2));
+    assert!(
+        !store
+            .finish_claimed(&c1, RunState::Succeeded, (1, 1), None, "", &[])
+            .await
+            .unwrap(),
+        "old claim is fenced"
+    );
+    assert!(
+        store
+            .finish_claimed(&c2, RunState::Succeeded, (5, 2), None, "ok", &[])
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.run(&r1.id).await.unwrap().state, RunState::Succeeded);
+
+    // A dead worker's lease expires: requeued with back-off while attempts remain…
+    let c3 = store
+        .claim("dead", 1, None)
+        .await
+        .unwrap()
+        .expect("the keyed run");
+    assert_eq!(c3.run.id, keyed);
+    tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    let expired = store.expire_leases(|_| 0).await.unwrap();
+    assert_eq!((expired.requeued, expired.failed), (1, 0));
+    assert_eq!(store.heartbeat(&c3, 60_000).await.unwrap(), Heartbeat::Lost);
+    assert!(
+        store
+            .run(&keyed)
+            .await
+            .unwrap()
+            .log
+            .contains("lease of dead expired")
+    );
+    // …and failed once they are spent.
+    let (last, _) = store
+        .enqueue(&other, Trigger::Manual, None, None, 1)
+        .await
+        .unwrap();
+    let mut claimed = Vec::new();
+    while let Some(c) = store.claim("dead", 1, None).await.unwrap() {
+        claimed.push(c.run.id);
+    }
+    assert!(
+        claimed.contains(&last.id) && claimed.contains(&keyed),
+        "{claimed:?}"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    let expired = store.expire_leases(|_| 0).await.unwrap();
+    assert_eq!(expired.failed, 1);
+    let failed = store.run(&last.id).await.unwrap();
+    assert_eq!(failed.state, RunState::Failed);
+    assert!(failed.error.unwrap().contains("lease expired"));
+
+    // Cancel: a queued run at once, a running one through its worker.
+    let (queued, _) = store
+        .enqueue(&other, Trigger::Manual, None, Some("c"), 3)
+        .await
+        .unwrap();
+    let (_, outcome) = store.cancel_run(&queued.id).await.unwrap();
+    assert_eq!(outcome, CancelOutcome::Cancelled);
+    let running = store
+        .start_claimed_run(&other, Trigger::Manual, "cli", 60_000)
+        .await
+        .unwrap();
+    let (_, outcome) = store.cancel_run(&running.run.id).await.unwrap();
+    assert_eq!(outcome, CancelOutcome::Requested);
+    assert_eq!(
+        store.heartbeat(&running, 60_000).await.unwrap(),
+        Heartbeat::Held { cancel: true }
+    );
+    assert!(
+        store
+            .finish_claimed(
+                &running,
+                RunState::Cancelled,
+                (0, 0),
+                Some("cancelled"),
+                "",
+                &[]
+            )
+            .await
+            .unwrap()
+    );
+    let (_, outcome) = store.cancel_run(&running.run.id).await.unwrap();
+    assert_eq!(outcome, CancelOutcome::AlreadyFinished(RunState::Cancelled));
+
+    // Schedule state: due jobs, and a compare-and-set that only one instance wins.
+    let now = store.db_now().await.unwrap();
+    store
+        .set_next_fire(&job.id, Some(now - 1000))
+        .await
+        .unwrap();
+    let due = store.due_jobs(now).await.unwrap();
+    assert_eq!(
+        due.iter()
+            .map(|(j, at)| (j.name.as_str(), *at))
+            .collect::<Vec<_>>(),
+        [("q", now - 1000)]
+    );
+    assert!(
+        store
+            .advance_next_fire(&job.id, now - 1000, Some(now + 5000))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .advance_next_fire(&job.id, now - 1000, Some(now + 9000))
+            .await
+            .unwrap()
+    );
+    assert!(store.due_jobs(now).await.unwrap().is_empty());
+    // The keyed run expired twice and waits in the queue for its third attempt.
+    assert_eq!(store.queue_depth().await.unwrap(), 1);
+    assert_eq!(store.run(&keyed).await.unwrap().attempt, 2);
+}
+
+/// Many workers claiming at once: every run is taken exactly once.
+async fn concurrent_claims(store: Store) {
+    let mut expected = Vec::new();
+    // (Runs left queued by earlier steps may be claimed too; they count as well.)
+    for i in 0..10 {
+        let job = store
+            .create_job(&spec(&format!("c{i}"), "file:///a"))
+            .await
+            .unwrap();
+        expected.push(
+            store
+                .enqueue(&job, Trigger::Manual, None, None, 1)
+                .await
+                .unwrap()
+                .0
+                .id,
+        );
+    }
+    let workers = (0..20).map(|w| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let mut mine = Vec::new();
+            for _ in 0..3 {
+                if let Some(c) = store.claim(&format!("w{w}"), 60_000, None).await.unwrap() {
+                    mine.push(c.run.id);
+                }
+            }
+            mine
+        })
+    });
+    let mut got: Vec<String> = futures::future::join_all(workers)
+        .await
+        .into_iter()
+        .flat_map(|r| r.unwrap())
+        .collect();
+    got.sort();
+    let unique: std::collections::BTreeSet<_> = got.iter().cloned().collect();
+    assert_eq!(unique.len(), got.len(), "no run claimed twice: {got:?}");
+    for id in &expected {
+        assert!(unique.contains(id), "run {id} was never claimed");
+    }
+}
+
+#[tokio::test]
+async fn queue_story_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::connect(&Store::default_url(dir.path()))
+        .await
+        .unwrap();
+    queue_story(store.clone()).await;
+    concurrent_claims(store).await;
+}
+
+#[tokio::test]
+async fn queue_story_on_postgres() {
+    let db = PgDb::create("sauve_queue");
+    let store = Store::connect(&pg_url(&db.0)).await.unwrap();
+    queue_story(store.clone()).await;
+    concurrent_claims(store.clone()).await;
+    store.close().await;
 }
 
 #[tokio::test]

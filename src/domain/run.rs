@@ -91,6 +91,13 @@ pub struct Run {
     pub error: Option<String>,
     /// What the run and its dump tool said (stderr), capped.
     pub log: String,
+    /// The schedule slot this run is for (scheduled runs only).
+    pub scheduled_for: Option<Timestamp>,
+    /// Attempts started so far (retries included).
+    pub attempt: i64,
+    pub max_attempts: i64,
+    /// The instance holding the run's lease while it runs (`host:pid:…`).
+    pub owner: Option<String>,
 }
 
 /// One stored artifact, as the store records it and `--json` prints it.

@@ -92,7 +92,7 @@ impl Cancel {
             .unwrap_or_else(|p| p.into_inner())
             .as_mut()
         {
-            let _ = child.kill();
+            kill_group(child);
         }
     }
 
@@ -110,6 +110,17 @@ impl Cancel {
             io::Error::new(io::ErrorKind::Interrupted, "run cancelled"),
         )
     }
+}
+
+/// Kills a dump tool and everything it started: `sh -c "a | b"` or a script's
+/// children would otherwise keep the pipe open after their parent died.
+fn kill_group(child: &mut Child) {
+    // The child leads its own process group (see `run_dump`), so -pid names it.
+    // SAFETY: kill(2) with a negative pid only sends a signal; no memory is touched.
+    unsafe {
+        libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL);
+    }
+    let _ = child.kill();
 }
 
 /// Finds the first of `names` on PATH.
@@ -228,6 +239,8 @@ pub fn run_dump(
     if cancel.is_cancelled() {
         return Err(Cancel::cancelled_error(label));
     }
+    // Its own process group, so a cancel can kill the tool and its children.
+    std::os::unix::process::CommandExt::process_group(cmd, 0);
     let mut child = spawn(cmd, label, Stdio::null(), Stdio::piped())?;
     let capture = StderrCapture::start(&mut child);
     let mut stdout = child.stdout.take().expect("stdout is piped");
@@ -244,7 +257,7 @@ pub fn run_dump(
         .take()
         .expect("the child was parked here");
     if copied.is_err() {
-        let _ = child.kill();
+        kill_group(&mut child);
     }
     drop(stdout);
     let status = child

@@ -347,7 +347,8 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await.map_err(q("begin"))?;
         let done = sqlx::query(AssertSqlSafe(format!(
-            "UPDATE runs SET state = $1, finished_at = {}, bytes_in = $2, bytes_out = $3, error = $4, log = $5,
+            "UPDATE runs SET state = $1, finished_at = {}, bytes_in = $2, bytes_out = $3, error = $4,
+                             log = CASE WHEN log = '' THEN $5 ELSE log || $9 || $5 END,
                              lease_owner = NULL, lease_expires_at = NULL
              WHERE id = $6 AND lease_owner = $7 AND attempt = $8 AND state = 'running'",
             self.now_sql()
@@ -360,6 +361,7 @@ impl Store {
         .bind(&claim.run.id)
         .bind(&claim.owner)
         .bind(claim.attempt)
+        .bind("\n")
         .execute(&mut *tx)
         .await
         .map_err(q("finish run"))?;
@@ -382,7 +384,8 @@ impl Store {
         log: &str,
     ) -> Result<bool, StoreError> {
         let done = sqlx::query(AssertSqlSafe(format!(
-            "UPDATE runs SET state = 'queued', not_before = {} + $1, error = $2, log = $3,
+            "UPDATE runs SET state = 'queued', not_before = {} + $1, error = $2,
+                             log = CASE WHEN log = '' THEN $3 ELSE log || $7 || $3 END,
                              lease_owner = NULL, lease_expires_at = NULL
              WHERE id = $4 AND lease_owner = $5 AND attempt = $6 AND state = 'running'",
             self.now_sql()
@@ -393,6 +396,7 @@ impl Store {
         .bind(&claim.run.id)
         .bind(&claim.owner)
         .bind(claim.attempt)
+        .bind("\n")
         .execute(&self.pool)
         .await
         .map_err(q("requeue run"))?;

@@ -73,7 +73,7 @@ pub struct NewBackup {
 }
 
 pub(super) const RUN_COLUMNS: &str = "id, job_name, trigger, state, queued_at, started_at, finished_at, \
-     bytes_in, bytes_out, error, log";
+     bytes_in, bytes_out, error, log, scheduled_for, attempt, max_attempts, lease_owner";
 
 pub(super) fn run_from_row(row: &AnyRow) -> Result<Run, StoreError> {
     let trigger: String = row.try_get("trigger").map_err(corrupt)?;
@@ -93,6 +93,10 @@ pub(super) fn run_from_row(row: &AnyRow) -> Result<Run, StoreError> {
         bytes_out: row.try_get("bytes_out").map_err(corrupt)?,
         error: row.try_get("error").map_err(corrupt)?,
         log: row.try_get("log").map_err(corrupt)?,
+        scheduled_for: opt_ts("scheduled_for")?,
+        attempt: row.try_get("attempt").map_err(corrupt)?,
+        max_attempts: row.try_get("max_attempts").map_err(corrupt)?,
+        owner: row.try_get("lease_owner").map_err(corrupt)?,
     })
 }
 

@@ -1,0 +1,402 @@
+//! The scheduler and the queue with real `sauve serve` processes: restarts,
+//! several instances on one store (PostgreSQL and SQLite), a worker killed with
+//! SIGKILL mid-backup, cancellation, timeouts and graceful shutdown.
+
+mod common;
+use common::*;
+use jiff::Timestamp;
+use std::io::BufRead;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+/// A `sauve serve` process with short ticks and leases, killed when dropped.
+struct Server {
+    child: Child,
+}
+
+impl Server {
+    fn start(sauve: &Sauve, extra: &[&str]) -> Server {
+        let mut child = sauve
+            .command()
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--tick-ms",
+                "100",
+                "--lease-secs",
+                "2",
+            ])
+            .args(["--retry-base-secs", "1"])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("serve starts");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.as_mut().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert!(line.contains("listening"), "unexpected first line {line:?}");
+        Server { child }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// SIGTERM, then wait for the exit.
+    fn stop(&mut self) -> std::process::ExitStatus {
+        signal(self.pid(), "-TERM");
+        self.child.wait().unwrap()
+    }
+
+    fn kill9(&mut self) {
+        signal(self.pid(), "-KILL");
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn signal(pid: u32, sig: &str) {
+    std::process::Command::new("kill")
+        .arg(sig)
+        .arg(pid.to_string())
+        .status()
+        .unwrap();
+}
+
+fn runs(sauve: &Sauve) -> Vec<serde_json::Value> {
+    sauve
+        .run(&["run", "list", "--json", "--limit", "10000"])
+        .ok()
+        .json()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn ts_of(v: &serde_json::Value) -> Option<Timestamp> {
+    v.as_str().map(|s| s.parse().unwrap())
+}
+
+/// Polls `cond` every 200 ms until it holds, or fails after `secs`.
+fn wait_for(secs: u64, what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < deadline {
+        if cond() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn apply(sauve: &Sauve, toml: &str) {
+    let file = sauve.dest("jobs.toml");
+    std::fs::write(&file, toml).unwrap();
+    sauve.run(&["job", "apply", file.to_str().unwrap()]).ok();
+}
+
+fn command_job(name: &str, dest: &std::path::Path, command: &str, extra: &str) -> String {
+    format!(
+        "[[job]]\nname = \"{name}\"\ndestinations = [\"{}\"]\n{extra}\n[job.source]\nkind = \"command\"\ncommand = [\"sh\", \"-c\", {command:?}]\n\n",
+        dest.display()
+    )
+}
+
+/// Scheduled runs of `job`, by slot: each slot once, consecutive slots `step` apart.
+fn assert_each_slot_once(runs: &[serde_json::Value], job: &str, step_ms: i64) -> usize {
+    let mut slots: Vec<i64> = runs
+        .iter()
+        .filter(|r| r["job"] == job && r["trigger"] == "schedule")
+        .map(|r| ts_of(&r["scheduled_for"]).unwrap().as_millisecond())
+        .collect();
+    slots.sort();
+    let mut dedup = slots.clone();
+    dedup.dedup();
+    assert_eq!(
+        dedup.len(),
+        slots.len(),
+        "{job}: a slot ran twice: {slots:?}"
+    );
+    for w in slots.windows(2) {
+        assert_eq!(
+            w[1] - w[0],
+            step_ms,
+            "{job}: a slot is missing between {} and {}",
+            w[0],
+            w[1]
+        );
+    }
+    slots.len()
+}
+
+#[test]
+fn a_restart_runs_the_latest_missed_slot_once() {
+    let sauve = Sauve::new();
+    let dest = sauve.dest("b");
+    apply(
+        &sauve,
+        &command_job("tick", &dest, "echo tick", "schedule = \"every 2s\""),
+    );
+    let mut server = Server::start(&sauve, &[]);
+    wait_for(20, "two scheduled runs", || {
+        runs(&sauve)
+            .iter()
+            .filter(|r| r["trigger"] == "schedule" && r["state"] == "succeeded")
+            .count()
+            >= 2
+    });
+    assert!(server.stop().success());
+    let stopped = Timestamp::now();
+    std::thread::sleep(Duration::from_secs(7)); // three or four slots go by
+    let restarted = Timestamp::now();
+    let mut server = Server::start(&sauve, &[]);
+    wait_for(15, "a run queued after the restart", || {
+        runs(&sauve)
+            .iter()
+            .any(|r| ts_of(&r["queued_at"]).unwrap() > restarted && r["state"] == "succeeded")
+    });
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(server.stop().success());
+
+    let all = runs(&sauve);
+    // The first run queued after the restart is the catch-up; every slot up to
+    // the moment it was queued was either run before the stop or is that one run.
+    let first_after = all
+        .iter()
+        .filter_map(|r| ts_of(&r["queued_at"]))
+        .filter(|q| *q > restarted)
+        .min()
+        .unwrap();
+    let caught_up: Vec<_> = all
+        .iter()
+        .filter(|r| {
+            let s = ts_of(&r["scheduled_for"]);
+            s.is_some_and(|s| s > stopped && s <= first_after)
+        })
+        .collect();
+    assert_eq!(
+        caught_up.len(),
+        1,
+        "exactly one catch-up run, not a burst: {caught_up:?}"
+    );
+    // Slots are unique; after the catch-up, the schedule goes on every 2 s.
+    let mut slots: Vec<_> = all
+        .iter()
+        .filter_map(|r| ts_of(&r["scheduled_for"]))
+        .collect();
+    let n = slots.len();
+    slots.sort();
+    slots.dedup();
+    assert_eq!(slots.len(), n);
+    assert!(
+        all.iter().all(|r| r["state"] != "running"),
+        "nothing left running"
+    );
+}
+
+#[test]
+fn three_instances_on_postgres_run_each_slot_once_and_take_over_a_killed_worker() {
+    let db = PgDb::create("sauve_multi");
+    let mut sauve = Sauve::new();
+    sauve.env.push(("SAUVE_DATABASE_URL".into(), pg_url(&db.0)));
+    let dest = sauve.dest("b");
+    let mut jobs = String::new();
+    for name in ["alpha", "beta", "gamma"] {
+        jobs += &command_job(
+            name,
+            &dest,
+            "echo $RANDOM",
+            "schedule = \"every 2s\"\noverlap = \"queue\"",
+        );
+    }
+    jobs += &command_job("slow", &dest, "sleep 5; echo slow done", "max_attempts = 3");
+    apply(&sauve, &jobs);
+
+    let mut servers: Vec<Server> = (0..3)
+        .map(|_| Server::start(&sauve, &["--workers", "2"]))
+        .collect();
+    std::thread::sleep(Duration::from_secs(6));
+
+    // Kill -9 the instance running the slow backup, mid-run.
+    let slow = sauve
+        .run(&["backup", "run", "slow", "--queue"])
+        .ok()
+        .stdout()
+        .trim()
+        .to_string();
+    let mut owner = String::new();
+    wait_for(15, "the slow run to start", || {
+        let r = sauve.run(&["run", "show", &slow, "--json"]).ok().json();
+        owner = r["owner"].as_str().unwrap_or_default().to_string();
+        r["state"] == "running" && !owner.is_empty()
+    });
+    let pid: u32 = owner.split(':').nth(1).unwrap().parse().unwrap();
+    let victim = servers
+        .iter()
+        .position(|s| s.pid() == pid)
+        .expect("the owner is one of ours");
+    servers[victim].kill9();
+    servers.remove(victim);
+
+    wait_for(40, "another instance to finish the slow run", || {
+        sauve.run(&["run", "show", &slow, "--json"]).ok().json()["state"] == "succeeded"
+    });
+    std::thread::sleep(Duration::from_secs(3));
+    for s in &mut servers {
+        assert!(s.stop().success());
+    }
+
+    let all = runs(&sauve);
+    let slow_run = all.iter().find(|r| r["id"] == slow.as_str()).unwrap();
+    assert!(slow_run["attempt"].as_i64().unwrap() >= 2, "{slow_run}");
+    assert!(
+        slow_run["log"].as_str().unwrap().contains("expired"),
+        "{slow_run}"
+    );
+    for name in ["alpha", "beta", "gamma"] {
+        let n = assert_each_slot_once(&all, name, 2000);
+        assert!(n >= 8, "{name}: only {n} slots ran");
+    }
+    let stuck: Vec<_> = all.iter().filter(|r| r["state"] == "running").collect();
+    assert!(stuck.is_empty(), "runs stuck in running: {stuck:?}");
+    let failed: Vec<_> = all.iter().filter(|r| r["state"] == "failed").collect();
+    assert!(failed.is_empty(), "failed runs: {failed:?}");
+}
+
+#[test]
+fn two_instances_on_sqlite_run_each_slot_once() {
+    let sauve = Sauve::new();
+    let dest = sauve.dest("b");
+    let jobs = command_job(
+        "one",
+        &dest,
+        "echo 1",
+        "schedule = \"every 1s\"\noverlap = \"queue\"",
+    ) + &command_job(
+        "two",
+        &dest,
+        "echo 2",
+        "schedule = \"every 1s\"\noverlap = \"queue\"",
+    );
+    apply(&sauve, &jobs);
+    let mut servers = [Server::start(&sauve, &[]), Server::start(&sauve, &[])];
+    std::thread::sleep(Duration::from_secs(7));
+    for s in &mut servers {
+        assert!(s.stop().success());
+    }
+    let all = runs(&sauve);
+    for name in ["one", "two"] {
+        let n = assert_each_slot_once(&all, name, 1000);
+        assert!(n >= 4, "{name}: only {n} slots ran");
+    }
+    assert!(all.iter().all(|r| r["state"] != "running"));
+}
+
+#[test]
+fn timeouts_cancellation_and_graceful_shutdown() {
+    let sauve = Sauve::new();
+    let dest = sauve.dest("b");
+    let jobs = command_job(
+        "hang",
+        &dest,
+        "sleep 30",
+        "timeout = \"2s\"\nmax_attempts = 1",
+    ) + &command_job("long", &dest, "sleep 30", "")
+        + &command_job("short", &dest, "sleep 2; echo done", "");
+    apply(&sauve, &jobs);
+
+    // A hung dump is killed at the job's timeout and the run fails, saying so.
+    let started = Instant::now();
+    sauve
+        .run(&["backup", "run", "hang"])
+        .fails(1, &["timed out after 2s"]);
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "the dump was not killed"
+    );
+
+    // Cancelling a running run stops it within a few seconds.
+    let mut server = Server::start(&sauve, &["--grace-secs", "10"]);
+    let long = sauve
+        .run(&["backup", "run", "long", "--queue"])
+        .ok()
+        .stdout()
+        .trim()
+        .to_string();
+    wait_for(10, "the long run to start", || {
+        sauve.run(&["run", "show", &long, "--json"]).ok().json()["state"] == "running"
+    });
+    sauve.run(&["run", "cancel", &long]).ok();
+    wait_for(10, "the cancellation", || {
+        sauve.run(&["run", "show", &long, "--json"]).ok().json()["state"] == "cancelled"
+    });
+    // A queued run is cancelled at once.
+    let queued = sauve
+        .run(&["backup", "run", "long", "--queue", "--idempotency-key", "k"])
+        .ok()
+        .stdout()
+        .trim()
+        .to_string();
+    let out = sauve.run(&["run", "cancel", &queued]).ok().stdout();
+    assert!(
+        out.contains("cancelled") || out.contains("running"),
+        "{out}"
+    );
+
+    // SIGTERM lets a running backup finish within the grace period.
+    let short = sauve
+        .run(&["backup", "run", "short", "--queue"])
+        .ok()
+        .stdout()
+        .trim()
+        .to_string();
+    wait_for(10, "the short run to start", || {
+        sauve.run(&["run", "show", &short, "--json"]).ok().json()["state"] == "running"
+    });
+    assert!(server.stop().success());
+    assert_eq!(
+        sauve.run(&["run", "show", &short, "--json"]).ok().json()["state"],
+        "succeeded"
+    );
+
+    // With a short grace period, a long backup is stopped and handed back.
+    let mut server = Server::start(&sauve, &["--grace-secs", "1"]);
+    let long2 = sauve
+        .run(&["backup", "run", "long", "--queue"])
+        .ok()
+        .stdout()
+        .trim()
+        .to_string();
+    wait_for(10, "the second long run to start", || {
+        sauve.run(&["run", "show", &long2, "--json"]).ok().json()["state"] == "running"
+    });
+    let stopping = Instant::now();
+    assert!(server.stop().success());
+    assert!(stopping.elapsed() < Duration::from_secs(10));
+    let r = sauve.run(&["run", "show", &long2, "--json"]).ok().json();
+    assert_eq!(r["state"], "queued", "released for another instance: {r}");
+    assert_eq!(r["attempt"], 0, "a released run's attempt does not count");
+
+    // One job never runs twice at once, CLI included.
+    let mut server = Server::start(&sauve, &[]);
+    wait_for(10, "the released run to start again", || {
+        sauve.run(&["run", "show", &long2, "--json"]).ok().json()["state"] == "running"
+    });
+    sauve
+        .run(&["backup", "run", "long"])
+        .fails(2, &["already running"]);
+    sauve.run(&["run", "cancel", &long2]).ok();
+    wait_for(10, "the cancellation", || {
+        sauve.run(&["run", "show", &long2, "--json"]).ok().json()["state"] == "cancelled"
+    });
+    assert!(server.stop().success());
+}
