@@ -353,6 +353,9 @@ pub async fn serve_queue(sauve: Sauve, cfg: ServeQueue, mut shutdown: watch::Rec
     let permits = Arc::new(Semaphore::new(cfg.workers.max(1)));
     let mut tasks = JoinSet::new();
     let running: Arc<std::sync::Mutex<Vec<(String, Stopper)>>> = Arc::default();
+    // A finished run frees a worker: claim the next queued run at once rather
+    // than at the next tick.
+    let freed = Arc::new(tokio::sync::Notify::new());
     loop {
         if *shutdown.borrow() {
             break;
@@ -384,7 +387,12 @@ pub async fn serve_queue(sauve: Sauve, cfg: ServeQueue, mut shutdown: watch::Rec
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .push((claim.run.id.clone(), stopper.clone()));
-            let (sauve, timing, running) = (sauve.clone(), cfg.timing.clone(), running.clone());
+            let (sauve, timing, running, freed) = (
+                sauve.clone(),
+                cfg.timing.clone(),
+                running.clone(),
+                freed.clone(),
+            );
             tasks.spawn(async move {
                 let outcome = execute(&sauve, &claim, &timing, stopper).await;
                 match &outcome {
@@ -403,11 +411,21 @@ pub async fn serve_queue(sauve: Sauve, cfg: ServeQueue, mut shutdown: watch::Rec
                     .unwrap_or_else(|p| p.into_inner())
                     .retain(|(id, _)| id != &claim.run.id);
                 drop(permit);
+                freed.notify_one();
             });
         }
         while tasks.try_join_next().is_some() {}
+        // Sleep until the next tick, or until the earliest slot if it comes first,
+        // so runs start on time rather than up to a tick late.
+        let nap = match sauve.store.earliest_next_fire().await {
+            Ok((Some(next), now)) => cfg
+                .tick
+                .min(Duration::from_millis(next.saturating_sub(now).max(0) as u64)),
+            _ => cfg.tick,
+        };
         tokio::select! {
-            _ = tokio::time::sleep(cfg.tick) => {}
+            _ = tokio::time::sleep(nap) => {}
+            _ = freed.notified() => {}
             // A dropped sender means nobody can tell us to go on: stop too.
             changed = shutdown.changed() => if changed.is_err() { break },
         }

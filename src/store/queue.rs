@@ -126,6 +126,23 @@ impl Store {
             .collect()
     }
 
+    /// The earliest fire time of any job, and the database's now: how long the
+    /// scheduler may sleep.
+    pub async fn earliest_next_fire(&self) -> Result<(Option<i64>, i64), StoreError> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT MIN(next_fire_at) AS next, {} AS now FROM jobs",
+            self.now_sql()
+        )))
+        .fetch_one(&self.pool)
+        .await
+        .map_err(q("find the next fire time"))?;
+        Ok((
+            row.try_get::<Option<i64>, _>("next")
+                .map_err(super::corrupt)?,
+            row.try_get::<i64, _>("now").map_err(super::corrupt)?,
+        ))
+    }
+
     pub async fn next_fire(&self, job_id: &str) -> Result<Option<i64>, StoreError> {
         let row = sqlx::query("SELECT next_fire_at FROM jobs WHERE id = $1")
             .bind(job_id)
