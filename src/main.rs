@@ -541,17 +541,40 @@ async fn job_command(sauve: &Sauve, cmd: JobCommand) -> anyhow::Result<()> {
                     "no jobs yet: create one with `sauve job create NAME --source URI --dest URI`"
                 );
             } else {
-                println!("{:<24} {:<9} DESTINATIONS", "NAME", "SOURCE");
+                println!(
+                    "{:<24} {:<9} {:<28} {:<26} DESTINATIONS",
+                    "NAME", "SOURCE", "SCHEDULE", "NEXT RUN"
+                );
                 for j in jobs {
                     let kind = j
                         .spec
                         .validate()
                         .map(|v| v.source.kind())
                         .unwrap_or("invalid");
+                    let schedule = match (&j.spec.schedule, &j.spec.timezone) {
+                        (None, _) => "on demand".to_string(),
+                        (Some(s), None) => s.clone(),
+                        (Some(s), Some(tz)) => format!("{s} ({tz})"),
+                    };
+                    let next = match sauve.next_fire(&j).await? {
+                        Some(t) => {
+                            let tz = j.spec.timezone.as_deref().unwrap_or("UTC");
+                            jiff::tz::TimeZone::get(tz)
+                                .map(|z| {
+                                    t.to_zoned_datetime(z)
+                                        .strftime("%Y-%m-%d %H:%M:%S %:z")
+                                        .to_string()
+                                })
+                                .unwrap_or_else(|_| t.to_string())
+                        }
+                        None => "-".to_string(),
+                    };
                     println!(
-                        "{:<24} {:<9} {}",
+                        "{:<24} {:<9} {:<28} {:<26} {}",
                         j.name,
                         kind,
+                        schedule,
+                        next,
                         j.spec.destinations.join(", ")
                     );
                 }

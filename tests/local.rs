@@ -782,6 +782,57 @@ fn schedule_next_shows_dst_aware_fire_times() {
         !sauve.data_dir().exists(),
         "checking a schedule touches no store"
     );
+
+    // Jobs take a schedule, validated the same way, and show their next run.
+    let create = |extra: &[&str]| {
+        let mut args = vec![
+            "job",
+            "create",
+            "s",
+            "--source",
+            "sqlite:///x.db",
+            "--dest",
+            "/tmp/x",
+        ];
+        args.extend_from_slice(extra);
+        sauve.run(&args)
+    };
+    create(&["--schedule", "weekly on mon,thx at 02:00"])
+        .fails(2, &["schedule:", "\"thx\" is not a weekday"]);
+    create(&["--schedule", "daily at 02:00", "--tz", "Nowhere/City"])
+        .fails(2, &["timezone:", "Nowhere/City"]);
+    let created = create(&["--schedule", "daily at 02:00", "--tz", "Europe/Paris"])
+        .ok()
+        .stdout();
+    assert!(
+        created.contains("runs every day at 02:00 (Europe/Paris); next: "),
+        "{created}"
+    );
+    let list = sauve.run(&["job", "list"]).ok().stdout();
+    assert!(
+        list.contains("daily at 02:00 (Europe/Paris)") && list.contains(" 02:00:00 +0"),
+        "{list}"
+    );
+    sauve
+        .run(&["job", "set-schedule", "s", "every 2x"])
+        .fails(2, &["\"2x\" is not an interval"]);
+    let changed = sauve
+        .run(&["job", "set-schedule", "s", "every 6h"])
+        .ok()
+        .stdout();
+    assert!(changed.contains("runs every 6 hours"), "{changed}");
+    let cleared = sauve
+        .run(&["job", "set-schedule", "s", "--clear"])
+        .ok()
+        .stdout();
+    assert!(cleared.contains("runs only on demand"), "{cleared}");
+    assert!(
+        sauve
+            .run(&["job", "list"])
+            .ok()
+            .stdout()
+            .contains("on demand")
+    );
 }
 
 #[test]
