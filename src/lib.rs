@@ -1,6 +1,7 @@
 //! Sauve: scheduled, verified backups of databases and files, to local disk and
 //! object storage. See ARCHITECTURE.md for the map; `main.rs` is the CLI.
 
+pub mod auth;
 pub mod domain;
 pub mod pipeline;
 pub mod restore;

@@ -101,9 +101,62 @@ enum Command {
     /// Look at runs (each execution of a job).
     #[command(subcommand)]
     Run(RunCommand),
+    /// Manage the people who may use the dashboard and the API.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens for scripts, CI and Prometheus.
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Check a schedule: its next fire times and what it means in words.
     #[command(subcommand)]
     Schedule(ScheduleCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user; the password is read from standard input.
+    Add {
+        name: String,
+        /// admin (everything) or viewer (read-only).
+        #[arg(long, default_value = "admin")]
+        role: sauve::auth::Role,
+        /// Read the password from standard input (the only way: never an argument).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// List users.
+    List {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a user's password (read from standard input); ends their sessions.
+    Passwd {
+        name: String,
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a token; it is printed once and stored only as a hash.
+    Create {
+        /// A name to recognise it by, e.g. ci-nightly.
+        name: String,
+        /// Comma-separated: backups:read, backups:write, restore, jobs:read,
+        /// jobs:write, runs:read, runs:write, audit:read, metrics:read; or all.
+        #[arg(long, value_parser = sauve::auth::parse_scopes)]
+        scope: std::vec::Vec<sauve::auth::Scope>,
+    },
+    /// List tokens (never their secrets).
+    List {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a token by id or name.
+    Revoke { id_or_name: String },
 }
 
 #[derive(Subcommand)]
@@ -474,6 +527,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Run(cmd) => run_command(&sauve, cmd).await?,
         Command::Schedule(_) => unreachable!("handled before opening the store"),
+        Command::User(cmd) => user_command(&sauve, cmd).await?,
+        Command::Token(cmd) => token_command(&sauve, cmd).await?,
     }
     Ok(())
 }
@@ -824,6 +879,91 @@ async fn run_command(sauve: &Sauve, cmd: RunCommand) -> anyhow::Result<()> {
                     println!("log:\n{}", run.log);
                 }
             }
+        }
+    }
+    Ok(())
+}
+
+fn read_password_stdin() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
+    Ok(line.trim_end_matches(['\n', '\r']).to_string())
+}
+
+async fn user_command(sauve: &Sauve, cmd: UserCommand) -> anyhow::Result<()> {
+    match cmd {
+        UserCommand::Add { name, role, .. } => {
+            let password = read_password_stdin()?;
+            let user = sauve.add_user(&name, role, &password).await?;
+            println!("added {} user {}", user.role, user.name);
+        }
+        UserCommand::List { json } => {
+            let users = sauve.users().await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&users)?);
+            } else if users.is_empty() {
+                println!("no users yet: sauve user add NAME --role admin --password-stdin");
+            } else {
+                for u in users {
+                    println!("{:<24} {:<7} since {}", u.name, u.role, u.created_at);
+                }
+            }
+        }
+        UserCommand::Passwd { name, .. } => {
+            let password = read_password_stdin()?;
+            sauve.set_user_password(&name, &password).await?;
+            println!("password of {name} changed; their sessions were ended");
+        }
+    }
+    Ok(())
+}
+
+async fn token_command(sauve: &Sauve, cmd: TokenCommand) -> anyhow::Result<()> {
+    match cmd {
+        TokenCommand::Create { name, scope } => {
+            let (token, secret) = sauve.create_token(&name, &scope).await?;
+            eprintln!(
+                "created token {} ({}) with scopes {}; it is shown once, keep it now:",
+                token.name,
+                token.id,
+                token
+                    .scopes
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            );
+            println!("{secret}");
+        }
+        TokenCommand::List { json } => {
+            let tokens = sauve.tokens().await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&tokens)?);
+            } else {
+                for t in tokens {
+                    println!(
+                        "{:<26} {:<20} {:<8} {}",
+                        t.id,
+                        t.name,
+                        if t.revoked_at.is_some() {
+                            "revoked"
+                        } else {
+                            "live"
+                        },
+                        t.scopes
+                            .iter()
+                            .map(|s| s.as_str())
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    );
+                }
+            }
+        }
+        TokenCommand::Revoke { id_or_name } => {
+            let t = sauve.revoke_token(&id_or_name).await?;
+            println!("revoked token {} ({})", t.name, t.id);
         }
     }
     Ok(())

@@ -441,6 +441,133 @@ async fn concurrent_claims(store: Store) {
     }
 }
 
+/// Users, tokens, sessions and the audit log, on one engine.
+async fn access_story(store: Store) {
+    use sauve::auth::{Role, Scope, secret_hash};
+    let alice = store
+        .create_user("alice", Role::Admin, "$argon2id$fake")
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.create_user("alice", Role::Viewer, "x").await,
+        Err(StoreError::UserExists(_))
+    ));
+    store.create_user("vic", Role::Viewer, "h").await.unwrap();
+    assert_eq!(store.count_users().await.unwrap(), 2);
+    assert_eq!(store.user("vic").await.unwrap().role, Role::Viewer);
+
+    let t = store
+        .create_token("ci", &[Scope::BackupsRead], &secret_hash("s1"))
+        .await
+        .unwrap();
+    assert_eq!(t.scopes, [Scope::BackupsRead]);
+    let found = store
+        .token_by_hash(&secret_hash("s1"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.id, t.id);
+    assert!(
+        store
+            .token_by_hash(&secret_hash("s2"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    store.revoke_token("ci").await.unwrap();
+    assert!(
+        store
+            .token_by_hash(&secret_hash("s1"))
+            .await
+            .unwrap()
+            .is_none(),
+        "revoked tokens stop working"
+    );
+    assert!(matches!(
+        store.revoke_token("ci").await,
+        Err(StoreError::NotFound { .. })
+    ));
+
+    store
+        .create_session(&alice, &secret_hash("cookie"), "csrf", 60_000)
+        .await
+        .unwrap();
+    let s = store
+        .session(&secret_hash("cookie"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (s.user.name.as_str(), s.csrf_token.as_str()),
+        ("alice", "csrf")
+    );
+    store
+        .create_session(&alice, &secret_hash("old"), "c2", -1)
+        .await
+        .unwrap();
+    assert!(
+        store.session(&secret_hash("old")).await.unwrap().is_none(),
+        "expired sessions are refused"
+    );
+    store.set_password("alice", "$argon2id$new").await.unwrap();
+    assert!(
+        store
+            .session(&secret_hash("cookie"))
+            .await
+            .unwrap()
+            .is_none(),
+        "a new password ends sessions"
+    );
+
+    store
+        .audit(
+            "user:alice",
+            "job.create",
+            Some("app-db"),
+            None,
+            Some("127.0.0.1"),
+        )
+        .await
+        .unwrap();
+    store
+        .audit(
+            "token:ci",
+            "backup.run",
+            Some("app-db"),
+            Some("run 01x"),
+            None,
+        )
+        .await
+        .unwrap();
+    let log = store.audit_log(10, None).await.unwrap();
+    assert_eq!(
+        log.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+        ["backup.run", "job.create"]
+    );
+    let older = store.audit_log(10, Some(&log[0].id)).await.unwrap();
+    assert_eq!(older.len(), 1);
+    assert_eq!(older[0].ip.as_deref(), Some("127.0.0.1"));
+}
+
+#[tokio::test]
+async fn access_story_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    access_story(
+        Store::connect(&Store::default_url(dir.path()))
+            .await
+            .unwrap(),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn access_story_on_postgres() {
+    let db = PgDb::create("sauve_access");
+    let store = Store::connect(&pg_url(&db.0)).await.unwrap();
+    access_story(store.clone()).await;
+    store.close().await;
+}
+
 #[tokio::test]
 async fn queue_story_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();

@@ -14,7 +14,17 @@ pub use run::{Backup, Run, RunState, Trigger};
 pub use source::{CommandSpec, DbConn, Source, SourceSpec};
 pub use validation::{FieldError, ValidationErrors};
 
-/// Time-sortable unique id (ULID, lower case) for runs and backups.
+/// Time-sortable unique id (ULID, lower case) for runs, backups, audit entries.
+/// Monotonic within this process, so "newest first" by id holds even for ids
+/// made in the same millisecond.
 pub fn new_id() -> String {
-    ulid::Ulid::generate().to_string().to_ascii_lowercase()
+    static GENERATOR: std::sync::Mutex<Option<ulid::Generator>> = std::sync::Mutex::new(None);
+    let mut guard = GENERATOR.lock().unwrap_or_else(|p| p.into_inner());
+    let id = guard
+        .get_or_insert_with(ulid::Generator::new)
+        .generate()
+        // Overflow of the 80 random bits within one millisecond: fall back to a
+        // fresh random id (still unique, only not ordered).
+        .unwrap_or_else(|_| ulid::Ulid::generate());
+    id.to_string().to_ascii_lowercase()
 }

@@ -7,6 +7,7 @@
 //! differ the code branches on [`Engine`], in this file only. Each engine has its own
 //! migration folder so their schemas can diverge when they need to.
 
+mod access;
 mod queue;
 mod records;
 
@@ -17,6 +18,7 @@ use sqlx::{AnyPool, AssertSqlSafe, Row};
 use std::path::Path;
 use std::time::Duration;
 
+pub use access::{ApiToken, AuditEntry, Session, User};
 pub use queue::{CancelOutcome, Claim, Expired, Heartbeat};
 pub use records::{BackupFilter, NewBackup, RunFilter, StoredJob};
 
@@ -59,6 +61,8 @@ pub enum StoreError {
         "a job named {0:?} already exists: use `sauve job apply` to change it, or pick another name"
     )]
     JobExists(String),
+    #[error("a user named {0:?} already exists: use `sauve user passwd` to change the password")]
+    UserExists(String),
     #[error(
         "job {0:?} is already running; wait for it to finish (sauve run list --job {0} --state running) or cancel it (sauve run cancel ID)"
     )]

@@ -3,6 +3,9 @@
 //! the HTTP handlers. It validates input, talks to the store, the pipeline and
 //! storage, and records runs. It never prints: callers decide how to show results.
 
+mod access;
+pub use access::{NewSession, SESSION_TTL_MS};
+
 use crate::domain::{
     Backup, CatchUp, Destination, JobSpec, Overlap, Run, RunState, Trigger, ValidationErrors,
 };

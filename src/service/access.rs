@@ -1,0 +1,194 @@
+//! The service operations about people and machines: users, API tokens,
+//! browser sessions (login/logout) and the audit log. Used by the CLI
+//! (`sauve user`, `sauve token`) and by the HTTP layer's authentication.
+
+use super::{Sauve, ServiceError};
+use crate::auth::{self, Principal, Role, Scope};
+use crate::domain::ValidationErrors;
+use crate::store::{ApiToken, AuditEntry, User};
+
+/// How long a browser session lasts.
+pub const SESSION_TTL_MS: i64 = 12 * 3600 * 1000;
+
+/// A session just opened: the cookie value and the CSRF token to echo back.
+pub struct NewSession {
+    pub user: User,
+    pub cookie: String,
+    pub csrf_token: String,
+}
+
+impl Sauve {
+    pub async fn add_user(
+        &self,
+        name: &str,
+        role: Role,
+        password: &str,
+    ) -> Result<User, ServiceError> {
+        let mut errors = ValidationErrors::new();
+        if let Err(m) = crate::domain::job::validate_name(name) {
+            errors.push("name", m.replace("job name", "user name"));
+        }
+        if let Err(m) = auth::check_password(password) {
+            errors.push("password", m);
+        }
+        if !errors.is_empty() {
+            return Err(errors.into());
+        }
+        let hash = hash_blocking(password.to_string()).await;
+        Ok(self.store.create_user(name, role, &hash).await?)
+    }
+
+    pub async fn set_user_password(&self, name: &str, password: &str) -> Result<(), ServiceError> {
+        auth::check_password(password).map_err(|m| ValidationErrors::single("password", m))?;
+        self.store.user(name).await?;
+        let hash = hash_blocking(password.to_string()).await;
+        Ok(self.store.set_password(name, &hash).await?)
+    }
+
+    pub async fn users(&self) -> Result<Vec<User>, ServiceError> {
+        Ok(self.store.users().await?)
+    }
+
+    /// Creates a token; the secret is returned once and stored only hashed.
+    pub async fn create_token(
+        &self,
+        name: &str,
+        scopes: &[Scope],
+    ) -> Result<(ApiToken, String), ServiceError> {
+        if name.trim().is_empty() || name.len() > 100 {
+            return Err(ValidationErrors::single(
+                "name",
+                "name the token (1 to 100 characters), e.g. ci-nightly",
+            )
+            .into());
+        }
+        let secret = format!("sauve_{}", auth::random_secret());
+        let token = self
+            .store
+            .create_token(name.trim(), scopes, &auth::secret_hash(&secret))
+            .await?;
+        Ok((token, secret))
+    }
+
+    pub async fn tokens(&self) -> Result<Vec<ApiToken>, ServiceError> {
+        Ok(self.store.tokens().await?)
+    }
+
+    pub async fn revoke_token(&self, id_or_name: &str) -> Result<ApiToken, ServiceError> {
+        Ok(self.store.revoke_token(id_or_name).await?)
+    }
+
+    /// The principal behind a bearer token, if it is live.
+    pub async fn principal_for_token(
+        &self,
+        secret: &str,
+    ) -> Result<Option<Principal>, ServiceError> {
+        Ok(self
+            .store
+            .token_by_hash(&auth::secret_hash(secret))
+            .await?
+            .map(|t| Principal::Token {
+                name: t.name,
+                scopes: t.scopes,
+            }))
+    }
+
+    /// Checks a password and opens a session. `None`: wrong name or password
+    /// (the caller must not say which).
+    pub async fn login(
+        &self,
+        name: &str,
+        password: &str,
+    ) -> Result<Option<NewSession>, ServiceError> {
+        let user = match self.store.user(name).await {
+            Ok(u) => Some(u),
+            Err(crate::store::StoreError::NotFound { .. }) => None,
+            Err(e) => return Err(e.into()),
+        };
+        // Verify against a real hash even for an unknown user, so timing does not
+        // tell which names exist.
+        let hash = user
+            .as_ref()
+            .map(|u| u.password_hash.clone())
+            .unwrap_or_else(|| DUMMY_HASH.clone());
+        let password = password.to_string();
+        let ok = tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
+            .await
+            .unwrap_or(false);
+        let Some(user) = user.filter(|_| ok) else {
+            return Ok(None);
+        };
+        let cookie = auth::random_secret();
+        let csrf_token = auth::random_secret();
+        self.store
+            .create_session(
+                &user,
+                &auth::secret_hash(&cookie),
+                &csrf_token,
+                SESSION_TTL_MS,
+            )
+            .await?;
+        Ok(Some(NewSession {
+            user,
+            cookie,
+            csrf_token,
+        }))
+    }
+
+    /// The user and CSRF token of a live session cookie.
+    pub async fn session(&self, cookie: &str) -> Result<Option<(Principal, String)>, ServiceError> {
+        Ok(self
+            .store
+            .session(&auth::secret_hash(cookie))
+            .await?
+            .map(|s| {
+                (
+                    Principal::User {
+                        name: s.user.name,
+                        role: s.user.role,
+                    },
+                    s.csrf_token,
+                )
+            }))
+    }
+
+    pub async fn logout(&self, cookie: &str) -> Result<(), ServiceError> {
+        Ok(self
+            .store
+            .delete_session(&auth::secret_hash(cookie))
+            .await?)
+    }
+
+    pub async fn record(
+        &self,
+        actor: &Principal,
+        action: &str,
+        target: Option<&str>,
+        detail: Option<&str>,
+        ip: Option<&str>,
+    ) -> Result<(), ServiceError> {
+        Ok(self
+            .store
+            .audit(&actor.label(), action, target, detail, ip)
+            .await?)
+    }
+
+    pub async fn audit_log(
+        &self,
+        limit: i64,
+        before: Option<&str>,
+    ) -> Result<Vec<AuditEntry>, ServiceError> {
+        Ok(self.store.audit_log(limit, before).await?)
+    }
+}
+
+/// argon2id of a random password nobody knows, for unknown user names: the same
+/// work as a real check.
+static DUMMY_HASH: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| auth::hash_password(&auth::random_secret()));
+
+async fn hash_blocking(password: String) -> String {
+    tokio::task::spawn_blocking(move || auth::hash_password(&password))
+        .await
+        .expect("hashing does not panic")
+}
