@@ -65,6 +65,13 @@ enum Command {
         /// they are stopped and handed back to the queue.
         #[arg(long, env = "SAUVE_GRACE_SECS", default_value_t = 30)]
         grace_secs: u64,
+        /// Secret that platform cron sends to /api/cron/backup as a bearer
+        /// token; unset, the trigger is off.
+        #[arg(long, env = "SAUVE_CRON_SECRET", hide_env_values = true)]
+        cron_secret: Option<String>,
+        /// Mark session cookies Secure (set it when Sauve is served over HTTPS).
+        #[arg(long, env = "SAUVE_SECURE_COOKIES")]
+        secure_cookies: bool,
     },
     /// Create, change, list and delete jobs.
     #[command(subcommand)]
@@ -459,6 +466,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             lease_secs,
             retry_base_secs,
             grace_secs,
+            cron_secret,
+            secure_cookies,
         } => {
             let listener = tokio::net::TcpListener::bind(&listen)
                 .await
@@ -475,6 +484,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("  data directory: {}", config.data_dir.display());
             println!("  health check:   http://{addr}/healthz");
             println!("  scheduler and {workers} workers running");
+            if sauve.store.count_users().await? == 0 {
+                println!(
+                    "  no user yet: create the first admin with\n    sauve --data-dir {} user add NAME --role admin --password-stdin",
+                    config.data_dir.display()
+                );
+            }
+            let server_config = sauve::server::ServerConfig {
+                cron_secret: cron_secret.filter(|s| !s.is_empty()),
+                secure_cookies,
+            };
             let queue = ServeQueue {
                 workers,
                 tick: Duration::from_millis(tick_ms.max(10)),
@@ -484,7 +503,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     retry_base: Duration::from_secs(retry_base_secs),
                 },
             };
-            sauve::server::serve(sauve, listener, queue).await?;
+            sauve::server::serve(sauve, listener, server_config, queue).await?;
         }
         Command::Job(cmd) => job_command(&sauve, cmd).await?,
         Command::Backup(cmd) => backup_command(&sauve, cmd).await?,

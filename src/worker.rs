@@ -14,6 +14,9 @@ use std::time::Duration;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
+/// Leases this process found expired (their workers died), for `/metrics`.
+pub static LEASE_EXPIRIES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// Why a run was stopped before its pipeline finished.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 #[repr(u8)]
@@ -366,6 +369,7 @@ pub async fn serve_queue(sauve: Sauve, cfg: ServeQueue, mut shutdown: watch::Rec
         let timing = cfg.timing.clone();
         match sauve.store.expire_leases(|a| timing.backoff_ms(a)).await {
             Ok(x) if x.requeued + x.failed > 0 => {
+                LEASE_EXPIRIES.fetch_add(x.requeued + x.failed, Ordering::Relaxed);
                 tracing::warn!(requeued = x.requeued, failed = x.failed, "leases expired")
             }
             Ok(_) => {}

@@ -526,48 +526,139 @@ impl Sauve {
         force: bool,
         opts: &KeyOptions,
     ) -> Result<RestoreOutcome, ServiceError> {
-        let (backup, manifest, storage) = self.locate(r).await?;
-        let job = self.store.job(&manifest.job).await.ok();
-        let target = restore_target(&manifest, job.as_ref(), to)?;
-        let keys = self.keys_for(&manifest, opts).await?;
-        let run = match &job {
-            Some(j) => Some(
-                self.store
-                    .start_foreground_run(j, Trigger::Restore, &instance_name())
-                    .await?,
-            ),
-            None => None,
-        };
-        let result = restore::restore(&storage, &manifest, keys, target.clone(), force).await;
-        if let Some(run) = &run {
-            let (state, error, log) = match &result {
-                Ok((_, log)) => (RunState::Succeeded, None, log.clone()),
-                Err(e) => (RunState::Failed, Some(e.to_string()), String::new()),
-            };
-            let log = format!(
-                "restore of backup {} into {}\n{log}",
-                backup.id,
-                target.describe()
-            );
+        let prepared = self.prepare_restore(r, to, opts).await?;
+        self.finish_restore(prepared, force).await
+    }
+
+    /// Starts a restore in the background (the API): everything that can be
+    /// refused is checked first; the run that records it is returned.
+    pub async fn start_restore(
+        &self,
+        r: &BackupRef,
+        to: Option<&str>,
+        force: bool,
+        opts: &KeyOptions,
+    ) -> Result<Run, ServiceError> {
+        let prepared = self.prepare_restore(r, to, opts).await?;
+        if let Err(e) = prepared.target.precheck(force) {
+            let message = e.to_string();
             self.store
                 .finish_run(
-                    &run.id,
-                    state,
-                    manifest.artifact.raw_size as i64,
+                    &prepared.run.id,
+                    RunState::Failed,
                     0,
-                    error.as_deref(),
-                    &log,
+                    0,
+                    Some(&message),
+                    &message,
                 )
                 .await?;
+            return Err(RestoreError::Source(e).into());
         }
+        let run = prepared.run.clone();
+        let (sauve, run_id) = (self.clone(), run.id.clone());
+        tokio::spawn(async move {
+            if let Err(e) = sauve.finish_restore(prepared, force).await {
+                tracing::warn!(run = %run_id, error = %e, "restore failed");
+            }
+        });
+        Ok(run)
+    }
+
+    async fn prepare_restore(
+        &self,
+        r: &BackupRef,
+        to: Option<&str>,
+        opts: &KeyOptions,
+    ) -> Result<PreparedRestore, ServiceError> {
+        let (backup, manifest, storage) = self.locate(r).await?;
+        let job = match self.store.job(&manifest.job).await {
+            Ok(j) => j,
+            // The job is gone: the run is recorded under its name all the same.
+            Err(StoreError::NotFound { .. }) => StoredJob {
+                id: format!("deleted:{}", manifest.job),
+                name: manifest.job.clone(),
+                spec: JobSpec {
+                    name: manifest.job.clone(),
+                    source: crate::domain::SourceSpec::Uri(String::new()),
+                    destinations: vec![],
+                    compression_level: None,
+                    encryption: None,
+                    schedule: None,
+                    timezone: None,
+                    overlap: None,
+                    catch_up: None,
+                    timeout: None,
+                    max_attempts: None,
+                },
+                created_at: manifest.created_at,
+                updated_at: manifest.created_at,
+            },
+            Err(e) => return Err(e.into()),
+        };
+        let target = restore_target(&manifest, Some(&job), to)?;
+        let keys = self.keys_for(&manifest, opts).await?;
+        let run = self
+            .store
+            .start_foreground_run(&job, Trigger::Restore, &instance_name())
+            .await?;
+        Ok(PreparedRestore {
+            backup,
+            manifest,
+            storage,
+            target,
+            keys,
+            run,
+        })
+    }
+
+    async fn finish_restore(
+        &self,
+        p: PreparedRestore,
+        force: bool,
+    ) -> Result<RestoreOutcome, ServiceError> {
+        let result =
+            restore::restore(&p.storage, &p.manifest, p.keys, p.target.clone(), force).await;
+        let (state, error, log) = match &result {
+            Ok((_, log)) => (RunState::Succeeded, None, log.clone()),
+            Err(e) => (RunState::Failed, Some(e.to_string()), String::new()),
+        };
+        let log = format!(
+            "restore of backup {} into {}\n{log}",
+            p.backup.id,
+            p.target.describe()
+        );
+        self.store
+            .finish_run(
+                &p.run.id,
+                state,
+                p.manifest.artifact.raw_size as i64,
+                0,
+                error.as_deref(),
+                &log,
+            )
+            .await?;
         let (report, log) = result?;
         Ok(RestoreOutcome {
-            backup,
-            target: target.describe(),
-            run_id: run.map(|r| r.id),
+            backup: p.backup,
+            target: p.target.describe(),
+            run_id: Some(p.run.id),
             verified: report,
             log,
         })
+    }
+
+    /// Deletes a backup: its manifest first (from then on it is not a backup),
+    /// then its artifact, then marks it deleted in the store.
+    pub async fn delete_backup(&self, id: &str) -> Result<Backup, ServiceError> {
+        let (backup, manifest, storage) = self.locate(&BackupRef::Id(id.to_string())).await?;
+        for key in [manifest.manifest_key(), manifest.artifact.key.clone()] {
+            match storage.delete(&key).await {
+                Ok(()) | Err(crate::storage::StorageError::Missing { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        self.store.mark_backup_deleted(&backup.id).await?;
+        Ok(backup)
     }
 
     /// What a destination holds, from its manifests alone (no metadata store).
@@ -622,6 +713,15 @@ pub fn preview_schedule(
             })
             .collect(),
     })
+}
+
+struct PreparedRestore {
+    backup: Backup,
+    manifest: Manifest,
+    storage: Storage,
+    target: RestoreTarget,
+    keys: Arc<Keys>,
+    run: Run,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]

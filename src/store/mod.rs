@@ -19,7 +19,7 @@ use std::path::Path;
 use std::time::Duration;
 
 pub use access::{ApiToken, AuditEntry, Session, User};
-pub use queue::{CancelOutcome, Claim, Expired, Heartbeat};
+pub use queue::{CancelOutcome, Claim, Expired, Heartbeat, MetricsSnapshot};
 pub use records::{BackupFilter, NewBackup, RunFilter, StoredJob};
 
 /// Most runs' logs are a few lines; a dump tool gone wrong can print megabytes.
@@ -418,8 +418,14 @@ impl Store {
             args.push(dest.clone());
             sql.push_str(&format!(" AND destination = ${}", args.len()));
         }
+        if let Some(before) = &filter.before_id {
+            args.push(before.clone());
+            sql.push_str(&format!(" AND id < ${}", args.len()));
+        }
+        // Ids are monotonic ULIDs made when the backup starts: id order is time
+        // order, and a stable cursor.
         sql.push_str(&format!(
-            " ORDER BY created_at DESC, id DESC LIMIT {}",
+            " ORDER BY id DESC LIMIT {}",
             filter.limit.clamp(1, 100_000)
         ));
         let mut query = sqlx::query(AssertSqlSafe(sql));

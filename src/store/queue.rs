@@ -521,3 +521,76 @@ impl Store {
         Ok((run, CancelOutcome::AlreadyFinished(state)))
     }
 }
+
+/// What `/metrics` shows, read from the runs table at scrape time.
+#[derive(Debug, Default)]
+pub struct MetricsSnapshot {
+    /// (job, state, count), restores excluded.
+    pub runs: Vec<(String, String, i64)>,
+    /// (job, last success, Unix ms).
+    pub last_success: Vec<(String, i64)>,
+    /// (duration ms, bytes stored) of finished successful backups.
+    pub finished: Vec<(i64, i64)>,
+    pub queued: i64,
+    pub running: i64,
+    pub jobs: i64,
+}
+
+impl Store {
+    pub async fn metrics(&self) -> Result<MetricsSnapshot, StoreError> {
+        let mut m = MetricsSnapshot::default();
+        for row in sqlx::query(
+            "SELECT job_name, state, COUNT(*) AS n FROM runs WHERE trigger <> 'restore'
+             GROUP BY job_name, state ORDER BY job_name, state",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(q("count runs"))?
+        {
+            m.runs.push((
+                row.try_get("job_name").map_err(super::corrupt)?,
+                row.try_get("state").map_err(super::corrupt)?,
+                row.try_get("n").map_err(super::corrupt)?,
+            ));
+        }
+        for row in sqlx::query(
+            "SELECT job_name, MAX(finished_at) AS t FROM runs
+             WHERE state = 'succeeded' AND trigger <> 'restore' GROUP BY job_name ORDER BY job_name",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(q("last successes"))?
+        {
+            m.last_success.push((
+                row.try_get("job_name").map_err(super::corrupt)?,
+                row.try_get("t").map_err(super::corrupt)?,
+            ));
+        }
+        for row in sqlx::query(
+            "SELECT finished_at - started_at AS d, bytes_out AS b FROM runs
+             WHERE state IN ('succeeded', 'partial') AND trigger <> 'restore'
+               AND started_at IS NOT NULL AND finished_at IS NOT NULL",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(q("run durations"))?
+        {
+            m.finished.push((
+                row.try_get("d").map_err(super::corrupt)?,
+                row.try_get("b").map_err(super::corrupt)?,
+            ));
+        }
+        let counts = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM runs WHERE state = 'queued') AS queued,
+                    (SELECT COUNT(*) FROM runs WHERE state = 'running') AS running,
+                    (SELECT COUNT(*) FROM jobs) AS jobs",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(q("queue depth"))?;
+        m.queued = counts.try_get("queued").map_err(super::corrupt)?;
+        m.running = counts.try_get("running").map_err(super::corrupt)?;
+        m.jobs = counts.try_get("jobs").map_err(super::corrupt)?;
+        Ok(m)
+    }
+}

@@ -52,6 +52,8 @@ impl Default for RunFilter {
 pub struct BackupFilter {
     pub job: Option<String>,
     pub destination: Option<String>,
+    /// Only backups older than this id (the cursor of the previous page).
+    pub before_id: Option<String>,
     pub limit: i64,
 }
 
@@ -60,6 +62,7 @@ impl Default for BackupFilter {
         Self {
             job: None,
             destination: None,
+            before_id: None,
             limit: 1000,
         }
     }

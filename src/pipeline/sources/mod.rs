@@ -152,6 +152,17 @@ impl RestoreTarget {
         }
     }
 
+    /// The checks of `prepare` that touch nothing (a file or directory target),
+    /// so a caller can refuse at once instead of failing later in the background.
+    /// Database targets are checked by `prepare`, after verification.
+    pub fn precheck(&self, force: bool) -> Result<(), SourceError> {
+        match self {
+            RestoreTarget::Sqlite(p) => sqlite::prepare_target(p, force),
+            RestoreTarget::Files(p) => files::prepare_target(p, force),
+            _ => Ok(()),
+        }
+    }
+
     /// Restores the decompressed stream into the target. Returns the tools' stderr.
     pub fn restore(&self, force: bool, input: &mut dyn Read) -> Result<String, SourceError> {
         match self {

@@ -1,0 +1,453 @@
+//! The JSON API under `/api/admin`: jobs, backups, runs, schedule preview and
+//! the audit log. Every handler names the scope it needs, calls the service
+//! layer, and records state changes in the audit log.
+
+use super::AppState;
+use super::auth::Caller;
+use super::error::{ApiError, ApiResult};
+use crate::auth::Scope;
+use crate::domain::{Backup, JobSpec, Run, RunState, Trigger};
+use crate::service::{BackupRef, KeyOptions};
+use crate::store::{BackupFilter, RunFilter, StoredJob};
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+async fn audit(
+    state: &AppState,
+    caller: &Caller,
+    action: &str,
+    target: &str,
+    detail: Option<&str>,
+) {
+    if let Err(e) = state
+        .sauve
+        .record(
+            &caller.principal,
+            action,
+            Some(target),
+            detail,
+            caller.ip.as_deref(),
+        )
+        .await
+    {
+        tracing::error!(error = %e, action, "could not write the audit log");
+    }
+}
+
+// ---- jobs ---------------------------------------------------------------------
+
+/// A job as the API shows it: its spec (secrets are only ever environment
+/// variable names), the schedule in words, and when it next runs.
+#[derive(Serialize)]
+pub struct JobView {
+    #[serde(flatten)]
+    pub spec: JobSpec,
+    pub source_kind: Option<&'static str>,
+    pub schedule_description: Option<String>,
+    pub next_run: Option<jiff::Timestamp>,
+    pub created_at: jiff::Timestamp,
+    pub updated_at: jiff::Timestamp,
+}
+
+async fn view(state: &AppState, job: StoredJob) -> ApiResult<JobView> {
+    let valid = job.spec.validate().ok();
+    Ok(JobView {
+        source_kind: valid.as_ref().map(|j| j.source.kind()),
+        schedule_description: valid.and_then(|j| j.schedule.map(|s| s.describe())),
+        next_run: state.sauve.next_fire(&job).await?,
+        created_at: job.created_at,
+        updated_at: job.updated_at,
+        spec: job.spec,
+    })
+}
+
+pub async fn list_jobs(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<JobView>>> {
+    caller.require(Scope::JobsRead)?;
+    let mut out = Vec::new();
+    for job in state.sauve.jobs().await? {
+        out.push(view(&state, job).await?);
+    }
+    Ok(Json(out))
+}
+
+/// JSON body to spec, with a field-level error for a malformed body.
+fn parse_spec(body: &[u8]) -> ApiResult<JobSpec> {
+    serde_json::from_slice(body).map_err(|e| {
+        // serde names the field in its message ("unknown field `x`", "missing field `name`").
+        ApiError::invalid("body", format!("not a valid job: {e}"))
+    })
+}
+
+pub async fn create_job(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: axum::body::Bytes,
+) -> ApiResult<(StatusCode, Json<JobView>)> {
+    caller.require(Scope::JobsWrite)?;
+    let spec = parse_spec(&body)?;
+    let job = state.sauve.create_job(spec).await?;
+    audit(&state, &caller, "job.create", &job.name, None).await;
+    Ok((StatusCode::CREATED, Json(view(&state, job).await?)))
+}
+
+pub async fn get_job(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> ApiResult<Json<JobView>> {
+    caller.require(Scope::JobsRead)?;
+    let job = state.sauve.job(&name).await?;
+    Ok(Json(view(&state, job).await?))
+}
+
+pub async fn put_job(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<JobView>> {
+    caller.require(Scope::JobsWrite)?;
+    let spec = parse_spec(&body)?;
+    if spec.name != name {
+        return Err(ApiError::invalid(
+            "name",
+            format!(
+                "the body names job {:?} but the URL names {name:?}; renaming is not supported",
+                spec.name
+            ),
+        ));
+    }
+    let (job, _) = state.sauve.apply_jobs(vec![spec]).await?.remove(0);
+    audit(&state, &caller, "job.update", &job.name, None).await;
+    Ok(Json(view(&state, job).await?))
+}
+
+pub async fn delete_job(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> ApiResult<StatusCode> {
+    caller.require(Scope::JobsWrite)?;
+    state.sauve.delete_job(&name).await?;
+    audit(&state, &caller, "job.delete", &name, None).await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+pub struct PreviewQuery {
+    spec: String,
+    tz: Option<String>,
+    count: Option<usize>,
+}
+
+pub async fn schedule_preview(
+    caller: Caller,
+    Query(q): Query<PreviewQuery>,
+) -> ApiResult<Json<crate::service::SchedulePreview>> {
+    caller.require(Scope::JobsRead)?;
+    let preview = crate::service::preview_schedule(
+        &q.spec,
+        q.tz.as_deref().unwrap_or("UTC"),
+        jiff::Timestamp::now(),
+        q.count.unwrap_or(5).min(100),
+    )?;
+    Ok(Json(preview))
+}
+
+// ---- backups ------------------------------------------------------------------
+
+#[derive(Deserialize)]
+pub struct BackupQuery {
+    job: Option<String>,
+    destination: Option<String>,
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Pass as `cursor` for the next page; absent on the last one.
+    pub next_cursor: Option<String>,
+}
+
+pub async fn list_backups(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<BackupQuery>,
+) -> ApiResult<Json<Page<Backup>>> {
+    caller.require(Scope::BackupsRead)?;
+    let limit = q.limit.unwrap_or(50).clamp(1, 500);
+    let items = state
+        .sauve
+        .backups(&BackupFilter {
+            job: q.job,
+            destination: q.destination,
+            before_id: q.cursor,
+            limit: limit + 1,
+        })
+        .await?;
+    let more = items.len() as i64 > limit;
+    let items: Vec<Backup> = items.into_iter().take(limit as usize).collect();
+    let next_cursor = more.then(|| items.last().map(|b| b.id.clone())).flatten();
+    Ok(Json(Page { items, next_cursor }))
+}
+
+#[derive(Deserialize)]
+pub struct BackupRequestBody {
+    job: String,
+}
+
+/// `POST /api/admin/backups {"job"}`: queues a run (202). With an
+/// `Idempotency-Key` header, a repeat answers the same run.
+pub async fn create_backup(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    caller.require(Scope::BackupsWrite)?;
+    let req: BackupRequestBody = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::invalid("job", format!("send {{\"job\": NAME}}: {e}")))?;
+    let key = headers
+        .get("idempotency-key")
+        .map(|v| v.to_str().map(str::to_string))
+        .transpose()
+        .map_err(|_| ApiError::invalid("Idempotency-Key", "must be visible ASCII"))?;
+    if key.as_ref().is_some_and(|k| k.is_empty() || k.len() > 200) {
+        return Err(ApiError::invalid("Idempotency-Key", "1 to 200 characters"));
+    }
+    let (run, created) = state
+        .sauve
+        .enqueue(&req.job, Trigger::Manual, key.as_deref())
+        .await?;
+    if created {
+        audit(
+            &state,
+            &caller,
+            "backup.run",
+            &req.job,
+            Some(&format!("run {}", run.id)),
+        )
+        .await;
+    }
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({ "run_id": run.id, "state": run.state, "created": created })),
+    ))
+}
+
+pub async fn get_backup(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Backup>> {
+    caller.require(Scope::BackupsRead)?;
+    let (backup, _) = state
+        .sauve
+        .store
+        .backup(&id)
+        .await
+        .map_err(crate::service::ServiceError::from)?;
+    Ok(Json(backup))
+}
+
+pub async fn delete_backup(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    caller.require(Scope::BackupsWrite)?;
+    let b = state.sauve.delete_backup(&id).await?;
+    audit(
+        &state,
+        &caller,
+        "backup.delete",
+        &b.id,
+        Some(&format!("{} {}", b.destination, b.key)),
+    )
+    .await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The artifact as stored, streamed, with its length and expected SHA-256 in
+/// headers so the client can check what it got.
+pub async fn download_backup(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    caller.require(Scope::BackupsRead)?;
+    let (backup, manifest, storage) = state.sauve.locate(&BackupRef::Id(id)).await?;
+    let stream = storage
+        .read_stream(&manifest.artifact.key)
+        .await
+        .map_err(crate::service::ServiceError::from)?
+        .map(|chunk| chunk.map_err(std::io::Error::other));
+    audit(&state, &caller, "backup.download", &backup.id, None).await;
+    let file_name = manifest
+        .artifact
+        .key
+        .rsplit('/')
+        .next()
+        .unwrap_or("backup")
+        .to_string();
+    let mut r = Response::new(Body::from_stream(stream));
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    h.insert(
+        header::CONTENT_LENGTH,
+        HeaderValue::from(manifest.artifact.size),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&manifest.artifact.sha256) {
+        h.insert("x-checksum-sha256", v);
+    }
+    Ok(r)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RestoreBody {
+    to: Option<String>,
+    #[serde(default)]
+    force: bool,
+    passphrase_env: Option<String>,
+}
+
+pub async fn restore_backup(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    caller.require(Scope::Restore)?;
+    let req: RestoreBody = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::invalid(
+            "to",
+            format!("send {{\"to\": TARGET, \"force\"?: bool}}: {e}"),
+        )
+    })?;
+    let opts = KeyOptions {
+        passphrase_env: req.passphrase_env,
+        identity_file: None,
+    };
+    let run = state
+        .sauve
+        .start_restore(
+            &BackupRef::Id(id.clone()),
+            req.to.as_deref(),
+            req.force,
+            &opts,
+        )
+        .await?;
+    let detail = format!(
+        "into {}{}",
+        req.to.as_deref().unwrap_or("the job's restore command"),
+        if req.force { " (force)" } else { "" }
+    );
+    audit(&state, &caller, "backup.restore", &id, Some(&detail)).await;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({ "run_id": run.id, "state": run.state })),
+    ))
+}
+
+// ---- runs ---------------------------------------------------------------------
+
+#[derive(Deserialize)]
+pub struct RunQuery {
+    job: Option<String>,
+    state: Option<String>,
+    limit: Option<i64>,
+}
+
+pub async fn list_runs(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<RunQuery>,
+) -> ApiResult<Json<Vec<Run>>> {
+    caller.require(Scope::RunsRead)?;
+    let run_state = q
+        .state
+        .map(|s| s.parse::<RunState>())
+        .transpose()
+        .map_err(|e| ApiError::invalid("state", e))?;
+    let runs = state
+        .sauve
+        .runs(&RunFilter {
+            job: q.job,
+            state: run_state,
+            limit: q.limit.unwrap_or(50).clamp(1, 1000),
+        })
+        .await?;
+    Ok(Json(runs))
+}
+
+pub async fn get_run(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Run>> {
+    caller.require(Scope::RunsRead)?;
+    Ok(Json(state.sauve.run(&id).await?))
+}
+
+pub async fn cancel_run(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    caller.require(Scope::RunsWrite)?;
+    let (run, outcome) = state.sauve.cancel_run(&id).await?;
+    let outcome = match outcome {
+        crate::store::CancelOutcome::Cancelled => "cancelled",
+        crate::store::CancelOutcome::Requested => "requested",
+        crate::store::CancelOutcome::AlreadyFinished(_) => "already_finished",
+    };
+    audit(&state, &caller, "run.cancel", &run.id, Some(outcome)).await;
+    Ok(Json(
+        json!({ "run_id": run.id, "state": run.state, "outcome": outcome }),
+    ))
+}
+
+// ---- audit --------------------------------------------------------------------
+
+#[derive(Deserialize)]
+pub struct AuditQuery {
+    limit: Option<i64>,
+    before: Option<String>,
+}
+
+pub async fn audit_log(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<AuditQuery>,
+) -> ApiResult<Json<Vec<crate::store::AuditEntry>>> {
+    caller.require(Scope::AuditRead)?;
+    Ok(Json(
+        state
+            .sauve
+            .audit_log(q.limit.unwrap_or(100), q.before.as_deref())
+            .await?,
+    ))
+}
+
+/// Unknown routes under the API answer JSON, like everything else there.
+pub async fn not_found() -> impl IntoResponse {
+    ApiError::not_found("route")
+}

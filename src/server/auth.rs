@@ -1,0 +1,306 @@
+//! Who is calling: a `Caller` extractor that accepts an API token
+//! (`Authorization: Bearer sauve_…`) or a browser session cookie, and for a
+//! session demands the CSRF token on every state-changing request. Also the
+//! login and logout endpoints, with failed logins rate-limited per address and
+//! per user name.
+
+use super::AppState;
+use super::error::{ApiError, ApiResult};
+use crate::auth::{Principal, Scope, constant_time_eq};
+use axum::Json;
+use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+pub const SESSION_COOKIE: &str = "sauve_session";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub principal: Principal,
+    pub ip: Option<String>,
+}
+
+impl Caller {
+    pub fn require(&self, scope: Scope) -> ApiResult<()> {
+        if self.principal.allows(scope) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(scope.as_str()))
+        }
+    }
+}
+
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+fn client_ip(parts: &Parts) -> Option<String> {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
+        let ip = client_ip(parts);
+        if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
+            let token = value
+                .to_str()
+                .ok()
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .map(str::trim)
+                .ok_or_else(ApiError::unauthorized)?;
+            let principal = state
+                .sauve
+                .principal_for_token(token)
+                .await?
+                .ok_or_else(ApiError::unauthorized)?;
+            return Ok(Caller { principal, ip });
+        }
+        let Some(cookie) = cookie(&parts.headers, SESSION_COOKIE) else {
+            return Err(ApiError::unauthorized());
+        };
+        let (principal, csrf) = state
+            .sauve
+            .session(cookie)
+            .await?
+            .ok_or_else(ApiError::unauthorized)?;
+        let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        if !safe {
+            let sent = parts
+                .headers
+                .get(CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            if !constant_time_eq(sent, &csrf) {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "csrf",
+                    "missing or wrong X-CSRF-Token header: reload the page and try again",
+                ));
+            }
+        }
+        Ok(Caller { principal, ip })
+    }
+}
+
+/// Failed logins per key in a sliding window.
+#[derive(Default)]
+pub struct LoginLimiter {
+    failures: Mutex<HashMap<String, Vec<Instant>>>,
+}
+
+const WINDOW: Duration = Duration::from_secs(15 * 60);
+const MAX_PER_USER: usize = 5;
+const MAX_PER_IP: usize = 20;
+
+impl LoginLimiter {
+    /// Seconds to wait if `key` is over `max` failures in the window.
+    fn blocked(&self, key: &str, max: usize) -> Option<u64> {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let list = map.entry(key.to_string()).or_default();
+        list.retain(|t| t.elapsed() < WINDOW);
+        (list.len() >= max).then(|| {
+            let oldest = list.iter().min().copied().unwrap_or_else(Instant::now);
+            WINDOW.saturating_sub(oldest.elapsed()).as_secs().max(1)
+        })
+    }
+
+    fn fail(&self, key: &str) {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        map.entry(key.to_string()).or_default().push(Instant::now());
+    }
+
+    fn clear(&self, key: &str) {
+        self.failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(key);
+    }
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    pub name: String,
+    pub password: String,
+}
+
+fn too_many(secs: u64) -> Response {
+    let mut r = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_attempts",
+        format!("too many failed sign-ins; try again in {secs} s"),
+    )
+    .into_response();
+    if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+        r.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    r
+}
+
+/// `POST /login` (form or JSON body): opens a session. The cookie is
+/// `HttpOnly`, `SameSite=Strict`, and `Secure` when Sauve is told it sits
+/// behind TLS. Answers the CSRF token to send with state-changing requests.
+pub async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let form: Option<LoginForm> = if headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"))
+    {
+        serde_json::from_slice(&body).ok()
+    } else {
+        serde_urlencoded_form(&body)
+    };
+    let Some(form) = form else {
+        return ApiError::invalid("name", "send name and password").into_response();
+    };
+    let ip_key = format!("ip:{}", addr.ip());
+    let user_key = format!("user:{}", form.name);
+    if let Some(secs) = state
+        .limiter
+        .blocked(&ip_key, MAX_PER_IP)
+        .or_else(|| state.limiter.blocked(&user_key, MAX_PER_USER))
+    {
+        return too_many(secs);
+    }
+    let opened = match state.sauve.login(&form.name, &form.password).await {
+        Ok(o) => o,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let ip = addr.ip().to_string();
+    let Some(session) = opened else {
+        state.limiter.fail(&ip_key);
+        state.limiter.fail(&user_key);
+        let actor = Principal::User {
+            name: form.name.clone(),
+            role: crate::auth::Role::Viewer,
+        };
+        let _ = state
+            .sauve
+            .record(&actor, "login.failed", None, None, Some(&ip))
+            .await;
+        return ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "bad_credentials",
+            "wrong user name or password",
+        )
+        .into_response();
+    };
+    state.limiter.clear(&user_key);
+    let principal = Principal::User {
+        name: session.user.name.clone(),
+        role: session.user.role,
+    };
+    let _ = state
+        .sauve
+        .record(&principal, "login", None, None, Some(&ip))
+        .await;
+    let cookie = format!(
+        "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+        session.cookie,
+        crate::service::SESSION_TTL_MS / 1000,
+        if state.config.secure_cookies {
+            "; Secure"
+        } else {
+            ""
+        }
+    );
+    let mut response = Json(json!({
+        "user": session.user.name,
+        "role": session.user.role,
+        "csrf_token": session.csrf_token,
+    }))
+    .into_response();
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    response
+}
+
+/// A urlencoded form body, without another dependency: two fields.
+fn serde_urlencoded_form(body: &[u8]) -> Option<LoginForm> {
+    let mut name = None;
+    let mut password = None;
+    for (k, v) in url::form_urlencoded::parse(body) {
+        match k.as_ref() {
+            "name" => name = Some(v.into_owned()),
+            "password" => password = Some(v.into_owned()),
+            _ => {}
+        }
+    }
+    Some(LoginForm {
+        name: name?,
+        password: password?,
+    })
+}
+
+/// `POST /logout`: ends the session (CSRF-checked like any change).
+pub async fn logout(State(state): State<AppState>, caller: Caller, headers: HeaderMap) -> Response {
+    if let Some(c) = cookie(&headers, SESSION_COOKIE) {
+        let _ = state.sauve.logout(c).await;
+    }
+    let _ = state
+        .sauve
+        .record(
+            &caller.principal,
+            "logout",
+            None,
+            None,
+            caller.ip.as_deref(),
+        )
+        .await;
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    r.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("sauve_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+    );
+    r
+}
+
+/// `GET /api/session`: who is signed in, and the CSRF token for this session.
+pub async fn whoami(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+) -> ApiResult<Json<serde_json::Value>> {
+    let csrf = match cookie(&headers, SESSION_COOKIE) {
+        Some(c) => state.sauve.session(c).await?.map(|(_, csrf)| csrf),
+        None => None,
+    };
+    let (name, kind, role) = match &caller.principal {
+        Principal::User { name, role } => (name.clone(), "user", Some(role.as_str())),
+        Principal::Token { name, .. } => (name.clone(), "token", None),
+    };
+    let scopes: Vec<&str> = Scope::ALL
+        .into_iter()
+        .filter(|s| caller.principal.allows(*s))
+        .map(|s| s.as_str())
+        .collect();
+    Ok(Json(
+        json!({ "name": name, "kind": kind, "role": role, "scopes": scopes, "csrf_token": csrf }),
+    ))
+}

@@ -1,0 +1,753 @@
+//! The HTTP API against the real `sauve serve` on a random port: every route's
+//! happy path and refusals, scopes and roles, sessions with CSRF and login rate
+//! limits, the cron trigger, idempotency under concurrency, metrics, and that no
+//! secret ever shows up in a response or a log.
+
+mod common;
+use common::*;
+use serde_json::{Value, json};
+use std::io::BufRead;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+const CRON_SECRET: &str = "cron-secret-0123456789abcdef";
+const ADMIN_PASSWORD: &str = "admin-password-for-tests";
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(sauve: &Sauve, extra_env: &[(&str, &str)]) -> Server {
+    let log = sauve.dest("server.log");
+    let mut cmd = sauve.command();
+    cmd.env("SAUVE_LOG", "info")
+        .args(["serve", "--listen", "127.0.0.1:0", "--tick-ms", "100"])
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap());
+    for (k, v) in extra_env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .expect("listening line")
+        .trim()
+        .to_string();
+    Server {
+        child,
+        base: format!("http://{addr}"),
+    }
+}
+
+/// A tiny client: every call returns (status, body, headers).
+struct Client {
+    agent: ureq::Agent,
+    base: String,
+    auth: Vec<(String, String)>,
+}
+
+struct Reply {
+    status: u16,
+    body: String,
+    headers: ureq::http::HeaderMap,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+    #[track_caller]
+    fn expect(self, status: u16) -> Self {
+        assert_eq!(self.status, status, "body: {}", self.body);
+        self
+    }
+}
+
+impl Client {
+    fn new(base: &str) -> Client {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        Client {
+            agent,
+            base: base.to_string(),
+            auth: vec![],
+        }
+    }
+
+    fn bearer(base: &str, token: &str) -> Client {
+        let mut c = Client::new(base);
+        c.auth
+            .push(("Authorization".into(), format!("Bearer {token}")));
+        c
+    }
+
+    fn call(&self, method: &str, path: &str, body: Option<Value>, extra: &[(&str, &str)]) -> Reply {
+        let url = format!("{}{path}", self.base);
+        let headers: Vec<(String, String)> = self
+            .auth
+            .iter()
+            .cloned()
+            .chain(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+            .collect();
+        macro_rules! with_headers {
+            ($req:expr) => {{
+                let mut r = $req;
+                for (k, v) in &headers {
+                    r = r.header(k.as_str(), v.as_str());
+                }
+                r
+            }};
+        }
+        let result = match method {
+            "GET" => with_headers!(self.agent.get(&url)).call(),
+            "DELETE" => with_headers!(self.agent.delete(&url)).call(),
+            "POST" | "PUT" => {
+                let req = if method == "POST" {
+                    self.agent.post(&url)
+                } else {
+                    self.agent.put(&url)
+                };
+                let req = with_headers!(req);
+                match body {
+                    Some(b) => req.send_json(b),
+                    None => req.send(""),
+                }
+            }
+            m => panic!("method {m}"),
+        };
+        let mut resp = result.unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = resp.body_mut().read_to_string().unwrap_or_default();
+        Reply {
+            status,
+            body,
+            headers,
+        }
+    }
+
+    fn get(&self, path: &str) -> Reply {
+        self.call("GET", path, None, &[])
+    }
+    fn post(&self, path: &str, body: Value) -> Reply {
+        self.call("POST", path, Some(body), &[])
+    }
+}
+
+fn token(sauve: &Sauve, name: &str, scopes: &str) -> String {
+    sauve
+        .run(&["token", "create", name, "--scope", scopes])
+        .ok()
+        .stdout()
+        .trim()
+        .to_string()
+}
+
+fn add_user(sauve: &Sauve, name: &str, role: &str, password: &str) {
+    let mut child = sauve
+        .command()
+        .args(["user", "add", name, "--role", role, "--password-stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+    assert!(child.wait().unwrap().success());
+}
+
+fn wait_run(api: &Client, run_id: &str, state: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let r = api
+            .get(&format!("/api/admin/runs/{run_id}"))
+            .expect(200)
+            .json();
+        if r["state"] == state {
+            return r;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "run {run_id} never reached {state}: {r}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn sqlite_db(sauve: &Sauve) -> std::path::PathBuf {
+    let db = sauve.dest("app.db");
+    let c = rusqlite::Connection::open(&db).unwrap();
+    c.execute_batch("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); INSERT INTO notes (body) VALUES ('hello'), ('world');")
+        .unwrap();
+    db
+}
+
+#[test]
+fn jobs_backups_runs_and_restore_over_the_api() {
+    let sauve = Sauve::new();
+    let all = token(&sauve, "admin-all", "all");
+    let server = start(&sauve, &[]);
+    let api = Client::bearer(&server.base, &all);
+    let db = sqlite_db(&sauve);
+    let dest = sauve.dest("backups");
+
+    // Jobs: create, refuse bad input with the field, read, change, preview.
+    let spec = json!({
+        "name": "notes", "source": format!("sqlite://{}", db.display()),
+        "destinations": [dest.display().to_string()],
+    });
+    let created = api.post("/api/admin/jobs", spec.clone()).expect(201).json();
+    assert_eq!(created["source_kind"], "sqlite");
+    api.post("/api/admin/jobs", spec.clone()).expect(409);
+    let bad = api
+        .post(
+            "/api/admin/jobs",
+            json!({"name": "Bad", "source": "ftp://x", "destinations": []}),
+        )
+        .expect(422)
+        .json();
+    assert_eq!(bad["code"], "invalid");
+    assert_eq!(bad["field"], "name");
+    let fields: Vec<_> = bad["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["name", "source", "destinations"]);
+    let typo = api
+        .post("/api/admin/jobs", json!({"name": "x", "soruce": "y"}))
+        .expect(422)
+        .json();
+    assert!(
+        typo["message"].as_str().unwrap().contains("soruce"),
+        "{typo}"
+    );
+    api.call("POST", "/api/admin/jobs", None, &[]).expect(422);
+    let mut scheduled = spec.clone();
+    scheduled["schedule"] = json!("daily at 02:00");
+    scheduled["timezone"] = json!("Europe/Paris");
+    let put = api
+        .call("PUT", "/api/admin/jobs/notes", Some(scheduled.clone()), &[])
+        .expect(200)
+        .json();
+    assert_eq!(
+        put["schedule_description"],
+        "every day at 02:00 (Europe/Paris)"
+    );
+    assert!(put["next_run"].is_string());
+    api.call("PUT", "/api/admin/jobs/other", Some(scheduled), &[])
+        .expect(422);
+    let listed = api.get("/api/admin/jobs").expect(200).json();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    api.get("/api/admin/jobs/notes").expect(200);
+    api.get("/api/admin/jobs/nope").expect(404);
+    let preview = api
+        .get("/api/admin/schedule/preview?spec=every%206h&tz=UTC&count=3")
+        .expect(200)
+        .json();
+    assert_eq!(preview["next"].as_array().unwrap().len(), 3);
+    let wrong = api
+        .get("/api/admin/schedule/preview?spec=weekly%20on%20thx%20at%2002:00")
+        .expect(422)
+        .json();
+    assert_eq!(wrong["field"], "schedule");
+
+    // Back up now: 202 with the run; the same Idempotency-Key answers the same run.
+    let first = api
+        .call(
+            "POST",
+            "/api/admin/backups",
+            Some(json!({"job": "notes"})),
+            &[("Idempotency-Key", "k-1")],
+        )
+        .expect(202)
+        .json();
+    let again = api
+        .call(
+            "POST",
+            "/api/admin/backups",
+            Some(json!({"job": "notes"})),
+            &[("Idempotency-Key", "k-1")],
+        )
+        .expect(202)
+        .json();
+    assert_eq!(first["run_id"], again["run_id"]);
+    assert_eq!(
+        (first["created"].clone(), again["created"].clone()),
+        (json!(true), json!(false))
+    );
+    api.post("/api/admin/backups", json!({"job": "nope"}))
+        .expect(404);
+    wait_run(&api, first["run_id"].as_str().unwrap(), "succeeded");
+    let second = api
+        .post("/api/admin/backups", json!({"job": "notes"}))
+        .expect(202)
+        .json();
+    wait_run(&api, second["run_id"].as_str().unwrap(), "succeeded");
+
+    // Pagination by cursor.
+    let page1 = api
+        .get("/api/admin/backups?job=notes&limit=1")
+        .expect(200)
+        .json();
+    assert_eq!(page1["items"].as_array().unwrap().len(), 1);
+    let cursor = page1["next_cursor"]
+        .as_str()
+        .expect("a second page")
+        .to_string();
+    let page2 = api
+        .get(&format!(
+            "/api/admin/backups?job=notes&limit=1&cursor={cursor}"
+        ))
+        .expect(200)
+        .json();
+    assert_eq!(page2["items"].as_array().unwrap().len(), 1);
+    assert!(page2["next_cursor"].is_null());
+    assert_ne!(page1["items"][0]["id"], page2["items"][0]["id"]);
+    let backup = page2["items"][0].clone();
+    let id = backup["id"].as_str().unwrap();
+    api.get(&format!("/api/admin/backups/{id}")).expect(200);
+
+    // Download: streamed, with length and checksum headers that match the bytes.
+    let dl = api
+        .get(&format!("/api/admin/backups/{id}/download"))
+        .expect(200);
+    assert_eq!(
+        dl.headers["x-checksum-sha256"].to_str().unwrap(),
+        backup["sha256"].as_str().unwrap()
+    );
+    assert_eq!(
+        dl.headers["content-length"].to_str().unwrap(),
+        backup["size"].to_string()
+    );
+
+    // Restore into a new file; a second restore there is refused (409).
+    let target = sauve.dest("restored.db");
+    let r = api
+        .post(
+            &format!("/api/admin/backups/{id}/restore"),
+            json!({"to": target.display().to_string()}),
+        )
+        .expect(202)
+        .json();
+    wait_run(&api, r["run_id"].as_str().unwrap(), "succeeded");
+    let c = rusqlite::Connection::open(&target).unwrap();
+    let n: i64 = c
+        .query_row("SELECT count(*) FROM notes", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 2);
+    let refused = api
+        .post(
+            &format!("/api/admin/backups/{id}/restore"),
+            json!({"to": target.display().to_string()}),
+        )
+        .expect(409)
+        .json();
+    assert_eq!(refused["code"], "target_not_empty");
+    api.post(
+        &format!("/api/admin/backups/{id}/restore"),
+        json!({"to": "ftp://x"}),
+    )
+    .expect(422);
+
+    // Runs: list, filter, show, cancel a finished one.
+    let runs = api
+        .get("/api/admin/runs?job=notes&state=succeeded")
+        .expect(200)
+        .json();
+    assert!(runs.as_array().unwrap().len() >= 3);
+    api.get("/api/admin/runs?state=bogus").expect(422);
+    let cancel = api
+        .call(
+            "POST",
+            &format!("/api/admin/runs/{}/cancel", r["run_id"].as_str().unwrap()),
+            None,
+            &[],
+        )
+        .expect(200)
+        .json();
+    assert_eq!(cancel["outcome"], "already_finished");
+    api.get("/api/admin/runs/zzzz").expect(404);
+
+    // Delete a backup: gone from the API and from storage.
+    api.call("DELETE", &format!("/api/admin/backups/{id}"), None, &[])
+        .expect(204);
+    api.get(&format!("/api/admin/backups/{id}")).expect(404);
+    let artifact = dest.join(backup["key"].as_str().unwrap());
+    assert!(!artifact.exists());
+    assert!(!std::path::Path::new(&format!("{}.manifest.json", artifact.display())).exists());
+
+    // The audit log has who did what.
+    let audit = api.get("/api/admin/audit").expect(200).json();
+    let actions: Vec<_> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for a in [
+        "job.create",
+        "job.update",
+        "backup.run",
+        "backup.restore",
+        "backup.delete",
+        "backup.download",
+    ] {
+        assert!(actions.contains(&a), "{a} missing from {actions:?}");
+    }
+    assert!(
+        audit
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["actor"] == "token:admin-all")
+    );
+    api.call("DELETE", "/api/admin/jobs/notes", None, &[])
+        .expect(204);
+    api.get("/api/admin/jobs/notes").expect(404);
+    api.get("/api/admin/nothing-here").expect(404);
+    drop(server);
+}
+
+/// (method, path, scope needed; None: public). Paths use existing-looking ids:
+/// authorization is checked before anything is looked up.
+const ROUTES: &[(&str, &str, Option<&str>)] = &[
+    ("GET", "/api/admin/jobs", Some("jobs:read")),
+    ("POST", "/api/admin/jobs", Some("jobs:write")),
+    ("GET", "/api/admin/jobs/x", Some("jobs:read")),
+    ("PUT", "/api/admin/jobs/x", Some("jobs:write")),
+    ("DELETE", "/api/admin/jobs/x", Some("jobs:write")),
+    (
+        "GET",
+        "/api/admin/schedule/preview?spec=every%201h",
+        Some("jobs:read"),
+    ),
+    ("GET", "/api/admin/backups", Some("backups:read")),
+    ("POST", "/api/admin/backups", Some("backups:write")),
+    ("GET", "/api/admin/backups/x", Some("backups:read")),
+    ("DELETE", "/api/admin/backups/x", Some("backups:write")),
+    ("GET", "/api/admin/backups/x/download", Some("backups:read")),
+    ("POST", "/api/admin/backups/x/restore", Some("restore")),
+    ("GET", "/api/admin/runs", Some("runs:read")),
+    ("GET", "/api/admin/runs/x", Some("runs:read")),
+    ("POST", "/api/admin/runs/x/cancel", Some("runs:write")),
+    ("GET", "/api/admin/audit", Some("audit:read")),
+    ("GET", "/metrics", Some("metrics:read")),
+    ("GET", "/api/session", Some("")),
+    ("POST", "/logout", Some("")),
+];
+
+#[test]
+fn every_route_refuses_whom_it_must() {
+    let sauve = Sauve::new();
+    add_user(&sauve, "vera", "viewer", "viewer-password-123");
+    let narrow = token(&sauve, "narrow", "backups:read");
+    let server = start(&sauve, &[]);
+    let anonymous = Client::new(&server.base);
+    let narrow = Client::bearer(&server.base, &narrow);
+    let forged = Client::bearer(&server.base, "sauve_0000");
+    // The viewer signs in with a session cookie, and sends the CSRF token.
+    let login = Client::new(&server.base)
+        .post(
+            "/login",
+            json!({"name": "vera", "password": "viewer-password-123"}),
+        )
+        .expect(200);
+    let cookie = login.headers["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let csrf = login.json()["csrf_token"].as_str().unwrap().to_string();
+    let mut viewer = Client::new(&server.base);
+    viewer.auth = vec![("Cookie".into(), cookie), ("X-CSRF-Token".into(), csrf)];
+
+    for (method, path, scope) in ROUTES {
+        let body = (*method == "POST" || *method == "PUT").then(|| json!({}));
+        let r = anonymous.call(method, path, body.clone(), &[]);
+        assert_eq!(r.status, 401, "anonymous {method} {path}: {}", r.body);
+        assert_eq!(r.json()["code"], "unauthorized");
+        assert_eq!(
+            forged.call(method, path, body.clone(), &[]).status,
+            401,
+            "forged token {method} {path}"
+        );
+        let scope = scope.unwrap();
+        let as_viewer = viewer.call(method, path, body.clone(), &[]);
+        let is_read = scope.is_empty() || scope.ends_with(":read");
+        if is_read {
+            assert_ne!(
+                as_viewer.status, 403,
+                "viewer {method} {path}: {}",
+                as_viewer.body
+            );
+            assert_ne!(
+                as_viewer.status, 401,
+                "viewer {method} {path}: {}",
+                as_viewer.body
+            );
+        } else if *path != "/logout" {
+            assert_eq!(
+                as_viewer.status, 403,
+                "viewer {method} {path}: {}",
+                as_viewer.body
+            );
+        }
+        let as_narrow = narrow.call(method, path, body, &[]);
+        if scope.is_empty() || scope == "backups:read" {
+            assert_ne!(
+                as_narrow.status, 403,
+                "narrow token {method} {path}: {}",
+                as_narrow.body
+            );
+        } else {
+            assert_eq!(
+                as_narrow.status, 403,
+                "narrow token {method} {path}: {}",
+                as_narrow.body
+            );
+            assert_eq!(as_narrow.json()["code"], "forbidden");
+        }
+    }
+    // Public routes answer anyone.
+    anonymous.get("/healthz").expect(200);
+    anonymous.get("/readyz").expect(200);
+    anonymous.get("/api/cron/backup").expect(404); // no cron secret configured: off
+}
+
+#[test]
+fn sessions_csrf_rate_limits_and_logout() {
+    let sauve = Sauve::new();
+    add_user(&sauve, "ada", "admin", ADMIN_PASSWORD);
+    let server = start(&sauve, &[]);
+    let c = Client::new(&server.base);
+    let bad = c
+        .post(
+            "/login",
+            json!({"name": "ada", "password": "wrong-password!"}),
+        )
+        .expect(401)
+        .json();
+    assert_eq!(bad["code"], "bad_credentials");
+    c.post(
+        "/login",
+        json!({"name": "nobody", "password": "wrong-password!"}),
+    )
+    .expect(401);
+
+    let ok = c
+        .post("/login", json!({"name": "ada", "password": ADMIN_PASSWORD}))
+        .expect(200);
+    let set_cookie = ok.headers["set-cookie"].to_str().unwrap().to_string();
+    for flag in ["HttpOnly", "SameSite=Strict", "Path=/", "Max-Age="] {
+        assert!(set_cookie.contains(flag), "{set_cookie}");
+    }
+    assert!(!set_cookie.contains("Secure"), "not behind TLS here");
+    let cookie = set_cookie.split(';').next().unwrap().to_string();
+    let csrf = ok.json()["csrf_token"].as_str().unwrap().to_string();
+    let mut session = Client::new(&server.base);
+    session.auth = vec![("Cookie".into(), cookie.clone())];
+    let me = session.get("/api/session").expect(200).json();
+    assert_eq!(
+        (me["name"].as_str(), me["role"].as_str()),
+        (Some("ada"), Some("admin"))
+    );
+    assert_eq!(me["csrf_token"], csrf.as_str());
+
+    // A state change without (or with a wrong) CSRF token is refused.
+    let job = json!({"name": "x", "source": "sqlite:///x.db", "destinations": ["/tmp/x"]});
+    let refused = session
+        .post("/api/admin/jobs", job.clone())
+        .expect(403)
+        .json();
+    assert_eq!(refused["code"], "csrf");
+    session
+        .call(
+            "POST",
+            "/api/admin/jobs",
+            Some(job.clone()),
+            &[("X-CSRF-Token", "nope")],
+        )
+        .expect(403);
+    session
+        .call(
+            "POST",
+            "/api/admin/jobs",
+            Some(job),
+            &[("X-CSRF-Token", &csrf)],
+        )
+        .expect(201);
+
+    // Logout ends the session.
+    session
+        .call("POST", "/logout", None, &[("X-CSRF-Token", &csrf)])
+        .expect(204);
+    session.get("/api/session").expect(401);
+
+    // Repeated failures are answered 429 with Retry-After, even with the right password.
+    for _ in 0..5 {
+        c.post(
+            "/login",
+            json!({"name": "ada", "password": "wrong-password!"}),
+        );
+    }
+    let limited = c
+        .post("/login", json!({"name": "ada", "password": ADMIN_PASSWORD}))
+        .expect(429);
+    assert!(limited.headers.contains_key("retry-after"));
+    assert_eq!(limited.json()["code"], "too_many_attempts");
+    // The form encoding works too (the dashboard's form posts it).
+    let form = Client::new(&server.base)
+        .agent
+        .post(format!("{}/login", server.base))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .send("name=ghost&password=whatever-else")
+        .unwrap();
+    assert_eq!(form.status().as_u16(), 401);
+    let audit = Client::bearer(&server.base, &token(&sauve, "t", "audit:read"))
+        .get("/api/admin/audit")
+        .expect(200)
+        .json();
+    let actions: Vec<_> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        actions.contains(&"login".to_string())
+            && actions.contains(&"login.failed".to_string())
+            && actions.contains(&"logout".to_string())
+    );
+}
+
+#[test]
+fn cron_trigger_idempotency_metrics_and_no_secrets_leak() {
+    let sauve = Sauve::new();
+    let all = token(&sauve, "all", "all");
+    let db = sqlite_db(&sauve);
+    let dest = sauve.dest("b");
+    let secret_pw = "s3cret-passphrase-never-shown";
+    let server = start(
+        &sauve,
+        &[
+            ("SAUVE_CRON_SECRET", CRON_SECRET),
+            ("BACKUP_PASS", secret_pw),
+        ],
+    );
+    let api = Client::bearer(&server.base, &all);
+    api.post(
+        "/api/admin/jobs",
+        json!({"name": "enc", "source": format!("sqlite://{}", db.display()),
+               "destinations": [dest.display().to_string()],
+               "encryption": {"passphrase_env": "BACKUP_PASS"}}),
+    )
+    .expect(201);
+
+    // Cron: wrong or missing secret 401; right secret queues once per minute.
+    let anon = Client::new(&server.base);
+    anon.get("/api/cron/backup?job=enc").expect(401);
+    Client::bearer(&server.base, "wrong")
+        .post("/api/cron/backup?job=enc", json!({}))
+        .expect(401);
+    let cron = Client::bearer(&server.base, CRON_SECRET);
+    let first = cron
+        .post("/api/cron/backup?job=enc", json!({}))
+        .expect(200)
+        .json();
+    assert_eq!(first["enqueued"].as_array().unwrap().len(), 1);
+    let run_id = first["enqueued"][0]["run_id"].as_str().unwrap().to_string();
+    let second = cron.get("/api/cron/backup?job=enc").expect(200).json();
+    let minute_rolled = second["enqueued"].as_array().unwrap().len() == 1;
+    assert!(minute_rolled || second["enqueued"].as_array().unwrap().is_empty());
+    cron.get("/api/cron/backup").expect(200); // the due jobs: none scheduled
+    cron.get("/api/cron/backup?job=nope").expect(404);
+    let run = wait_run(&api, &run_id, "succeeded");
+    assert_eq!(run["trigger"], "cron");
+
+    // 20 concurrent POSTs with one Idempotency-Key: one run.
+    let threads: Vec<_> = (0..20)
+        .map(|_| {
+            let (base, all) = (server.base.clone(), all.clone());
+            std::thread::spawn(move || {
+                Client::bearer(&base, &all)
+                    .call(
+                        "POST",
+                        "/api/admin/backups",
+                        Some(json!({"job": "enc"})),
+                        &[("Idempotency-Key", "same")],
+                    )
+                    .expect(202)
+                    .json()["run_id"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+        })
+        .collect();
+    let ids: std::collections::BTreeSet<String> =
+        threads.into_iter().map(|t| t.join().unwrap()).collect();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    wait_run(&api, ids.iter().next().unwrap(), "succeeded");
+
+    // Metrics, for a token with metrics:read.
+    let m = Client::bearer(&server.base, &token(&sauve, "prom", "metrics:read"))
+        .get("/metrics")
+        .expect(200);
+    assert!(
+        m.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    for needle in [
+        "sauve_up 1",
+        "sauve_last_success_timestamp_seconds{job=\"enc\"}",
+        "sauve_runs{job=\"enc\",state=\"succeeded\"} 2",
+        "sauve_backup_duration_seconds_count 2",
+        "sauve_queue_depth 0",
+        "sauve_lease_expiries_total 0",
+    ] {
+        assert!(m.body.contains(needle), "{needle} missing from\n{}", m.body);
+    }
+
+    // No secret in any response or in the server's log.
+    let mut seen = String::new();
+    for path in [
+        "/api/admin/jobs",
+        "/api/admin/jobs/enc",
+        "/api/admin/backups",
+        "/api/admin/runs",
+        "/api/admin/audit",
+        "/metrics",
+    ] {
+        seen.push_str(&api.get(path).expect(200).body);
+    }
+    drop(server);
+    seen.push_str(&std::fs::read_to_string(sauve.dest("server.log")).unwrap());
+    assert!(
+        seen.contains("BACKUP_PASS"),
+        "the variable's name is shown, which is fine"
+    );
+    for secret in [secret_pw, CRON_SECRET, all.as_str()] {
+        assert!(!seen.contains(secret), "a secret leaked: {secret}");
+    }
+}
