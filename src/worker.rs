@@ -186,6 +186,15 @@ pub async fn execute(
         claim.attempt, claim.max_attempts, claim.owner
     )];
     let progress = stopper.progress.clone();
+    sauve.live.start(&claim.run.id, progress.clone());
+    // Removed however this function returns.
+    struct Unlist<'a>(&'a Sauve, &'a str);
+    impl Drop for Unlist<'_> {
+        fn drop(&mut self) {
+            self.0.live.end(self.1);
+        }
+    }
+    let _unlist = Unlist(sauve, &claim.run.id);
     let result = {
         let pipeline = pipeline::run_backup(
             BackupRequest {

@@ -425,6 +425,66 @@ fn jobs_backups_runs_and_restore_over_the_api() {
     drop(server);
 }
 
+#[test]
+fn run_events_stream_state_and_progress() {
+    let sauve = Sauve::new();
+    let all = token(&sauve, "all", "all");
+    let server = start(&sauve, &[]);
+    let api = Client::bearer(&server.base, &all);
+    let dest = sauve.dest("b");
+    // A source that streams 8 MiB over about 2 s, so progress is visible.
+    let job = json!({"name": "slow", "destinations": [dest.display().to_string()],
+        "source": {"kind": "command", "command": ["sh", "-c", "for i in 1 2 3 4 5 6 7 8; do head -c 1048576 /dev/urandom; sleep 0.25; done"]}});
+    api.post("/api/admin/jobs", job).expect(201);
+    let run = api
+        .post("/api/admin/backups", json!({"job": "slow"}))
+        .expect(202)
+        .json();
+    let run_id = run["run_id"].as_str().unwrap();
+    let mut resp = api
+        .agent
+        .get(format!("{}/api/admin/runs/{run_id}/events", server.base))
+        .header("Authorization", format!("Bearer {all}"))
+        .call()
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    let reader = std::io::BufReader::new(resp.body_mut().as_reader());
+    let (mut states, mut progress) = (Vec::new(), Vec::new());
+    let mut name = String::new();
+    for line in reader.lines() {
+        let line = line.unwrap();
+        if let Some(n) = line.strip_prefix("event: ") {
+            name = n.to_string();
+        } else if let Some(data) = line.strip_prefix("data: ") {
+            let v: Value = serde_json::from_str(data).unwrap();
+            match name.as_str() {
+                "state" => states.push(v["state"].as_str().unwrap().to_string()),
+                "progress" => progress.push(v["bytes_in"].as_u64().unwrap()),
+                _ => {}
+            }
+        }
+    }
+    assert_eq!(
+        states.last().map(String::as_str),
+        Some("succeeded"),
+        "{states:?}"
+    );
+    assert!(states.iter().any(|s| s == "running"), "{states:?}");
+    assert!(progress.len() >= 2, "progress events: {progress:?}");
+    assert!(
+        progress.windows(2).all(|w| w[0] <= w[1]),
+        "bytes only grow: {progress:?}"
+    );
+    assert!(*progress.last().unwrap() > 0);
+    api.get("/api/admin/runs/zzzz/events").expect(404);
+}
+
 /// (method, path, scope needed; None: public). Paths use existing-looking ids:
 /// authorization is checked before anything is looked up.
 const ROUTES: &[(&str, &str, Option<&str>)] = &[
@@ -447,6 +507,7 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
     ("GET", "/api/admin/runs", Some("runs:read")),
     ("GET", "/api/admin/runs/x", Some("runs:read")),
     ("POST", "/api/admin/runs/x/cancel", Some("runs:write")),
+    ("GET", "/api/admin/runs/x/events", Some("runs:read")),
     ("GET", "/api/admin/audit", Some("audit:read")),
     ("GET", "/metrics", Some("metrics:read")),
     ("GET", "/api/session", Some("")),

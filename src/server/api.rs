@@ -16,7 +16,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde_json::{Value, json};
 
 async fn audit(
     state: &AppState,
@@ -450,4 +450,71 @@ pub async fn audit_log(
 /// Unknown routes under the API answer JSON, like everything else there.
 pub async fn not_found() -> impl IntoResponse {
     ApiError::not_found("route")
+}
+
+/// `GET /api/admin/runs/{id}/events`: Server-Sent Events. `state` whenever
+/// the run's state changes (its first event is the current state), `progress`
+/// about twice a second while it executes in this instance (bytes read and
+/// stored, rate, and an ETA estimated from the job's previous backup); the
+/// stream ends after the final state.
+pub async fn run_events(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<
+    axum::response::Sse<
+        impl futures::Stream<Item = Result<axum::response::sse::Event, std::convert::Infallible>>,
+    >,
+> {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    caller.require(Scope::RunsRead)?;
+    let run = state.sauve.run(&id).await?;
+    let previous_size = state
+        .sauve
+        .runs(&RunFilter {
+            job: Some(run.job.clone()),
+            state: Some(RunState::Succeeded),
+            limit: 1,
+        })
+        .await?
+        .first()
+        .map(|r| r.bytes_in)
+        .filter(|b| *b > 0);
+    let event = |name: &str, v: Value| Event::default().event(name).data(v.to_string());
+    let stream = futures::stream::unfold(
+        (state, run.id, None::<RunState>, false),
+        move |(state, id, last, done)| async move {
+            if done {
+                return None;
+            }
+            if last.is_some() {
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            }
+            let run = state.sauve.run(&id).await.ok()?;
+            let mut events = Vec::new();
+            if last != Some(run.state) {
+                events.push(event(
+                    "state",
+                    json!({ "run_id": run.id, "state": run.state, "error": run.error,
+                            "started_at": run.started_at, "finished_at": run.finished_at,
+                            "bytes_in": run.bytes_in, "bytes_out": run.bytes_out }),
+                ));
+            }
+            if let Some(p) = state.sauve.live.get(&id) {
+                let eta = previous_size
+                    .filter(|_| p.rate > 0.0)
+                    .map(|total| ((total as f64 - p.bytes_in as f64).max(0.0) / p.rate).round());
+                events.push(event(
+                    "progress",
+                    json!({ "bytes_in": p.bytes_in, "bytes_out": p.bytes_out, "rate": p.rate.round(),
+                            "elapsed_secs": p.elapsed_secs, "eta_secs": eta, "expected_bytes": previous_size }),
+                ));
+            }
+            let finished = run.state.is_finished();
+            Some((futures::stream::iter(events), (state, id, Some(run.state), finished)))
+        },
+    )
+    .flatten()
+    .map(Ok);
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }

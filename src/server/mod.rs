@@ -68,6 +68,7 @@ pub fn router(sauve: Sauve, config: ServerConfig) -> Router {
         .route("/runs", get(api::list_runs))
         .route("/runs/{id}", get(api::get_run))
         .route("/runs/{id}/cancel", post(api::cancel_run))
+        .route("/runs/{id}/events", get(api::run_events))
         .route("/audit", get(api::audit_log));
     Router::new()
         .nest("/api/admin", admin)
