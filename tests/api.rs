@@ -485,35 +485,6 @@ fn run_events_stream_state_and_progress() {
     api.get("/api/admin/runs/zzzz/events").expect(404);
 }
 
-/// (method, path, scope needed; None: public). Paths use existing-looking ids:
-/// authorization is checked before anything is looked up.
-const ROUTES: &[(&str, &str, Option<&str>)] = &[
-    ("GET", "/api/admin/jobs", Some("jobs:read")),
-    ("POST", "/api/admin/jobs", Some("jobs:write")),
-    ("GET", "/api/admin/jobs/x", Some("jobs:read")),
-    ("PUT", "/api/admin/jobs/x", Some("jobs:write")),
-    ("DELETE", "/api/admin/jobs/x", Some("jobs:write")),
-    (
-        "GET",
-        "/api/admin/schedule/preview?spec=every%201h",
-        Some("jobs:read"),
-    ),
-    ("GET", "/api/admin/backups", Some("backups:read")),
-    ("POST", "/api/admin/backups", Some("backups:write")),
-    ("GET", "/api/admin/backups/x", Some("backups:read")),
-    ("DELETE", "/api/admin/backups/x", Some("backups:write")),
-    ("GET", "/api/admin/backups/x/download", Some("backups:read")),
-    ("POST", "/api/admin/backups/x/restore", Some("restore")),
-    ("GET", "/api/admin/runs", Some("runs:read")),
-    ("GET", "/api/admin/runs/x", Some("runs:read")),
-    ("POST", "/api/admin/runs/x/cancel", Some("runs:write")),
-    ("GET", "/api/admin/runs/x/events", Some("runs:read")),
-    ("GET", "/api/admin/audit", Some("audit:read")),
-    ("GET", "/metrics", Some("metrics:read")),
-    ("GET", "/api/session", Some("")),
-    ("POST", "/logout", Some("")),
-];
-
 #[test]
 fn every_route_refuses_whom_it_must() {
     let sauve = Sauve::new();
@@ -541,52 +512,83 @@ fn every_route_refuses_whom_it_must() {
     let mut viewer = Client::new(&server.base);
     viewer.auth = vec![("Cookie".into(), cookie), ("X-CSRF-Token".into(), csrf)];
 
-    for (method, path, scope) in ROUTES {
-        let body = (*method == "POST" || *method == "PUT").then(|| json!({}));
-        let r = anonymous.call(method, path, body.clone(), &[]);
-        assert_eq!(r.status, 401, "anonymous {method} {path}: {}", r.body);
-        assert_eq!(r.json()["code"], "unauthorized");
-        assert_eq!(
-            forged.call(method, path, body.clone(), &[]).status,
-            401,
-            "forged token {method} {path}"
+    // Every route, from the API's own document: a route cannot be registered
+    // without being documented, so this walks all of them.
+    let doc = anonymous.get("/api/openapi.json").expect(200).json();
+    assert_eq!(doc["openapi"], "3.0.3");
+    let mut checked = 0;
+    for (template, ops) in doc["paths"].as_object().unwrap() {
+        let path = template.replace("{name}", "x").replace("{id}", "x");
+        for (method, op) in ops.as_object().unwrap() {
+            let method = method.to_uppercase();
+            let scope = op["x-sauve-scope"].as_str().unwrap();
+            let query = if path.ends_with("/preview") {
+                "?spec=every%201h"
+            } else {
+                ""
+            };
+            let path = format!("{path}{query}");
+            let body = (method == "POST" || method == "PUT").then(|| json!({}));
+            let r = anonymous.call(&method, &path, body.clone(), &[]);
+            if scope == "public" {
+                assert_ne!(r.status, 401, "public {method} {path}: {}", r.body);
+                continue;
+            }
+            checked += 1;
+            assert_eq!(r.status, 401, "anonymous {method} {path}: {}", r.body);
+            assert_eq!(r.json()["code"], "unauthorized");
+            assert_eq!(
+                forged.call(&method, &path, body.clone(), &[]).status,
+                401,
+                "forged token {method} {path}"
+            );
+            let is_read = scope == "signed-in" || scope.ends_with(":read");
+            if path == "/logout" {
+                continue; // it would end the viewer's session; the sessions test covers it
+            }
+            let as_viewer = viewer.call(&method, &path, body.clone(), &[]);
+            if is_read {
+                assert!(
+                    ![401, 403].contains(&as_viewer.status),
+                    "viewer {method} {path}: {}",
+                    as_viewer.body
+                );
+            } else {
+                assert_eq!(
+                    as_viewer.status, 403,
+                    "viewer {method} {path}: {}",
+                    as_viewer.body
+                );
+            }
+            let as_narrow = narrow.call(&method, &path, body, &[]);
+            if scope == "signed-in" || scope == "backups:read" {
+                assert!(
+                    ![401, 403].contains(&as_narrow.status),
+                    "narrow token {method} {path}: {}",
+                    as_narrow.body
+                );
+            } else {
+                assert_eq!(
+                    as_narrow.status, 403,
+                    "narrow token {method} {path}: {}",
+                    as_narrow.body
+                );
+                assert_eq!(as_narrow.json()["code"], "forbidden");
+            }
+        }
+    }
+    assert!(
+        checked >= 20,
+        "only {checked} protected operations documented"
+    );
+    // Every schema reference in the document resolves.
+    let text = doc.to_string();
+    for piece in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
+        let name = piece.split('"').next().unwrap();
+        assert!(
+            doc["components"]["schemas"][name].is_object(),
+            "dangling $ref {name}"
         );
-        let scope = scope.unwrap();
-        let as_viewer = viewer.call(method, path, body.clone(), &[]);
-        let is_read = scope.is_empty() || scope.ends_with(":read");
-        if is_read {
-            assert_ne!(
-                as_viewer.status, 403,
-                "viewer {method} {path}: {}",
-                as_viewer.body
-            );
-            assert_ne!(
-                as_viewer.status, 401,
-                "viewer {method} {path}: {}",
-                as_viewer.body
-            );
-        } else if *path != "/logout" {
-            assert_eq!(
-                as_viewer.status, 403,
-                "viewer {method} {path}: {}",
-                as_viewer.body
-            );
-        }
-        let as_narrow = narrow.call(method, path, body, &[]);
-        if scope.is_empty() || scope == "backups:read" {
-            assert_ne!(
-                as_narrow.status, 403,
-                "narrow token {method} {path}: {}",
-                as_narrow.body
-            );
-        } else {
-            assert_eq!(
-                as_narrow.status, 403,
-                "narrow token {method} {path}: {}",
-                as_narrow.body
-            );
-            assert_eq!(as_narrow.json()["code"], "forbidden");
-        }
     }
     // Public routes answer anyone.
     anonymous.get("/healthz").expect(200);

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 pub const DEFAULT_COMPRESSION_LEVEL: i32 = 3;
 
 /// The job as written by a person. Field names are the TOML keys.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JobSpec {
     pub name: String,
@@ -42,7 +42,9 @@ pub struct JobSpec {
     pub max_attempts: Option<u32>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Overlap {
     #[default]
@@ -50,7 +52,9 @@ pub enum Overlap {
     Queue,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum CatchUp {
     #[default]
@@ -63,7 +67,7 @@ pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
 
 /// age encryption: to a passphrase held in an environment variable, or to public
 /// keys (`age1…`). Never the passphrase itself: specs are stored and shown.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EncryptionSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]

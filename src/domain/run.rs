@@ -10,7 +10,7 @@ use std::str::FromStr;
 macro_rules! string_enum {
     ($(#[$m:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
         #[serde(rename_all = "snake_case")]
         pub enum $name { $($variant),+ }
 
@@ -75,14 +75,17 @@ impl RunState {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 pub struct Run {
     pub id: String,
     pub job: String,
     pub trigger: Trigger,
     pub state: RunState,
+    #[schemars(with = "String")]
     pub queued_at: Timestamp,
+    #[schemars(with = "Option<String>")]
     pub started_at: Option<Timestamp>,
+    #[schemars(with = "Option<String>")]
     pub finished_at: Option<Timestamp>,
     /// Bytes read from the source, before compression.
     pub bytes_in: i64,
@@ -92,6 +95,7 @@ pub struct Run {
     /// What the run and its dump tool said (stderr), capped.
     pub log: String,
     /// The schedule slot this run is for (scheduled runs only).
+    #[schemars(with = "Option<String>")]
     pub scheduled_for: Option<Timestamp>,
     /// Attempts started so far (retries included).
     pub attempt: i64,
@@ -101,11 +105,12 @@ pub struct Run {
 }
 
 /// One stored artifact, as the store records it and `--json` prints it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 pub struct Backup {
     pub id: String,
     pub job: String,
     pub run_id: Option<String>,
+    #[schemars(with = "String")]
     pub created_at: Timestamp,
     /// Size of the artifact in bytes, as stored.
     pub size: i64,

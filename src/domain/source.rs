@@ -42,14 +42,14 @@ pub enum Source {
 }
 
 /// The source as written by a user: a URI string, or a table for `command`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum SourceSpec {
     Uri(String),
     Command(CommandSpec),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommandSpec {
     /// Always `"command"`; present so the TOML reads as what it is.

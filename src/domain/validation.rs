@@ -6,7 +6,7 @@ use serde::Serialize;
 use std::fmt;
 
 /// One problem with one field of user input.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct FieldError {
     /// Dotted path of the field, e.g. `source`, `destinations[1]`, `encryption.recipients[0]`.
     pub field: String,

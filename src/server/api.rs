@@ -44,15 +44,63 @@ async fn audit(
 
 /// A job as the API shows it: its spec (secrets are only ever environment
 /// variable names), the schedule in words, and when it next runs.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct JobView {
     #[serde(flatten)]
     pub spec: JobSpec,
     pub source_kind: Option<&'static str>,
     pub schedule_description: Option<String>,
+    #[schemars(with = "Option<String>")]
     pub next_run: Option<jiff::Timestamp>,
+    #[schemars(with = "String")]
     pub created_at: jiff::Timestamp,
+    #[schemars(with = "String")]
     pub updated_at: jiff::Timestamp,
+}
+
+/// A run was queued or started (202).
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct Accepted {
+    pub run_id: String,
+    pub state: RunState,
+    /// False when an Idempotency-Key matched an earlier request.
+    pub created: Option<bool>,
+}
+
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct CancelReply {
+    pub run_id: String,
+    pub state: RunState,
+    /// `cancelled`, `requested` (the worker stops it) or `already_finished`.
+    pub outcome: String,
+}
+
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct SessionInfo {
+    pub name: String,
+    /// `user` or `token`.
+    pub kind: String,
+    pub role: Option<String>,
+    pub scopes: Vec<String>,
+    pub csrf_token: Option<String>,
+}
+
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct CronReply {
+    pub enqueued: Vec<CronEnqueued>,
+}
+
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct CronEnqueued {
+    pub run_id: String,
+    pub job: String,
+    pub scheduled_for: Option<String>,
+}
+
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct Health {
+    pub status: String,
+    pub version: Option<String>,
 }
 
 async fn view(state: &AppState, job: StoredJob) -> ApiResult<JobView> {
@@ -173,7 +221,7 @@ pub struct BackupQuery {
     cursor: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
     /// Pass as `cursor` for the next page; absent on the last one.
@@ -202,7 +250,7 @@ pub async fn list_backups(
     Ok(Json(Page { items, next_cursor }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct BackupRequestBody {
     job: String,
 }
@@ -214,7 +262,7 @@ pub async fn create_backup(
     caller: Caller,
     headers: HeaderMap,
     body: axum::body::Bytes,
-) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+) -> ApiResult<(StatusCode, Json<Accepted>)> {
     caller.require(Scope::BackupsWrite)?;
     let req: BackupRequestBody = serde_json::from_slice(&body)
         .map_err(|e| ApiError::invalid("job", format!("send {{\"job\": NAME}}: {e}")))?;
@@ -242,7 +290,11 @@ pub async fn create_backup(
     }
     Ok((
         StatusCode::ACCEPTED,
-        Json(json!({ "run_id": run.id, "state": run.state, "created": created })),
+        Json(Accepted {
+            run_id: run.id,
+            state: run.state,
+            created: Some(created),
+        }),
     ))
 }
 
@@ -320,7 +372,7 @@ pub async fn download_backup(
     Ok(r)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RestoreBody {
     to: Option<String>,
@@ -334,7 +386,7 @@ pub async fn restore_backup(
     caller: Caller,
     Path(id): Path<String>,
     body: axum::body::Bytes,
-) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+) -> ApiResult<(StatusCode, Json<Accepted>)> {
     caller.require(Scope::Restore)?;
     let req: RestoreBody = serde_json::from_slice(&body).map_err(|e| {
         ApiError::invalid(
@@ -363,7 +415,11 @@ pub async fn restore_backup(
     audit(&state, &caller, "backup.restore", &id, Some(&detail)).await;
     Ok((
         StatusCode::ACCEPTED,
-        Json(json!({ "run_id": run.id, "state": run.state })),
+        Json(Accepted {
+            run_id: run.id,
+            state: run.state,
+            created: None,
+        }),
     ))
 }
 
@@ -411,7 +467,7 @@ pub async fn cancel_run(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<CancelReply>> {
     caller.require(Scope::RunsWrite)?;
     let (run, outcome) = state.sauve.cancel_run(&id).await?;
     let outcome = match outcome {
@@ -420,9 +476,11 @@ pub async fn cancel_run(
         crate::store::CancelOutcome::AlreadyFinished(_) => "already_finished",
     };
     audit(&state, &caller, "run.cancel", &run.id, Some(outcome)).await;
-    Ok(Json(
-        json!({ "run_id": run.id, "state": run.state, "outcome": outcome }),
-    ))
+    Ok(Json(CancelReply {
+        run_id: run.id,
+        state: run.state,
+        outcome: outcome.to_string(),
+    }))
 }
 
 // ---- audit --------------------------------------------------------------------

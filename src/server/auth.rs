@@ -286,7 +286,7 @@ pub async fn whoami(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<super::api::SessionInfo>> {
     let csrf = match cookie(&headers, SESSION_COOKIE) {
         Some(c) => state.sauve.session(c).await?.map(|(_, csrf)| csrf),
         None => None,
@@ -295,12 +295,16 @@ pub async fn whoami(
         Principal::User { name, role } => (name.clone(), "user", Some(role.as_str())),
         Principal::Token { name, .. } => (name.clone(), "token", None),
     };
-    let scopes: Vec<&str> = Scope::ALL
+    let scopes = Scope::ALL
         .into_iter()
         .filter(|s| caller.principal.allows(*s))
-        .map(|s| s.as_str())
+        .map(|s| s.as_str().to_string())
         .collect();
-    Ok(Json(
-        json!({ "name": name, "kind": kind, "role": role, "scopes": scopes, "csrf_token": csrf }),
-    ))
+    Ok(Json(super::api::SessionInfo {
+        name,
+        kind: kind.to_string(),
+        role: role.map(String::from),
+        scopes,
+        csrf_token: csrf,
+    }))
 }

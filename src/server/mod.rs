@@ -8,6 +8,7 @@ mod api;
 pub mod auth;
 mod error;
 mod metrics;
+pub mod openapi;
 
 use crate::auth::{Principal, Scope, constant_time_eq};
 use crate::domain::Trigger;
@@ -20,7 +21,6 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use error::{ApiError, ApiResult};
 use serde::Deserialize;
-use serde_json::json;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -41,9 +41,265 @@ pub struct AppState {
     pub limiter: Arc<auth::LoginLimiter>,
 }
 
-/// Routes that answer without authentication. The route inventory test checks
-/// that every other route refuses an anonymous caller.
-pub const PUBLIC_ROUTES: &[&str] = &["/healthz", "/readyz", "/login", "/api/cron/backup"];
+/// The routes and their documentation, built together.
+fn routes() -> openapi::Routes {
+    use crate::domain::{Backup, JobSpec, Run};
+    use api::*;
+    use openapi::Op;
+    let need = |s| Some(Some(s));
+    openapi::Routes::new()
+        .op(
+            get(list_jobs),
+            Op::new("GET", "/api/admin/jobs", need(Scope::JobsRead), "List jobs")
+                .returns::<Vec<JobView>>(200),
+        )
+        .op(
+            post(create_job),
+            Op::new(
+                "POST",
+                "/api/admin/jobs",
+                need(Scope::JobsWrite),
+                "Create a job",
+            )
+            .body::<JobSpec>()
+            .returns::<JobView>(201),
+        )
+        .op(
+            get(get_job).put(put_job).delete(delete_job),
+            Op::new(
+                "GET",
+                "/api/admin/jobs/{name}",
+                need(Scope::JobsRead),
+                "Show a job",
+            )
+            .returns::<JobView>(200),
+        )
+        .doc(
+            Op::new(
+                "PUT",
+                "/api/admin/jobs/{name}",
+                need(Scope::JobsWrite),
+                "Create or replace a job",
+            )
+            .body::<JobSpec>()
+            .returns::<JobView>(200),
+        )
+        .doc(
+            Op::new(
+                "DELETE",
+                "/api/admin/jobs/{name}",
+                need(Scope::JobsWrite),
+                "Delete a job (its backups stay)",
+            )
+            .empty(204),
+        )
+        .op(
+            get(schedule_preview),
+            Op::new(
+                "GET",
+                "/api/admin/schedule/preview",
+                need(Scope::JobsRead),
+                "Next fire times of a schedule",
+            )
+            .query(&[
+                ("spec", "the schedule, e.g. daily at 02:00"),
+                ("tz", "IANA time zone, default UTC"),
+                ("count", "how many, default 5"),
+            ])
+            .returns::<crate::service::SchedulePreview>(200),
+        )
+        .op(
+            get(list_backups).post(create_backup),
+            Op::new(
+                "GET",
+                "/api/admin/backups",
+                need(Scope::BackupsRead),
+                "List backups, newest first",
+            )
+            .query(&[
+                ("job", "only this job"),
+                ("destination", "only this destination URI"),
+                ("limit", "page size, default 50"),
+                ("cursor", "next_cursor of the previous page"),
+            ])
+            .returns::<Page<Backup>>(200),
+        )
+        .doc(
+            Op::new(
+                "POST",
+                "/api/admin/backups",
+                need(Scope::BackupsWrite),
+                "Back up now: queue a run (Idempotency-Key header supported)",
+            )
+            .body::<BackupRequestBody>()
+            .returns::<Accepted>(202),
+        )
+        .op(
+            get(get_backup).delete(delete_backup),
+            Op::new(
+                "GET",
+                "/api/admin/backups/{id}",
+                need(Scope::BackupsRead),
+                "Show a backup",
+            )
+            .returns::<Backup>(200),
+        )
+        .doc(
+            Op::new(
+                "DELETE",
+                "/api/admin/backups/{id}",
+                need(Scope::BackupsWrite),
+                "Delete a backup from storage",
+            )
+            .empty(204),
+        )
+        .op(
+            get(download_backup),
+            Op::new(
+                "GET",
+                "/api/admin/backups/{id}/download",
+                need(Scope::BackupsRead),
+                "Download the artifact as stored (X-Checksum-Sha256 header)",
+            )
+            .produces("application/octet-stream"),
+        )
+        .op(
+            post(restore_backup),
+            Op::new(
+                "POST",
+                "/api/admin/backups/{id}/restore",
+                need(Scope::Restore),
+                "Verify, then restore into a target",
+            )
+            .body::<RestoreBody>()
+            .returns::<Accepted>(202),
+        )
+        .op(
+            get(list_runs),
+            Op::new(
+                "GET",
+                "/api/admin/runs",
+                need(Scope::RunsRead),
+                "List runs, newest first",
+            )
+            .query(&[
+                ("job", "only this job"),
+                (
+                    "state",
+                    "queued, running, succeeded, partial, failed or cancelled",
+                ),
+                ("limit", "default 50"),
+            ])
+            .returns::<Vec<Run>>(200),
+        )
+        .op(
+            get(get_run),
+            Op::new(
+                "GET",
+                "/api/admin/runs/{id}",
+                need(Scope::RunsRead),
+                "Show a run with its log",
+            )
+            .returns::<Run>(200),
+        )
+        .op(
+            post(cancel_run),
+            Op::new(
+                "POST",
+                "/api/admin/runs/{id}/cancel",
+                need(Scope::RunsWrite),
+                "Cancel a queued or running run",
+            )
+            .returns::<CancelReply>(200),
+        )
+        .op(
+            get(run_events),
+            Op::new(
+                "GET",
+                "/api/admin/runs/{id}/events",
+                need(Scope::RunsRead),
+                "Live state and progress (Server-Sent Events)",
+            )
+            .produces("text/event-stream"),
+        )
+        .op(
+            get(audit_log),
+            Op::new(
+                "GET",
+                "/api/admin/audit",
+                need(Scope::AuditRead),
+                "The audit log, newest first",
+            )
+            .query(&[
+                ("limit", "default 100"),
+                ("before", "an entry id to page from"),
+            ])
+            .returns::<Vec<crate::store::AuditEntry>>(200),
+        )
+        .op(
+            get(auth::whoami),
+            Op::new(
+                "GET",
+                "/api/session",
+                Some(None),
+                "Who is calling, and the session's CSRF token",
+            )
+            .returns::<SessionInfo>(200),
+        )
+        .op(
+            get(cron_backup).post(cron_backup),
+            Op::new(
+                "GET",
+                "/api/cron/backup",
+                None,
+                "Platform cron trigger (Bearer SAUVE_CRON_SECRET)",
+            )
+            .query(&[("job", "queue this job instead of the due ones")])
+            .returns::<CronReply>(200),
+        )
+        .doc(
+            Op::new(
+                "POST",
+                "/api/cron/backup",
+                None,
+                "Platform cron trigger (Bearer SAUVE_CRON_SECRET)",
+            )
+            .query(&[("job", "queue this job instead of the due ones")])
+            .returns::<CronReply>(200),
+        )
+        .op(
+            post(auth::login),
+            Op::new(
+                "POST",
+                "/login",
+                None,
+                "Sign in (form or JSON: name, password)",
+            )
+            .returns::<SessionInfo>(200),
+        )
+        .op(
+            post(auth::logout),
+            Op::new("POST", "/logout", Some(None), "Sign out").empty(204),
+        )
+        .op(
+            get(metrics::metrics),
+            Op::new(
+                "GET",
+                "/metrics",
+                need(Scope::MetricsRead),
+                "Prometheus metrics",
+            )
+            .produces("text/plain"),
+        )
+        .op(
+            get(healthz),
+            Op::new("GET", "/healthz", None, "The process is up").returns::<Health>(200),
+        )
+        .op(
+            get(readyz),
+            Op::new("GET", "/readyz", None, "The metadata store answers").returns::<Health>(200),
+        )
+}
 
 pub fn router(sauve: Sauve, config: ServerConfig) -> Router {
     let state = AppState {
@@ -51,34 +307,14 @@ pub fn router(sauve: Sauve, config: ServerConfig) -> Router {
         config: Arc::new(config),
         limiter: Arc::default(),
     };
-    let admin = Router::new()
-        .route("/jobs", get(api::list_jobs).post(api::create_job))
+    let routes = routes();
+    let doc = Arc::new(openapi::document(&routes.ops));
+    routes
+        .router
         .route(
-            "/jobs/{name}",
-            get(api::get_job).put(api::put_job).delete(api::delete_job),
+            "/api/openapi.json",
+            get(move || async move { Json((*doc).clone()) }),
         )
-        .route("/schedule/preview", get(api::schedule_preview))
-        .route("/backups", get(api::list_backups).post(api::create_backup))
-        .route(
-            "/backups/{id}",
-            get(api::get_backup).delete(api::delete_backup),
-        )
-        .route("/backups/{id}/download", get(api::download_backup))
-        .route("/backups/{id}/restore", post(api::restore_backup))
-        .route("/runs", get(api::list_runs))
-        .route("/runs/{id}", get(api::get_run))
-        .route("/runs/{id}/cancel", post(api::cancel_run))
-        .route("/runs/{id}/events", get(api::run_events))
-        .route("/audit", get(api::audit_log));
-    Router::new()
-        .nest("/api/admin", admin)
-        .route("/api/session", get(auth::whoami))
-        .route("/api/cron/backup", get(cron_backup).post(cron_backup))
-        .route("/login", post(auth::login))
-        .route("/logout", post(auth::logout))
-        .route("/metrics", get(metrics::metrics))
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
         .fallback(api::not_found)
         // Job specs and small JSON bodies only: nothing legitimate is bigger.
         .layer(DefaultBodyLimit::max(1 << 20))
@@ -103,19 +339,27 @@ async fn access_log(req: Request, next: Next) -> Response {
 }
 
 /// The process is up and serving.
-async fn healthz() -> Json<serde_json::Value> {
-    Json(json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }))
+async fn healthz() -> Json<api::Health> {
+    Json(api::Health {
+        status: "ok".into(),
+        version: Some(env!("CARGO_PKG_VERSION").into()),
+    })
 }
 
 /// The metadata store answers.
-async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<serde_json::Value>) {
-    match state.sauve.store.ping().await {
-        Ok(()) => (StatusCode::OK, Json(json!({ "status": "ready" }))),
-        Err(e) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({ "status": "unavailable", "store": e.to_string() })),
-        ),
-    }
+async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<api::Health>) {
+    let (status, text) = match state.sauve.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ready"),
+        Err(e) => {
+            tracing::warn!(error = %e, "not ready: the metadata store does not answer");
+            (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+        }
+    };
+    let health = api::Health {
+        status: text.into(),
+        version: None,
+    };
+    (status, Json(health))
 }
 
 #[derive(Deserialize)]
@@ -132,7 +376,7 @@ async fn cron_backup(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<CronQuery>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<api::CronReply>> {
     let Some(secret) = state.config.cron_secret.as_deref() else {
         return Err(ApiError::not_found("route"));
     };
@@ -152,13 +396,17 @@ async fn cron_backup(
         name: "cron".into(),
         scopes: vec![Scope::BackupsWrite],
     };
-    let enqueued: Vec<serde_json::Value> = match q.job {
+    let enqueued: Vec<api::CronEnqueued> = match q.job {
         None => state
             .sauve
             .schedule_tick()
             .await?
             .into_iter()
-            .map(|r| json!({ "run_id": r.id, "job": r.job, "scheduled_for": r.scheduled_for }))
+            .map(|r| api::CronEnqueued {
+                run_id: r.id,
+                job: r.job,
+                scheduled_for: r.scheduled_for.map(|t| t.to_string()),
+            })
             .collect(),
         Some(job) => {
             let minute = jiff::Timestamp::now().strftime("%Y%m%dT%H%MZ").to_string();
@@ -167,7 +415,11 @@ async fn cron_backup(
                 .enqueue(&job, Trigger::Cron, Some(&format!("cron:{minute}")))
                 .await?;
             if created {
-                vec![json!({ "run_id": run.id, "job": run.job })]
+                vec![api::CronEnqueued {
+                    run_id: run.id,
+                    job: run.job,
+                    scheduled_for: None,
+                }]
             } else {
                 vec![]
             }
@@ -176,16 +428,10 @@ async fn cron_backup(
     for e in &enqueued {
         let _ = state
             .sauve
-            .record(
-                &cron,
-                "backup.run",
-                e["job"].as_str(),
-                e["run_id"].as_str(),
-                None,
-            )
+            .record(&cron, "backup.run", Some(&e.job), Some(&e.run_id), None)
             .await;
     }
-    Ok(Json(json!({ "enqueued": enqueued })))
+    Ok(Json(api::CronReply { enqueued }))
 }
 
 /// Serves HTTP and runs the scheduler and workers until SIGINT or SIGTERM;

@@ -728,7 +728,7 @@ impl Sauve {
 }
 
 /// Next fire times of a schedule, as `schedule next` and the API show them.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct SchedulePreview {
     pub schedule: String,
     pub timezone: String,

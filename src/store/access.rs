@@ -36,9 +36,10 @@ pub struct Session {
     pub expires_at: Timestamp,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct AuditEntry {
     pub id: String,
+    #[schemars(with = "String")]
     pub at: Timestamp,
     pub actor: String,
     pub action: String,
