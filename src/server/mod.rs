@@ -47,7 +47,7 @@ fn routes() -> openapi::Routes {
     use api::*;
     use openapi::Op;
     let need = |s| Some(Some(s));
-    openapi::Routes::new()
+    openapi::Routes::default()
         .op(
             get(list_jobs),
             Op::new("GET", "/api/admin/jobs", need(Scope::JobsRead), "List jobs")

@@ -70,19 +70,13 @@ impl Op {
 }
 
 /// A router that documents itself.
+#[derive(Default)]
 pub struct Routes {
     pub router: Router<AppState>,
     pub ops: Vec<Op>,
 }
 
 impl Routes {
-    pub fn new() -> Routes {
-        Routes {
-            router: Router::new(),
-            ops: Vec::new(),
-        }
-    }
-
     /// Registers `route` (one or more methods) at `op.path`, documented by `op`.
     pub fn op(mut self, route: MethodRouter<AppState>, op: Op) -> Routes {
         self.router = self.router.route(op.path, route);
