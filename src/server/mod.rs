@@ -16,7 +16,7 @@ use crate::service::Sauve;
 use axum::extract::{DefaultBodyLimit, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use error::{ApiError, ApiResult};
@@ -316,10 +316,33 @@ pub fn router(sauve: Sauve, config: ServerConfig) -> Router {
             get(move || async move { Json((*doc).clone()) }),
         )
         .fallback(api::not_found)
-        // Job specs and small JSON bodies only: nothing legitimate is bigger.
-        .layer(DefaultBodyLimit::max(1 << 20))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(read_body_first))
         .layer(axum::middleware::from_fn(access_log))
         .with_state(state)
+}
+
+/// Job specs and small JSON bodies only: nothing legitimate is bigger.
+const BODY_LIMIT: usize = 1 << 20;
+
+/// Reads the (small) request body before routing. A request refused by
+/// authentication would otherwise be answered before its body was read, and
+/// hyper may then close the connection under a client still sending: the
+/// client would see a broken connection instead of the 401/403.
+async fn read_body_first(req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    match axum::body::to_bytes(body, BODY_LIMIT).await {
+        Ok(bytes) => {
+            next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+                .await
+        }
+        Err(_) => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("request bodies are limited to {} KiB", BODY_LIMIT / 1024),
+        )
+        .into_response(),
+    }
 }
 
 /// One line per request: method, path (never the query, which could carry
