@@ -49,7 +49,8 @@ enum Command {
         /// Address to listen on.
         #[arg(long, env = "SAUVE_LISTEN", default_value = "127.0.0.1:8080")]
         listen: String,
-        /// Backups this instance runs at once.
+        /// Backups this instance runs at once; 0 runs no scheduler and no
+        /// workers (an API-only instance beside others that do the work).
         #[arg(long, env = "SAUVE_WORKERS", default_value_t = 2)]
         workers: usize,
         /// How often schedules are checked and the queue polled, in milliseconds.
@@ -483,7 +484,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             println!("  data directory: {}", config.data_dir.display());
             println!("  health check:   http://{addr}/healthz");
-            println!("  scheduler and {workers} workers running");
+            if workers == 0 {
+                println!("  API only: no scheduler, no workers (--workers 0)");
+            } else {
+                println!("  scheduler and {workers} workers running");
+            }
             if sauve.store.count_users().await? == 0 {
                 println!(
                     "  no user yet: create the first admin with\n    sauve --data-dir {} user add NAME --role admin --password-stdin",

@@ -485,6 +485,65 @@ fn run_events_stream_state_and_progress() {
     api.get("/api/admin/runs/zzzz/events").expect(404);
 }
 
+/// schemathesis generates requests from /api/openapi.json (every operation,
+/// valid and invalid inputs, stateful sequences): no 5xx, whatever it sends. The
+/// server runs API-only (`--workers 0`) and the token cannot back up or restore,
+/// so no fuzzed job can ever execute on this machine.
+#[test]
+fn fuzzing_the_api_from_its_openapi_document_finds_no_server_error() {
+    let sauve = Sauve::new();
+    let fuzz = token(
+        &sauve,
+        "fuzz",
+        "jobs:read,jobs:write,backups:read,runs:read,audit:read,metrics:read",
+    );
+    let mut cmd = sauve.command();
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--workers", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut child = cmd.spawn().unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let server = Server {
+        base: format!("http://{}", line.split("http://").nth(1).unwrap().trim()),
+        child,
+    };
+    // As a module of the python3 that scripts/setup installed it into, so it does
+    // not depend on where pip put the `schemathesis` script.
+    let out = std::process::Command::new("python3")
+        .args([
+            "-m",
+            "schemathesis.cli",
+            "run",
+            &format!("{}/api/openapi.json", server.base),
+        ])
+        .args(["--header", &format!("Authorization: Bearer {fuzz}")])
+        .args([
+            "--checks",
+            "not_a_server_error",
+            "--max-examples",
+            "25",
+            "--seed",
+            "1",
+        ])
+        .output()
+        .expect("schemathesis is installed by scripts/setup");
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "schemathesis found problems:\n{report}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(report.contains(" passed"), "{report}");
+    let runs = Client::bearer(&server.base, &fuzz)
+        .get("/api/admin/runs")
+        .expect(200)
+        .json();
+    assert!(runs.as_array().unwrap().is_empty(), "nothing ran: {runs}");
+}
+
 #[test]
 fn every_route_refuses_whom_it_must() {
     let sauve = Sauve::new();

@@ -466,11 +466,14 @@ pub async fn serve(
     queue: crate::worker::ServeQueue,
 ) -> std::io::Result<()> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let workers = tokio::spawn(crate::worker::serve_queue(
-        sauve.clone(),
-        queue,
-        stop_rx.clone(),
-    ));
+    // --workers 0: an API-only instance, no scheduler and no workers.
+    let workers = (queue.workers > 0).then(|| {
+        tokio::spawn(crate::worker::serve_queue(
+            sauve.clone(),
+            queue,
+            stop_rx.clone(),
+        ))
+    });
     let mut http_stop = stop_rx;
     let app = router(sauve, config).into_make_service_with_connect_info::<SocketAddr>();
     let http = axum::serve(listener, app).with_graceful_shutdown(async move {
@@ -482,7 +485,9 @@ pub async fn serve(
     });
     let served = http.await;
     signal.abort();
-    let _ = workers.await;
+    if let Some(workers) = workers {
+        let _ = workers.await;
+    }
     served
 }
 
