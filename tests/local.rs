@@ -848,6 +848,15 @@ fn serve_answers_health_checks() {
     let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
     std::io::BufRead::read_line(&mut stdout, &mut line).unwrap();
+    // A first start with no user says how to create one (never a default password).
+    let mut banner = String::new();
+    for _ in 0..5 {
+        std::io::BufRead::read_line(&mut stdout, &mut banner).unwrap();
+    }
+    assert!(
+        banner.contains("no user yet") && banner.contains("user add"),
+        "{banner}"
+    );
     let addr = line
         .split("http://")
         .nth(1)
