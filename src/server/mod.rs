@@ -318,6 +318,7 @@ pub fn router(sauve: Sauve, config: ServerConfig) -> Router {
         .fallback(api::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(read_body_first))
+        .layer(axum::middleware::from_fn(respond_in_time))
         .layer(axum::middleware::from_fn(access_log))
         .with_state(state)
 }
@@ -342,6 +343,29 @@ async fn read_body_first(req: Request, next: Next) -> Response {
             format!("request bodies are limited to {} KiB", BODY_LIMIT / 1024),
         )
         .into_response(),
+    }
+}
+
+/// How long a handler may take to start its response. Downloads and event
+/// streams start at once and then stream as long as they need.
+const RESPONSE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
+
+async fn respond_in_time(req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    match tokio::time::timeout(RESPONSE_DEADLINE, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(path, "request timed out");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "timeout",
+                format!(
+                    "no answer within {} s; the metadata store may be overloaded, try again",
+                    RESPONSE_DEADLINE.as_secs()
+                ),
+            )
+            .into_response()
+        }
     }
 }
 
