@@ -163,7 +163,7 @@ fn decrypt_failure(e: &SourceError) -> Option<String> {
 }
 
 /// Everything `verify` found.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct VerifyReport {
     pub backup_id: String,
     pub sha256: String,

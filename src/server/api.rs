@@ -423,6 +423,39 @@ pub async fn restore_backup(
     ))
 }
 
+/// `POST /api/admin/backups/{id}/verify`: re-reads the artifact in full
+/// (checksum, decryption, decompression, format) and says what it found.
+pub async fn verify_backup(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<crate::restore::VerifyReport>> {
+    caller.require(Scope::BackupsRead)?;
+    let report = state
+        .sauve
+        .verify(&BackupRef::Id(id.clone()), &KeyOptions::default())
+        .await?;
+    audit(&state, &caller, "backup.verify", &report.backup_id, None).await;
+    Ok(Json(report))
+}
+
+#[derive(Deserialize, schemars::JsonSchema)]
+pub struct SourceTestBody {
+    source: crate::domain::SourceSpec,
+}
+
+/// `POST /api/admin/sources/test {"source"}`: can Sauve read this source?
+pub async fn test_source(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<crate::storage::manifest::SourceInfo>> {
+    caller.require(Scope::JobsWrite)?;
+    let req: SourceTestBody = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::invalid("source", format!("send {{\"source\": URI}}: {e}")))?;
+    Ok(Json(state.sauve.test_source(req.source).await?))
+}
+
 // ---- runs ---------------------------------------------------------------------
 
 #[derive(Deserialize)]

@@ -98,6 +98,11 @@ impl From<ServiceError> for ApiError {
             ServiceError::Restore(RestoreError::ChecksumMismatch { .. }) => {
                 (StatusCode::CONFLICT, "corrupted")
             }
+            // A source or check that failed for a reason outside Sauve (server
+            // down, wrong password, damaged artifact): said in the message.
+            ServiceError::Backup { .. } | ServiceError::Restore(_) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "failed")
+            }
             _ => {
                 tracing::error!(error = %message, "request failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")

@@ -9,6 +9,7 @@ pub mod auth;
 mod error;
 mod metrics;
 pub mod openapi;
+mod ui;
 
 use crate::auth::{Principal, Scope, constant_time_eq};
 use crate::domain::Trigger;
@@ -164,6 +165,27 @@ fn routes() -> openapi::Routes {
             .produces("application/octet-stream"),
         )
         .op(
+            post(verify_backup),
+            Op::new(
+                "POST",
+                "/api/admin/backups/{id}/verify",
+                need(Scope::BackupsRead),
+                "Re-read a backup in full: checksum, decryption, decompression, format",
+            )
+            .returns::<crate::restore::VerifyReport>(200),
+        )
+        .op(
+            post(test_source),
+            Op::new(
+                "POST",
+                "/api/admin/sources/test",
+                need(Scope::JobsWrite),
+                "Test that a source can be read (tool, reachability, credentials)",
+            )
+            .body::<SourceTestBody>()
+            .returns::<crate::storage::manifest::SourceInfo>(200),
+        )
+        .op(
             post(restore_backup),
             Op::new(
                 "POST",
@@ -268,7 +290,7 @@ fn routes() -> openapi::Routes {
             .returns::<CronReply>(200),
         )
         .op(
-            post(auth::login),
+            get(ui::login_page).post(auth::login),
             Op::new(
                 "POST",
                 "/login",
@@ -315,6 +337,12 @@ pub fn router(sauve: Sauve, config: ServerConfig) -> Router {
             "/api/openapi.json",
             get(move || async move { Json((*doc).clone()) }),
         )
+        // The pages: the dashboard checks its session itself (and sends people
+        // to sign in); the sign-in page (GET /login above) and assets are public.
+        .route(ui::DASHBOARD, get(ui::dashboard))
+        .route("/", get(ui::root))
+        .route("/assets/app.js", get(ui::app_js))
+        .route("/assets/app.css", get(ui::app_css))
         .fallback(api::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(read_body_first))

@@ -702,6 +702,31 @@ impl Sauve {
         })
     }
 
+    /// Checks that a source can be read (tool present, server reachable,
+    /// credentials right) without backing it up: the page's "test connection".
+    pub async fn test_source(
+        &self,
+        source: crate::domain::SourceSpec,
+    ) -> Result<crate::storage::manifest::SourceInfo, ServiceError> {
+        let parsed = source.parse().map_err(|e| {
+            let mut out = ValidationErrors::new();
+            out.extend_prefixed("source", e);
+            out
+        })?;
+        tokio::task::spawn_blocking(move || crate::pipeline::sources::preflight(&parsed))
+            .await
+            .map_err(|e| ServiceError::Backup {
+                job: String::new(),
+                run_id: String::new(),
+                error: Box::new(PipelineError::Internal(e.to_string())),
+            })?
+            .map_err(|e| ServiceError::Backup {
+                job: String::new(),
+                run_id: String::new(),
+                error: Box::new(PipelineError::Source(e)),
+            })
+    }
+
     /// Deletes a backup: its manifest first (from then on it is not a backup),
     /// then its artifact, then marks it deleted in the store.
     pub async fn delete_backup(&self, id: &str) -> Result<Backup, ServiceError> {

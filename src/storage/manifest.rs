@@ -28,7 +28,7 @@ pub struct Manifest {
     pub sauve_version: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SourceInfo {
     pub kind: String,
     /// What was backed up, without credentials: a database name or a path.

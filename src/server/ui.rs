@@ -1,0 +1,390 @@
+//! The admin dashboard at `/dashboard/admin/backup` and the sign-in page:
+//! server-rendered (askama, checked at compile time) from the same service calls
+//! the API makes, with one small script of our own (`assets/app.js`) that talks
+//! to the API. Assets are compiled into the binary; there is no build step.
+//!
+//! The page only ever reads on load; changes happen through the API, on a
+//! person's click (see the script's header).
+
+use super::AppState;
+use super::auth::SESSION_COOKIE;
+use crate::auth::{Principal, Role};
+use crate::domain::{Run, RunState, SourceSpec};
+use crate::store::{BackupFilter, RunFilter};
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use jiff::Timestamp;
+use serde::Deserialize;
+
+const APP_JS: &str = include_str!("../../assets/app.js");
+const APP_CSS: &str = include_str!("../../assets/app.css");
+
+pub const DASHBOARD: &str = "/dashboard/admin/backup";
+
+pub async fn app_js() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        APP_JS,
+    )
+}
+
+pub async fn app_css() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        APP_CSS,
+    )
+}
+
+pub async fn root() -> Redirect {
+    Redirect::to(DASHBOARD)
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    next: String,
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+pub async fn login_page(Query(q): Query<NextQuery>) -> Response {
+    // Only local paths: an open redirect would send people elsewhere after sign-in.
+    let next = q
+        .next
+        .filter(|n| n.starts_with('/') && !n.starts_with("//"))
+        .unwrap_or_else(|| DASHBOARD.to_string());
+    render(LoginPage { next })
+}
+
+fn render(t: impl Template) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the page could not be rendered",
+            )
+                .into_response()
+        }
+    }
+}
+
+struct JobCard {
+    name: String,
+    source_kind: String,
+    source: String,
+    destinations: Vec<String>,
+    schedule: String,
+    timezone: String,
+    schedule_words: String,
+    next_run: String,
+    last_run: String,
+    last_state: String,
+    last_good: String,
+    stale: bool,
+    active_run: String,
+}
+
+struct BackupRow {
+    id: String,
+    job: String,
+    kind: String,
+    created: String,
+    size: String,
+    sha256: String,
+    sha_short: String,
+    destination: String,
+}
+
+struct RunRow {
+    id: String,
+    job: String,
+    trigger: String,
+    state: String,
+    started: String,
+    duration: String,
+    size: String,
+    error: String,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    user: String,
+    role: String,
+    can_write: bool,
+    csrf: String,
+    jobs: Vec<JobCard>,
+    backups: Vec<BackupRow>,
+    runs: Vec<RunRow>,
+    zones: Vec<String>,
+    weekdays: [&'static str; 7],
+    states: Vec<String>,
+    filter_job: String,
+    filter_state: String,
+    more_runs: bool,
+    next_limit: i64,
+    version: &'static str,
+}
+
+#[derive(Deserialize)]
+pub struct DashboardQuery {
+    job: Option<String>,
+    state: Option<String>,
+    limit: Option<i64>,
+}
+
+fn when(t: Timestamp) -> String {
+    t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
+fn ago(t: Timestamp, now: Timestamp) -> String {
+    let secs = now.as_second() - t.as_second();
+    match secs {
+        s if s < 60 => "just now".into(),
+        s if s < 3600 => format!("{} min ago", s / 60),
+        s if s < 86_400 => format!("{} h ago", s / 3600),
+        s => format!("{} days ago", s / 86_400),
+    }
+}
+
+fn human(bytes: i64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let (mut v, mut u) = (bytes as f64, 0);
+    while v >= 1024.0 && u < units.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{v:.1} {}", units[u])
+    }
+}
+
+fn row(r: &Run) -> RunRow {
+    let duration = match (r.started_at, r.finished_at) {
+        (Some(s), Some(f)) => format!(
+            "{:.1} s",
+            (f.as_millisecond() - s.as_millisecond()) as f64 / 1000.0
+        ),
+        _ => "—".into(),
+    };
+    RunRow {
+        id: r.id.clone(),
+        job: r.job.clone(),
+        trigger: r.trigger.to_string(),
+        state: r.state.to_string(),
+        started: r.started_at.map(when).unwrap_or_else(|| "—".into()),
+        duration,
+        size: if r.bytes_out > 0 {
+            human(r.bytes_out)
+        } else {
+            "—".into()
+        },
+        error: r.error.clone().unwrap_or_default(),
+    }
+}
+
+/// The page itself: for a signed-in person only (sessions, not tokens).
+pub async fn dashboard(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<DashboardQuery>,
+) -> Response {
+    let cookie = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == SESSION_COOKIE)
+        .map(|(_, v)| v.to_string());
+    let session = match cookie {
+        Some(c) => state.sauve.session(&c).await.ok().flatten(),
+        None => None,
+    };
+    let Some((Principal::User { name, role }, csrf)) = session else {
+        return Redirect::to(&format!("/login?next={DASHBOARD}")).into_response();
+    };
+    match page(&state, name, role, csrf, q).await {
+        Ok(p) => render(p),
+        Err(e) => {
+            tracing::error!(error = %e, "dashboard failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("the dashboard could not be built: {e}"),
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn page(
+    state: &AppState,
+    user: String,
+    role: Role,
+    csrf: String,
+    q: DashboardQuery,
+) -> Result<DashboardPage, crate::service::ServiceError> {
+    let sauve = &state.sauve;
+    let now = Timestamp::now();
+    let mut jobs = Vec::new();
+    for stored in sauve.jobs().await? {
+        let valid = stored.spec.validate().ok();
+        let recent = sauve
+            .runs(&RunFilter {
+                job: Some(stored.name.clone()),
+                state: None,
+                limit: 20,
+            })
+            .await?;
+        let backups_only: Vec<&Run> = recent
+            .iter()
+            .filter(|r| r.trigger != crate::domain::Trigger::Restore)
+            .collect();
+        let last = backups_only.first();
+        let last_good = sauve
+            .runs(&RunFilter {
+                job: Some(stored.name.clone()),
+                state: Some(RunState::Succeeded),
+                limit: 5,
+            })
+            .await?
+            .into_iter()
+            .find(|r| r.trigger != crate::domain::Trigger::Restore);
+        let active = backups_only
+            .iter()
+            .find(|r| matches!(r.state, RunState::Running | RunState::Queued))
+            .map(|r| r.id.clone())
+            .unwrap_or_default();
+        let schedule = valid.as_ref().and_then(|j| j.schedule.clone());
+        // Stale: no good backup within two periods of the schedule.
+        let stale = match &schedule {
+            None => false,
+            Some(s) => {
+                let slots = s.upcoming(now, 2);
+                let period = match slots.as_slice() {
+                    [a, b] => b.as_second() - a.as_second(),
+                    _ => 86_400,
+                };
+                let good_at = last_good.as_ref().and_then(|r| r.finished_at);
+                let since = good_at.unwrap_or(stored.created_at);
+                now.as_second() - since.as_second() > 2 * period
+            }
+        };
+        let tz = stored.spec.timezone.clone().unwrap_or_else(|| "UTC".into());
+        let next_run = match sauve.next_fire(&stored).await? {
+            Some(t) => match jiff::tz::TimeZone::get(&tz) {
+                Ok(z) => t
+                    .to_zoned_datetime(z)
+                    .strftime("%Y-%m-%d %H:%M %Z")
+                    .to_string(),
+                Err(_) => when(t),
+            },
+            None => "—".into(),
+        };
+        jobs.push(JobCard {
+            source_kind: valid
+                .as_ref()
+                .map(|j| j.source.kind())
+                .unwrap_or("invalid")
+                .to_string(),
+            source: match &stored.spec.source {
+                SourceSpec::Uri(u) => u.clone(),
+                SourceSpec::Command(c) => c.command.join(" "),
+            },
+            destinations: stored.spec.destinations.clone(),
+            schedule: stored.spec.schedule.clone().unwrap_or_default(),
+            timezone: tz,
+            schedule_words: schedule
+                .map(|s| s.describe())
+                .unwrap_or_else(|| "only on demand".into()),
+            next_run,
+            last_run: last
+                .map(|r| {
+                    format!(
+                        "{} {}",
+                        r.state,
+                        ago(r.finished_at.or(r.started_at).unwrap_or(r.queued_at), now)
+                    )
+                })
+                .unwrap_or_else(|| "never".into()),
+            last_state: last.map(|r| r.state.to_string()).unwrap_or_default(),
+            last_good: last_good
+                .and_then(|r| r.finished_at)
+                .map(|t| ago(t, now))
+                .unwrap_or_else(|| "never".into()),
+            stale,
+            active_run: active,
+            name: stored.name,
+        });
+    }
+    let backups = sauve
+        .backups(&BackupFilter {
+            limit: 50,
+            ..Default::default()
+        })
+        .await?
+        .into_iter()
+        .map(|b| BackupRow {
+            sha_short: b.sha256.chars().take(12).collect(),
+            created: when(b.created_at),
+            size: human(b.size),
+            kind: b.source_kind,
+            id: b.id,
+            job: b.job,
+            sha256: b.sha256,
+            destination: b.destination,
+        })
+        .collect();
+    let limit = q.limit.unwrap_or(50).clamp(1, 1000);
+    let filter_state = q
+        .state
+        .filter(|s| s.parse::<RunState>().is_ok())
+        .unwrap_or_default();
+    let filter_job = q.job.unwrap_or_default();
+    let runs = sauve
+        .runs(&RunFilter {
+            job: (!filter_job.is_empty()).then(|| filter_job.clone()),
+            state: filter_state.parse().ok(),
+            limit: limit + 1,
+        })
+        .await?;
+    let more_runs = runs.len() as i64 > limit;
+    Ok(DashboardPage {
+        user,
+        role: role.as_str().to_string(),
+        can_write: role == Role::Admin,
+        csrf,
+        jobs,
+        backups,
+        runs: runs.iter().take(limit as usize).map(row).collect(),
+        zones: jiff::tz::db()
+            .available()
+            .map(|n| n.as_str().to_string())
+            .collect(),
+        weekdays: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+        states: RunState::ALL
+            .iter()
+            .map(|s| s.as_str().to_string())
+            .collect(),
+        filter_job,
+        filter_state,
+        more_runs,
+        next_limit: limit * 2,
+        version: env!("CARGO_PKG_VERSION"),
+    })
+}
