@@ -422,10 +422,8 @@ fn jobs_backups_runs_and_restore_over_the_api() {
         .expect(204);
     api.get("/api/admin/jobs/notes").expect(404);
     api.get("/api/admin/nothing-here").expect(404);
-    // Bodies are limited (1 MiB): a larger one is refused, not read into memory.
-    let big = json!({"name": "big", "source": "x".repeat(3 << 19), "destinations": []});
-    let too_large = api.post("/api/admin/jobs", big).expect(413).json();
-    assert_eq!(too_large["code"], "too_large");
+    // (The 1 MiB body limit is tested in-process in server/mod.rs: over a real
+    // socket, a client still writing when refused sees a closed connection.)
     drop(server);
 }
 

@@ -561,3 +561,37 @@ async fn shutdown_signal() {
     }
     tracing::info!("shutting down");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tower::ServiceExt;
+
+    #[tokio::test]
+    async fn bodies_over_the_limit_are_refused_with_413() {
+        let app = Router::new()
+            .route(
+                "/",
+                post(|body: axum::body::Bytes| async move { body.len().to_string() }),
+            )
+            .layer(axum::middleware::from_fn(read_body_first));
+        let send = |len: usize| {
+            let app = app.clone();
+            async move {
+                let req = Request::builder()
+                    .method("POST")
+                    .uri("/")
+                    .body(axum::body::Body::from(vec![b'x'; len]))
+                    .unwrap();
+                app.oneshot(req).await.unwrap()
+            }
+        };
+        assert_eq!(send(BODY_LIMIT).await.status(), StatusCode::OK);
+        let refused = send(BODY_LIMIT + 1).await;
+        assert_eq!(refused.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        let body = axum::body::to_bytes(refused.into_body(), 4096)
+            .await
+            .unwrap();
+        assert!(String::from_utf8_lossy(&body).contains("too_large"));
+    }
+}

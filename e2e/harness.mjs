@@ -1,0 +1,96 @@
+// Test harness: the real `sauve` binary in a temp data directory, and Debian's
+// Chromium driven by playwright-core (no browser download: executablePath).
+import { chromium } from "playwright-core";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+
+export const BIN =
+  process.env.SAUVE_BIN ??
+  join(process.env.CARGO_TARGET_DIR ?? join(process.env.HOME, ".cache/sauve/target"), "debug/sauve");
+
+export const SHOTS = process.env.SAUVE_SCREENSHOTS ?? new URL("./screenshots/", import.meta.url).pathname;
+mkdirSync(SHOTS, { recursive: true });
+
+export class Sauve {
+  constructor() {
+    this.dir = mkdtempSync(join(tmpdir(), "sauve-e2e-"));
+    this.data = join(this.dir, "data");
+    this.server = null;
+    this.base = null;
+  }
+
+  cli(args, input) {
+    return execFileSync(BIN, ["--data-dir", this.data, ...args], {
+      input,
+      encoding: "utf8",
+      env: { ...process.env, SAUVE_LOG: "warn" },
+    });
+  }
+
+  addUser(name, role, password) {
+    this.cli(["user", "add", name, "--role", role, "--password-stdin"], `${password}\n`);
+  }
+
+  /** Starts `sauve serve` on a random port; resolves once it listens. */
+  async start() {
+    this.server = spawn(BIN, ["--data-dir", this.data, "serve", "--listen", "127.0.0.1:0", "--tick-ms", "100"], {
+      env: { ...process.env, SAUVE_LOG: "warn" },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const lines = createInterface({ input: this.server.stdout });
+    this.base = await new Promise((resolve, reject) => {
+      lines.once("line", (l) => {
+        const m = l.match(/http:\/\/(\S+)/);
+        m ? resolve(`http://${m[1]}`) : reject(new Error(`unexpected: ${l}`));
+      });
+      this.server.once("exit", (code) => reject(new Error(`serve exited ${code}`)));
+    });
+    lines.on("line", () => {});
+  }
+
+  async stop() {
+    if (!this.server) return;
+    const exited = new Promise((r) => this.server.once("exit", r));
+    this.server.kill("SIGTERM");
+    await exited;
+    this.server = null;
+  }
+}
+
+export async function browser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: [
+      "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    ],
+  });
+}
+
+/** A page that records every request, console error and failed request. */
+export async function watchedPage(b, options = {}) {
+  const page = await b.newPage(options);
+  const log = { requests: [], consoleErrors: [], failed: [] };
+  page.on("request", (r) => log.requests.push({ method: r.method(), url: r.url(), at: Date.now() }));
+  page.on("console", (m) => { if (m.type() === "error") log.consoleErrors.push(m.text()); });
+  page.on("pageerror", (e) => log.consoleErrors.push(String(e)));
+  page.on("requestfailed", (r) => {
+    // An event stream closed by a navigation or reload is not a failure.
+    if (r.failure()?.errorText !== "net::ERR_ABORTED") log.failed.push(`${r.method()} ${r.url()} ${r.failure()?.errorText}`);
+  });
+  return { page, log };
+}
+
+export async function signIn(page, base, name, password) {
+  await page.goto(`${base}/dashboard/admin/backup`);
+  await page.getByLabel("User name").fill(name);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("heading", { name: "Backups", level: 1 }).waitFor();
+}
+
+export const writes = (log, since = 0) =>
+  log.requests.filter((r) => r.at >= since && ["POST", "PUT", "DELETE", "PATCH"].includes(r.method));
