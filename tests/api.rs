@@ -515,6 +515,8 @@ fn fuzzing_the_api_from_its_openapi_document_finds_no_server_error() {
     // As a module of the python3 that scripts/setup installed it into, so it does
     // not depend on where pip put the `schemathesis` script.
     let out = std::process::Command::new("python3")
+        // Its example cache goes to the working directory: keep it out of the repo.
+        .current_dir(sauve.dir.path())
         .args([
             "-m",
             "schemathesis.cli",
