@@ -169,6 +169,41 @@ for (const editor of document.querySelectorAll(".schedule-editor")) {
 // ---- create a job ------------------------------------------------------------
 
 const jobForm = document.getElementById("job-form");
+// The same form edits a job: "Edit job" fills it from the API and switches it to
+// PUT; fields the form does not show (compression, overlap…) are kept as they were.
+let editing = null;
+function resetJobForm() {
+  editing = null;
+  jobForm.reset();
+  jobForm.elements.name.readOnly = false;
+  jobForm.querySelector('button[type="submit"]').textContent = "Create job";
+  document.getElementById("cancel-edit").hidden = true;
+  document.getElementById("new-title").textContent = "Create a job";
+}
+for (const b of document.querySelectorAll("button.edit-job")) {
+  b.addEventListener("click", async () => {
+    const r = await api("GET", `/api/admin/jobs/${encodeURIComponent(b.dataset.job)}`);
+    if (!r.ok) return;
+    const job = r.data;
+    editing = job;
+    const f = jobForm.elements;
+    f.name.value = job.name;
+    f.name.readOnly = true;
+    f.source.value = typeof job.source === "string" ? job.source : "";
+    f.destinations.value = job.destinations.join("\n");
+    f.passphrase_env.value = job.encryption?.passphrase_env ?? "";
+    f.schedule.value = job.schedule ?? "";
+    f.timezone.value = job.timezone ?? "";
+    jobForm.querySelector('button[type="submit"]').textContent = "Save job";
+    document.getElementById("cancel-edit").hidden = false;
+    document.getElementById("new-title").textContent = `Edit job ${job.name}`;
+    const details = document.getElementById("new-job");
+    details.open = true;
+    details.scrollIntoView({ block: "start" });
+    f.source.focus();
+  });
+}
+document.getElementById("cancel-edit")?.addEventListener("click", resetJobForm);
 if (jobForm) {
   const f = jobForm.elements;
   if (!f.timezone.value) f.timezone.value = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
@@ -190,7 +225,18 @@ if (jobForm) {
     };
     if (f.schedule.value.trim()) { spec.schedule = f.schedule.value.trim(); spec.timezone = f.timezone.value || "UTC"; }
     if (f.passphrase_env.value.trim()) spec.encryption = { passphrase_env: f.passphrase_env.value.trim() };
-    const r = await api("POST", "/api/admin/jobs", spec);
+    let r;
+    if (editing) {
+      const merged = { ...editing, ...spec };
+      for (const k of ["source_kind", "schedule_description", "next_run", "created_at", "updated_at"]) delete merged[k];
+      // A command source is a table the form cannot show: keep it unless a URI was typed.
+      if (typeof editing.source !== "string" && !spec.source) merged.source = editing.source;
+      if (!f.passphrase_env.value.trim() && editing.encryption?.passphrase_env) delete merged.encryption;
+      if (!spec.schedule) { delete merged.schedule; delete merged.timezone; }
+      r = await api("PUT", `/api/admin/jobs/${encodeURIComponent(editing.name)}`, merged);
+    } else {
+      r = await api("POST", "/api/admin/jobs", spec);
+    }
     if (r.ok) { location.reload(); return; }
     const errors = r.data?.errors ?? [{ field: "", message: r.data?.message ?? `Failed (${r.status})` }];
     for (const err of errors) {

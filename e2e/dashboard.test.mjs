@@ -88,6 +88,40 @@ test("loading never POSTs; Back up now makes one run; the schedule persists; no 
   await page.close();
 });
 
+test("create a job from the page, then edit it", async () => {
+  const { page, log } = await watchedPage(b);
+  await signIn(page, sauve.base, ...ADMIN);
+  await page.getByText("Create a job").click();
+  const form = page.locator("#job-form");
+  // Errors come back from the server and are shown beside their fields.
+  await form.getByLabel("Name").fill("Bad Name");
+  await form.getByLabel("Source").fill("ftp://nowhere");
+  await form.getByRole("button", { name: "Create job" }).click();
+  await form.locator('.error[data-field="name"]').getByText("not a valid job name").waitFor();
+  await form.locator('.error[data-field="source"]').getByText("unknown source scheme").waitFor();
+  await form.locator('.error[data-field="destinations"]').getByText("at least one destination").waitFor();
+  // Test connection, then create.
+  const dir = join(sauve.dir, "uploads");
+  execFileSync("mkdir", ["-p", dir]);
+  await form.getByLabel("Name").fill("uploads");
+  await form.getByLabel("Source").fill(`files://${dir}`);
+  await form.getByRole("button", { name: "Test connection" }).click();
+  await page.locator("#test-result").getByText(/OK: files/).waitFor();
+  await form.getByLabel("Destinations, one per line").fill(join(sauve.dir, "backups"));
+  await form.getByRole("button", { name: "Create job" }).click();
+  const card = page.locator('.card[data-job="uploads"]');
+  await card.waitFor();
+  // Edit it: a second destination.
+  await card.getByRole("button", { name: "Edit job" }).click();
+  await form.getByLabel("Destinations, one per line").fill(`${join(sauve.dir, "backups")}\n${join(sauve.dir, "offsite")}`);
+  await form.getByRole("button", { name: "Save job" }).click();
+  await page.locator('.card[data-job="uploads"]').getByText(join(sauve.dir, "offsite")).waitFor();
+  const job = JSON.parse(sauve.cli(["job", "show", "uploads", "--json"]));
+  assert.equal(job.destinations.length, 2);
+  assert.deepEqual(log.failed, []);
+  await page.close();
+});
+
 test("a phone-width layout holds, and controls are labelled and reachable by keyboard", async () => {
   const { page, log } = await watchedPage(b, { viewport: { width: 390, height: 844 } });
   await signIn(page, sauve.base, ...ADMIN);
