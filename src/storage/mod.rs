@@ -18,6 +18,8 @@ use std::time::Duration;
 
 /// Where in-progress local writes live; never listed as backups.
 pub const TEMP_DIR: &str = ".sauve-tmp";
+/// Part size of S3 multipart uploads.
+const S3_PART_SIZE: usize = 16 << 20;
 /// A temp file untouched this long belongs to a dead writer.
 const STALE_TEMP_AFTER: Duration = Duration::from_secs(3600);
 
@@ -47,11 +49,28 @@ pub struct Storage {
 
 /// Turns OpenDAL's error into a sentence that says what to check.
 fn reason(e: &opendal::Error) -> String {
-    let hint = match e.kind() {
-        ErrorKind::PermissionDenied => {
+    reason_for(e, false)
+}
+
+fn reason_for(e: &opendal::Error, object_store: bool) -> String {
+    // OpenDAL files S3's NoSuchBucket under ConfigInvalid; say it plainly.
+    if object_store && e.to_string().contains("NoSuchBucket") {
+        return format!(
+            "the bucket does not exist: create it, or check the bucket name, endpoint and region ({})",
+            e.kind()
+        );
+    }
+    let hint = match (e.kind(), object_store) {
+        (ErrorKind::PermissionDenied, false) => {
             " (permission denied: check that Sauve's user may write there)"
         }
-        ErrorKind::NotFound => " (not found)",
+        (ErrorKind::PermissionDenied, true) => {
+            " (access denied: check the access key and secret, and the key's permissions on the bucket)"
+        }
+        (ErrorKind::NotFound, true) => {
+            " (not found: does the bucket exist, and are the endpoint and region right?)"
+        }
+        (ErrorKind::NotFound, false) => " (not found)",
         _ => "",
     };
     // OpenDAL's Display includes context such as the service and path; the source
@@ -65,7 +84,54 @@ fn reason(e: &opendal::Error) -> String {
 impl Storage {
     pub fn open(dest: &Destination) -> Result<Storage, StorageError> {
         let uri = dest.uri();
+        let open_err = |reason: String| StorageError::Open {
+            uri: uri.clone(),
+            reason,
+        };
         let op = match dest {
+            Destination::S3(s) => {
+                // HTTP services need OpenDAL's transport installed once per process.
+                opendal::install_default();
+                let var =
+                    |name: &str, what: &str| {
+                        std::env::var(name).ok().filter(|v| !v.is_empty()).ok_or_else(|| {
+                        open_err(format!(
+                            "the S3 {what} variable {name} is not set in Sauve's environment"
+                        ))
+                    })
+                    };
+                let mut builder = opendal::services::S3::default()
+                    .bucket(&s.bucket)
+                    .root(&format!("/{}", s.prefix))
+                    .region(s.region.as_deref().unwrap_or("us-east-1"))
+                    .access_key_id(&var(&s.access_key_env, "access key")?)
+                    .secret_access_key(&var(&s.secret_key_env, "secret key")?)
+                    // Only what the URI and the named variables say: no profile
+                    // files or instance metadata picked up behind the user's back.
+                    .disable_config_load()
+                    .disable_ec2_metadata();
+                if let Some(endpoint) = &s.endpoint {
+                    builder = builder.endpoint(endpoint);
+                }
+                if !s.path_style {
+                    builder = builder.enable_virtual_host_style();
+                }
+                Operator::new(builder)
+                    .map_err(|e| open_err(reason(&e)))?
+                    // Transient failures (5xx, resets, timeouts) are retried with
+                    // jittered exponential back-off; a part is re-sent, not the file.
+                    .layer(
+                        opendal::layers::RetryLayer::new()
+                            .with_jitter()
+                            .with_max_times(5)
+                            .with_min_delay(Duration::from_millis(200)),
+                    )
+                    .layer(
+                        opendal::layers::TimeoutLayer::new()
+                            .with_timeout(Duration::from_secs(120))
+                            .with_io_timeout(Duration::from_secs(60)),
+                    )
+            }
             Destination::Local { root } => {
                 let root_s = root.to_string_lossy();
                 let tmp = root.join(TEMP_DIR);
@@ -104,18 +170,26 @@ impl Storage {
             uri: self.uri.clone(),
             op,
             key: key.to_string(),
-            reason: reason(&e),
+            reason: reason_for(&e, matches!(self.dest, Destination::S3(_))),
         }
     }
 
     /// A streaming writer for `key`; nothing is visible under `key` until
     /// [`ArtifactWriter::close`] succeeds.
     pub async fn writer(&self, key: &str) -> Result<ArtifactWriter, StorageError> {
-        let w = self
-            .op
-            .writer(key)
-            .await
-            .map_err(|e| self.op_err("write", key, e))?;
+        let w = match &self.dest {
+            Destination::Local { .. } => self.op.writer(key).await,
+            // Multipart upload: 16 MiB parts, 4 in flight (64 MiB of buffers).
+            // 10,000 parts of 16 MiB cap one object at 160 GiB.
+            Destination::S3(_) => {
+                self.op
+                    .writer_with(key)
+                    .chunk(S3_PART_SIZE)
+                    .concurrent(4)
+                    .await
+            }
+        }
+        .map_err(|e| self.op_err("write", key, e))?;
         Ok(ArtifactWriter {
             storage: self.clone(),
             key: key.to_string(),
@@ -214,9 +288,13 @@ impl Storage {
         Ok((manifests, problems))
     }
 
-    /// Removes temp files of writers that died (only local destinations have them).
+    /// Removes temp files of writers that died (only local destinations have
+    /// them; an S3 multipart upload is aborted by its writer, and an upload
+    /// abandoned by a killed process is invisible and expires by bucket policy).
     pub async fn sweep_stale_temp(&self) -> usize {
-        let Destination::Local { root } = &self.dest;
+        let Destination::Local { root } = &self.dest else {
+            return 0;
+        };
         let dir = root.join(TEMP_DIR);
         let Ok(mut entries) = tokio::fs::read_dir(&dir).await else {
             return 0;
