@@ -97,19 +97,11 @@ pub struct Job {
     pub max_attempts: u32,
 }
 
-/// `30s`, `15m`, `2h`, `1d`: a positive duration.
+/// `30s`, `15m`, `2h`, `1d`: a positive duration (the schedule grammar's
+/// interval syntax, so `timeout` and `every` read the same).
 pub fn parse_duration(s: &str) -> Option<std::time::Duration> {
-    let s = s.trim();
-    let unit = s.chars().last()?;
-    let n: u64 = s[..s.len() - unit.len_utf8()].parse().ok()?;
-    let secs = match unit {
-        's' => n,
-        'm' => n * 60,
-        'h' => n * 3600,
-        'd' => n * 86400,
-        _ => return None,
-    };
-    (n > 0).then(|| std::time::Duration::from_secs(secs))
+    crate::schedule::parse_interval(s.trim())
+        .map(|secs| std::time::Duration::from_secs(secs as u64))
 }
 
 /// Job names appear in object keys, URLs and file names: keep them plain.

@@ -432,7 +432,8 @@ fn parse_time(s: &str) -> Option<Time> {
     Time::new(h, m, 0, 0).ok()
 }
 
-fn parse_interval(s: &str) -> Option<i64> {
+/// `30s`, `15m`, `6h`, `1d`: seconds, positive, at most a year.
+pub(crate) fn parse_interval(s: &str) -> Option<i64> {
     let unit = s.chars().last()?;
     let n: i64 = s[..s.len() - unit.len_utf8()].parse().ok()?;
     let secs = match unit {
