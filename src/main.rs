@@ -115,9 +115,24 @@ enum Command {
     /// Manage API tokens for scripts, CI and Prometheus.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Check that a destination works: write, read, list and delete, timed.
+    #[command(subcommand)]
+    Storage(StorageCommand),
     /// Check a schedule: its next fire times and what it means in words.
     #[command(subcommand)]
     Schedule(ScheduleCommand),
+}
+
+#[derive(Subcommand)]
+enum StorageCommand {
+    /// Write, read back, list and delete a probe object; prints each step's latency.
+    Check {
+        /// file:///dir or s3://bucket/prefix?endpoint=… (credentials from the environment).
+        uri: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -436,6 +451,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         print_backups(&backups, *json)?;
         return Ok(());
     }
+    // Checking a destination needs no metadata store either.
+    if let Command::Storage(StorageCommand::Check { uri, json }) = &cli.command {
+        let report = Sauve::check_destination(uri).await?;
+        if *json {
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        } else {
+            let steps: Vec<String> = report
+                .steps
+                .iter()
+                .map(|(op, ms)| format!("{op} {ms} ms"))
+                .collect();
+            println!("{} works: {}", report.destination, steps.join(", "));
+        }
+        return Ok(());
+    }
     // Checking a schedule needs nothing but the schedule.
     if let Command::Schedule(ScheduleCommand::Next {
         spec,
@@ -550,7 +580,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Run(cmd) => run_command(&sauve, cmd).await?,
-        Command::Schedule(_) => unreachable!("handled before opening the store"),
+        Command::Schedule(_) | Command::Storage(_) => {
+            unreachable!("handled before opening the store")
+        }
         Command::User(cmd) => user_command(&sauve, cmd).await?,
         Command::Token(cmd) => token_command(&sauve, cmd).await?,
     }

@@ -422,6 +422,28 @@ fn jobs_backups_runs_and_restore_over_the_api() {
         .expect(204);
     api.get("/api/admin/jobs/notes").expect(404);
     api.get("/api/admin/nothing-here").expect(404);
+    // Test a destination before using it: a working directory, and one that cannot work.
+    let checked = api
+        .post(
+            "/api/admin/destinations/test",
+            json!({"destination": sauve.dest("probe").display().to_string()}),
+        )
+        .expect(200)
+        .json();
+    assert_eq!(checked["steps"].as_array().unwrap().len(), 4);
+    let blocker = sauve.dest("a-file");
+    std::fs::write(&blocker, "x").unwrap();
+    let refused = api
+        .post(
+            "/api/admin/destinations/test",
+            json!({"destination": format!("{}/sub", blocker.display())}),
+        )
+        .expect(422)
+        .json();
+    assert!(
+        refused["message"].as_str().unwrap().contains("a-file/sub"),
+        "{refused}"
+    );
     // (The 1 MiB body limit is tested in-process in server/mod.rs: over a real
     // socket, a client still writing when refused sees a closed connection.)
     drop(server);

@@ -167,6 +167,39 @@ fn one_failing_destination_does_not_stop_the_others() {
 }
 
 #[test]
+fn storage_check_proves_a_destination_or_says_which_step_failed() {
+    let s3 = s3();
+    let mut sauve = Sauve::new();
+    s3.with_keys(&mut sauve);
+    let ok = sauve
+        .run(&["storage", "check", &s3.uri(&unique("check")), "--json"])
+        .ok()
+        .json();
+    let ops: Vec<_> = ok["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s[0].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ops, ["write", "read", "list", "delete"]);
+    let local = sauve
+        .run(&["storage", "check", sauve.dest("local").to_str().unwrap()])
+        .ok()
+        .stdout();
+    assert!(local.contains("works: write"), "{local}");
+    let mut wrong = Sauve::new();
+    wrong.env.push(("TEST_S3_KEY".into(), s3.key_id.clone()));
+    wrong.env.push(("TEST_S3_SECRET".into(), "0".repeat(64)));
+    wrong
+        .run(&["storage", "check", &s3.uri("x")])
+        .fails(1, &["write", "check the access key and secret"]);
+    assert!(
+        !wrong.data_dir().exists(),
+        "checking storage needs no metadata store"
+    );
+}
+
+#[test]
 fn credential_and_bucket_mistakes_each_say_what_is_wrong() {
     let s3 = s3();
     let source_sauve = Sauve::new();

@@ -456,6 +456,33 @@ pub async fn test_source(
     Ok(Json(state.sauve.test_source(req.source).await?))
 }
 
+#[derive(Deserialize, schemars::JsonSchema)]
+pub struct DestinationTestBody {
+    destination: String,
+}
+
+/// `POST /api/admin/destinations/test {"destination"}`: write, read, list and
+/// delete a probe there, timed; the first failing step is the error.
+pub async fn test_destination(
+    caller: Caller,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<crate::storage::CheckReport>> {
+    caller.require(Scope::JobsWrite)?;
+    let req: DestinationTestBody = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::invalid("destination", format!("send {{\"destination\": URI}}: {e}"))
+    })?;
+    match crate::service::Sauve::check_destination(&req.destination).await {
+        Ok(report) => Ok(Json(report)),
+        // The destination the caller named does not work: their input, said why.
+        Err(crate::service::ServiceError::Storage(e)) => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "failed",
+            e.to_string(),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
 // ---- runs ---------------------------------------------------------------------
 
 #[derive(Deserialize)]

@@ -186,6 +186,17 @@ fn routes() -> openapi::Routes {
             .returns::<crate::storage::manifest::SourceInfo>(200),
         )
         .op(
+            post(test_destination),
+            Op::new(
+                "POST",
+                "/api/admin/destinations/test",
+                need(Scope::JobsWrite),
+                "Test a destination: write, read, list and delete a probe, timed",
+            )
+            .body::<DestinationTestBody>()
+            .returns::<crate::storage::CheckReport>(200),
+        )
+        .op(
             post(restore_backup),
             Op::new(
                 "POST",

@@ -741,6 +741,12 @@ impl Sauve {
         Ok(backup)
     }
 
+    /// Checks a destination: write, read, list and delete a probe, timed.
+    pub async fn check_destination(uri: &str) -> Result<crate::storage::CheckReport, ServiceError> {
+        let storage = open_destination(uri, "destination")?;
+        Ok(storage.check().await?)
+    }
+
     /// What a destination holds, from its manifests alone (no metadata store).
     pub async fn list_destination(uri: &str) -> Result<(Vec<Backup>, Vec<String>), ServiceError> {
         let storage = open_destination(uri, "dest")?;

@@ -317,6 +317,68 @@ impl Storage {
     }
 }
 
+/// What `check` found: each operation's latency, or where it failed.
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+pub struct CheckReport {
+    pub destination: String,
+    /// (operation, milliseconds), in the order run: write, read, list, delete.
+    pub steps: Vec<(String, u64)>,
+}
+
+impl Storage {
+    /// Proves the destination works for backups: writes a small probe object,
+    /// reads it back and compares, lists it, deletes it. The first failure is
+    /// the error (it names the operation), so credentials and each permission
+    /// are told apart.
+    pub async fn check(&self) -> Result<CheckReport, StorageError> {
+        let key = format!(".sauve-check/{}", crate::domain::new_id());
+        let body = format!("sauve storage check {key}").into_bytes();
+        let mut steps = Vec::new();
+        let mut timed = std::time::Instant::now();
+        let mut lap = |name: &str, steps: &mut Vec<(String, u64)>| {
+            steps.push((name.to_string(), timed.elapsed().as_millis() as u64));
+            timed = std::time::Instant::now();
+        };
+        self.write_small(&key, body.clone()).await?;
+        lap("write", &mut steps);
+        let read = self
+            .op
+            .read(&key)
+            .await
+            .map_err(|e| self.op_err("read", &key, e))?
+            .to_vec();
+        if read != body {
+            return Err(StorageError::Op {
+                uri: self.uri.clone(),
+                op: "read",
+                key,
+                reason: "the probe read back differs from what was written".into(),
+            });
+        }
+        lap("read", &mut steps);
+        let listed = self
+            .op
+            .list(".sauve-check/")
+            .await
+            .map_err(|e| self.op_err("list", ".sauve-check/", e))?;
+        if !listed.iter().any(|e| e.path() == key) {
+            return Err(StorageError::Op {
+                uri: self.uri.clone(),
+                op: "list",
+                key,
+                reason: "the probe just written is not listed".into(),
+            });
+        }
+        lap("list", &mut steps);
+        self.delete(&key).await?;
+        lap("delete", &mut steps);
+        Ok(CheckReport {
+            destination: self.uri.clone(),
+            steps,
+        })
+    }
+}
+
 /// An artifact being written. Dropping it without `close` leaves nothing under
 /// the key; call `abort` to also clean up what was staged.
 pub struct ArtifactWriter {
