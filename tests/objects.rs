@@ -245,3 +245,47 @@ fn credential_and_bucket_mistakes_each_say_what_is_wrong() {
         );
     }
 }
+
+#[test]
+fn a_postgres_backup_round_trips_through_s3_only() {
+    let s3 = s3();
+    let mut sauve = Sauve::new();
+    s3.with_keys(&mut sauve);
+    let src = PgDb::create("sauve_s3src");
+    psql(
+        &src.0,
+        "CREATE TABLE items (id bigserial PRIMARY KEY, body jsonb, blob bytea);
+         INSERT INTO items (body, blob) SELECT jsonb_build_object('n', g), decode(md5(g::text), 'hex')
+         FROM generate_series(1, 5000) g;",
+    );
+    let content =
+        "SELECT count(*) || ':' || md5(string_agg(i::text, ',' ORDER BY id)) FROM items i";
+    let prefix = unique("pg");
+    sauve
+        .run(&[
+            "job",
+            "create",
+            "pg",
+            "--source",
+            &pg_url(&src.0),
+            "--dest",
+            &s3.uri(&prefix),
+        ])
+        .ok();
+    sauve.backup("pg");
+    std::fs::remove_dir_all(sauve.data_dir()).unwrap();
+    let restored = PgDb::reserve("sauve_s3dst");
+    sauve
+        .run(&[
+            "restore",
+            "--from",
+            &s3.uri(&prefix),
+            "--latest",
+            "--job",
+            "pg",
+            "--to",
+            &pg_url(&restored.0),
+        ])
+        .ok();
+    assert_eq!(psql(&restored.0, content), psql(&src.0, content));
+}
