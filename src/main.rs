@@ -3,7 +3,7 @@
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use sauve::domain::{EncryptionSpec, JobSpec, RunState, SourceSpec, Trigger};
+use sauve::domain::{EncryptionSpec, JobSpec, RunState, SourceSpec, Trigger, human_bytes};
 use sauve::pipeline::Progress;
 use sauve::service::{BackupRef, Config, KeyOptions, Sauve, ServiceError};
 use sauve::store::{BackupFilter, RunFilter};
@@ -608,17 +608,11 @@ async fn job_command(sauve: &Sauve, cmd: JobCommand) -> anyhow::Result<()> {
                 });
             let job = sauve
                 .create_job(JobSpec {
-                    name,
-                    source: SourceSpec::Uri(source),
-                    destinations,
                     compression_level,
                     encryption,
                     schedule,
                     timezone: tz,
-                    overlap: None,
-                    catch_up: None,
-                    timeout: None,
-                    max_attempts: None,
+                    ..JobSpec::new(name, SourceSpec::Uri(source), destinations)
                 })
                 .await?;
             println!("created job {}", job.name);
@@ -1114,19 +1108,4 @@ fn progress_bar(
         }
     });
     Some((bar, task))
-}
-
-fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut unit = 0;
-    while v >= 1024.0 && unit < UNITS.len() - 1 {
-        v /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[unit])
-    }
 }

@@ -9,19 +9,11 @@ use sauve::store::{
 };
 
 fn spec(name: &str, dest: &str) -> JobSpec {
-    JobSpec {
-        name: name.into(),
-        source: SourceSpec::Uri("sqlite:///srv/app.db".into()),
-        destinations: vec![dest.into()],
-        compression_level: None,
-        encryption: None,
-        schedule: None,
-        timezone: None,
-        overlap: None,
-        catch_up: None,
-        timeout: None,
-        max_attempts: None,
-    }
+    JobSpec::new(
+        name,
+        SourceSpec::Uri("sqlite:///srv/app.db".into()),
+        vec![dest.into()],
+    )
 }
 
 fn backup(id: &str, job: &str, run_id: &str, dest: &str, at_ms: i64) -> NewBackup {

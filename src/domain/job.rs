@@ -122,6 +122,24 @@ pub fn validate_name(name: &str) -> Result<(), String> {
 }
 
 impl JobSpec {
+    /// A spec with the given source and destinations and every option at its
+    /// default (no schedule, no encryption, default level, timeout, attempts).
+    pub fn new(name: impl Into<String>, source: SourceSpec, destinations: Vec<String>) -> JobSpec {
+        JobSpec {
+            name: name.into(),
+            source,
+            destinations,
+            compression_level: None,
+            encryption: None,
+            schedule: None,
+            timezone: None,
+            overlap: None,
+            catch_up: None,
+            timeout: None,
+            max_attempts: None,
+        }
+    }
+
     pub fn validate(&self) -> Result<Job, ValidationErrors> {
         let mut errors = ValidationErrors::new();
         if let Err(m) = validate_name(&self.name) {
@@ -277,19 +295,11 @@ mod tests {
     use super::*;
 
     fn spec(name: &str) -> JobSpec {
-        JobSpec {
-            name: name.into(),
-            source: SourceSpec::Uri("sqlite:///data/app.db".into()),
-            destinations: vec!["file:///backups".into()],
-            compression_level: None,
-            encryption: None,
-            schedule: None,
-            timezone: None,
-            overlap: None,
-            catch_up: None,
-            timeout: None,
-            max_attempts: None,
-        }
+        JobSpec::new(
+            name,
+            SourceSpec::Uri("sqlite:///data/app.db".into()),
+            vec!["file:///backups".into()],
+        )
     }
 
     #[test]

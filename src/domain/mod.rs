@@ -14,6 +14,22 @@ pub use run::{Backup, Run, RunState, Trigger};
 pub use source::{CommandSpec, DbConn, Source, SourceSpec};
 pub use validation::{FieldError, ValidationErrors};
 
+/// `1.5 MiB`: a byte count for people (CLI and dashboard alike).
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit < UNITS.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
+}
+
 /// Time-sortable unique id (ULID, lower case) for runs, backups, audit entries.
 /// Monotonic within this process, so "newest first" by id holds even for ids
 /// made in the same millisecond.

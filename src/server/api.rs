@@ -589,13 +589,8 @@ pub async fn run_events(
     let run = state.sauve.run(&id).await?;
     let previous_size = state
         .sauve
-        .runs(&RunFilter {
-            job: Some(run.job.clone()),
-            state: Some(RunState::Succeeded),
-            limit: 1,
-        })
+        .last_good_backup(&run.job)
         .await?
-        .first()
         .map(|r| r.bytes_in)
         .filter(|b| *b > 0);
     let event = |name: &str, v: Value| Event::default().event(name).data(v.to_string());

@@ -27,6 +27,8 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 pub struct Caller {
     pub principal: Principal,
     pub ip: Option<String>,
+    /// The session's CSRF token, when the caller signed in with a cookie.
+    pub csrf: Option<String>,
 }
 
 impl Caller {
@@ -36,6 +38,17 @@ impl Caller {
         } else {
             Err(ApiError::forbidden(scope.as_str()))
         }
+    }
+}
+
+/// The signed-in person behind a request's session cookie, with its CSRF token.
+pub(super) async fn session_of(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> ApiResult<Option<(Principal, String)>> {
+    match cookie(headers, SESSION_COOKIE) {
+        Some(c) => Ok(state.sauve.session(c).await?),
+        None => Ok(None),
     }
 }
 
@@ -74,14 +87,13 @@ impl FromRequestParts<AppState> for Caller {
                 .principal_for_token(token)
                 .await?
                 .ok_or_else(ApiError::unauthorized)?;
-            return Ok(Caller { principal, ip });
+            return Ok(Caller {
+                principal,
+                ip,
+                csrf: None,
+            });
         }
-        let Some(cookie) = cookie(&parts.headers, SESSION_COOKIE) else {
-            return Err(ApiError::unauthorized());
-        };
-        let (principal, csrf) = state
-            .sauve
-            .session(cookie)
+        let (principal, csrf) = session_of(state, &parts.headers)
             .await?
             .ok_or_else(ApiError::unauthorized)?;
         let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
@@ -99,7 +111,11 @@ impl FromRequestParts<AppState> for Caller {
                 ));
             }
         }
-        Ok(Caller { principal, ip })
+        Ok(Caller {
+            principal,
+            ip,
+            csrf: Some(csrf),
+        })
     }
 }
 
@@ -282,15 +298,7 @@ pub async fn logout(State(state): State<AppState>, caller: Caller, headers: Head
 }
 
 /// `GET /api/session`: who is signed in, and the CSRF token for this session.
-pub async fn whoami(
-    State(state): State<AppState>,
-    caller: Caller,
-    headers: HeaderMap,
-) -> ApiResult<Json<super::api::SessionInfo>> {
-    let csrf = match cookie(&headers, SESSION_COOKIE) {
-        Some(c) => state.sauve.session(c).await?.map(|(_, csrf)| csrf),
-        None => None,
-    };
+pub async fn whoami(caller: Caller) -> ApiResult<Json<super::api::SessionInfo>> {
     let (name, kind, role) = match &caller.principal {
         Principal::User { name, role } => (name.clone(), "user", Some(role.as_str())),
         Principal::Token { name, .. } => (name.clone(), "token", None),
@@ -305,6 +313,6 @@ pub async fn whoami(
         kind: kind.to_string(),
         role: role.map(String::from),
         scopes,
-        csrf_token: csrf,
+        csrf_token: caller.csrf.clone(),
     }))
 }

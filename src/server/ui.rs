@@ -7,7 +7,6 @@
 //! person's click (see the script's header).
 
 use super::AppState;
-use super::auth::SESSION_COOKIE;
 use crate::auth::{Principal, Role};
 use crate::domain::{Run, RunState, SourceSpec};
 use crate::store::{BackupFilter, RunFilter};
@@ -161,17 +160,7 @@ fn ago(t: Timestamp, now: Timestamp) -> String {
 }
 
 fn human(bytes: i64) -> String {
-    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let (mut v, mut u) = (bytes as f64, 0);
-    while v >= 1024.0 && u < units.len() - 1 {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{v:.1} {}", units[u])
-    }
+    crate::domain::human_bytes(bytes.max(0) as u64)
 }
 
 fn row(r: &Run) -> RunRow {
@@ -204,18 +193,10 @@ pub async fn dashboard(
     headers: HeaderMap,
     Query(q): Query<DashboardQuery>,
 ) -> Response {
-    let cookie = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == SESSION_COOKIE)
-        .map(|(_, v)| v.to_string());
-    let session = match cookie {
-        Some(c) => state.sauve.session(&c).await.ok().flatten(),
-        None => None,
-    };
+    let session = super::auth::session_of(&state, &headers)
+        .await
+        .ok()
+        .flatten();
     let Some((Principal::User { name, role }, csrf)) = session else {
         return Redirect::to(&format!("/login?next={DASHBOARD}")).into_response();
     };
@@ -256,15 +237,7 @@ async fn page(
             .filter(|r| r.trigger != crate::domain::Trigger::Restore)
             .collect();
         let last = backups_only.first();
-        let last_good = sauve
-            .runs(&RunFilter {
-                job: Some(stored.name.clone()),
-                state: Some(RunState::Succeeded),
-                limit: 5,
-            })
-            .await?
-            .into_iter()
-            .find(|r| r.trigger != crate::domain::Trigger::Restore);
+        let last_good = sauve.last_good_backup(&stored.name).await?;
         let active = backups_only
             .iter()
             .find(|r| matches!(r.state, RunState::Running | RunState::Queued))

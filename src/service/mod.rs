@@ -430,6 +430,20 @@ impl Sauve {
         Ok(self.store.next_fire(&job.id).await?.map(crate::store::ts))
     }
 
+    /// The job's latest successful backup run (restores, also runs of the job,
+    /// do not count): what "last good backup" and ETAs are measured from.
+    pub async fn last_good_backup(&self, job: &str) -> Result<Option<Run>, ServiceError> {
+        let runs = self
+            .store
+            .runs(&RunFilter {
+                job: Some(job.to_string()),
+                state: Some(RunState::Succeeded),
+                limit: 20,
+            })
+            .await?;
+        Ok(runs.into_iter().find(|r| r.trigger != Trigger::Restore))
+    }
+
     pub async fn run(&self, id: &str) -> Result<Run, ServiceError> {
         Ok(self.store.run(id).await?)
     }
@@ -632,19 +646,11 @@ impl Sauve {
             Err(StoreError::NotFound { .. }) => StoredJob {
                 id: format!("deleted:{}", manifest.job),
                 name: manifest.job.clone(),
-                spec: JobSpec {
-                    name: manifest.job.clone(),
-                    source: crate::domain::SourceSpec::Uri(String::new()),
-                    destinations: vec![],
-                    compression_level: None,
-                    encryption: None,
-                    schedule: None,
-                    timezone: None,
-                    overlap: None,
-                    catch_up: None,
-                    timeout: None,
-                    max_attempts: None,
-                },
+                spec: JobSpec::new(
+                    manifest.job.clone(),
+                    crate::domain::SourceSpec::Uri(String::new()),
+                    vec![],
+                ),
                 created_at: manifest.created_at,
                 updated_at: manifest.created_at,
             },
