@@ -115,7 +115,7 @@ enum Command {
     /// Manage API tokens for scripts, CI and Prometheus.
     #[command(subcommand)]
     Token(TokenCommand),
-    /// Check that a destination works: write, read, list and delete, timed.
+    /// Check that a destination works; clean up uploads that killed processes left.
     #[command(subcommand)]
     Storage(StorageCommand),
     /// Check a schedule: its next fire times and what it means in words.
@@ -133,6 +133,32 @@ enum StorageCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Abort the multipart uploads a killed process left pending under an S3
+    /// destination (invisible, but stored and billed). Backups do this on their
+    /// own for uploads over a day old.
+    Sweep {
+        /// s3://bucket/prefix?endpoint=… (credentials from the environment).
+        uri: String,
+        /// Only uploads started longer ago than this (30m, 12h, 1d). An upload
+        /// of a backup still running elsewhere is younger than its timeout.
+        #[arg(long, default_value = "1d", value_parser = parse_age)]
+        older_than: std::time::Duration,
+        /// List the pending uploads, abort nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `0s` included: "every pending upload", for a destination known to be idle.
+fn parse_age(s: &str) -> Result<std::time::Duration, String> {
+    if s.trim() == "0s" || s.trim() == "0" {
+        return Ok(std::time::Duration::ZERO);
+    }
+    sauve::domain::job::parse_duration(s)
+        .ok_or_else(|| format!("{s:?} is not a duration: write e.g. 30m, 12h or 1d"))
 }
 
 #[derive(Subcommand)]
@@ -463,6 +489,30 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .map(|(op, ms)| format!("{op} {ms} ms"))
                 .collect();
             println!("{} works: {}", report.destination, steps.join(", "));
+        }
+        return Ok(());
+    }
+    if let Command::Storage(StorageCommand::Sweep {
+        uri,
+        older_than,
+        dry_run,
+        json,
+    }) = &cli.command
+    {
+        let sweep = Sauve::sweep_destination(uri, *older_than, *dry_run).await?;
+        if *json {
+            println!("{}", serde_json::to_string_pretty(&sweep)?);
+        } else {
+            let verb = if *dry_run { "pending" } else { "aborted" };
+            for u in &sweep.uploads {
+                println!("{verb} {} (started {})", u.key, u.initiated);
+            }
+            println!(
+                "{}: {} upload(s) {verb}, {} left pending",
+                sweep.destination,
+                sweep.uploads.len(),
+                sweep.remaining
+            );
         }
         return Ok(());
     }

@@ -195,6 +195,13 @@ pub async fn execute(
         }
     }
     let _unlist = Unlist(sauve, &claim.run.id);
+    let expected_size = match sauve.last_good_backup(&job.name).await {
+        Ok(last) => last.map(|r| r.bytes_out.max(0) as u64),
+        Err(e) => {
+            tracing::warn!(job = %job.name, error = %e, "no previous size to plan uploads with");
+            None
+        }
+    };
     let result = {
         let pipeline = pipeline::run_backup(
             BackupRequest {
@@ -202,6 +209,7 @@ pub async fn execute(
                 run_id: &claim.run.id,
                 staging_dir: sauve.staging_dir(),
                 progress: progress.clone(),
+                expected_size,
             },
             &mut log,
         );

@@ -289,3 +289,584 @@ fn a_postgres_backup_round_trips_through_s3_only() {
         .ok();
     assert_eq!(psql(&restored.0, content), psql(&src.0, content));
 }
+
+// ---- faults ---------------------------------------------------------------------
+
+/// What the fault-injecting proxy does to the requests passing through it.
+#[derive(Clone, Copy, PartialEq)]
+enum Faults {
+    /// Some requests answered 503 SlowDown, some held without an answer.
+    Transient,
+    /// Every request answered 503.
+    Persistent,
+}
+
+/// A loopback HTTP proxy in front of the S3 server that injects faults, one
+/// request per connection (it adds `Connection: close`) so each request can be
+/// judged on its own. SigV4 signs the Host header, which passes unchanged.
+struct FaultyProxy {
+    port: u16,
+    requests: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    faults: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl FaultyProxy {
+    fn start(upstream: &str, mode: Faults) -> FaultyProxy {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let upstream = upstream
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_string();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let requests = Arc::new(AtomicUsize::new(0));
+        let faults = Arc::new(AtomicUsize::new(0));
+        let (seen, faulted) = (requests.clone(), faults.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let n = seen.fetch_add(1, Ordering::SeqCst);
+                let upstream = upstream.clone();
+                let faulted = faulted.clone();
+                std::thread::spawn(move || {
+                    let _ = relay(client, &upstream, n, mode, &faulted);
+                });
+            }
+        });
+        FaultyProxy {
+            port,
+            requests,
+            faults,
+        }
+    }
+
+    fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+fn relay(
+    mut client: std::net::TcpStream,
+    upstream: &str,
+    n: usize,
+    mode: Faults,
+    faulted: &std::sync::atomic::AtomicUsize,
+) -> std::io::Result<()> {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::sync::atomic::Ordering;
+    let mut reader = BufReader::new(client.try_clone()?);
+    let mut head = Vec::new();
+    let mut length = 0usize;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 {
+            return Ok(());
+        }
+        if line == "\r\n" {
+            break;
+        }
+        let lower = line.to_ascii_lowercase();
+        if let Some(v) = lower.strip_prefix("content-length:") {
+            length = v.trim().parse().unwrap_or(0);
+        }
+        if !lower.starts_with("connection:") {
+            head.push(line);
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body)?;
+    // Requests 2, 7, 12… fail with 503; 4, 15, 26… get no answer at all.
+    let fault = match mode {
+        Faults::Persistent => Some(true),
+        Faults::Transient if n % 5 == 2 => Some(true),
+        Faults::Transient if n % 11 == 4 => Some(false),
+        Faults::Transient => None,
+    };
+    match fault {
+        Some(true) => {
+            faulted.fetch_add(1, Ordering::SeqCst);
+            let xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>SlowDown</Code><Message>injected fault</Message></Error>";
+            write!(
+                client,
+                "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{xml}",
+                xml.len()
+            )?;
+            return Ok(());
+        }
+        Some(false) => {
+            // A stall: longer than the destination's timeout=2s.
+            faulted.fetch_add(1, Ordering::SeqCst);
+            std::thread::sleep(std::time::Duration::from_secs(4));
+            return Ok(());
+        }
+        None => {}
+    }
+    let mut up = std::net::TcpStream::connect(upstream)?;
+    let mut request = head.concat().into_bytes();
+    request.extend_from_slice(b"Connection: close\r\n\r\n");
+    request.extend_from_slice(&body);
+    up.write_all(&request)?;
+    std::io::copy(&mut up, &mut client)?;
+    Ok(())
+}
+
+/// A files source of `mib` MiB of random bytes (incompressible, so the artifact
+/// is as large and spans several 16 MiB parts).
+fn random_tree(sauve: &Sauve, mib: usize) -> std::path::PathBuf {
+    let dir = sauve.dest("tree");
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    let mut f = std::fs::File::open("/dev/urandom").unwrap();
+    let mut buf = vec![0u8; mib << 20];
+    std::io::Read::read_exact(&mut f, &mut buf).unwrap();
+    std::fs::write(dir.join("sub/blob.bin"), &buf).unwrap();
+    std::fs::write(dir.join("readme.txt"), "hello from the tree\n").unwrap();
+    dir
+}
+
+fn same_tree(a: &std::path::Path, b: &std::path::Path) {
+    for rel in ["sub/blob.bin", "readme.txt"] {
+        assert!(
+            std::fs::read(a.join(rel)).unwrap() == std::fs::read(b.join(rel)).unwrap(),
+            "{rel} differs after the round trip"
+        );
+    }
+}
+
+#[test]
+fn transient_faults_are_retried_and_the_backup_is_whole() {
+    let s3 = s3();
+    let proxy = FaultyProxy::start(&s3.endpoint, Faults::Transient);
+    let mut sauve = Sauve::new();
+    s3.with_keys(&mut sauve);
+    let tree = random_tree(&sauve, 56);
+    let uri = s3
+        .uri(&unique("faults"))
+        .replace(&s3.endpoint, &proxy.endpoint())
+        + "&timeout=2s";
+    sauve
+        .run(&[
+            "job",
+            "create",
+            "tree",
+            "--source",
+            &format!("files://{}", tree.display()),
+            "--dest",
+            &uri,
+        ])
+        .ok();
+    // 56 MiB: an upload of four parts, the first three sent concurrently.
+    sauve.backup("tree");
+    let written = proxy.faults.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        written >= 2,
+        "faults were injected ({written} of {} requests)",
+        proxy.requests.load(std::sync::atomic::Ordering::SeqCst)
+    );
+    // Reads go through the faults too: restore (which verifies the whole
+    // artifact first) from the bucket alone.
+    std::fs::remove_dir_all(sauve.data_dir()).unwrap();
+    let target = sauve.dest("restored");
+    sauve
+        .run(&[
+            "restore",
+            "--from",
+            &uri,
+            "--latest",
+            "--job",
+            "tree",
+            "--to",
+            target.to_str().unwrap(),
+        ])
+        .ok();
+    assert!(proxy.faults.load(std::sync::atomic::Ordering::SeqCst) > written);
+    same_tree(&tree, &target);
+}
+
+#[test]
+fn a_destination_that_keeps_failing_is_named_and_the_other_still_succeeds() {
+    let s3 = s3();
+    let proxy = FaultyProxy::start(&s3.endpoint, Faults::Persistent);
+    let mut sauve = Sauve::new();
+    s3.with_keys(&mut sauve);
+    let tree = random_tree(&sauve, 20);
+    let broken = s3
+        .uri(&unique("down"))
+        .replace(&s3.endpoint, &proxy.endpoint())
+        + "&timeout=2s";
+    let local = sauve.dest("local");
+    sauve
+        .run(&[
+            "job",
+            "create",
+            "tree",
+            "--source",
+            &format!("files://{}", tree.display()),
+            "--dest",
+            local.to_str().unwrap(),
+            "--dest",
+            &broken,
+        ])
+        .ok();
+    let report = sauve
+        .run(&["backup", "run", "tree", "--json"])
+        .fails(1, &["partial"])
+        .json();
+    assert_eq!(report["state"], "partial", "{report}");
+    let failure = &report["failures"][0];
+    let named = failure["destination"].as_str().unwrap();
+    assert!(named.contains(&proxy.port.to_string()), "{failure}");
+    let error = failure["error"].as_str().unwrap();
+    assert!(
+        error.contains("503") || error.contains("SlowDown"),
+        "{error}"
+    );
+    assert!(
+        proxy.requests.load(std::sync::atomic::Ordering::SeqCst) > 1,
+        "the failing requests were retried"
+    );
+    let id = report["backups"][0]["id"].as_str().unwrap();
+    sauve.run(&["verify", id]).ok();
+}
+
+/// `storage sweep --dry-run --json`: the multipart uploads pending under `uri`.
+fn pending_uploads(sauve: &Sauve, uri: &str) -> Vec<serde_json::Value> {
+    sauve
+        .run(&["storage", "sweep", uri, "--dry-run", "--json"])
+        .ok()
+        .json()["uploads"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn command_job(sauve: &Sauve, name: &str, script: &str, dest: &str) {
+    let file = sauve.dest(&format!("{name}.toml"));
+    std::fs::write(
+        &file,
+        format!(
+            "[[job]]\nname = \"{name}\"\ndestinations = [\"{dest}\"]\n[job.source]\nkind = \"command\"\ncommand = [\"sh\", \"-c\", \"{script}\"]\n"
+        ),
+    )
+    .unwrap();
+    sauve.run(&["job", "apply", file.to_str().unwrap()]).ok();
+}
+
+#[test]
+fn a_killed_upload_leaves_no_object_and_the_sweep_aborts_its_parts() {
+    let s3 = s3();
+    let mut sauve = Sauve::new();
+    s3.with_keys(&mut sauve);
+    let uri = s3.uri(&unique("killed"));
+    // 80 MiB of noise (five parts), then the source hangs until killed.
+    command_job(
+        &sauve,
+        "hang",
+        "head -c 83886080 /dev/urandom; sleep 120",
+        &uri,
+    );
+    let mut child = {
+        use std::os::unix::process::CommandExt;
+        let mut cmd = sauve.command();
+        cmd.args(["backup", "run", "hang"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .process_group(0);
+        cmd.spawn().unwrap()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while pending_uploads(&sauve, &uri).is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no multipart upload started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    // SIGKILL to the whole group: Sauve gets no chance to abort anything.
+    unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
+    child.wait().unwrap();
+
+    let listed = sauve
+        .run(&["backup", "list", "--dest", &uri, "--json"])
+        .ok()
+        .json();
+    assert_eq!(listed, serde_json::json!([]), "no backup is visible");
+    let pending = pending_uploads(&sauve, &uri);
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    assert!(pending[0]["key"].as_str().unwrap().contains("hang"));
+
+    // The sweep a backup does leaves a fresh upload alone (it could be another
+    // instance's); the explicit sweep with --older-than 0s aborts it.
+    let kept = sauve.run(&["storage", "sweep", &uri, "--json"]).ok().json();
+    assert_eq!(kept["uploads"], serde_json::json!([]), "{kept}");
+    assert_eq!(kept["remaining"], 1, "{kept}");
+    let swept = sauve
+        .run(&["storage", "sweep", &uri, "--older-than", "0s", "--json"])
+        .ok()
+        .json();
+    assert_eq!(swept["uploads"].as_array().unwrap().len(), 1, "{swept}");
+    assert_eq!(swept["remaining"], 0, "{swept}");
+    assert!(pending_uploads(&sauve, &uri).is_empty());
+}
+
+#[test]
+fn a_failed_upload_is_aborted_by_its_writer() {
+    let s3 = s3();
+    let mut sauve = Sauve::new();
+    s3.with_keys(&mut sauve);
+    let uri = s3.uri(&unique("failed"));
+    // 50 MiB of noise (parts on their way), then the source fails.
+    command_job(
+        &sauve,
+        "boom",
+        "head -c 52428800 /dev/urandom; echo disk on fire >&2; exit 3",
+        &uri,
+    );
+    sauve
+        .run(&["backup", "run", "boom"])
+        .fails(1, &["exit status 3", "disk on fire"]);
+    assert!(
+        pending_uploads(&sauve, &uri).is_empty(),
+        "the writer aborted its upload"
+    );
+    let listed = sauve
+        .run(&["backup", "list", "--dest", &uri, "--json"])
+        .ok()
+        .json();
+    assert_eq!(listed, serde_json::json!([]));
+}
+
+// ---- SFTP and WebDAV ------------------------------------------------------------
+
+/// A free loopback port (the server binds it right after; a clash with another
+/// test is unlikely and fails loudly).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn wait_for_port(port: u16, what: &str, log: &std::path::Path) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what} did not start: {}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// A child process killed when the test ends, however it ends.
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn keygen(path: &std::path::Path) {
+    let st = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(path)
+        .status()
+        .expect("ssh-keygen runs (scripts/setup installs openssh-client)");
+    assert!(st.success());
+}
+
+/// Debian's sshd on a loopback port, for this test only: its own host key,
+/// and one client key allowed to log in as the user running the tests.
+struct Sshd {
+    _server: Server,
+    port: u16,
+    client_key: std::path::PathBuf,
+    user: String,
+}
+
+fn start_sshd(dir: &std::path::Path) -> Sshd {
+    keygen(&dir.join("host_key"));
+    keygen(&dir.join("client_key"));
+    std::fs::copy(dir.join("client_key.pub"), dir.join("authorized_keys")).unwrap();
+    // sshd insists on its privilege separation directory.
+    let _ = std::fs::create_dir_all("/run/sshd");
+    let port = free_port();
+    let config = dir.join("sshd_config");
+    std::fs::write(
+        &config,
+        format!(
+            "Port {port}\nListenAddress 127.0.0.1\nHostKey {d}/host_key\nAuthorizedKeysFile {d}/authorized_keys\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nPermitRootLogin prohibit-password\nStrictModes no\nUsePAM no\nPidFile {d}/sshd.pid\nSubsystem sftp internal-sftp\n",
+            d = dir.display()
+        ),
+    )
+    .unwrap();
+    let log = dir.join("sshd.log");
+    let child = std::process::Command::new("/usr/sbin/sshd")
+        .args(["-D", "-e", "-f"])
+        .arg(&config)
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .expect("sshd runs (scripts/setup installs openssh-server)");
+    let server = Server(child);
+    wait_for_port(port, "sshd", &log);
+    let user = String::from_utf8(
+        std::process::Command::new("id")
+            .arg("-un")
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap()
+    .trim()
+    .to_string();
+    Sshd {
+        _server: server,
+        port,
+        client_key: dir.join("client_key"),
+        user,
+    }
+}
+
+/// WsgiDAV (from PyPI, installed by scripts/setup) serving `root` on loopback,
+/// with one user, `sauve`, whose password is `password`.
+fn start_webdav(dir: &std::path::Path, root: &std::path::Path, password: &str) -> (Server, u16) {
+    let port = free_port();
+    let config = dir.join("wsgidav.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "host: 127.0.0.1\nport: {port}\nprovider_mapping:\n  \"/\": \"{root}\"\nhttp_authenticator:\n  accept_basic: true\n  accept_digest: false\n  default_to_digest: false\nsimple_dc:\n  user_mapping:\n    \"*\":\n      \"sauve\":\n        password: \"{password}\"\nverbose: 1\n",
+            root = root.display()
+        ),
+    )
+    .unwrap();
+    let log = dir.join("wsgidav.log");
+    let child = std::process::Command::new("python3")
+        .args(["-m", "wsgidav.server.server_cli", "-c"])
+        .arg(&config)
+        .stdout(std::fs::File::create(&log).unwrap())
+        .stderr(std::fs::File::create(dir.join("wsgidav.err")).unwrap())
+        .spawn()
+        .expect("python3 runs");
+    let server = Server(child);
+    wait_for_port(port, "wsgidav", &dir.join("wsgidav.err"));
+    (server, port)
+}
+
+/// Back up a tree to `uri`, list and restore it from `uri` alone (the metadata
+/// store deleted), and compare.
+fn round_trip_through(sauve: &Sauve, uri: &str) {
+    let tree = random_tree(sauve, 24);
+    sauve
+        .run(&[
+            "job",
+            "create",
+            "tree",
+            "--source",
+            &format!("files://{}", tree.display()),
+            "--dest",
+            uri,
+        ])
+        .ok();
+    let id = sauve.backup("tree");
+    sauve.run(&["verify", &id]).ok();
+    let check = sauve.run(&["storage", "check", uri, "--json"]).ok().json();
+    assert_eq!(check["steps"].as_array().unwrap().len(), 4, "{check}");
+    std::fs::remove_dir_all(sauve.data_dir()).unwrap();
+    let listed = sauve
+        .run(&["backup", "list", "--dest", uri, "--json"])
+        .ok()
+        .json();
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!(listed[0]["id"], id.as_str());
+    let target = sauve.dest("restored");
+    sauve
+        .run(&[
+            "restore",
+            "--from",
+            uri,
+            "--latest",
+            "--job",
+            "tree",
+            "--to",
+            target.to_str().unwrap(),
+        ])
+        .ok();
+    same_tree(&tree, &target);
+}
+
+#[test]
+fn sftp_round_trip_with_a_key_and_the_metadata_store_gone() {
+    let sauve = Sauve::new();
+    let sshd = start_sshd(&sauve.dest(""));
+    let remote_dir = sauve.dest("on-the-server");
+    let uri = format!(
+        "sftp://{}@127.0.0.1:{}{}?key={}&known_hosts=accept",
+        sshd.user,
+        sshd.port,
+        remote_dir.display(),
+        sshd.client_key.display()
+    );
+    round_trip_through(&sauve, &uri);
+    // The backup really is on the server's disk, manifest beside artifact.
+    let manifests = walkdir::WalkDir::new(&remote_dir)
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".manifest.json"))
+        .count();
+    assert_eq!(manifests, 1);
+
+    // A key the server does not know: the error says the login failed.
+    let other = sauve.dest("other_key");
+    keygen(&other);
+    let refused = uri.replace(
+        &sshd.client_key.display().to_string(),
+        &other.display().to_string(),
+    );
+    sauve
+        .run(&["storage", "check", &refused])
+        .fails(1, &["sftp://", "Permission denied"]);
+}
+
+#[test]
+fn webdav_round_trip_with_a_password_from_the_environment() {
+    let mut sauve = Sauve::new();
+    let served = sauve.dest("dav-root");
+    std::fs::create_dir_all(&served).unwrap();
+    let (_server, port) = start_webdav(&sauve.dest(""), &served, "dav-secret");
+    let uri = format!(
+        "webdav://127.0.0.1:{port}/backups/app?tls=false&user=sauve&password_env=TEST_DAV_PASSWORD"
+    );
+    // No password in the environment: said before any request is made.
+    sauve
+        .run(&["storage", "check", &uri])
+        .fails(1, &["TEST_DAV_PASSWORD is not set"]);
+    sauve
+        .env
+        .push(("TEST_DAV_PASSWORD".into(), "nope-not-it-7731".into()));
+    let r = sauve
+        .run(&["storage", "check", &uri])
+        .fails(1, &["webdav://"]);
+    assert!(!r.stderr().contains("nope-not-it"), "the password leaked");
+    sauve.env.pop();
+    sauve
+        .env
+        .push(("TEST_DAV_PASSWORD".into(), "dav-secret".into()));
+    round_trip_through(&sauve, &uri);
+    assert!(served.join("backups/app").is_dir());
+    // Nothing but the artifact and its manifest: no partial upload left over.
+    let names: Vec<String> = walkdir::WalkDir::new(served.join("backups/app"))
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(
+        names.iter().all(|n| !n.contains("sauve-partial")),
+        "{names:?}"
+    );
+}

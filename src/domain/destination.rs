@@ -1,12 +1,15 @@
 //! Where backups go, parsed from a destination URI: `file:///dir` (or a bare
-//! absolute path) and `s3://bucket/prefix?endpoint=…&region=…&path_style=…` for
-//! AWS S3 and compatible services. The rest of the code only ever sees a
+//! absolute path), `s3://bucket/prefix?endpoint=…&region=…&path_style=…` for
+//! AWS S3 and compatible services, `sftp://user@host:port/dir?key=…`,
+//! `webdav://host/dir?user=…`, `gcs://bucket/prefix` and
+//! `azblob://container/prefix?account=…`. The rest of the code only ever sees a
 //! [`Destination`] turned into an OpenDAL operator by `storage`.
 //!
-//! Credentials never appear in a URI: an S3 destination names the environment
+//! Credentials never appear in a URI: a destination names the environment
 //! variables that hold them (`AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY` unless
-//! `access_key_env=`/`secret_key_env=` say otherwise), so a URI can be stored,
-//! logged and shown.
+//! `access_key_env=`/`secret_key_env=` say otherwise, `WEBDAV_PASSWORD`,
+//! `GOOGLE_APPLICATION_CREDENTIALS`, `AZURE_STORAGE_KEY`), or a key file's path
+//! (SFTP), so a URI can be stored, logged and shown.
 
 use super::validation::ValidationErrors;
 use std::path::PathBuf;
@@ -18,6 +21,62 @@ pub enum Destination {
     Local { root: PathBuf },
     /// A bucket (and key prefix) of an S3-compatible service.
     S3(S3Location),
+    /// A directory on an SSH server, through its SFTP subsystem.
+    Sftp(SftpLocation),
+    /// A collection on a WebDAV server.
+    Webdav(WebdavLocation),
+    /// A bucket (and prefix) of Google Cloud Storage.
+    Gcs(GcsLocation),
+    /// A container (and prefix) of Azure Blob Storage.
+    Azblob(AzblobLocation),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SftpLocation {
+    pub user: Option<String>,
+    pub host: String,
+    pub port: Option<u16>,
+    /// Absolute directory on the server, without trailing slash.
+    pub root: String,
+    /// Path of the private key file; none lets ssh use its defaults.
+    pub key: Option<String>,
+    /// `strict` (the host must be in known_hosts), `add` (trust on first use)
+    /// or `accept` (no check: tests and throwaway hosts only).
+    pub known_hosts: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebdavLocation {
+    /// `https://host[:port]` (or `http://` with `tls=false`).
+    pub endpoint: String,
+    /// Collection path on the server, without leading or trailing slash.
+    pub root: String,
+    pub user: Option<String>,
+    /// The variable holding the password, read when a user is given.
+    pub password_env: String,
+    pub timeout_secs: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GcsLocation {
+    pub bucket: String,
+    pub prefix: String,
+    pub endpoint: Option<String>,
+    /// The variable holding the path of a service account's JSON key file.
+    pub credential_env: String,
+    pub timeout_secs: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AzblobLocation {
+    pub container: String,
+    pub prefix: String,
+    pub account: String,
+    /// Defaults to `https://ACCOUNT.blob.core.windows.net`.
+    pub endpoint: Option<String>,
+    /// The variable holding the storage account's access key.
+    pub key_env: String,
+    pub timeout_secs: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,7 +92,13 @@ pub struct S3Location {
     pub path_style: bool,
     pub access_key_env: String,
     pub secret_key_env: String,
+    /// Seconds one request may take before it is abandoned and retried; none
+    /// means the default of [`DEFAULT_REQUEST_TIMEOUT_SECS`].
+    pub timeout_secs: Option<u64>,
 }
+
+/// A request to an object store that takes longer than this is retried.
+pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 60;
 
 impl Destination {
     pub fn parse(uri: &str) -> Result<Destination, ValidationErrors> {
@@ -71,8 +136,12 @@ impl Destination {
                 Ok(Destination::Local { root })
             }
             "s3" => parse_s3(&url).map(Destination::S3),
+            "sftp" => parse_sftp(&url).map(Destination::Sftp),
+            "webdav" => parse_webdav(&url).map(Destination::Webdav),
+            "gcs" => parse_gcs(&url).map(Destination::Gcs),
+            "azblob" => parse_azblob(&url).map(Destination::Azblob),
             other => Err(e(format!(
-                "unknown destination scheme {other:?}: use file:///abs/dir or s3://bucket/prefix"
+                "unknown destination scheme {other:?}: use file:///abs/dir, s3://bucket/prefix, sftp://user@host/dir, webdav://host/dir, gcs://bucket/prefix or azblob://container/prefix?account=NAME"
             ))),
         }
     }
@@ -106,15 +175,383 @@ impl Destination {
                 if s.secret_key_env != "AWS_SECRET_ACCESS_KEY" {
                     q.append_pair("secret_key_env", &s.secret_key_env);
                 }
-                let q = q.finish();
-                if !q.is_empty() {
-                    uri.push('?');
-                    uri.push_str(&q);
+                timeout_pair(&mut q, s.timeout_secs);
+                with_query(uri, q)
+            }
+            Destination::Sftp(s) => {
+                let mut uri = String::from("sftp://");
+                if let Some(u) = &s.user {
+                    uri.push_str(u);
+                    uri.push('@');
                 }
+                uri.push_str(&s.host);
+                if let Some(p) = s.port {
+                    uri.push_str(&format!(":{p}"));
+                }
+                uri.push_str(&s.root);
+                let mut q = url::form_urlencoded::Serializer::new(String::new());
+                if let Some(k) = &s.key {
+                    q.append_pair("key", k);
+                }
+                if s.known_hosts != "strict" {
+                    q.append_pair("known_hosts", &s.known_hosts);
+                }
+                with_query(uri, q)
+            }
+            Destination::Webdav(w) => {
+                let (scheme, host) = w.endpoint.split_once("://").unwrap_or(("https", ""));
+                let mut uri = format!("webdav://{host}");
+                if !w.root.is_empty() {
+                    uri.push('/');
+                    uri.push_str(&w.root);
+                }
+                let mut q = url::form_urlencoded::Serializer::new(String::new());
+                if scheme == "http" {
+                    q.append_pair("tls", "false");
+                }
+                if let Some(u) = &w.user {
+                    q.append_pair("user", u);
+                }
+                if w.password_env != "WEBDAV_PASSWORD" {
+                    q.append_pair("password_env", &w.password_env);
+                }
+                timeout_pair(&mut q, w.timeout_secs);
+                with_query(uri, q)
+            }
+            Destination::Gcs(g) => {
+                let mut uri = bucket_uri("gcs", &g.bucket, &g.prefix);
+                let mut q = url::form_urlencoded::Serializer::new(String::new());
+                if let Some(e) = &g.endpoint {
+                    q.append_pair("endpoint", e);
+                }
+                if g.credential_env != "GOOGLE_APPLICATION_CREDENTIALS" {
+                    q.append_pair("credential_env", &g.credential_env);
+                }
+                timeout_pair(&mut q, g.timeout_secs);
+                uri = with_query(uri, q);
                 uri
+            }
+            Destination::Azblob(a) => {
+                let uri = bucket_uri("azblob", &a.container, &a.prefix);
+                let mut q = url::form_urlencoded::Serializer::new(String::new());
+                q.append_pair("account", &a.account);
+                if let Some(e) = &a.endpoint {
+                    q.append_pair("endpoint", e);
+                }
+                if a.key_env != "AZURE_STORAGE_KEY" {
+                    q.append_pair("key_env", &a.key_env);
+                }
+                timeout_pair(&mut q, a.timeout_secs);
+                with_query(uri, q)
             }
         }
     }
+
+    /// Seconds one request may take before it is abandoned and retried.
+    pub fn timeout_secs(&self) -> u64 {
+        let set = match self {
+            Destination::S3(s) => s.timeout_secs,
+            Destination::Webdav(w) => w.timeout_secs,
+            Destination::Gcs(g) => g.timeout_secs,
+            Destination::Azblob(a) => a.timeout_secs,
+            Destination::Local { .. } | Destination::Sftp(_) => None,
+        };
+        set.unwrap_or(DEFAULT_REQUEST_TIMEOUT_SECS)
+    }
+
+    /// Whether this destination is reached over a network (and so gets
+    /// timeouts and retries).
+    pub fn is_remote(&self) -> bool {
+        !matches!(self, Destination::Local { .. })
+    }
+}
+
+fn bucket_uri(scheme: &str, bucket: &str, prefix: &str) -> String {
+    if prefix.is_empty() {
+        format!("{scheme}://{bucket}")
+    } else {
+        format!("{scheme}://{bucket}/{prefix}")
+    }
+}
+
+fn timeout_pair(q: &mut url::form_urlencoded::Serializer<String>, t: Option<u64>) {
+    if let Some(t) = t {
+        q.append_pair("timeout", &format!("{t}s"));
+    }
+}
+
+fn with_query(mut uri: String, mut q: url::form_urlencoded::Serializer<String>) -> String {
+    let q = q.finish();
+    if !q.is_empty() {
+        uri.push('?');
+        uri.push_str(&q);
+    }
+    uri
+}
+
+fn no_credentials_in(url: &Url, hint: &str) -> Result<(), ValidationErrors> {
+    if url.password().is_some() {
+        return Err(ValidationErrors::single(
+            "",
+            format!("a destination URI holds no password: {hint}"),
+        ));
+    }
+    Ok(())
+}
+
+fn env_param(k: &str, v: &str) -> Result<String, ValidationErrors> {
+    if super::source::is_env_name(v) {
+        Ok(v.to_string())
+    } else {
+        Err(ValidationErrors::single(
+            "",
+            format!("{k}={v:?} is not an environment variable name"),
+        ))
+    }
+}
+
+fn timeout_param(v: &str) -> Result<u64, ValidationErrors> {
+    super::job::parse_duration(v)
+        .filter(|t| t.as_secs() >= 1)
+        .map(|t| t.as_secs())
+        .ok_or_else(|| {
+            ValidationErrors::single(
+                "",
+                format!(
+                    "timeout={v:?}: write how long one request may take, e.g. timeout=30s or timeout=2m"
+                ),
+            )
+        })
+}
+
+fn http_endpoint(v: &str) -> Result<String, ValidationErrors> {
+    let ok = Url::parse(v)
+        .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some());
+    if ok {
+        Ok(v.trim_end_matches('/').to_string())
+    } else {
+        Err(ValidationErrors::single(
+            "",
+            format!(
+                "endpoint={v:?} is not an http(s) URL, e.g. endpoint=https://storage.example.com"
+            ),
+        ))
+    }
+}
+
+fn unknown_param(scheme: &str, other: &str, supported: &str) -> ValidationErrors {
+    ValidationErrors::single(
+        "",
+        format!("unknown parameter {other:?} for an {scheme} destination; supported: {supported}"),
+    )
+}
+
+fn parse_sftp(url: &Url) -> Result<SftpLocation, ValidationErrors> {
+    let e = |m: String| ValidationErrors::single("", m);
+    no_credentials_in(
+        url,
+        "SFTP logs in with a key; name its file with key=/path/to/id_ed25519",
+    )?;
+    let host = url.host_str().unwrap_or_default().to_string();
+    if host.is_empty() {
+        return Err(e(
+            "an sftp destination needs a host: sftp://user@host/absolute/dir".into(),
+        ));
+    }
+    let root = url.path().trim_end_matches('/').to_string();
+    if root.is_empty() {
+        return Err(e(
+            "an sftp destination needs a directory, e.g. sftp://backup@host/srv/backups".into(),
+        ));
+    }
+    let mut loc = SftpLocation {
+        user: Some(url.username().to_string()).filter(|u| !u.is_empty()),
+        host,
+        port: url.port(),
+        root,
+        key: None,
+        known_hosts: "strict".into(),
+    };
+    for (k, v) in url.query_pairs() {
+        match k.as_ref() {
+            "key" => {
+                if !v.starts_with('/') {
+                    return Err(e(format!(
+                        "key={v:?}: give the private key file's absolute path"
+                    )));
+                }
+                loc.key = Some(v.to_string());
+            }
+            "known_hosts" => {
+                if !matches!(v.as_ref(), "strict" | "add" | "accept") {
+                    return Err(e(format!(
+                        "known_hosts={v:?}: use strict (default), add (trust on first use) or accept (no check)"
+                    )));
+                }
+                loc.known_hosts = v.to_string();
+            }
+            other => return Err(unknown_param("sftp", other, "key, known_hosts")),
+        }
+    }
+    Ok(loc)
+}
+
+fn parse_webdav(url: &Url) -> Result<WebdavLocation, ValidationErrors> {
+    let e = |m: String| ValidationErrors::single("", m);
+    no_credentials_in(
+        url,
+        "put it in WEBDAV_PASSWORD (or name another variable with password_env=)",
+    )?;
+    let host = url.host_str().unwrap_or_default().to_string();
+    if host.is_empty() {
+        return Err(e(
+            "a webdav destination needs a host: webdav://host/collection".into(),
+        ));
+    }
+    let authority = match url.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host,
+    };
+    let mut tls = true;
+    let mut loc = WebdavLocation {
+        endpoint: String::new(),
+        root: url.path().trim_matches('/').to_string(),
+        user: Some(url.username().to_string()).filter(|u| !u.is_empty()),
+        password_env: "WEBDAV_PASSWORD".into(),
+        timeout_secs: None,
+    };
+    for (k, v) in url.query_pairs() {
+        match k.as_ref() {
+            "tls" => {
+                tls = match v.as_ref() {
+                    "true" => true,
+                    "false" => false,
+                    _ => return Err(e(format!("tls={v:?}: use true or false"))),
+                }
+            }
+            "user" => loc.user = Some(v.to_string()),
+            "password_env" => loc.password_env = env_param(&k, &v)?,
+            "timeout" => loc.timeout_secs = Some(timeout_param(&v)?),
+            other => {
+                return Err(unknown_param(
+                    "webdav",
+                    other,
+                    "tls, user, password_env, timeout",
+                ));
+            }
+        }
+    }
+    loc.endpoint = format!("{}://{authority}", if tls { "https" } else { "http" });
+    Ok(loc)
+}
+
+/// Bucket (GCS) and container (Azure) names: lowercase, digits and a few
+/// separators, 3 to 63 characters.
+fn bucket_name(
+    url: &Url,
+    what: &str,
+    extra: &[char],
+    example: &str,
+) -> Result<String, ValidationErrors> {
+    let name = url.host_str().unwrap_or_default().to_string();
+    let ok = (3..=63).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || extra.contains(&c))
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric());
+    if ok {
+        Ok(name)
+    } else {
+        Err(ValidationErrors::single(
+            "",
+            format!(
+                "{name:?} is not a {what} name: 3 to 63 lowercase letters, digits or {}, e.g. {example}",
+                extra
+                    .iter()
+                    .map(|c| format!("'{c}'"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ))
+    }
+}
+
+fn parse_gcs(url: &Url) -> Result<GcsLocation, ValidationErrors> {
+    no_credentials_in(
+        url,
+        "put the service account key file's path in GOOGLE_APPLICATION_CREDENTIALS",
+    )?;
+    let mut loc = GcsLocation {
+        bucket: bucket_name(url, "bucket", &['-', '_', '.'], "gcs://my-backups/app")?,
+        prefix: url.path().trim_matches('/').to_string(),
+        endpoint: None,
+        credential_env: "GOOGLE_APPLICATION_CREDENTIALS".into(),
+        timeout_secs: None,
+    };
+    for (k, v) in url.query_pairs() {
+        match k.as_ref() {
+            "endpoint" => loc.endpoint = Some(http_endpoint(&v)?),
+            "credential_env" => loc.credential_env = env_param(&k, &v)?,
+            "timeout" => loc.timeout_secs = Some(timeout_param(&v)?),
+            other => {
+                return Err(unknown_param(
+                    "gcs",
+                    other,
+                    "endpoint, credential_env, timeout",
+                ));
+            }
+        }
+    }
+    Ok(loc)
+}
+
+fn parse_azblob(url: &Url) -> Result<AzblobLocation, ValidationErrors> {
+    let e = |m: String| ValidationErrors::single("", m);
+    no_credentials_in(url, "put the account key in AZURE_STORAGE_KEY")?;
+    let mut loc = AzblobLocation {
+        container: bucket_name(
+            url,
+            "container",
+            &['-'],
+            "azblob://backups/app?account=myaccount",
+        )?,
+        prefix: url.path().trim_matches('/').to_string(),
+        account: String::new(),
+        endpoint: None,
+        key_env: "AZURE_STORAGE_KEY".into(),
+        timeout_secs: None,
+    };
+    for (k, v) in url.query_pairs() {
+        match k.as_ref() {
+            "account" => {
+                let ok = (3..=24).contains(&v.len())
+                    && v.chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+                if !ok {
+                    return Err(e(format!(
+                        "account={v:?} is not a storage account name: 3 to 24 lowercase letters and digits"
+                    )));
+                }
+                loc.account = v.to_string();
+            }
+            "endpoint" => loc.endpoint = Some(http_endpoint(&v)?),
+            "key_env" => loc.key_env = env_param(&k, &v)?,
+            "timeout" => loc.timeout_secs = Some(timeout_param(&v)?),
+            other => {
+                return Err(unknown_param(
+                    "azblob",
+                    other,
+                    "account, endpoint, key_env, timeout",
+                ));
+            }
+        }
+    }
+    if loc.account.is_empty() {
+        return Err(e(
+            "an azblob destination needs its storage account: azblob://container/prefix?account=NAME".into(),
+        ));
+    }
+    Ok(loc)
 }
 
 fn parse_s3(url: &Url) -> Result<S3Location, ValidationErrors> {
@@ -144,6 +581,7 @@ fn parse_s3(url: &Url) -> Result<S3Location, ValidationErrors> {
         path_style: false,
         access_key_env: "AWS_ACCESS_KEY_ID".into(),
         secret_key_env: "AWS_SECRET_ACCESS_KEY".into(),
+        timeout_secs: None,
     };
     let mut path_style = None;
     for (k, v) in url.query_pairs() {
@@ -177,9 +615,10 @@ fn parse_s3(url: &Url) -> Result<S3Location, ValidationErrors> {
                     loc.secret_key_env = v.to_string();
                 }
             }
+            "timeout" => loc.timeout_secs = Some(timeout_param(&v)?),
             other => {
                 return Err(e(format!(
-                    "unknown parameter {other:?} for an s3 destination; supported: endpoint, region, path_style, access_key_env, secret_key_env"
+                    "unknown parameter {other:?} for an s3 destination; supported: endpoint, region, path_style, access_key_env, secret_key_env, timeout"
                 )));
             }
         }
@@ -219,6 +658,7 @@ mod tests {
                 "s3://bkt?endpoint=https://r2.example&path_style=false&access_key_env=R2_KEY&secret_key_env=R2_SECRET",
                 "s3://bkt?endpoint=https%3A%2F%2Fr2.example&path_style=false&access_key_env=R2_KEY&secret_key_env=R2_SECRET",
             ),
+            ("s3://bkt/p?timeout=2m", "s3://bkt/p?timeout=120s"),
         ];
         for (input, canonical) in cases {
             let d = Destination::parse(input).unwrap_or_else(|e| panic!("{input}: {e}"));
@@ -239,6 +679,82 @@ mod tests {
             ("s3://bkt?path_style=yes", "use true or false"),
             ("s3://bkt?access_key_env=1x", "not an environment variable"),
             ("s3://bkt?acl=public", "unknown parameter"),
+            ("s3://bkt?timeout=soon", "timeout=30s"),
+            ("s3://bkt?timeout=0s", "timeout=30s"),
+        ];
+        for (input, needle) in refusals {
+            let msg = Destination::parse(input).unwrap_err().to_string();
+            assert!(msg.contains(needle), "{input}: {msg}");
+            assert!(!msg.contains("hunter2pass"), "{input}: leaks a secret");
+        }
+    }
+
+    #[test]
+    fn sftp_webdav_gcs_and_azblob_uris() {
+        // (input, canonical)
+        let cases = [
+            (
+                "sftp://backup@host/srv/backups/",
+                "sftp://backup@host/srv/backups",
+            ),
+            (
+                "sftp://backup@10.0.0.2:2222/srv/b?key=/etc/sauve/id_ed25519&known_hosts=add",
+                "sftp://backup@10.0.0.2:2222/srv/b?key=%2Fetc%2Fsauve%2Fid_ed25519&known_hosts=add",
+            ),
+            ("sftp://host/d?known_hosts=strict", "sftp://host/d"),
+            (
+                "webdav://dav.example/backups/",
+                "webdav://dav.example/backups",
+            ),
+            (
+                "webdav://me@127.0.0.1:8080/b?tls=false&password_env=DAV_PW&timeout=1m",
+                "webdav://127.0.0.1:8080/b?tls=false&user=me&password_env=DAV_PW&timeout=60s",
+            ),
+            ("gcs://my_bucket.x/app", "gcs://my_bucket.x/app"),
+            (
+                "gcs://bkt?credential_env=GCS_KEY_FILE&endpoint=http://127.0.0.1:4443/",
+                "gcs://bkt?endpoint=http%3A%2F%2F127.0.0.1%3A4443&credential_env=GCS_KEY_FILE",
+            ),
+            (
+                "azblob://backups/app?account=acme01",
+                "azblob://backups/app?account=acme01",
+            ),
+            (
+                "azblob://backups?account=devstoreaccount1&endpoint=http://127.0.0.1:10000/devstoreaccount1&key_env=AZ_KEY",
+                "azblob://backups?account=devstoreaccount1&endpoint=http%3A%2F%2F127.0.0.1%3A10000%2Fdevstoreaccount1&key_env=AZ_KEY",
+            ),
+        ];
+        for (input, canonical) in cases {
+            let d = Destination::parse(input).unwrap_or_else(|e| panic!("{input}: {e}"));
+            assert_eq!(d.uri(), canonical, "{input}");
+            assert_eq!(Destination::parse(&d.uri()).unwrap(), d, "{input}");
+            assert!(d.is_remote());
+        }
+        let Destination::Webdav(w) = Destination::parse("webdav://h/x").unwrap() else {
+            panic!()
+        };
+        assert_eq!(w.endpoint, "https://h", "TLS unless told otherwise");
+        let refusals = [
+            ("sftp://u:hunter2pass@h/d", "holds no password"),
+            ("sftp://h", "needs a directory"),
+            ("sftp://h/d?key=id_rsa", "absolute path"),
+            ("sftp://h/d?known_hosts=maybe", "use strict"),
+            ("sftp://h/d?port=22", "unknown parameter"),
+            ("webdav://u:hunter2pass@h/d", "holds no password"),
+            ("webdav://h/d?tls=no", "use true or false"),
+            (
+                "webdav://h/d?password_env=a-b",
+                "not an environment variable",
+            ),
+            ("gcs://Bad/x", "not a bucket name"),
+            ("gcs://bkt?endpoint=ftp://x", "not an http(s) URL"),
+            ("azblob://backups/x", "needs its storage account"),
+            ("azblob://Back_ups?account=a1b", "not a container name"),
+            (
+                "azblob://backups?account=Not-Valid",
+                "not a storage account name",
+            ),
+            ("azblob://backups?account=abc&sas=x", "unknown parameter"),
         ];
         for (input, needle) in refusals {
             let msg = Destination::parse(input).unwrap_err().to_string();

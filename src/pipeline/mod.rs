@@ -78,6 +78,9 @@ pub struct BackupRequest<'a> {
     pub run_id: &'a str,
     pub staging_dir: PathBuf,
     pub progress: Progress,
+    /// The size of the job's previous artifact, if any: multipart uploads
+    /// choose their part size from it.
+    pub expected_size: Option<u64>,
 }
 
 struct Target {
@@ -113,7 +116,7 @@ pub async fn run_backup(
     let sealer = job.encryption.as_ref().map(Sealer::resolve).transpose()?;
 
     let started_at = now_ms();
-    let mut targets = open_targets(job, started_at).await;
+    let mut targets = open_targets(job, started_at, req.expected_size).await;
     for t in &targets {
         if let Some(e) = &t.error {
             log.push(format!("destination {} unusable: {e}", t.uri));
@@ -292,7 +295,13 @@ fn encryption_info(job: &Job) -> Option<EncryptionInfo> {
     })
 }
 
-async fn open_targets(job: &Job, started_at: Timestamp) -> Vec<Target> {
+/// A multipart upload older than this cannot belong to a live backup.
+const ABANDONED_UPLOAD_AFTER: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+async fn open_targets(job: &Job, started_at: Timestamp, expected: Option<u64>) -> Vec<Target> {
+    // Twice the job's timeout, at least a day: no run of this job (or, with
+    // default timeouts, of another job sharing the destination) is that old.
+    let abandoned_after = ABANDONED_UPLOAD_AFTER.max(job.timeout * 2);
     let mut targets = Vec::new();
     for dest in &job.destinations {
         let backup_id = new_id();
@@ -318,8 +327,8 @@ async fn open_targets(job: &Job, started_at: Timestamp) -> Vec<Target> {
                 continue;
             }
         };
-        storage.sweep_stale_temp().await;
-        let (writer, error) = match storage.writer(&key).await {
+        storage.sweep_abandoned(abandoned_after).await;
+        let (writer, error) = match storage.writer(&key, expected).await {
             Ok(w) => (Some(w), None),
             Err(e) => (None, Some(e.to_string())),
         };

@@ -753,6 +753,31 @@ impl Sauve {
         Ok(storage.check().await?)
     }
 
+    /// Aborts (or with `dry_run` lists) the multipart uploads pending under an
+    /// S3 destination that started more than `older_than` ago.
+    pub async fn sweep_destination(
+        uri: &str,
+        older_than: std::time::Duration,
+        dry_run: bool,
+    ) -> Result<SweepReport, ServiceError> {
+        let storage = open_destination(uri, "destination")?;
+        let uploads = if dry_run {
+            storage.pending_uploads().await?
+        } else {
+            storage.sweep_uploads(older_than).await?
+        };
+        let remaining = if dry_run {
+            uploads.len()
+        } else {
+            storage.pending_uploads().await?.len()
+        };
+        Ok(SweepReport {
+            destination: storage.uri().to_string(),
+            uploads,
+            remaining,
+        })
+    }
+
     /// What a destination holds, from its manifests alone (no metadata store).
     pub async fn list_destination(uri: &str) -> Result<(Vec<Backup>, Vec<String>), ServiceError> {
         let storage = open_destination(uri, "dest")?;
@@ -823,6 +848,16 @@ pub struct RestoreOutcome {
     pub run_id: Option<String>,
     pub verified: VerifyReport,
     pub log: String,
+}
+
+/// What `storage sweep` did.
+#[derive(Debug, serde::Serialize)]
+pub struct SweepReport {
+    pub destination: String,
+    /// The uploads aborted (or, in a dry run, pending).
+    pub uploads: Vec<crate::storage::uploads::PendingUpload>,
+    /// Uploads still pending afterwards (younger than the cut-off, or raced in).
+    pub remaining: usize,
 }
 
 /// A destination named by the user in `field`, opened.

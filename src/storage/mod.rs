@@ -5,9 +5,14 @@
 //! among others. Local writes go through OpenDAL's atomic-write directory
 //! (`.sauve-tmp/` under the root), so an artifact appears under its final name only
 //! once complete; a killed process leaves a temp file there, which
-//! [`Storage::sweep_stale_temp`] removes on a later backup.
+//! [`Storage::sweep_abandoned`] removes on a later backup. An S3 multipart
+//! upload is aborted by its writer on failure; one left by a killed process is
+//! aborted by the same sweep once it is older than any backup can run.
 
 pub mod manifest;
+pub mod parts;
+pub mod uploads;
+pub mod webdav;
 
 use crate::domain::Destination;
 use bytes::Bytes;
@@ -18,8 +23,16 @@ use std::time::Duration;
 
 /// Where in-progress local writes live; never listed as backups.
 pub const TEMP_DIR: &str = ".sauve-tmp";
-/// Part size of S3 multipart uploads.
-const S3_PART_SIZE: usize = 16 << 20;
+/// What stays unescaped in a URL's path segment or query value (RFC 3986's
+/// unreserved characters, which SigV4 also leaves alone).
+pub(crate) const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+/// The same, keeping the `/` between the segments of a key.
+pub(crate) const KEY_PATH: &percent_encoding::AsciiSet = &UNRESERVED.remove(b'/');
+
 /// A temp file untouched this long belongs to a dead writer.
 const STALE_TEMP_AFTER: Duration = Duration::from_secs(3600);
 
@@ -45,6 +58,10 @@ pub struct Storage {
     dest: Destination,
     uri: String,
     op: Operator,
+    /// Multipart uploads of an S3 destination, for sweeping abandoned ones.
+    uploads: Option<std::sync::Arc<uploads::Uploads>>,
+    /// A WebDAV destination's streaming uploads.
+    dav: Option<webdav::Dav>,
 }
 
 /// Turns OpenDAL's error into a sentence that says what to check.
@@ -65,7 +82,7 @@ fn reason_for(e: &opendal::Error, object_store: bool) -> String {
             " (permission denied: check that Sauve's user may write there)"
         }
         (ErrorKind::PermissionDenied, true) => {
-            " (access denied: check the access key and secret, and the key's permissions on the bucket)"
+            " (access denied: check the access key and secret (or the password or key file), and their permissions there)"
         }
         (ErrorKind::NotFound, true) => {
             " (not found: does the bucket exist, and are the endpoint and region right?)"
@@ -73,11 +90,22 @@ fn reason_for(e: &opendal::Error, object_store: bool) -> String {
         (ErrorKind::NotFound, false) => " (not found)",
         _ => "",
     };
-    // OpenDAL's Display includes context such as the service and path; the source
-    // error (e.g. "Not a directory (os error 20)") is what a person can act on.
-    match std::error::Error::source(e) {
-        Some(src) => format!("{}{hint}: {src}", e.kind()),
-        None => format!("{}{hint}: {e}", e.kind()),
+    // OpenDAL's Display includes context such as the service and path; the
+    // sources (e.g. "Not a directory (os error 20)", or ssh's own complaint
+    // behind "failed to connect to the remote host") are what a person can act on.
+    let mut causes: Vec<String> = Vec::new();
+    let mut src = std::error::Error::source(e);
+    while let Some(cause) = src {
+        let text = cause.to_string();
+        if !causes.iter().any(|c| c.contains(text.trim())) {
+            causes.push(text.trim().to_string());
+        }
+        src = cause.source();
+    }
+    if causes.is_empty() {
+        format!("{}{hint}: {e}", e.kind())
+    } else {
+        format!("{}{hint}: {}", e.kind(), causes.join(": "))
     }
 }
 
@@ -88,24 +116,50 @@ impl Storage {
             uri: uri.clone(),
             reason,
         };
+        let mut pending = None;
+        let mut dav = None;
+        // Variables named by the URI; their values never appear in errors.
+        let var = |name: &str, what: &str| {
+            std::env::var(name)
+                .ok()
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| {
+                    open_err(format!(
+                        "the {what} variable {name} is not set in Sauve's environment"
+                    ))
+                })
+        };
+        let build = |r: opendal::Result<Operator>| r.map_err(|e| open_err(reason(&e)));
         let op = match dest {
+            Destination::Local { root } => {
+                let root_s = root.to_string_lossy();
+                let tmp = root.join(TEMP_DIR);
+                let builder = opendal::services::Fs::default()
+                    .root(&root_s)
+                    .atomic_write_dir(&tmp.to_string_lossy());
+                return Ok(Storage {
+                    dest: dest.clone(),
+                    uri: uri.clone(),
+                    op: build(Operator::new(builder))?,
+                    uploads: None,
+                    dav: None,
+                });
+            }
             Destination::S3(s) => {
-                // HTTP services need OpenDAL's transport installed once per process.
-                opendal::install_default();
-                let var =
-                    |name: &str, what: &str| {
-                        std::env::var(name).ok().filter(|v| !v.is_empty()).ok_or_else(|| {
-                        open_err(format!(
-                            "the S3 {what} variable {name} is not set in Sauve's environment"
-                        ))
-                    })
-                    };
+                let access_key = var(&s.access_key_env, "S3 access key")?;
+                let secret_key = var(&s.secret_key_env, "S3 secret key")?;
+                pending = Some(std::sync::Arc::new(uploads::Uploads::new(
+                    s,
+                    &uri,
+                    &access_key,
+                    &secret_key,
+                )?));
                 let mut builder = opendal::services::S3::default()
                     .bucket(&s.bucket)
                     .root(&format!("/{}", s.prefix))
                     .region(s.region.as_deref().unwrap_or("us-east-1"))
-                    .access_key_id(&var(&s.access_key_env, "access key")?)
-                    .secret_access_key(&var(&s.secret_key_env, "secret key")?)
+                    .access_key_id(&access_key)
+                    .secret_access_key(&secret_key)
                     // Only what the URI and the named variables say: no profile
                     // files or instance metadata picked up behind the user's back.
                     .disable_config_load()
@@ -116,38 +170,100 @@ impl Storage {
                 if !s.path_style {
                     builder = builder.enable_virtual_host_style();
                 }
-                Operator::new(builder)
-                    .map_err(|e| open_err(reason(&e)))?
-                    // Transient failures (5xx, resets, timeouts) are retried with
-                    // jittered exponential back-off; a part is re-sent, not the file.
-                    .layer(
-                        opendal::layers::RetryLayer::new()
-                            .with_jitter()
-                            .with_max_times(5)
-                            .with_min_delay(Duration::from_millis(200)),
-                    )
-                    .layer(
-                        opendal::layers::TimeoutLayer::new()
-                            .with_timeout(Duration::from_secs(120))
-                            .with_io_timeout(Duration::from_secs(60)),
-                    )
+                build(Operator::new(builder))?
             }
-            Destination::Local { root } => {
-                let root_s = root.to_string_lossy();
-                let tmp = root.join(TEMP_DIR);
-                let builder = opendal::services::Fs::default()
-                    .root(&root_s)
-                    .atomic_write_dir(&tmp.to_string_lossy());
-                Operator::new(builder).map_err(|e| StorageError::Open {
-                    uri: uri.clone(),
-                    reason: reason(&e),
-                })?
+            Destination::Sftp(s) => {
+                // OpenDAL drives the system's `ssh` (openssh-client), so
+                // ~/.ssh/config and known_hosts apply as they would for a person.
+                let endpoint = match s.port {
+                    Some(p) => format!("ssh://{}:{p}", s.host),
+                    None => s.host.clone(),
+                };
+                let mut builder = opendal::services::Sftp::default()
+                    .endpoint(&endpoint)
+                    .root(&s.root)
+                    .known_hosts_strategy(&s.known_hosts);
+                if let Some(u) = &s.user {
+                    builder = builder.user(u);
+                }
+                if let Some(k) = &s.key {
+                    builder = builder.key(k);
+                }
+                build(Operator::new(builder))?
+            }
+            Destination::Webdav(w) => {
+                let mut builder = opendal::services::Webdav::default()
+                    .endpoint(&w.endpoint)
+                    .root(&format!("/{}", w.root));
+                let auth = match &w.user {
+                    Some(u) => Some((u.clone(), var(&w.password_env, "WebDAV password")?)),
+                    None => None,
+                };
+                if let Some((user, password)) = &auth {
+                    builder = builder.username(user).password(password);
+                }
+                dav = Some(webdav::Dav::new(
+                    &w.endpoint,
+                    &w.root,
+                    auth,
+                    &uri,
+                    Duration::from_secs(dest.timeout_secs()),
+                )?);
+                build(Operator::new(builder))?
+            }
+            Destination::Gcs(g) => {
+                let mut builder = opendal::services::Gcs::default()
+                    .bucket(&g.bucket)
+                    .root(&format!("/{}", g.prefix))
+                    .credential_path(&var(&g.credential_env, "GCS service account key file")?)
+                    .disable_config_load()
+                    .disable_vm_metadata();
+                if let Some(e) = &g.endpoint {
+                    builder = builder.endpoint(e);
+                }
+                build(Operator::new(builder))?
+            }
+            Destination::Azblob(a) => {
+                let endpoint = a
+                    .endpoint
+                    .clone()
+                    .unwrap_or_else(|| format!("https://{}.blob.core.windows.net", a.account));
+                let builder = opendal::services::Azblob::default()
+                    .container(&a.container)
+                    .root(&format!("/{}", a.prefix))
+                    .account_name(&a.account)
+                    .account_key(&var(&a.key_env, "Azure storage account key")?)
+                    .endpoint(&endpoint);
+                build(Operator::new(builder))?
             }
         };
+        // HTTP services need OpenDAL's transport installed once per process.
+        opendal::install_default();
+        let timeout = Duration::from_secs(dest.timeout_secs());
+        let op = op
+            // Timeout below retry: each attempt gets its own deadline and a
+            // stalled request is retried. The other way round, the deadline
+            // would cover all attempts and drop the retry mid-way (OpenDAL's
+            // documented ordering).
+            .layer(
+                opendal::layers::TimeoutLayer::new()
+                    .with_timeout(timeout)
+                    .with_io_timeout(timeout),
+            )
+            // Transient failures (5xx, resets, timeouts) are retried with
+            // jittered exponential back-off; a part is re-sent, not the file.
+            .layer(
+                opendal::layers::RetryLayer::new()
+                    .with_jitter()
+                    .with_max_times(5)
+                    .with_min_delay(Duration::from_millis(200)),
+            );
         Ok(Storage {
             dest: dest.clone(),
             uri,
             op,
+            uploads: pending,
+            dav,
         })
     }
 
@@ -170,30 +286,50 @@ impl Storage {
             uri: self.uri.clone(),
             op,
             key: key.to_string(),
-            reason: reason_for(&e, matches!(self.dest, Destination::S3(_))),
+            reason: reason_for(&e, self.dest.is_remote()),
         }
     }
 
     /// A streaming writer for `key`; nothing is visible under `key` until
-    /// [`ArtifactWriter::close`] succeeds.
-    pub async fn writer(&self, key: &str) -> Result<ArtifactWriter, StorageError> {
+    /// [`ArtifactWriter::close`] succeeds. `expected_size` (the job's previous
+    /// artifact) sizes the parts of a multipart upload: see [`parts`].
+    pub async fn writer(
+        &self,
+        key: &str,
+        expected_size: Option<u64>,
+    ) -> Result<ArtifactWriter, StorageError> {
         let w = match &self.dest {
-            Destination::Local { .. } => self.op.writer(key).await,
-            // Multipart upload: 16 MiB parts, 4 in flight (64 MiB of buffers).
-            // 10,000 parts of 16 MiB cap one object at 160 GiB.
-            Destination::S3(_) => {
+            // Object stores take the artifact in parts, several in flight.
+            Destination::S3(_) | Destination::Gcs(_) | Destination::Azblob(_) => {
+                let plan = parts::plan(expected_size);
                 self.op
                     .writer_with(key)
-                    .chunk(S3_PART_SIZE)
-                    .concurrent(4)
+                    .chunk(plan.part_size as usize)
+                    .concurrent(plan.concurrent as usize)
                     .await
             }
+            Destination::Webdav(_) => {
+                let dav = self.dav.as_ref().expect("a WebDAV storage has its client");
+                // The PUT needs its collection; OpenDAL creates the parents.
+                if let Some((parent, _)) = key.rsplit_once('/') {
+                    self.op
+                        .create_dir(&format!("{parent}/"))
+                        .await
+                        .map_err(|e| self.op_err("write", key, e))?;
+                }
+                return Ok(ArtifactWriter {
+                    storage: self.clone(),
+                    key: key.to_string(),
+                    inner: Inner::Put(dav.put(key)),
+                });
+            }
+            Destination::Local { .. } | Destination::Sftp(_) => self.op.writer(key).await,
         }
         .map_err(|e| self.op_err("write", key, e))?;
         Ok(ArtifactWriter {
             storage: self.clone(),
             key: key.to_string(),
-            inner: w,
+            inner: Inner::Dal(w),
         })
     }
 
@@ -219,10 +355,13 @@ impl Storage {
         key: &str,
     ) -> Result<impl Stream<Item = Result<Bytes, StorageError>> + Send + 'static, StorageError>
     {
+        // Ranged reads of 8 MiB, two in flight: a failed request is retried
+        // for its range alone, and a GiB takes 128 requests, not 1,024.
         let reader = self
             .op
             .reader_with(key)
-            .chunk(1 << 20)
+            .chunk(8 << 20)
+            .concurrent(2)
             .await
             .map_err(|e| self.op_err("read", key, e))?;
         let stream = reader
@@ -288,10 +427,46 @@ impl Storage {
         Ok((manifests, problems))
     }
 
-    /// Removes temp files of writers that died (only local destinations have
-    /// them; an S3 multipart upload is aborted by its writer, and an upload
-    /// abandoned by a killed process is invisible and expires by bucket policy).
-    pub async fn sweep_stale_temp(&self) -> usize {
+    /// The multipart uploads pending under an S3 destination (none elsewhere).
+    pub async fn pending_uploads(&self) -> Result<Vec<uploads::PendingUpload>, StorageError> {
+        match &self.uploads {
+            Some(u) => u.list().await,
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Cleans up after writers that died: a local destination's temp files
+    /// untouched for an hour, an S3 destination's multipart uploads started
+    /// more than `uploads_older_than` ago (it must exceed the longest a backup
+    /// may run, or a live upload of another instance would be cut). Failures
+    /// are logged, never fatal: the backup about to run does not depend on it.
+    pub async fn sweep_abandoned(&self, uploads_older_than: Duration) -> usize {
+        match &self.uploads {
+            Some(u) => match u.sweep(uploads_older_than).await {
+                Ok(aborted) => aborted.len(),
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not sweep abandoned multipart uploads");
+                    0
+                }
+            },
+            None => self.sweep_stale_temp().await,
+        }
+    }
+
+    /// Aborts the multipart uploads pending under an S3 destination that were
+    /// started more than `older_than` ago, and returns them.
+    pub async fn sweep_uploads(
+        &self,
+        older_than: Duration,
+    ) -> Result<Vec<uploads::PendingUpload>, StorageError> {
+        match &self.uploads {
+            Some(u) => u.sweep(older_than).await,
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Removes temp files of local writers that died.
+    async fn sweep_stale_temp(&self) -> usize {
         let Destination::Local { root } = &self.dest else {
             return 0;
         };
@@ -384,28 +559,44 @@ impl Storage {
 pub struct ArtifactWriter {
     storage: Storage,
     key: String,
-    inner: opendal::Writer,
+    inner: Inner,
+}
+
+enum Inner {
+    Dal(opendal::Writer),
+    Put(webdav::StreamingPut),
 }
 
 impl ArtifactWriter {
     pub async fn write(&mut self, chunk: Bytes) -> Result<(), StorageError> {
-        self.inner
-            .write(chunk)
-            .await
-            .map_err(|e| self.storage.op_err("write", &self.key, e))
+        match &mut self.inner {
+            Inner::Dal(w) => w
+                .write(chunk)
+                .await
+                .map_err(|e| self.storage.op_err("write", &self.key, e)),
+            Inner::Put(p) => p.write(chunk).await,
+        }
     }
 
-    pub async fn close(mut self) -> Result<(), StorageError> {
-        self.inner
-            .close()
-            .await
-            .map(|_| ())
-            .map_err(|e| self.storage.op_err("write", &self.key, e))
+    pub async fn close(self) -> Result<(), StorageError> {
+        match self.inner {
+            Inner::Dal(mut w) => w
+                .close()
+                .await
+                .map(|_| ())
+                .map_err(|e| self.storage.op_err("write", &self.key, e)),
+            Inner::Put(p) => p.close().await,
+        }
     }
 
-    pub async fn abort(mut self) {
-        if let Err(e) = self.inner.abort().await {
-            tracing::warn!(key = %self.key, error = %e, "could not abort a partial write");
+    pub async fn abort(self) {
+        match self.inner {
+            Inner::Dal(mut w) => {
+                if let Err(e) = w.abort().await {
+                    tracing::warn!(key = %self.key, error = %e, "could not abort a partial write");
+                }
+            }
+            Inner::Put(p) => p.abort().await,
         }
     }
 }

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# benches/s3_upload.sh — upload throughput and peak memory of a backup to the
+# loopback S3 server (Garage, from scripts/garage), against that server's raw
+# PUT of the same bytes (issue "Object storage"; results in BENCHMARKS.md).
+#
+#   benches/s3_upload.sh                 # 1 GiB, 3 runs of each
+#   SIZE_MIB=4096 RUNS=1 benches/s3_upload.sh
+#
+#   raw    curl --aws-sigv4 -T FILE: one signed PUT of the file, streamed by curl
+#   sauve  sauve backup run: a command source `cat FILE`, through zstd and
+#          sha256, to s3:// as a multipart upload (16 MiB parts, 4 in flight)
+#
+# FILE is random (incompressible), so the artifact has as many bytes as the
+# raw PUT sends. Ratio = raw wall time / sauve wall time (1.0 = as fast as the
+# server takes a plain PUT). It builds nothing: `cargo build --release` first,
+# or point SAUVE_BIN at a binary.
+set -euo pipefail
+export LC_ALL=C
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+SIZE_MIB=${SIZE_MIB:-1024}
+RUNS=${RUNS:-3}
+BENCH_DIR=${BENCH_DIR:-/tmp/sauve-s3-bench}
+SAUVE_BIN=${SAUVE_BIN:-${CARGO_TARGET_DIR:-$HOME/.cache/sauve/target}/release/sauve}
+[ -x "$SAUVE_BIN" ] || { echo "no sauve binary at $SAUVE_BIN: cargo build --release" >&2; exit 2; }
+
+eval "$(bash scripts/garage)"
+export BENCH_S3_KEY=$SAUVE_TEST_S3_KEY_ID BENCH_S3_SECRET=$SAUVE_TEST_S3_SECRET
+
+mkdir -p "$BENCH_DIR"
+FILE=$BENCH_DIR/random-$SIZE_MIB.bin
+if [ ! -f "$FILE.complete" ]; then
+    head -c "$((SIZE_MIB << 20))" /dev/urandom >"$FILE"
+    touch "$FILE.complete"
+fi
+
+prefix="bench-$(date +%s)"
+dest="s3://$SAUVE_TEST_S3_BUCKET/$prefix?endpoint=$SAUVE_TEST_S3_ENDPOINT&region=$SAUVE_TEST_S3_REGION&access_key_env=BENCH_S3_KEY&secret_key_env=BENCH_S3_SECRET"
+data=$BENCH_DIR/data
+rm -rf "$data"
+cat >"$BENCH_DIR/job.toml" <<TOML
+[[job]]
+name = "bench"
+destinations = ["$dest"]
+compression_level = 1
+[job.source]
+kind = "command"
+command = ["cat", "$FILE"]
+extension = "bin"
+TOML
+"$SAUVE_BIN" --data-dir "$data" job apply "$BENCH_DIR/job.toml" >/dev/null
+
+# run NAME COMMAND... : wall seconds and peak RSS (KiB) of one run, on stdout.
+run() {
+    local name=$1
+    shift
+    /usr/bin/time -f "%e %M" -o "$BENCH_DIR/time" "$@" >/dev/null 2>"$BENCH_DIR/$name.err" \
+        || { cat "$BENCH_DIR/$name.err" >&2; exit 1; }
+    cat "$BENCH_DIR/time"
+}
+
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+raw_times=() sauve_times=() sauve_rss=() raw_rss=()
+for i in $(seq 1 "$RUNS"); do
+    read -r t m < <(run raw curl -sS --fail --aws-sigv4 "aws:amz:$SAUVE_TEST_S3_REGION:s3" \
+        --user "$BENCH_S3_KEY:$BENCH_S3_SECRET" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
+        -T "$FILE" "$SAUVE_TEST_S3_ENDPOINT/$SAUVE_TEST_S3_BUCKET/$prefix/raw-$i.bin")
+    raw_times+=("$t") raw_rss+=("$m")
+    read -r t m < <(run sauve env SAUVE_LOG=warn "$SAUVE_BIN" --data-dir "$data" backup run bench --json)
+    sauve_times+=("$t") sauve_rss+=("$m")
+    echo "run $i: raw PUT ${raw_times[-1]} s, sauve ${t} s (peak RSS $((m / 1024)) MiB)"
+done
+
+raw=$(printf '%s\n' "${raw_times[@]}" | median)
+sv=$(printf '%s\n' "${sauve_times[@]}" | median)
+rss=$(printf '%s\n' "${sauve_rss[@]}" | median)
+rawrss=$(printf '%s\n' "${raw_rss[@]}" | median)
+awk -v raw="$raw" -v sv="$sv" -v rss="$rss" -v rawrss="$rawrss" -v mib="$SIZE_MIB" 'BEGIN {
+    printf "\n%d MiB, medians of %s runs\n", mib, "'"$RUNS"'"
+    printf "%-8s %8s %10s %12s\n", "", "wall s", "MiB/s", "peak RSS"
+    printf "%-8s %8.2f %10.0f %9.0f MiB\n", "raw PUT", raw, mib / raw, rawrss / 1024
+    printf "%-8s %8.2f %10.0f %9.0f MiB\n", "sauve", sv, mib / sv, rss / 1024
+    printf "ratio (raw / sauve): %.2fx\n", raw / sv
+}'
+# Leave the bucket as it was.
+"$SAUVE_BIN" --data-dir "$data" storage sweep "$dest" --older-than 0s >/dev/null || true
