@@ -215,6 +215,38 @@ if (jobForm) {
       ? `OK: ${r.data.kind} ${r.data.name}${r.data.server_version ? ` (server ${r.data.server_version})` : ""}`
       : r.data?.message ?? `Failed (${r.status})`;
   });
+  // Each destination line in turn: write, read, list, delete a probe (a POST per
+  // line, only on this click); the first step that fails is what the server says.
+  const testDestinations = document.getElementById("test-destinations");
+  testDestinations.addEventListener("click", async () => {
+    const out = document.getElementById("destination-results");
+    out.replaceChildren();
+    const uris = f.destinations.value.split("\n").map((s) => s.trim()).filter(Boolean);
+    if (!uris.length) {
+      const li = document.createElement("li");
+      li.className = "error";
+      li.textContent = "Type a destination first, one per line.";
+      out.append(li);
+      return;
+    }
+    testDestinations.disabled = true;
+    for (const uri of uris) {
+      const li = document.createElement("li");
+      const code = document.createElement("code");
+      code.textContent = uri;
+      const result = document.createElement("span");
+      result.textContent = "testing…";
+      li.append(code, ": ", result);
+      out.append(li);
+      const r = await api("POST", "/api/admin/destinations/test", { destination: uri })
+        .catch((err) => ({ ok: false, data: { message: String(err) } }));
+      result.textContent = r.ok
+        ? `works: ${r.data.steps.map(([op, ms]) => `${op} ${ms} ms`).join(", ")}`
+        : r.data?.message ?? `Failed (${r.status})`;
+      li.className = r.ok ? "state-succeeded" : "error";
+    }
+    testDestinations.disabled = false;
+  });
   jobForm.addEventListener("submit", async (e) => {
     e.preventDefault();
     for (const p of jobForm.querySelectorAll(".error")) p.hidden = true;

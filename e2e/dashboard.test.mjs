@@ -5,8 +5,9 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { Sauve, browser, watchedPage, signIn, writes, SHOTS } from "./harness.mjs";
 
 const ADMIN = ["ada", "admin-password-for-e2e"];
@@ -122,6 +123,63 @@ test("create a job from the page, then edit it", async () => {
   await page.close();
 });
 
+test("Test destinations: one POST per line on a click, none on load; each line says it works or what failed", async () => {
+  const { page, log } = await watchedPage(b);
+  await signIn(page, sauve.base, ...ADMIN);
+  const loaded = Date.now();
+  await page.reload();
+  await page.waitForLoadState("networkidle");
+  assert.deepEqual(writes(log, loaded), [], "loading the page sent a write");
+
+  const good = join(sauve.dir, "tested");
+  mkdirSync(good);
+  // Under a regular file: the directory cannot even be opened (created), root or not.
+  const file = join(sauve.dir, "a-file");
+  writeFileSync(file, "not a directory\n");
+  const unopenable = pathToFileURL(join(file, "backups")).href;
+  // Opens, but the probe's folder name is taken by a file: the write step fails.
+  const blocked = join(sauve.dir, "blocked");
+  mkdirSync(blocked);
+  writeFileSync(join(blocked, ".sauve-check"), "in the way\n");
+  const lines = [pathToFileURL(good).href, unopenable, pathToFileURL(blocked).href];
+  await page.getByText("Create a job").click();
+  const form = page.locator("#job-form");
+  await form.getByLabel("Destinations, one per line").fill(`${lines[0]}\n\n  ${lines[1]}  \n${lines[2]}\n`);
+
+  // Hold the first answer, to see the button disabled while testing.
+  let release;
+  const held = new Promise((r) => (release = r));
+  await page.route("**/api/admin/destinations/test", async (route) => { await held; await route.continue(); }, { times: 1 });
+  const button = form.getByRole("button", { name: "Test destinations" });
+  const clicked = Date.now();
+  await button.click();
+  assert.ok(await button.isDisabled(), "the button was not disabled while testing");
+  release();
+
+  const results = form.locator("#destination-results li");
+  await results.nth(2).filter({ hasNotText: "testing…" }).waitFor();
+  const texts = await results.allTextContents();
+  assert.equal(texts.length, 3, "one result per non-blank line");
+  assert.match(texts[0], /^file:\/\/\S+\/tested: works: write \d+ ms, read \d+ ms, list \d+ ms, delete \d+ ms$/);
+  assert.ok(texts[1].startsWith(`${unopenable}: cannot open destination `), texts[1]);
+  assert.match(texts[1], /Not a directory/);
+  assert.match(texts[2], /^file:\/\/\S+\/blocked: write "\.sauve-check\/\w+" at \S+ failed: /);
+  assert.deepEqual(
+    await results.evaluateAll((lis) => lis.map((li) => li.className)),
+    ["state-succeeded", "error", "error"],
+  );
+  assert.equal(await form.locator("#destination-results").getAttribute("aria-live"), "polite");
+  assert.ok(await button.isEnabled(), "the button was not enabled again");
+  await page.screenshot({ path: join(SHOTS, "destination-test.png"), fullPage: true });
+
+  const posts = writes(log, clicked);
+  assert.deepEqual(posts.map((p) => [p.method, new URL(p.url).pathname]), Array(3).fill(["POST", "/api/admin/destinations/test"]));
+  // The probe is gone from the good destination.
+  assert.equal(execFileSync("find", [good, "-type", "f"], { encoding: "utf8" }), "");
+  assert.deepEqual(log.failed, []);
+  await page.close();
+});
+
 test("a phone-width layout holds, and controls are labelled and reachable by keyboard", async () => {
   const { page, log } = await watchedPage(b, { viewport: { width: 390, height: 844 } });
   await signIn(page, sauve.base, ...ADMIN);
@@ -160,6 +218,7 @@ test("sign-in, sign-out, CSRF refusal, and a viewer who can change nothing", asy
   assert.equal(await page.getByRole("button", { name: "Back up now" }).count(), 0);
   assert.equal(await page.getByRole("button", { name: "Restore" }).count(), 0);
   assert.equal(await page.getByText("Create a job").count(), 0);
+  assert.equal(await page.getByRole("button", { name: "Test destinations" }).count(), 0);
   // The API refuses the viewer anyway, and a write without the CSRF token.
   const viaApi = await page.evaluate(async () => {
     const csrf = document.querySelector('meta[name="csrf-token"]').content;
