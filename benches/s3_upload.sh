@@ -8,7 +8,8 @@
 #
 #   raw    curl --aws-sigv4 -T FILE: one signed PUT of the file, streamed by curl
 #   sauve  sauve backup run: a command source `cat FILE`, through zstd and
-#          sha256, to s3:// as a multipart upload (16 MiB parts, 4 in flight)
+#          sha256, to s3:// as a multipart upload (16 MiB parts, 3 in flight)
+#   local  the same job to a local directory: Sauve's memory without S3 parts
 #
 # FILE is random (incompressible), so the artifact has as many bytes as the
 # raw PUT sends. Ratio = raw wall time / sauve wall time (1.0 = as fast as the
@@ -48,39 +49,50 @@ kind = "command"
 command = ["cat", "$FILE"]
 extension = "bin"
 TOML
+sed -e 's/name = "bench"/name = "bench-local"/' -e "s|\"$dest\"|\"$BENCH_DIR/local\"|" \
+    "$BENCH_DIR/job.toml" >"$BENCH_DIR/local.toml"
 "$SAUVE_BIN" --data-dir "$data" job apply "$BENCH_DIR/job.toml" >/dev/null
+"$SAUVE_BIN" --data-dir "$data" job apply "$BENCH_DIR/local.toml" >/dev/null
 
-# run NAME COMMAND... : wall seconds and peak RSS (KiB) of one run, on stdout.
+# run NAME COMMAND... : wall seconds, peak RSS (KiB) and CPU seconds of one run.
 run() {
     local name=$1
     shift
-    /usr/bin/time -f "%e %M" -o "$BENCH_DIR/time" "$@" >/dev/null 2>"$BENCH_DIR/$name.err" \
+    /usr/bin/time -f "%e %M %U %S" -o "$BENCH_DIR/time" "$@" >/dev/null 2>"$BENCH_DIR/$name.err" \
         || { cat "$BENCH_DIR/$name.err" >&2; exit 1; }
-    cat "$BENCH_DIR/time"
+    awk '{ printf "%s %s %.2f\n", $1, $2, $3 + $4 }' "$BENCH_DIR/time"
 }
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-raw_times=() sauve_times=() sauve_rss=() raw_rss=()
+raw_times=() sauve_times=() sauve_rss=() raw_rss=() local_rss=() raw_cpu=() sauve_cpu=()
 for i in $(seq 1 "$RUNS"); do
-    read -r t m < <(run raw curl -sS --fail --aws-sigv4 "aws:amz:$SAUVE_TEST_S3_REGION:s3" \
+    read -r t m c < <(run raw curl -sS --fail --aws-sigv4 "aws:amz:$SAUVE_TEST_S3_REGION:s3" \
         --user "$BENCH_S3_KEY:$BENCH_S3_SECRET" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
         -T "$FILE" "$SAUVE_TEST_S3_ENDPOINT/$SAUVE_TEST_S3_BUCKET/$prefix/raw-$i.bin")
-    raw_times+=("$t") raw_rss+=("$m")
-    read -r t m < <(run sauve env SAUVE_LOG=warn "$SAUVE_BIN" --data-dir "$data" backup run bench --json)
-    sauve_times+=("$t") sauve_rss+=("$m")
-    echo "run $i: raw PUT ${raw_times[-1]} s, sauve ${t} s (peak RSS $((m / 1024)) MiB)"
+    raw_times+=("$t") raw_rss+=("$m") raw_cpu+=("$c")
+    read -r t m c < <(run sauve env SAUVE_LOG=warn "$SAUVE_BIN" --data-dir "$data" backup run bench --json)
+    sauve_times+=("$t") sauve_rss+=("$m") sauve_cpu+=("$c")
+    echo "run $i: raw PUT ${raw_times[-1]} s, sauve ${t} s (peak RSS $((m / 1024)) MiB, CPU $c s)"
+    read -r _ m _ < <(run local env SAUVE_LOG=warn "$SAUVE_BIN" --data-dir "$data" backup run bench-local --json)
+    local_rss+=("$m")
+    rm -rf "$BENCH_DIR/local"
 done
 
 raw=$(printf '%s\n' "${raw_times[@]}" | median)
 sv=$(printf '%s\n' "${sauve_times[@]}" | median)
 rss=$(printf '%s\n' "${sauve_rss[@]}" | median)
 rawrss=$(printf '%s\n' "${raw_rss[@]}" | median)
-awk -v raw="$raw" -v sv="$sv" -v rss="$rss" -v rawrss="$rawrss" -v mib="$SIZE_MIB" 'BEGIN {
+localrss=$(printf '%s\n' "${local_rss[@]}" | median)
+rawcpu=$(printf '%s\n' "${raw_cpu[@]}" | median)
+svcpu=$(printf '%s\n' "${sauve_cpu[@]}" | median)
+awk -v raw="$raw" -v sv="$sv" -v rss="$rss" -v rawrss="$rawrss" -v localrss="$localrss" \
+    -v rawcpu="$rawcpu" -v svcpu="$svcpu" -v mib="$SIZE_MIB" 'BEGIN {
     printf "\n%d MiB, medians of %s runs\n", mib, "'"$RUNS"'"
-    printf "%-8s %8s %10s %12s\n", "", "wall s", "MiB/s", "peak RSS"
-    printf "%-8s %8.2f %10.0f %9.0f MiB\n", "raw PUT", raw, mib / raw, rawrss / 1024
-    printf "%-8s %8.2f %10.0f %9.0f MiB\n", "sauve", sv, mib / sv, rss / 1024
+    printf "%-12s %8s %8s %12s %10s\n", "", "wall s", "MiB/s", "peak RSS", "client CPU"
+    printf "%-12s %8.2f %8.0f %8.0f MiB %8.2f s\n", "raw PUT", raw, mib / raw, rawrss / 1024, rawcpu
+    printf "%-12s %8.2f %8.0f %8.0f MiB %8.2f s\n", "sauve", sv, mib / sv, rss / 1024, svcpu
+    printf "%-12s %8s %8s %8.0f MiB\n", "sauve local", "", "", localrss / 1024
     printf "ratio (raw / sauve): %.2fx\n", raw / sv
 }'
 # Leave the bucket as it was.

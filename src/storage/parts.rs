@@ -5,8 +5,9 @@
 //! size is unknown when the upload starts and the part size cannot change
 //! midway: it is chosen up front from the size the job's previous backup had,
 //! with room for the data to grow, so a database that doubles between two
-//! backups still fits. Memory stays bounded: parts in flight times part size is
-//! held to [`BUFFER_BUDGET`] by uploading fewer parts at once as parts grow.
+//! backups still fits. Memory stays bounded: the part being filled plus the
+//! parts in flight are held to [`BUFFER_BUDGET`] by uploading fewer parts at
+//! once as parts grow (at least one is in flight while the next fills).
 
 /// The smallest part Sauve uses (S3's own floor is 5 MiB): 10,000 of them are
 /// 156 GiB, enough for most backups without any hint.
@@ -15,7 +16,8 @@ pub const MIN_PART: u64 = 16 << 20;
 pub const MAX_PART: u64 = 5 << 30;
 /// S3's ceiling for the number of parts of one upload.
 pub const MAX_PARTS: u64 = 10_000;
-/// Memory for parts being uploaded, when parts are small enough to share it.
+/// Memory for the part being filled and the parts being uploaded, when parts
+/// are small enough to share it.
 pub const BUFFER_BUDGET: u64 = 64 << 20;
 /// Parts in flight at most: beyond four, loopback and LAN uploads gain little
 /// and a slow link only queues more memory.
@@ -35,9 +37,9 @@ impl PartPlan {
         self.part_size.saturating_mul(MAX_PARTS)
     }
 
-    /// Bytes of part buffers at most.
+    /// Bytes of part buffers at most: those in flight and the one filling.
     pub fn buffers(&self) -> u64 {
-        self.part_size * self.concurrent
+        self.part_size * (self.concurrent + 1)
     }
 }
 
@@ -54,7 +56,9 @@ pub fn plan(expected: Option<u64>) -> PartPlan {
         .checked_next_power_of_two()
         .unwrap_or(MAX_PART)
         .min(MAX_PART);
-    let concurrent = (BUFFER_BUDGET / part_size).clamp(1, MAX_CONCURRENT);
+    let concurrent = (BUFFER_BUDGET / part_size)
+        .saturating_sub(1)
+        .clamp(1, MAX_CONCURRENT);
     PartPlan {
         part_size,
         concurrent,
@@ -73,12 +77,12 @@ mod tests {
     fn part_size_grows_with_the_expected_size_and_buffers_stay_bounded() {
         // (expected artifact, part size, parts in flight)
         let cases = [
-            (None, 16 * MIB, 4),
-            (Some(0), 16 * MIB, 4),
-            (Some(1), 16 * MIB, 4),
-            (Some(39 * GIB), 16 * MIB, 4),
+            (None, 16 * MIB, 3),
+            (Some(0), 16 * MIB, 3),
+            (Some(1), 16 * MIB, 3),
+            (Some(39 * GIB), 16 * MIB, 3),
             // 4 × 40 GiB needs parts of 16.4 MiB: the next power of two.
-            (Some(40 * GIB), 32 * MIB, 2),
+            (Some(40 * GIB), 32 * MIB, 1),
             (Some(80 * GIB), 64 * MIB, 1),
             (Some(TIB), 512 * MIB, 1),
             (Some(10 * TIB), 5 * GIB, 1),
@@ -97,7 +101,7 @@ mod tests {
                 "expected size {expected:?}"
             );
             assert!((5 * MIB..=MAX_PART).contains(&p.part_size));
-            assert!(p.buffers() <= BUFFER_BUDGET.max(p.part_size));
+            assert!(p.buffers() <= BUFFER_BUDGET.max(2 * p.part_size));
         }
     }
 
