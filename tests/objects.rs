@@ -869,6 +869,36 @@ fn webdav_round_trip_with_a_password_from_the_environment() {
         names.iter().all(|n| !n.contains("sauve-partial")),
         "{names:?}"
     );
+
+    // Uploads a killed process left: the next backup deletes the one over a
+    // day old and leaves the fresh one (it could be another instance's).
+    let dir = served.join("backups/app/tree");
+    let stale = dir.join("tree-old.tar.zst.sauve-partial-01m0000000000000000000000");
+    let fresh = dir.join("tree-new.tar.zst.sauve-partial-01m9999999999999999999999");
+    std::fs::write(&stale, b"half an upload").unwrap();
+    std::fs::write(&fresh, b"half an upload").unwrap();
+    let two_days_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(2 * 86400);
+    std::fs::File::options()
+        .write(true)
+        .open(&stale)
+        .unwrap()
+        .set_modified(two_days_ago)
+        .unwrap();
+    let tree = sauve.dest("tree");
+    sauve
+        .run(&[
+            "job",
+            "create",
+            "again",
+            "--source",
+            &format!("files://{}", tree.display()),
+            "--dest",
+            &uri,
+        ])
+        .ok();
+    sauve.backup("again");
+    assert!(!stale.exists(), "the abandoned upload was swept");
+    assert!(fresh.exists(), "a recent upload is left alone");
 }
 
 /// SHA-256 of a file, streamed (the files here are too big to hold).

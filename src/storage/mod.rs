@@ -411,10 +411,15 @@ impl Storage {
                 keys.push(path.to_string());
             }
         }
+        // One GET per manifest: on an object store each is a round trip, so
+        // sixteen are in flight at once (order does not matter, we sort below).
         let mut manifests = Vec::new();
         let mut problems = Vec::new();
-        for key in keys {
-            match self.read_manifest(&key).await {
+        let mut reads = futures::stream::iter(keys)
+            .map(|key| async move { self.read_manifest(&key).await })
+            .buffer_unordered(16);
+        while let Some(read) = reads.next().await {
+            match read {
                 Ok(m) => manifests.push(m),
                 Err(e) => problems.push(e),
             }
@@ -441,16 +446,50 @@ impl Storage {
     /// may run, or a live upload of another instance would be cut). Failures
     /// are logged, never fatal: the backup about to run does not depend on it.
     pub async fn sweep_abandoned(&self, uploads_older_than: Duration) -> usize {
-        match &self.uploads {
-            Some(u) => match u.sweep(uploads_older_than).await {
+        match (&self.uploads, &self.dest) {
+            (Some(u), _) => match u.sweep(uploads_older_than).await {
                 Ok(aborted) => aborted.len(),
                 Err(e) => {
                     tracing::warn!(error = %e, "could not sweep abandoned multipart uploads");
                     0
                 }
             },
-            None => self.sweep_stale_temp().await,
+            (None, Destination::Webdav(_)) => self.sweep_partials(uploads_older_than).await,
+            (None, _) => self.sweep_stale_temp().await,
         }
+    }
+
+    /// Deletes WebDAV uploads (`*.sauve-partial-*`) that a killed process left,
+    /// once older than `older_than`: a live upload of another instance is younger.
+    async fn sweep_partials(&self, older_than: Duration) -> usize {
+        let Ok(mut lister) = self.op.lister_with("").recursive(true).await else {
+            return 0;
+        };
+        let now = jiff::Timestamp::now();
+        let mut removed = 0;
+        while let Some(Ok(entry)) = lister.next().await {
+            if !entry.name().contains(webdav::PARTIAL_MARK) {
+                continue;
+            }
+            let modified = match entry.metadata().last_modified() {
+                Some(t) => Some(t),
+                None => self
+                    .op
+                    .stat(entry.path())
+                    .await
+                    .ok()
+                    .and_then(|m| m.last_modified()),
+            };
+            // Seconds, not durations: OpenDAL's jiff is not our jiff.
+            let old = modified.is_some_and(|t| {
+                now.as_second() - t.into_inner().as_second() > older_than.as_secs() as i64
+            });
+            if old && self.op.delete(entry.path()).await.is_ok() {
+                tracing::info!(key = %entry.path(), destination = %self.uri, "removed an abandoned partial upload");
+                removed += 1;
+            }
+        }
+        removed
     }
 
     /// Aborts the multipart uploads pending under an S3 destination that were

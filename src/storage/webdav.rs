@@ -14,6 +14,10 @@ use percent_encoding::utf8_percent_encode;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+/// In the name of an upload in progress: `KEY.sauve-partial-ID`. Never a
+/// manifest, so never listed as a backup; swept when abandoned.
+pub const PARTIAL_MARK: &str = ".sauve-partial-";
+
 /// Where a [`StreamingPut`] sends its bytes, and as whom.
 #[derive(Clone)]
 pub struct Dav {
@@ -82,7 +86,7 @@ impl Dav {
 
     /// Starts the PUT of `key` (its parent collection must exist).
     pub fn put(&self, key: &str) -> StreamingPut {
-        let temp = format!("{key}.sauve-partial-{}", crate::domain::new_id());
+        let temp = format!("{key}{PARTIAL_MARK}{}", crate::domain::new_id());
         // Two chunks of slack: the pipeline's own channel does the buffering.
         let (tx, mut rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(2);
         let body = reqwest::Body::wrap_stream(futures::stream::poll_fn(move |cx| rx.poll_recv(cx)));
