@@ -78,17 +78,7 @@ fn postgres_round_trip_keeps_schema_and_rows() {
     psql(&src.0, PG_FIXTURE);
     let sauve = Sauve::new();
     let dest = sauve.dest("backups");
-    sauve
-        .run(&[
-            "job",
-            "create",
-            "app-db",
-            "--source",
-            &pg_url(&src.0),
-            "--dest",
-            dest.to_str().unwrap(),
-        ])
-        .ok();
+    sauve.create_job("app-db", &pg_url(&src.0), &[dest.to_str().unwrap()]);
     let id = sauve.backup("app-db");
 
     // The artifact is a plain zstd stream of a pg_dump custom archive.
@@ -168,17 +158,7 @@ fn corrupted_postgres_backup_is_refused_before_the_target_is_created() {
     );
     let sauve = Sauve::new();
     let dest = sauve.dest("backups");
-    sauve
-        .run(&[
-            "job",
-            "create",
-            "pg",
-            "--source",
-            &pg_url(&src.0),
-            "--dest",
-            dest.to_str().unwrap(),
-        ])
-        .ok();
+    sauve.create_job("pg", &pg_url(&src.0), &[dest.to_str().unwrap()]);
     let id = sauve.backup("pg");
     flip_byte(&sauve.artifact_path(&id));
     sauve
@@ -206,32 +186,12 @@ fn postgres_errors_say_what_to_do() {
     let sauve = Sauve::new();
     let dest = sauve.dest("b");
     let d = dest.to_str().unwrap();
-    sauve
-        .run(&[
-            "job",
-            "create",
-            "down",
-            "--source",
-            "postgres://postgres@127.0.0.1:1/x",
-            "--dest",
-            d,
-        ])
-        .ok();
+    sauve.create_job("down", "postgres://postgres@127.0.0.1:1/x", &[d]);
     sauve
         .run(&["backup", "run", "down"])
         .fails(1, &["cannot reach the PostgreSQL server at 127.0.0.1:1"]);
 
-    sauve
-        .run(&[
-            "job",
-            "create",
-            "nodb",
-            "--source",
-            &pg_url("sauve_no_such_db"),
-            "--dest",
-            d,
-        ])
-        .ok();
+    sauve.create_job("nodb", &pg_url("sauve_no_such_db"), &[d]);
     sauve
         .run(&["backup", "run", "nodb"])
         .fails(1, &["database \"sauve_no_such_db\" does not exist"]);
@@ -239,17 +199,7 @@ fn postgres_errors_say_what_to_do() {
     // pg_dump missing from PATH: say which package provides it.
     let mut no_tools = Sauve::new();
     no_tools.env.push(("PATH".into(), "/nonexistent".into()));
-    no_tools
-        .run(&[
-            "job",
-            "create",
-            "x",
-            "--source",
-            &pg_url("postgres"),
-            "--dest",
-            d,
-        ])
-        .ok();
+    no_tools.create_job("x", &pg_url("postgres"), &[d]);
     no_tools.run(&["backup", "run", "x"]).fails(
         1,
         &[
@@ -333,17 +283,7 @@ fn mariadb_round_trip_keeps_schema_and_rows() {
     mysql(Some(&src.0), MY_FIXTURE);
     let sauve = Sauve::new();
     let dest = sauve.dest("backups");
-    sauve
-        .run(&[
-            "job",
-            "create",
-            "shop",
-            "--source",
-            &mysql_url(&src.0),
-            "--dest",
-            dest.to_str().unwrap(),
-        ])
-        .ok();
+    sauve.create_job("shop", &mysql_url(&src.0), &[dest.to_str().unwrap()]);
     let id = sauve.backup("shop");
     sauve.run(&["verify", &id]).ok();
     let restored = MyDb::reserve("sauve_dst");
@@ -387,17 +327,7 @@ fn mariadb_wrong_password_is_reported_as_such() {
     let mut url = url::Url::parse(&mysql_url(&db.0)).unwrap();
     url.set_username(&user).unwrap();
     url.set_query(Some("password_env=SHOP_DB_PASSWORD"));
-    sauve
-        .run(&[
-            "job",
-            "create",
-            "shop",
-            "--source",
-            url.as_str(),
-            "--dest",
-            dest.to_str().unwrap(),
-        ])
-        .ok();
+    sauve.create_job("shop", url.as_str(), &[dest.to_str().unwrap()]);
 
     sauve
         .run(&["backup", "run", "shop"])

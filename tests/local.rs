@@ -44,17 +44,7 @@ fn sqlite_snapshot_is_consistent_while_a_writer_commits() {
     std::thread::sleep(Duration::from_millis(300));
     let url = format!("sqlite://{}", db_path.display());
     let dest = sauve.dest("backups");
-    sauve
-        .run(&[
-            "job",
-            "create",
-            "app",
-            "--source",
-            &url,
-            "--dest",
-            dest.to_str().unwrap(),
-        ])
-        .ok();
+    sauve.create_job("app", &url, &[dest.to_str().unwrap()]);
     let first = sauve.backup("app");
     let second = sauve.backup("app");
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -214,17 +204,7 @@ fn files_round_trip_keeps_modes_mtimes_links_and_excludes() {
     make_tree(&root, 200);
     let dest = sauve.dest("backups");
     let url = format!("files://{}?exclude=*.tmp,cache", root.display());
-    sauve
-        .run(&[
-            "job",
-            "create",
-            "files",
-            "--source",
-            &url,
-            "--dest",
-            dest.to_str().unwrap(),
-        ])
-        .ok();
+    sauve.create_job("files", &url, &[dest.to_str().unwrap()]);
     let id = sauve.backup("files");
     let verified = sauve.run(&["verify", &id, "--json"]).ok().json();
     assert!(verified["format"].as_str().unwrap().contains("tar archive"));
@@ -372,17 +352,11 @@ fn damaged_artifact_fails_verify_and_restore_leaves_target_untouched() {
     let root = sauve.dest("tree");
     make_tree(&root, 2);
     let dest = sauve.dest("backups");
-    sauve
-        .run(&[
-            "job",
-            "create",
-            "f",
-            "--source",
-            &format!("files://{}", root.display()),
-            "--dest",
-            dest.to_str().unwrap(),
-        ])
-        .ok();
+    sauve.create_job(
+        "f",
+        &format!("files://{}", root.display()),
+        &[dest.to_str().unwrap()],
+    );
     let id = sauve.backup("f");
     flip_byte(&sauve.artifact_path(&id));
     sauve
@@ -422,19 +396,14 @@ fn destinations_are_listed_from_manifests_alone() {
     make_tree(&root, 1);
     let dest_a = sauve.dest("a");
     let dest_b = sauve.dest("b");
-    sauve
-        .run(&[
-            "job",
-            "create",
-            "two",
-            "--source",
-            &format!("files://{}", root.display()),
-            "--dest",
+    sauve.create_job(
+        "two",
+        &format!("files://{}", root.display()),
+        &[
             dest_a.to_str().unwrap(),
-            "--dest",
             &format!("file://{}", dest_b.display()),
-        ])
-        .ok();
+        ],
+    );
     let report = sauve.run(&["backup", "run", "two", "--json"]).ok().json();
     assert_eq!(
         report["backups"].as_array().unwrap().len(),
@@ -526,18 +495,7 @@ fn destinations_are_listed_from_manifests_alone() {
         std::fs::read(&file).unwrap()
     );
     let target = sauve.dest("restored-from-storage");
-    sauve
-        .run(&[
-            "restore",
-            "--from",
-            &from,
-            "--latest",
-            "--job",
-            "two",
-            "--to",
-            target.to_str().unwrap(),
-        ])
-        .ok();
+    sauve.restore_latest(&from, "two", target.to_str().unwrap());
     assert_eq!(describe_tree(&target), describe_tree(&root));
     sauve
         .run(&[
@@ -684,17 +642,7 @@ fn user_errors_are_clear_and_not_panics() {
             "42",
         ])
         .fails(2, &["compression_level"]);
-    sauve
-        .run(&[
-            "job",
-            "create",
-            "a",
-            "--source",
-            "sqlite:///x.db",
-            "--dest",
-            "/tmp/x",
-        ])
-        .ok();
+    sauve.create_job("a", "sqlite:///x.db", &["/tmp/x"]);
     sauve
         .run(&[
             "job",
@@ -718,17 +666,11 @@ fn user_errors_are_clear_and_not_panics() {
         .unwrap()
         .execute_batch("CREATE TABLE t (x)")
         .unwrap();
-    sauve
-        .run(&[
-            "job",
-            "create",
-            "blocked",
-            "--source",
-            &format!("sqlite://{}", db.display()),
-            "--dest",
-            &format!("{}/sub", blocker.display()),
-        ])
-        .ok();
+    sauve.create_job(
+        "blocked",
+        &format!("sqlite://{}", db.display()),
+        &[&format!("{}/sub", blocker.display())],
+    );
     sauve
         .run(&["backup", "run", "blocked"])
         .fails(1, &["no destination could store the backup", "a-file/sub"]);

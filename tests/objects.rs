@@ -74,19 +74,11 @@ fn a_backup_goes_to_disk_and_s3_in_one_pass_and_restores_from_s3_alone() {
     let prefix = unique("roundtrip");
     let source = sqlite_source(&sauve);
     let local = sauve.dest("local");
-    sauve
-        .run(&[
-            "job",
-            "create",
-            "notes",
-            "--source",
-            &source,
-            "--dest",
-            local.to_str().unwrap(),
-            "--dest",
-            &s3.uri(&prefix),
-        ])
-        .ok();
+    sauve.create_job(
+        "notes",
+        &source,
+        &[local.to_str().unwrap(), &s3.uri(&prefix)],
+    );
     let report = sauve.run(&["backup", "run", "notes", "--json"]).ok().json();
     let backups = report["backups"].as_array().unwrap();
     assert_eq!(backups.len(), 2, "{report}");
@@ -118,18 +110,7 @@ fn a_backup_goes_to_disk_and_s3_in_one_pass_and_restores_from_s3_alone() {
     assert_eq!(listed.as_array().unwrap().len(), 1);
     assert_eq!(listed[0]["sha256"], in_s3["sha256"]);
     let target = sauve.dest("restored.db");
-    sauve
-        .run(&[
-            "restore",
-            "--from",
-            &s3.uri(&prefix),
-            "--latest",
-            "--job",
-            "notes",
-            "--to",
-            target.to_str().unwrap(),
-        ])
-        .ok();
+    sauve.restore_latest(&s3.uri(&prefix), "notes", target.to_str().unwrap());
     assert_eq!(count_notes(&target), 20000);
 }
 
@@ -143,19 +124,11 @@ fn one_failing_destination_does_not_stop_the_others() {
         .uri("x")
         .replace(&format!("s3://{}/", s3.bucket), "s3://no-such-bucket-here/");
     let local = sauve.dest("local");
-    sauve
-        .run(&[
-            "job",
-            "create",
-            "notes",
-            "--source",
-            &source,
-            "--dest",
-            local.to_str().unwrap(),
-            "--dest",
-            &missing_bucket,
-        ])
-        .ok();
+    sauve.create_job(
+        "notes",
+        &source,
+        &[local.to_str().unwrap(), &missing_bucket],
+    );
     let r = sauve
         .run(&["backup", "run", "notes", "--json"])
         .fails(1, &["partial"]);
@@ -261,32 +234,11 @@ fn a_postgres_backup_round_trips_through_s3_only() {
     let content =
         "SELECT count(*) || ':' || md5(string_agg(i::text, ',' ORDER BY id)) FROM items i";
     let prefix = unique("pg");
-    sauve
-        .run(&[
-            "job",
-            "create",
-            "pg",
-            "--source",
-            &pg_url(&src.0),
-            "--dest",
-            &s3.uri(&prefix),
-        ])
-        .ok();
+    sauve.create_job("pg", &pg_url(&src.0), &[&s3.uri(&prefix)]);
     sauve.backup("pg");
     std::fs::remove_dir_all(sauve.data_dir()).unwrap();
     let restored = PgDb::reserve("sauve_s3dst");
-    sauve
-        .run(&[
-            "restore",
-            "--from",
-            &s3.uri(&prefix),
-            "--latest",
-            "--job",
-            "pg",
-            "--to",
-            &pg_url(&restored.0),
-        ])
-        .ok();
+    sauve.restore_latest(&s3.uri(&prefix), "pg", &pg_url(&restored.0));
     assert_eq!(psql(&restored.0, content), psql(&src.0, content));
 }
 
@@ -443,17 +395,7 @@ fn transient_faults_are_retried_and_the_backup_is_whole() {
         .uri(&unique("faults"))
         .replace(&s3.endpoint, &proxy.endpoint())
         + "&timeout=2s";
-    sauve
-        .run(&[
-            "job",
-            "create",
-            "tree",
-            "--source",
-            &format!("files://{}", tree.display()),
-            "--dest",
-            &uri,
-        ])
-        .ok();
+    sauve.create_job("tree", &format!("files://{}", tree.display()), &[&uri]);
     // 56 MiB: an upload of four parts, the first three sent concurrently.
     sauve.backup("tree");
     let written = proxy.faults.load(std::sync::atomic::Ordering::SeqCst);
@@ -466,18 +408,7 @@ fn transient_faults_are_retried_and_the_backup_is_whole() {
     // artifact first) from the bucket alone.
     std::fs::remove_dir_all(sauve.data_dir()).unwrap();
     let target = sauve.dest("restored");
-    sauve
-        .run(&[
-            "restore",
-            "--from",
-            &uri,
-            "--latest",
-            "--job",
-            "tree",
-            "--to",
-            target.to_str().unwrap(),
-        ])
-        .ok();
+    sauve.restore_latest(&uri, "tree", target.to_str().unwrap());
     assert!(proxy.faults.load(std::sync::atomic::Ordering::SeqCst) > written);
     same_tree(&tree, &target);
 }
@@ -494,19 +425,11 @@ fn a_destination_that_keeps_failing_is_named_and_the_other_still_succeeds() {
         .replace(&s3.endpoint, &proxy.endpoint())
         + "&timeout=2s";
     let local = sauve.dest("local");
-    sauve
-        .run(&[
-            "job",
-            "create",
-            "tree",
-            "--source",
-            &format!("files://{}", tree.display()),
-            "--dest",
-            local.to_str().unwrap(),
-            "--dest",
-            &broken,
-        ])
-        .ok();
+    sauve.create_job(
+        "tree",
+        &format!("files://{}", tree.display()),
+        &[local.to_str().unwrap(), &broken],
+    );
     let report = sauve
         .run(&["backup", "run", "tree", "--json"])
         .fails(1, &["partial"])
@@ -760,17 +683,7 @@ fn start_webdav(dir: &std::path::Path, root: &std::path::Path, password: &str) -
 /// store deleted), and compare.
 fn round_trip_through(sauve: &Sauve, uri: &str) {
     let tree = random_tree(sauve, 24);
-    sauve
-        .run(&[
-            "job",
-            "create",
-            "tree",
-            "--source",
-            &format!("files://{}", tree.display()),
-            "--dest",
-            uri,
-        ])
-        .ok();
+    sauve.create_job("tree", &format!("files://{}", tree.display()), &[uri]);
     let id = sauve.backup("tree");
     sauve.run(&["verify", &id]).ok();
     let check = sauve.run(&["storage", "check", uri, "--json"]).ok().json();
@@ -783,18 +696,7 @@ fn round_trip_through(sauve: &Sauve, uri: &str) {
     assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
     assert_eq!(listed[0]["id"], id.as_str());
     let target = sauve.dest("restored");
-    sauve
-        .run(&[
-            "restore",
-            "--from",
-            uri,
-            "--latest",
-            "--job",
-            "tree",
-            "--to",
-            target.to_str().unwrap(),
-        ])
-        .ok();
+    sauve.restore_latest(uri, "tree", target.to_str().unwrap());
     same_tree(&tree, &target);
 }
 
@@ -885,17 +787,7 @@ fn webdav_round_trip_with_a_password_from_the_environment() {
         .set_modified(two_days_ago)
         .unwrap();
     let tree = sauve.dest("tree");
-    sauve
-        .run(&[
-            "job",
-            "create",
-            "again",
-            "--source",
-            &format!("files://{}", tree.display()),
-            "--dest",
-            &uri,
-        ])
-        .ok();
+    sauve.create_job("again", &format!("files://{}", tree.display()), &[&uri]);
     sauve.backup("again");
     assert!(!stale.exists(), "the abandoned upload was swept");
     assert!(fresh.exists(), "a recent upload is left alone");
@@ -951,17 +843,11 @@ fn a_one_gib_tree_round_trips_through_s3_alone() {
         }
     }
     let prefix = unique("big");
-    sauve
-        .run(&[
-            "job",
-            "create",
-            "big",
-            "--source",
-            &format!("files://{}", tree.display()),
-            "--dest",
-            &s3.uri(&prefix),
-        ])
-        .ok();
+    sauve.create_job(
+        "big",
+        &format!("files://{}", tree.display()),
+        &[&s3.uri(&prefix)],
+    );
     let report = sauve.run(&["backup", "run", "big", "--json"]).ok().json();
     assert_eq!(report["state"], "succeeded", "{report}");
     let backup = &report["backups"][0];
@@ -970,18 +856,7 @@ fn a_one_gib_tree_round_trips_through_s3_alone() {
     assert!(backup["size"].as_u64().unwrap() > 48 << 20, "{report}");
     std::fs::remove_dir_all(sauve.data_dir()).unwrap();
     let target = sauve.dest("restored");
-    sauve
-        .run(&[
-            "restore",
-            "--from",
-            &s3.uri(&prefix),
-            "--latest",
-            "--job",
-            "big",
-            "--to",
-            target.to_str().unwrap(),
-        ])
-        .ok();
+    sauve.restore_latest(&s3.uri(&prefix), "big", target.to_str().unwrap());
     for rel in ["noise.bin", "logs/app.log"] {
         assert_eq!(
             file_sha256(&tree.join(rel)),

@@ -109,6 +109,24 @@ impl Sauve {
         Run { out }
     }
 
+    /// `job create NAME --source SOURCE --dest D…`, which must succeed.
+    pub fn create_job(&self, name: &str, source: &str, dests: &[&str]) {
+        let mut args = vec!["job", "create", name, "--source", source];
+        for d in dests {
+            args.extend(["--dest", d]);
+        }
+        self.run(&args).ok();
+    }
+
+    /// `restore --from URI --latest --job JOB --to TARGET`, which must succeed:
+    /// the restore from a destination alone, with no metadata store.
+    pub fn restore_latest(&self, from: &str, job: &str, target: &str) {
+        self.run(&[
+            "restore", "--from", from, "--latest", "--job", job, "--to", target,
+        ])
+        .ok();
+    }
+
     /// `backup run JOB --json` → the first backup's id.
     pub fn backup(&self, job: &str) -> String {
         let r = self.run(&["backup", "run", job, "--json"]).ok();
