@@ -1,0 +1,417 @@
+//! The command line: every subcommand, argument and flag, as clap derives
+//! them. What each command does is in `main.rs`, over `service::Sauve`.
+
+use clap::{Args, Parser, Subcommand};
+use sauve::domain::{JobSpec, RunState};
+use sauve::service::{BackupRef, KeyOptions};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "sauve",
+    version,
+    about = "Scheduled, verified backups of databases and files"
+)]
+pub(crate) struct Cli {
+    /// Where Sauve keeps its metadata (by default) and staging files.
+    #[arg(
+        long,
+        global = true,
+        env = "SAUVE_DATA_DIR",
+        default_value = "./sauve-data"
+    )]
+    pub(crate) data_dir: PathBuf,
+    /// Metadata store: sqlite:///path/sauve.db or postgres://user@host/db
+    /// [default: a SQLite file in the data directory]
+    #[arg(
+        long,
+        global = true,
+        env = "SAUVE_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub(crate) database_url: Option<String>,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum Command {
+    /// Run the server: health checks now; API, dashboard and scheduler as they land.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "SAUVE_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Backups this instance runs at once; 0 runs no scheduler and no
+        /// workers (an API-only instance beside others that do the work).
+        #[arg(long, env = "SAUVE_WORKERS", default_value_t = 2)]
+        workers: usize,
+        /// How often schedules are checked and the queue polled, in milliseconds.
+        #[arg(long, env = "SAUVE_TICK_MS", default_value_t = 500)]
+        tick_ms: u64,
+        /// A claimed run whose worker is silent this long is taken over by another.
+        #[arg(long, env = "SAUVE_LEASE_SECS", default_value_t = 30)]
+        lease_secs: u64,
+        /// First retry delay after a failed attempt; doubles each attempt (max 1 h).
+        #[arg(long, env = "SAUVE_RETRY_BASE_SECS", default_value_t = 30)]
+        retry_base_secs: u64,
+        /// On SIGTERM/SIGINT, how long running backups may take to finish before
+        /// they are stopped and handed back to the queue.
+        #[arg(long, env = "SAUVE_GRACE_SECS", default_value_t = 30)]
+        grace_secs: u64,
+        /// Secret that platform cron sends to /api/cron/backup as a bearer
+        /// token; unset, the trigger is off.
+        #[arg(long, env = "SAUVE_CRON_SECRET", hide_env_values = true)]
+        cron_secret: Option<String>,
+        /// Mark session cookies Secure (set it when Sauve is served over HTTPS).
+        #[arg(long, env = "SAUVE_SECURE_COOKIES")]
+        secure_cookies: bool,
+    },
+    /// Create, change, list and delete jobs.
+    #[command(subcommand)]
+    Job(JobCommand),
+    /// Run backups and look at the ones stored.
+    #[command(subcommand)]
+    Backup(BackupCommand),
+    /// Re-read a backup in full: checksum, decryption, decompression, format.
+    Verify {
+        #[command(flatten)]
+        which: WhichBackup,
+        #[command(flatten)]
+        keys: KeyArgs,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Verify a backup, then restore it into a target.
+    Restore {
+        #[command(flatten)]
+        which: WhichBackup,
+        /// Target: a database URI, a SQLite file or a directory (kind must match the backup).
+        #[arg(long)]
+        to: Option<String>,
+        /// Restore into a target that already holds data, replacing what the backup contains.
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        keys: KeyArgs,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Look at runs (each execution of a job).
+    #[command(subcommand)]
+    Run(RunCommand),
+    /// Manage the people who may use the dashboard and the API.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens for scripts, CI and Prometheus.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Check that a destination works; clean up uploads that killed processes left.
+    #[command(subcommand)]
+    Storage(StorageCommand),
+    /// Check a schedule: its next fire times and what it means in words.
+    #[command(subcommand)]
+    Schedule(ScheduleCommand),
+}
+
+#[derive(Subcommand)]
+pub(crate) enum StorageCommand {
+    /// Write, read back, list and delete a probe object; prints each step's latency.
+    Check {
+        /// file:///dir or s3://bucket/prefix?endpoint=… (credentials from the environment).
+        uri: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Abort the multipart uploads a killed process left pending under an S3
+    /// destination (invisible, but stored and billed). Backups do this on their
+    /// own for uploads over a day old.
+    Sweep {
+        /// s3://bucket/prefix?endpoint=… (credentials from the environment).
+        uri: String,
+        /// Only uploads started longer ago than this (30m, 12h, 1d). An upload
+        /// of a backup still running elsewhere is younger than its timeout.
+        #[arg(long, default_value = "1d", value_parser = parse_age)]
+        older_than: std::time::Duration,
+        /// List the pending uploads, abort nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `0s` included: "every pending upload", for a destination known to be idle.
+pub(crate) fn parse_age(s: &str) -> Result<std::time::Duration, String> {
+    if s.trim() == "0s" || s.trim() == "0" {
+        return Ok(std::time::Duration::ZERO);
+    }
+    sauve::domain::job::parse_duration(s)
+        .ok_or_else(|| format!("{s:?} is not a duration: write e.g. 30m, 12h or 1d"))
+}
+
+#[derive(Subcommand)]
+pub(crate) enum UserCommand {
+    /// Add a user; the password is read from standard input.
+    Add {
+        name: String,
+        /// admin (everything) or viewer (read-only).
+        #[arg(long, default_value = "admin")]
+        role: sauve::auth::Role,
+        /// Read the password from standard input (the only way: never an argument).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// List users.
+    List {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a user's password (read from standard input); ends their sessions.
+    Passwd {
+        name: String,
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum TokenCommand {
+    /// Create a token; it is printed once and stored only as a hash.
+    Create {
+        /// A name to recognise it by, e.g. ci-nightly.
+        name: String,
+        /// Comma-separated: backups:read, backups:write, restore, jobs:read,
+        /// jobs:write, runs:read, runs:write, audit:read, metrics:read; or all.
+        #[arg(long, value_parser = sauve::auth::parse_scopes)]
+        scope: std::vec::Vec<sauve::auth::Scope>,
+    },
+    /// List tokens (never their secrets).
+    List {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a token by id or name.
+    Revoke { id_or_name: String },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum ScheduleCommand {
+    /// Print the next fire times of SPEC, e.g. "daily at 02:00", "weekly on mon,thu at 02:00",
+    /// "monthly on 1,15 at 03:30", "monthly on last at 23:00", "every 6h", "cron \"0 2 * * *\"".
+    Next {
+        spec: String,
+        /// IANA time zone the times are in.
+        #[arg(long, default_value = "UTC")]
+        tz: String,
+        /// Start from this instant (RFC 3339) instead of now.
+        #[arg(long)]
+        from: Option<jiff::Timestamp>,
+        /// How many fire times to print.
+        #[arg(long, default_value_t = 5)]
+        count: usize,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Which backup: an id from the metadata store, or one found in a destination.
+#[derive(Args)]
+pub(crate) struct WhichBackup {
+    /// Backup id (or a unique prefix of it).
+    #[arg(required_unless_present = "latest")]
+    pub(crate) id: Option<String>,
+    /// Look the backup up in this destination's manifests, not in the metadata
+    /// store (for when the store is lost).
+    #[arg(long, value_name = "DEST_URI")]
+    pub(crate) from: Option<String>,
+    /// With --from and --job: the newest backup of that job.
+    #[arg(long, requires_all = ["from", "job"])]
+    pub(crate) latest: bool,
+    /// With --latest: the job whose newest backup to take.
+    #[arg(long, requires = "latest")]
+    pub(crate) job: Option<String>,
+}
+
+impl WhichBackup {
+    pub(crate) fn reference(&self) -> BackupRef {
+        match &self.from {
+            Some(uri) => BackupRef::InDestination {
+                uri: uri.clone(),
+                id: self.id.clone(),
+                latest_of_job: self.job.clone().filter(|_| self.latest),
+            },
+            None => BackupRef::Id(self.id.clone().unwrap_or_default()),
+        }
+    }
+}
+
+#[derive(Args)]
+pub(crate) struct KeyArgs {
+    /// Environment variable holding the passphrase [default: the job's passphrase_env, if the job still exists].
+    #[arg(long)]
+    pub(crate) passphrase_env: Option<String>,
+    /// age identity (private key) file, for backups encrypted to recipients.
+    #[arg(long, env = "SAUVE_AGE_IDENTITY_FILE")]
+    pub(crate) identity: Option<PathBuf>,
+}
+
+impl KeyArgs {
+    pub(crate) fn options(&self) -> KeyOptions {
+        KeyOptions {
+            passphrase_env: self.passphrase_env.clone(),
+            identity_file: self.identity.clone(),
+        }
+    }
+}
+
+#[derive(Subcommand)]
+pub(crate) enum JobCommand {
+    /// Create a job from a source URI and destination URIs.
+    Create {
+        /// Job name: lowercase letters, digits, '-', '_', '.'.
+        name: String,
+        /// postgres://user@host:5432/db, mysql://user@host:3306/db, sqlite:///path.db, files:///dir
+        #[arg(long)]
+        source: String,
+        /// file:///dir (repeat for several destinations).
+        #[arg(long = "dest", required = true)]
+        destinations: Vec<String>,
+        /// zstd level, 1 (fastest) to 19 (smallest) [default: 3].
+        #[arg(long)]
+        compression_level: Option<i32>,
+        /// Encrypt with the passphrase held in this environment variable.
+        #[arg(long)]
+        encrypt_passphrase_env: Option<String>,
+        /// Encrypt to this age public key (repeatable).
+        #[arg(long = "encrypt-recipient")]
+        encrypt_recipients: Vec<String>,
+        /// Run by itself on this schedule, e.g. "daily at 02:00" (see `schedule next`).
+        #[arg(long)]
+        schedule: Option<String>,
+        /// IANA time zone of the schedule [default: UTC].
+        #[arg(long)]
+        tz: Option<String>,
+    },
+    /// Set, change or remove a job's schedule.
+    SetSchedule {
+        /// Name of the job.
+        name: String,
+        /// e.g. "daily at 02:00", "weekly on mon,thu at 02:00", "every 6h".
+        #[arg(required_unless_present = "clear")]
+        spec: Option<String>,
+        /// IANA time zone of the schedule [default: UTC].
+        #[arg(long)]
+        tz: Option<String>,
+        /// Remove the schedule: the job then runs only on demand.
+        #[arg(long, conflicts_with = "spec")]
+        clear: bool,
+    },
+    /// List jobs.
+    List {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one job as TOML (or JSON).
+    Show {
+        name: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a job (its runs and stored backups are kept).
+    Delete { name: String },
+    /// Create or update the jobs of a TOML file ([[job]] tables).
+    Apply { file: PathBuf },
+    /// Print jobs as TOML, ready for `job apply`.
+    Export { name: Option<String> },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum BackupCommand {
+    /// Run a job now, in the foreground.
+    Run {
+        /// Name of the job.
+        job: String,
+        /// Queue the run for `sauve serve` to execute instead of running it here;
+        /// prints the run id.
+        #[arg(long)]
+        queue: bool,
+        /// With --queue: a repeated request with the same key queues nothing new.
+        #[arg(long, requires = "queue")]
+        idempotency_key: Option<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List backups from the metadata store, or from a destination's manifests alone.
+    List {
+        /// Only this job's backups.
+        #[arg(long)]
+        job: Option<String>,
+        /// Read this destination's manifests instead of the metadata store.
+        #[arg(long)]
+        dest: Option<String>,
+        /// At most this many, newest first.
+        #[arg(long, default_value_t = 1000)]
+        limit: i64,
+        /// Print JSON (an array of backups; fields in the README).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Download the stored artifact (as stored: compressed, maybe encrypted).
+    Download {
+        #[command(flatten)]
+        which: WhichBackup,
+        /// Output file, or - for standard output.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum RunCommand {
+    /// List runs, newest first.
+    List {
+        /// Only this job's runs.
+        #[arg(long)]
+        job: Option<String>,
+        /// Only runs in this state: queued, running, succeeded, partial, failed, cancelled.
+        #[arg(long)]
+        state: Option<RunState>,
+        /// At most this many, newest first.
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Cancel a queued run, or stop a running one.
+    Cancel {
+        /// Run id (or a unique prefix of it).
+        id: String,
+    },
+    /// Show one run with its log.
+    Show {
+        /// Run id (or a unique prefix of it).
+        id: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// The TOML file format of `job apply` / `job export`.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct JobFile {
+    pub(crate) job: Vec<JobSpec>,
+}
