@@ -95,12 +95,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         if *json {
             println!("{}", serde_json::to_string_pretty(&sweep)?);
         } else {
-            let verb = if *dry_run { "pending" } else { "aborted" };
+            let verb = if *dry_run { "would abort" } else { "aborted" };
             for u in &sweep.uploads {
                 println!("{verb} {} (started {})", u.key, u.initiated);
             }
             println!(
-                "{}: {} upload(s) {verb}, {} left pending",
+                "{}: {} upload(s) {verb}, {} pending now",
                 sweep.destination,
                 sweep.uploads.len(),
                 sweep.remaining

@@ -195,8 +195,8 @@ pub async fn execute(
         }
     }
     let _unlist = Unlist(sauve, &claim.run.id);
-    let expected_size = match sauve.last_good_backup(&job.name).await {
-        Ok(last) => last.map(|r| r.bytes_out.max(0) as u64),
+    let expected_size = match sauve.expected_artifact_size(&job.name).await {
+        Ok(size) => size,
         Err(e) => {
             tracing::warn!(job = %job.name, error = %e, "no previous size to plan uploads with");
             None

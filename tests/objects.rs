@@ -451,10 +451,19 @@ fn a_destination_that_keeps_failing_is_named_and_the_other_still_succeeds() {
     sauve.run(&["verify", id]).ok();
 }
 
-/// `storage sweep --dry-run --json`: the multipart uploads pending under `uri`.
+/// `storage sweep --dry-run --older-than 0s --json`: the multipart uploads
+/// pending under `uri`.
 fn pending_uploads(sauve: &Sauve, uri: &str) -> Vec<serde_json::Value> {
     sauve
-        .run(&["storage", "sweep", uri, "--dry-run", "--json"])
+        .run(&[
+            "storage",
+            "sweep",
+            uri,
+            "--dry-run",
+            "--older-than",
+            "0s",
+            "--json",
+        ])
         .ok()
         .json()["uploads"]
         .as_array()
@@ -772,25 +781,33 @@ fn webdav_round_trip_with_a_password_from_the_environment() {
         "{names:?}"
     );
 
-    // Uploads a killed process left: the next backup deletes the one over a
-    // day old and leaves the fresh one (it could be another instance's).
-    let dir = served.join("backups/app/tree");
-    let stale = dir.join("tree-old.tar.zst.sauve-partial-01m0000000000000000000000");
-    let fresh = dir.join("tree-new.tar.zst.sauve-partial-01m9999999999999999999999");
-    std::fs::write(&stale, b"half an upload").unwrap();
-    std::fs::write(&fresh, b"half an upload").unwrap();
+    // Uploads a killed process left: the job's next backup deletes its own one
+    // over a day old, and leaves a fresh one (it could be another instance's)
+    // and another job's (whose timeout it does not know).
+    let mine = served.join("backups/app/again/2026/11");
+    std::fs::create_dir_all(&mine).unwrap();
+    let stale = mine.join("again-old.tar.zst.sauve-partial-01m0000000000000000000000");
+    let fresh = mine.join("again-new.tar.zst.sauve-partial-01m9999999999999999999999");
+    let others =
+        served.join("backups/app/tree/tree-old.tar.zst.sauve-partial-01m0000000000000000000001");
     let two_days_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(2 * 86400);
-    std::fs::File::options()
-        .write(true)
-        .open(&stale)
-        .unwrap()
-        .set_modified(two_days_ago)
-        .unwrap();
+    for (path, old) in [(&stale, true), (&fresh, false), (&others, true)] {
+        std::fs::write(path, b"half an upload").unwrap();
+        if old {
+            std::fs::File::options()
+                .write(true)
+                .open(path)
+                .unwrap()
+                .set_modified(two_days_ago)
+                .unwrap();
+        }
+    }
     let tree = sauve.dest("tree");
     sauve.create_job("again", &format!("files://{}", tree.display()), &[&uri]);
     sauve.backup("again");
-    assert!(!stale.exists(), "the abandoned upload was swept");
+    assert!(!stale.exists(), "the job's abandoned upload was swept");
     assert!(fresh.exists(), "a recent upload is left alone");
+    assert!(others.exists(), "another job's upload is left alone");
 }
 
 /// SHA-256 of a file, streamed (the files here are too big to hold).

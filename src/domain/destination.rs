@@ -157,7 +157,7 @@ impl Destination {
                 let mut uri = format!("s3://{}", s.bucket);
                 if !s.prefix.is_empty() {
                     uri.push('/');
-                    uri.push_str(&s.prefix);
+                    uri.push_str(&encode_path(&s.prefix));
                 }
                 let mut q = url::form_urlencoded::Serializer::new(String::new());
                 if let Some(e) = &s.endpoint {
@@ -181,14 +181,14 @@ impl Destination {
             Destination::Sftp(s) => {
                 let mut uri = String::from("sftp://");
                 if let Some(u) = &s.user {
-                    uri.push_str(u);
+                    uri.push_str(&percent_encoding::utf8_percent_encode(u, USERINFO).to_string());
                     uri.push('@');
                 }
                 uri.push_str(&s.host);
                 if let Some(p) = s.port {
                     uri.push_str(&format!(":{p}"));
                 }
-                uri.push_str(&s.root);
+                uri.push_str(&encode_path(&s.root));
                 let mut q = url::form_urlencoded::Serializer::new(String::new());
                 if let Some(k) = &s.key {
                     q.append_pair("key", k);
@@ -203,7 +203,7 @@ impl Destination {
                 let mut uri = format!("webdav://{host}");
                 if !w.root.is_empty() {
                     uri.push('/');
-                    uri.push_str(&w.root);
+                    uri.push_str(&encode_path(&w.root));
                 }
                 let mut q = url::form_urlencoded::Serializer::new(String::new());
                 if scheme == "http" {
@@ -270,8 +270,36 @@ fn bucket_uri(scheme: &str, bucket: &str, prefix: &str) -> String {
     if prefix.is_empty() {
         format!("{scheme}://{bucket}")
     } else {
-        format!("{scheme}://{bucket}/{prefix}")
+        format!("{scheme}://{bucket}/{}", encode_path(prefix))
     }
+}
+
+/// What a URI path cannot hold as is (RFC 3986), `/` kept.
+const PATH: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}');
+/// The same for a user name, which cannot hold `@`, `:` or `/` either.
+const USERINFO: &percent_encoding::AsciiSet = &PATH.add(b'@').add(b':').add(b'/');
+
+fn encode_path(p: &str) -> String {
+    percent_encoding::utf8_percent_encode(p, PATH).to_string()
+}
+
+/// A URI's path or user name as the user meant it: `My%20Backups` is the
+/// collection "My Backups", and OpenDAL encodes it again itself.
+fn decoded(s: &str) -> Result<String, ValidationErrors> {
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8()
+        .map(|d| d.into_owned())
+        .map_err(|_| ValidationErrors::single("", format!("{s:?} is not valid UTF-8 once decoded")))
 }
 
 fn timeout_pair(q: &mut url::form_urlencoded::Serializer<String>, t: Option<u64>) {
@@ -325,8 +353,20 @@ fn timeout_param(v: &str) -> Result<u64, ValidationErrors> {
 }
 
 fn http_endpoint(v: &str) -> Result<String, ValidationErrors> {
-    let ok = Url::parse(v)
-        .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some());
+    let parsed = Url::parse(v).ok();
+    // An endpoint is shown and logged with the URI: no user, password, SAS
+    // token or other query may ride in it.
+    if parsed
+        .as_ref()
+        .is_some_and(|u| !u.username().is_empty() || u.password().is_some() || u.query().is_some())
+    {
+        return Err(ValidationErrors::single(
+            "",
+            "endpoint= takes scheme, host, port and path only: credentials and query parameters go in the environment variables the destination names".to_string(),
+        ));
+    }
+    let ok =
+        parsed.is_some_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some());
     if ok {
         Ok(v.trim_end_matches('/').to_string())
     } else {
@@ -358,14 +398,14 @@ fn parse_sftp(url: &Url) -> Result<SftpLocation, ValidationErrors> {
             "an sftp destination needs a host: sftp://user@host/absolute/dir".into(),
         ));
     }
-    let root = url.path().trim_end_matches('/').to_string();
+    let root = decoded(url.path().trim_end_matches('/'))?;
     if root.is_empty() {
         return Err(e(
             "an sftp destination needs a directory, e.g. sftp://backup@host/srv/backups".into(),
         ));
     }
     let mut loc = SftpLocation {
-        user: Some(url.username().to_string()).filter(|u| !u.is_empty()),
+        user: Some(decoded(url.username())?).filter(|u| !u.is_empty()),
         host,
         port: url.port(),
         root,
@@ -415,8 +455,8 @@ fn parse_webdav(url: &Url) -> Result<WebdavLocation, ValidationErrors> {
     let mut tls = true;
     let mut loc = WebdavLocation {
         endpoint: String::new(),
-        root: url.path().trim_matches('/').to_string(),
-        user: Some(url.username().to_string()).filter(|u| !u.is_empty()),
+        root: decoded(url.path().trim_matches('/'))?,
+        user: Some(decoded(url.username())?).filter(|u| !u.is_empty()),
         password_env: "WEBDAV_PASSWORD".into(),
         timeout_secs: None,
     };
@@ -483,7 +523,7 @@ fn parse_gcs(url: &Url) -> Result<GcsLocation, ValidationErrors> {
     )?;
     let mut loc = GcsLocation {
         bucket: bucket_name(url, "bucket", &['-', '_', '.'], "gcs://my-backups/app")?,
-        prefix: url.path().trim_matches('/').to_string(),
+        prefix: decoded(url.path().trim_matches('/'))?,
         endpoint: None,
         credential_env: "GOOGLE_APPLICATION_CREDENTIALS".into(),
         timeout_secs: None,
@@ -515,7 +555,7 @@ fn parse_azblob(url: &Url) -> Result<AzblobLocation, ValidationErrors> {
             &['-'],
             "azblob://backups/app?account=myaccount",
         )?,
-        prefix: url.path().trim_matches('/').to_string(),
+        prefix: decoded(url.path().trim_matches('/'))?,
         account: String::new(),
         endpoint: None,
         key_env: "AZURE_STORAGE_KEY".into(),
@@ -572,7 +612,7 @@ fn parse_s3(url: &Url) -> Result<S3Location, ValidationErrors> {
             "{bucket:?} is not a bucket name: 3 to 63 lowercase letters, digits, '-' or '.', e.g. s3://my-backups/app"
         )));
     }
-    let prefix = url.path().trim_matches('/').to_string();
+    let prefix = decoded(url.path().trim_matches('/'))?;
     let mut loc = S3Location {
         bucket,
         prefix,
@@ -586,17 +626,7 @@ fn parse_s3(url: &Url) -> Result<S3Location, ValidationErrors> {
     let mut path_style = None;
     for (k, v) in url.query_pairs() {
         match k.as_ref() {
-            "endpoint" => {
-                let ok = Url::parse(&v).is_ok_and(|u| {
-                    matches!(u.scheme(), "http" | "https") && u.host_str().is_some()
-                });
-                if !ok {
-                    return Err(e(format!(
-                        "endpoint={v:?} is not an http(s) URL, e.g. endpoint=https://s3.example.com"
-                    )));
-                }
-                loc.endpoint = Some(v.trim_end_matches('/').to_string());
-            }
+            "endpoint" => loc.endpoint = Some(http_endpoint(&v)?),
             "region" => loc.region = Some(v.to_string()),
             "path_style" => {
                 path_style = Some(match v.as_ref() {
@@ -712,6 +742,14 @@ mod tests {
             ),
             ("gcs://my_bucket.x/app", "gcs://my_bucket.x/app"),
             (
+                "webdav://nc.example/remote.php/dav/files/jos%C3%A9/My%20Backups?user=jos%C3%A9",
+                "webdav://nc.example/remote.php/dav/files/jos%C3%A9/My%20Backups?user=jos%C3%A9",
+            ),
+            (
+                "sftp://alice%40corp.com@h/srv/my%20dir",
+                "sftp://alice%40corp.com@h/srv/my%20dir",
+            ),
+            (
                 "gcs://bkt?credential_env=GCS_KEY_FILE&endpoint=http://127.0.0.1:4443/",
                 "gcs://bkt?endpoint=http%3A%2F%2F127.0.0.1%3A4443&credential_env=GCS_KEY_FILE",
             ),
@@ -734,6 +772,25 @@ mod tests {
             panic!()
         };
         assert_eq!(w.endpoint, "https://h", "TLS unless told otherwise");
+        let Destination::Webdav(w) =
+            Destination::parse("webdav://nc.example/files/My%20Backups?user=jos%C3%A9").unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(
+            w.root, "files/My Backups",
+            "decoded once, encoded by OpenDAL"
+        );
+        assert_eq!(w.user.as_deref(), Some("josé"));
+        let Destination::Sftp(s) =
+            Destination::parse("sftp://alice%40corp.com@h/srv/my%20dir").unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(
+            (s.user.as_deref(), s.root.as_str()),
+            (Some("alice@corp.com"), "/srv/my dir")
+        );
         let refusals = [
             ("sftp://u:hunter2pass@h/d", "holds no password"),
             ("sftp://h", "needs a directory"),
@@ -748,6 +805,14 @@ mod tests {
             ),
             ("gcs://Bad/x", "not a bucket name"),
             ("gcs://bkt?endpoint=ftp://x", "not an http(s) URL"),
+            (
+                "s3://bkt?endpoint=https://k:hunter2pass@h",
+                "scheme, host, port and path only",
+            ),
+            (
+                "azblob://backups?account=abc&endpoint=https://a.blob.core.windows.net%3Fsig%3Dhunter2pass",
+                "scheme, host, port and path only",
+            ),
             ("azblob://backups/x", "needs its storage account"),
             ("azblob://Back_ups?account=a1b", "not a container name"),
             (

@@ -299,8 +299,8 @@ fn encryption_info(job: &Job) -> Option<EncryptionInfo> {
 const ABANDONED_UPLOAD_AFTER: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
 async fn open_targets(job: &Job, started_at: Timestamp, expected: Option<u64>) -> Vec<Target> {
-    // Twice the job's timeout, at least a day: no run of this job (or, with
-    // default timeouts, of another job sharing the destination) is that old.
+    // Twice the job's timeout, at least a day: no live run of this job is that
+    // old, and the sweep looks at this job's keys only.
     let abandoned_after = ABANDONED_UPLOAD_AFTER.max(job.timeout * 2);
     let mut targets = Vec::new();
     for dest in &job.destinations {
@@ -327,7 +327,7 @@ async fn open_targets(job: &Job, started_at: Timestamp, expected: Option<u64>) -
                 continue;
             }
         };
-        storage.sweep_abandoned(abandoned_after).await;
+        storage.sweep_abandoned(&job.name, abandoned_after).await;
         let (writer, error) = match storage.writer(&key, expected).await {
             Ok(w) => (Some(w), None),
             Err(e) => (None, Some(e.to_string())),
@@ -344,14 +344,29 @@ async fn open_targets(job: &Job, started_at: Timestamp, expected: Option<u64>) -
     targets
 }
 
-/// Completes the artifact, then writes its manifest. If the manifest cannot be
-/// written the artifact is deleted: without a manifest it is not a backup.
+/// Completes the artifact, checks its stored size, then writes its manifest.
+/// If the manifest cannot be written the artifact is deleted: without a
+/// manifest it is not a backup.
 async fn publish(
     storage: &Storage,
     w: ArtifactWriter,
     m: &Manifest,
 ) -> Result<StoredBackup, String> {
     w.close().await.map_err(|e| e.to_string())?;
+    // What the destination holds must be what was sent: a server that kept a
+    // truncated body, or a retried write that repeated bytes (SFTP writes in
+    // place), is caught here rather than at restore time.
+    let stored = storage
+        .size(&m.artifact.key)
+        .await
+        .map_err(|e| e.to_string())?;
+    if stored != m.artifact.size {
+        let _ = storage.delete(&m.artifact.key).await;
+        return Err(format!(
+            "the destination holds {stored} bytes of {} but {} were sent; the copy was deleted",
+            m.artifact.key, m.artifact.size
+        ));
+    }
     let json = m.to_json();
     if let Err(e) = storage
         .write_small(&m.manifest_key(), json.clone().into_bytes())

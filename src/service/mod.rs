@@ -444,6 +444,30 @@ impl Sauve {
         Ok(runs.into_iter().find(|r| r.trigger != Trigger::Restore))
     }
 
+    /// About how big the job's next artifact will be, for sizing upload parts:
+    /// the most its recent backups stored, or, for a run that failed (perhaps
+    /// because its artifact outgrew the plan), what its source produced.
+    pub async fn expected_artifact_size(&self, job: &str) -> Result<Option<u64>, ServiceError> {
+        let runs = self
+            .store
+            .runs(&RunFilter {
+                job: Some(job.to_string()),
+                state: None,
+                limit: 20,
+            })
+            .await?;
+        Ok(runs
+            .iter()
+            .filter(|r| r.trigger != Trigger::Restore)
+            .filter_map(|r| match r.state {
+                RunState::Succeeded | RunState::Partial => Some(r.bytes_out),
+                RunState::Failed => Some(r.bytes_in),
+                _ => None,
+            })
+            .map(|b| b.max(0) as u64)
+            .max())
+    }
+
     pub async fn run(&self, id: &str) -> Result<Run, ServiceError> {
         Ok(self.store.run(id).await?)
     }
@@ -762,15 +786,18 @@ impl Sauve {
     ) -> Result<SweepReport, ServiceError> {
         let storage = open_destination(uri, "destination")?;
         let uploads = if dry_run {
-            storage.pending_uploads().await?
+            let now = jiff::Timestamp::now();
+            storage
+                .pending_uploads()
+                .await?
+                .into_iter()
+                .filter(|u| crate::storage::uploads::is_older(u, now, older_than))
+                .collect()
         } else {
             storage.sweep_uploads(older_than).await?
         };
-        let remaining = if dry_run {
-            uploads.len()
-        } else {
-            storage.pending_uploads().await?.len()
-        };
+        // In a dry run nothing was aborted: everything pending remains.
+        let remaining = storage.pending_uploads().await?.len();
         Ok(SweepReport {
             destination: storage.uri().to_string(),
             uploads,
@@ -854,9 +881,9 @@ pub struct RestoreOutcome {
 #[derive(Debug, serde::Serialize)]
 pub struct SweepReport {
     pub destination: String,
-    /// The uploads aborted (or, in a dry run, pending).
+    /// The uploads aborted (or, in a dry run, that would be).
     pub uploads: Vec<crate::storage::uploads::PendingUpload>,
-    /// Uploads still pending afterwards (younger than the cut-off, or raced in).
+    /// Uploads pending afterwards (younger than the cut-off, or raced in).
     pub remaining: usize,
 }
 

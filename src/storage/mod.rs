@@ -53,11 +53,42 @@ pub enum StorageError {
     Manifest(#[from] ManifestError),
 }
 
+/// Layers every remote operator gets. Timeout below retry: each attempt gets
+/// its own deadline and a stalled request is retried. The other way round, the
+/// deadline would cover all attempts and drop the retry mid-way (OpenDAL's
+/// documented ordering).
+fn remote_layers(op: Operator, timeout: Duration) -> Operator {
+    op.layer(
+        opendal::layers::TimeoutLayer::new()
+            .with_timeout(timeout)
+            .with_io_timeout(timeout),
+    )
+    // Transient failures (5xx, resets, timeouts) are retried with jittered
+    // exponential back-off; a part is re-sent, not the file.
+    .layer(
+        opendal::layers::RetryLayer::new()
+            .with_jitter()
+            .with_max_times(5)
+            .with_min_delay(Duration::from_millis(200)),
+    )
+}
+
+/// The slowest upload a part is given time for, whatever `timeout=` says: a
+/// 512 MiB part on a 10 Mbit/s link takes minutes, and must not time out on
+/// every attempt.
+const SLOWEST_UPLOAD_BYTES_PER_SEC: u64 = 1 << 20;
+
 #[derive(Clone)]
 pub struct Storage {
     dest: Destination,
     uri: String,
+    /// With timeout and retry layers for remote destinations.
     op: Operator,
+    /// A remote destination's operator without layers, for writers whose
+    /// deadline depends on their part size.
+    base: Option<Operator>,
+    /// The per-request deadline of a remote destination.
+    timeout: Duration,
     /// Multipart uploads of an S3 destination, for sweeping abandoned ones.
     uploads: Option<std::sync::Arc<uploads::Uploads>>,
     /// A WebDAV destination's streaming uploads.
@@ -141,6 +172,8 @@ impl Storage {
                     dest: dest.clone(),
                     uri: uri.clone(),
                     op: build(Operator::new(builder))?,
+                    base: None,
+                    timeout: Duration::ZERO,
                     uploads: None,
                     dav: None,
                 });
@@ -240,28 +273,12 @@ impl Storage {
         // HTTP services need OpenDAL's transport installed once per process.
         opendal::install_default();
         let timeout = Duration::from_secs(dest.timeout_secs());
-        let op = op
-            // Timeout below retry: each attempt gets its own deadline and a
-            // stalled request is retried. The other way round, the deadline
-            // would cover all attempts and drop the retry mid-way (OpenDAL's
-            // documented ordering).
-            .layer(
-                opendal::layers::TimeoutLayer::new()
-                    .with_timeout(timeout)
-                    .with_io_timeout(timeout),
-            )
-            // Transient failures (5xx, resets, timeouts) are retried with
-            // jittered exponential back-off; a part is re-sent, not the file.
-            .layer(
-                opendal::layers::RetryLayer::new()
-                    .with_jitter()
-                    .with_max_times(5)
-                    .with_min_delay(Duration::from_millis(200)),
-            );
         Ok(Storage {
             dest: dest.clone(),
             uri,
-            op,
+            op: remote_layers(op.clone(), timeout),
+            base: Some(op),
+            timeout,
             uploads: pending,
             dav,
         })
@@ -302,11 +319,27 @@ impl Storage {
             // Object stores take the artifact in parts, several in flight.
             Destination::S3(_) | Destination::Gcs(_) | Destination::Azblob(_) => {
                 let plan = parts::plan(expected_size);
-                self.op
+                let part_secs = plan.part_size / SLOWEST_UPLOAD_BYTES_PER_SEC;
+                let op = match &self.base {
+                    Some(base) => remote_layers(
+                        base.clone(),
+                        self.timeout.max(Duration::from_secs(part_secs)),
+                    ),
+                    None => self.op.clone(),
+                };
+                let w = op
                     .writer_with(key)
                     .chunk(plan.part_size as usize)
                     .concurrent(plan.concurrent as usize)
                     .await
+                    .map_err(|e| self.op_err("write", key, e))?;
+                return Ok(ArtifactWriter {
+                    storage: self.clone(),
+                    key: key.to_string(),
+                    inner: Inner::Dal(w),
+                    plan: Some(plan),
+                    written: 0,
+                });
             }
             Destination::Webdav(_) => {
                 let dav = self.dav.as_ref().expect("a WebDAV storage has its client");
@@ -321,6 +354,8 @@ impl Storage {
                     storage: self.clone(),
                     key: key.to_string(),
                     inner: Inner::Put(dav.put(key)),
+                    plan: None,
+                    written: 0,
                 });
             }
             Destination::Local { .. } | Destination::Sftp(_) => self.op.writer(key).await,
@@ -330,6 +365,8 @@ impl Storage {
             storage: self.clone(),
             key: key.to_string(),
             inner: Inner::Dal(w),
+            plan: None,
+            written: 0,
         })
     }
 
@@ -432,11 +469,20 @@ impl Storage {
         Ok((manifests, problems))
     }
 
-    /// The multipart uploads pending under an S3 destination (none elsewhere).
+    /// The multipart uploads pending under an S3 destination.
     pub async fn pending_uploads(&self) -> Result<Vec<uploads::PendingUpload>, StorageError> {
         match &self.uploads {
-            Some(u) => u.list().await,
-            None => Ok(Vec::new()),
+            Some(u) => u.list(None).await,
+            None => Err(self.not_s3("list uploads")),
+        }
+    }
+
+    fn not_s3(&self, op: &'static str) -> StorageError {
+        StorageError::Op {
+            uri: self.uri.clone(),
+            op,
+            key: String::new(),
+            reason: "only S3 destinations have multipart uploads to sweep; local and WebDAV leftovers are swept by the next backup".into(),
         }
     }
 
@@ -445,24 +491,29 @@ impl Storage {
     /// more than `uploads_older_than` ago (it must exceed the longest a backup
     /// may run, or a live upload of another instance would be cut). Failures
     /// are logged, never fatal: the backup about to run does not depend on it.
-    pub async fn sweep_abandoned(&self, uploads_older_than: Duration) -> usize {
+    pub async fn sweep_abandoned(&self, job: &str, uploads_older_than: Duration) -> usize {
+        // Only this job's keys: its own timeout bounds how old a live upload of
+        // its own can be, not another job's.
+        let job_dir = format!("{job}/");
         match (&self.uploads, &self.dest) {
-            (Some(u), _) => match u.sweep(uploads_older_than).await {
+            (Some(u), _) => match u.sweep(Some(&job_dir), uploads_older_than).await {
                 Ok(aborted) => aborted.len(),
                 Err(e) => {
                     tracing::warn!(error = %e, "could not sweep abandoned multipart uploads");
                     0
                 }
             },
-            (None, Destination::Webdav(_)) => self.sweep_partials(uploads_older_than).await,
+            (None, Destination::Webdav(_)) => {
+                self.sweep_partials(&job_dir, uploads_older_than).await
+            }
             (None, _) => self.sweep_stale_temp().await,
         }
     }
 
     /// Deletes WebDAV uploads (`*.sauve-partial-*`) that a killed process left,
     /// once older than `older_than`: a live upload of another instance is younger.
-    async fn sweep_partials(&self, older_than: Duration) -> usize {
-        let Ok(mut lister) = self.op.lister_with("").recursive(true).await else {
+    async fn sweep_partials(&self, dir: &str, older_than: Duration) -> usize {
+        let Ok(mut lister) = self.op.lister_with(dir).recursive(true).await else {
             return 0;
         };
         let now = jiff::Timestamp::now();
@@ -499,8 +550,8 @@ impl Storage {
         older_than: Duration,
     ) -> Result<Vec<uploads::PendingUpload>, StorageError> {
         match &self.uploads {
-            Some(u) => u.sweep(older_than).await,
-            None => Ok(Vec::new()),
+            Some(u) => u.sweep(None, older_than).await,
+            None => Err(self.not_s3("sweep")),
         }
     }
 
@@ -599,6 +650,9 @@ pub struct ArtifactWriter {
     storage: Storage,
     key: String,
     inner: Inner,
+    /// The multipart plan, whose part count caps the artifact's size.
+    plan: Option<parts::PartPlan>,
+    written: u64,
 }
 
 enum Inner {
@@ -608,6 +662,21 @@ enum Inner {
 
 impl ArtifactWriter {
     pub async fn write(&mut self, chunk: Bytes) -> Result<(), StorageError> {
+        self.written += chunk.len() as u64;
+        if let Some(plan) = self.plan.filter(|p| self.written > p.max_object()) {
+            // Said now, not after hours of upload when part 10,001 is refused.
+            return Err(StorageError::Op {
+                uri: self.storage.uri.clone(),
+                op: "write",
+                key: self.key.clone(),
+                reason: format!(
+                    "the artifact outgrew its upload plan ({} parts of {} MiB, {} at most), planned from the job's earlier runs; the next run plans larger parts from the size this one reached",
+                    parts::MAX_PARTS,
+                    plan.part_size >> 20,
+                    crate::domain::human_bytes(plan.max_object())
+                ),
+            });
+        }
         match &mut self.inner {
             Inner::Dal(w) => w
                 .write(chunk)

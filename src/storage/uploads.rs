@@ -147,9 +147,15 @@ impl Uploads {
             .map_err(|e| self.err(op, key, format!("reading the answer failed: {e}")))?;
         if !status.is_success() {
             let hint = match status.as_u16() {
+                403 if body.contains("SignatureDoesNotMatch")
+                    || body.contains("InvalidAccessKeyId") =>
+                {
+                    " (check the access key and secret)"
+                }
                 403 => {
                     " (access denied: the key needs permission to list and abort multipart uploads)"
                 }
+                404 if body.contains("NoSuchUpload") => " (the upload is already gone)",
                 404 => " (not found: does the bucket exist?)",
                 _ => "",
             };
@@ -162,13 +168,16 @@ impl Uploads {
         Ok((status, body))
     }
 
-    /// Every pending upload under the destination's prefix, oldest first.
-    pub async fn list(&self) -> Result<Vec<PendingUpload>, StorageError> {
-        let prefix = if self.loc.prefix.is_empty() {
+    /// Every pending upload under the destination's prefix (and under `within`
+    /// inside it, e.g. `JOB/`), oldest first.
+    pub async fn list(&self, within: Option<&str>) -> Result<Vec<PendingUpload>, StorageError> {
+        let mut prefix = if self.loc.prefix.is_empty() {
             String::new()
         } else {
             format!("{}/", self.loc.prefix)
         };
+        prefix.push_str(within.unwrap_or_default());
+        let mut seen_markers = std::collections::HashSet::new();
         let (base, path) = self.bucket_base();
         let mut found = Vec::new();
         let mut markers: Option<(String, String)> = None;
@@ -204,8 +213,19 @@ impl Uploads {
                 page.next_key_marker,
                 page.next_upload_id_marker,
             ) {
-                (true, Some(k), Some(id)) => markers = Some((k, id)),
-                _ => break,
+                (false, _, _) => break,
+                // A server that repeats itself would loop forever.
+                (true, Some(k), Some(id)) if seen_markers.insert((k.clone(), id.clone())) => {
+                    markers = Some((k, id))
+                }
+                (true, _, _) => {
+                    return Err(self.err(
+                        "list uploads",
+                        &prefix,
+                        "the listing is truncated but gives no usable place to continue from"
+                            .into(),
+                    ));
+                }
             }
         }
         found.sort_by_key(|u| initiated_at(&u.initiated));
@@ -219,30 +239,58 @@ impl Uploads {
             utf8_percent_encode(&upload.key, KEY_PATH),
             enc(&upload.upload_id)
         );
-        self.send(http::Method::DELETE, url, "abort upload", &upload.key)
+        match self
+            .send(http::Method::DELETE, url, "abort upload", &upload.key)
             .await
-            .map(|_| ())
+        {
+            Ok(_) => Ok(()),
+            // Another instance's sweep got there first: the upload is gone.
+            Err(StorageError::Op { reason, .. }) if reason.contains("NoSuchUpload") => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
-    /// Aborts the uploads started more than `older_than` ago; returns them.
+    /// Aborts the uploads (under `within`, if given) started more than
+    /// `older_than` ago, and returns them. One that cannot be aborted does not
+    /// stop the others; the first such failure is returned if none could be.
     /// An upload whose start time cannot be read is left alone.
-    pub async fn sweep(&self, older_than: Duration) -> Result<Vec<PendingUpload>, StorageError> {
+    pub async fn sweep(
+        &self,
+        within: Option<&str>,
+        older_than: Duration,
+    ) -> Result<Vec<PendingUpload>, StorageError> {
         let now = Timestamp::now();
         let mut aborted = Vec::new();
-        for u in self.list().await? {
-            let old = initiated_at(&u.initiated).is_some_and(|t| {
-                now.duration_since(t)
-                    .try_into()
-                    .is_ok_and(|age: Duration| age >= older_than)
-            });
-            if old {
-                self.abort(&u).await?;
-                tracing::info!(key = %u.key, initiated = %u.initiated, destination = %self.uri, "aborted an abandoned multipart upload");
-                aborted.push(u);
+        let mut failure = None;
+        for u in self.list(within).await? {
+            if !is_older(&u, now, older_than) {
+                continue;
+            }
+            match self.abort(&u).await {
+                Ok(()) => {
+                    tracing::info!(key = %u.key, initiated = %u.initiated, destination = %self.uri, "aborted an abandoned multipart upload");
+                    aborted.push(u);
+                }
+                Err(e) => {
+                    tracing::warn!(key = %u.key, error = %e, "could not abort an abandoned multipart upload");
+                    failure.get_or_insert(e);
+                }
             }
         }
-        Ok(aborted)
+        match failure {
+            Some(e) if aborted.is_empty() => Err(e),
+            _ => Ok(aborted),
+        }
     }
+}
+
+/// Whether `u` was started more than `older_than` before `now`.
+pub fn is_older(u: &PendingUpload, now: Timestamp, older_than: Duration) -> bool {
+    initiated_at(&u.initiated).is_some_and(|t| {
+        now.duration_since(t)
+            .try_into()
+            .is_ok_and(|age: Duration| age >= older_than)
+    })
 }
 
 fn enc(s: &str) -> String {

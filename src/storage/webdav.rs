@@ -26,6 +26,9 @@ pub struct Dav {
     base: String,
     auth: Option<(String, String)>,
     uri: String,
+    /// How long the server may go without taking a chunk, or without
+    /// answering once the body is complete, or a MOVE or DELETE may take.
+    timeout: std::time::Duration,
 }
 
 impl Dav {
@@ -36,11 +39,12 @@ impl Dav {
         uri: &str,
         timeout: std::time::Duration,
     ) -> Result<Dav, StorageError> {
-        // No overall deadline: a large artifact takes as long as it takes. A
-        // server that stops answering is caught by the read timeout.
+        // No request deadline in the client: reqwest's timeouts run from the
+        // start of a request to its answer, which for a PUT spans the whole
+        // upload. A stalled server is caught per chunk instead (see `write`).
         let client = reqwest::Client::builder()
             .connect_timeout(timeout)
-            .read_timeout(timeout)
+            .tcp_keepalive(std::time::Duration::from_secs(30))
             .build()
             .map_err(|e| StorageError::Open {
                 uri: uri.to_string(),
@@ -56,6 +60,7 @@ impl Dav {
             base,
             auth,
             uri: uri.to_string(),
+            timeout,
         })
     }
 
@@ -137,15 +142,25 @@ impl StreamingPut {
 
     pub async fn write(&mut self, chunk: Bytes) -> Result<(), StorageError> {
         let sent = match &self.tx {
-            Some(tx) => tx.send(Ok(chunk)).await.is_ok(),
-            None => false,
+            Some(tx) => tokio::time::timeout(self.dav.timeout, tx.send(Ok(chunk))).await,
+            None => Ok(Err(mpsc::error::SendError(Ok(Bytes::new())))),
         };
-        if sent {
-            return Ok(());
+        match sent {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => {
+                self.tx = None;
+                let reason = self.outcome().await;
+                Err(self.dav.err("write", &self.key, reason))
+            }
+            Err(_) => Err(self.dav.err(
+                "write",
+                &self.key,
+                format!(
+                    "the server took no data for {}s: raise timeout= in the destination URI if it is just slow",
+                    self.dav.timeout.as_secs()
+                ),
+            )),
         }
-        self.tx = None;
-        let reason = self.outcome().await;
-        Err(self.dav.err("write", &self.key, reason))
     }
 
     /// Ends the body, waits for the server's answer, then moves the upload
@@ -153,10 +168,15 @@ impl StreamingPut {
     pub async fn close(mut self) -> Result<(), StorageError> {
         self.tx = None;
         let done = match self.task.take() {
-            Some(task) => task
-                .await
-                .map_err(|e| format!("the upload task failed: {e}"))
-                .and_then(|r| r),
+            Some(task) => match tokio::time::timeout(self.dav.timeout, task).await {
+                Ok(joined) => joined
+                    .map_err(|e| format!("the upload task failed: {e}"))
+                    .and_then(|r| r),
+                Err(_) => Err(format!(
+                    "the server did not answer within {}s of the upload's end",
+                    self.dav.timeout.as_secs()
+                )),
+            },
             None => Err("the upload already ended".into()),
         };
         if let Err(reason) = done {
@@ -171,6 +191,7 @@ impl StreamingPut {
             )
             .header("Destination", self.dav.url(&self.key))
             .header("Overwrite", "T")
+            .timeout(self.dav.timeout)
             .send()
             .await;
         let failure = match moved {
@@ -190,18 +211,36 @@ impl StreamingPut {
     }
 
     pub async fn abort(mut self) {
-        self.tx = None;
+        self.cut();
+        self.delete_temp().await;
+    }
+
+    /// Ends the upload with an error in the body, so the connection is reset
+    /// and the server drops what it received; closing the channel would end
+    /// the body cleanly and leave a truncated file behind.
+    fn cut(&mut self) {
+        if let Some(tx) = self.tx.take() {
+            let _ = tx.try_send(Err(std::io::Error::other("upload aborted")));
+        }
         if let Some(task) = self.task.take() {
             task.abort();
         }
-        self.delete_temp().await;
     }
 
     async fn delete_temp(&self) {
         let url = self.dav.url(&self.temp);
-        if let Err(e) = self.dav.request(reqwest::Method::DELETE, &url).send().await {
+        let delete = self.dav.request(reqwest::Method::DELETE, &url).send();
+        if let Ok(Err(e)) = tokio::time::timeout(self.dav.timeout, delete).await {
             tracing::warn!(key = %self.temp, error = %e, "could not delete a partial upload");
         }
+    }
+}
+
+impl Drop for StreamingPut {
+    // Dropped without close or abort (the pipeline was cancelled): cut the
+    // upload rather than let it end cleanly as a truncated file.
+    fn drop(&mut self) {
+        self.cut();
     }
 }
 
