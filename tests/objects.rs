@@ -808,6 +808,20 @@ fn webdav_round_trip_with_a_password_from_the_environment() {
     assert!(!stale.exists(), "the job's abandoned upload was swept");
     assert!(fresh.exists(), "a recent upload is left alone");
     assert!(others.exists(), "another job's upload is left alone");
+
+    // A slow source streams for longer than the timeout: the upload's deadline
+    // is per chunk, not for the whole PUT, so it succeeds.
+    let slow = format!("{uri}&timeout=2s");
+    command_job(
+        &sauve,
+        "slow",
+        "for i in 1 2 3 4 5 6; do head -c 1048576 /dev/urandom; sleep 0.7; done",
+        &slow,
+    );
+    let started = std::time::Instant::now();
+    let id = sauve.backup("slow");
+    assert!(started.elapsed() > std::time::Duration::from_secs(4));
+    sauve.run(&["verify", &id]).ok();
 }
 
 /// SHA-256 of a file, streamed (the files here are too big to hold).
