@@ -121,6 +121,7 @@ pub(crate) enum StorageCommand {
     /// Write, read back, list and delete a probe object; prints each step's latency.
     Check {
         /// file:///dir or s3://bucket/prefix?endpoint=… (credentials from the environment).
+        #[arg(value_parser = destination_arg)]
         uri: String,
         /// Print JSON instead of text.
         #[arg(long)]
@@ -131,6 +132,7 @@ pub(crate) enum StorageCommand {
     /// own for uploads over a day old.
     Sweep {
         /// s3://bucket/prefix?endpoint=… (credentials from the environment).
+        #[arg(value_parser = destination_arg)]
         uri: String,
         /// Only uploads started longer ago than this (30m, 12h, 1d). An upload
         /// of a backup still running elsewhere is younger than its timeout.
@@ -143,6 +145,24 @@ pub(crate) enum StorageCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// A destination as typed on the command line: a relative path (`./backups`)
+/// is made absolute here, against the directory the command runs in, since a
+/// stored job (or a server) has no such directory to resolve it against.
+fn destination_arg(s: &str) -> Result<String, String> {
+    if s.contains("://") || s.starts_with('/') || s.is_empty() {
+        return Ok(s.to_string());
+    }
+    let cwd = std::env::current_dir()
+        .map_err(|e| format!("cannot resolve the relative path {s:?}: {e}"))?;
+    let mut path = cwd;
+    for part in std::path::Path::new(s).components() {
+        if part != std::path::Component::CurDir {
+            path.push(part);
+        }
+    }
+    Ok(path.to_string_lossy().into_owned())
 }
 
 /// `0s` included: "every pending upload", for a destination known to be idle.
@@ -230,7 +250,7 @@ pub(crate) struct WhichBackup {
     pub(crate) id: Option<String>,
     /// Look the backup up in this destination's manifests, not in the metadata
     /// store (for when the store is lost).
-    #[arg(long, value_name = "DEST_URI")]
+    #[arg(long, value_name = "DEST_URI", value_parser = destination_arg)]
     pub(crate) from: Option<String>,
     /// With --from and --job: the newest backup of that job.
     #[arg(long, requires_all = ["from", "job"])]
@@ -281,8 +301,8 @@ pub(crate) enum JobCommand {
         /// postgres://user@host:5432/db, mysql://user@host:3306/db, sqlite:///path.db, files:///dir
         #[arg(long)]
         source: String,
-        /// file:///dir (repeat for several destinations).
-        #[arg(long = "dest", required = true)]
+        /// file:///dir, s3://bucket/prefix?… (repeat for several destinations).
+        #[arg(long = "dest", required = true, value_parser = destination_arg)]
         destinations: Vec<String>,
         /// zstd level, 1 (fastest) to 19 (smallest) [default: 3].
         #[arg(long)]
@@ -358,7 +378,7 @@ pub(crate) enum BackupCommand {
         #[arg(long)]
         job: Option<String>,
         /// Read this destination's manifests instead of the metadata store.
-        #[arg(long)]
+        #[arg(long, value_parser = destination_arg)]
         dest: Option<String>,
         /// At most this many, newest first.
         #[arg(long, default_value_t = 1000)]

@@ -837,3 +837,35 @@ fn unsafe_kill_term(pid: u32) {
         .status()
         .unwrap();
 }
+
+#[test]
+fn a_relative_destination_is_taken_from_the_working_directory() {
+    let sauve = Sauve::new();
+    let here = sauve.dest("work");
+    std::fs::create_dir_all(&here).unwrap();
+    let out = sauve
+        .command()
+        .current_dir(&here)
+        .args([
+            "job",
+            "create",
+            "rel",
+            "--source",
+            "files:///usr/share/doc/zstd",
+        ])
+        .args(["--dest", "./backups"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let shown = sauve.run(&["job", "show", "rel", "--json"]).ok().json();
+    let expected = url::Url::from_file_path(here.join("backups"))
+        .unwrap()
+        .to_string();
+    assert_eq!(shown["destinations"][0], expected.as_str(), "{shown}");
+    sauve.backup("rel");
+    assert!(here.join("backups/rel").is_dir());
+}
