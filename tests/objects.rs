@@ -729,6 +729,28 @@ fn sftp_round_trip_with_a_key_and_the_metadata_store_gone() {
         .filter(|e| e.file_name().to_string_lossy().ends_with(".manifest.json"))
         .count();
     assert_eq!(manifests, 1);
+    let partials = walkdir::WalkDir::new(&remote_dir)
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(".sauve-partial-"))
+        .count();
+    assert_eq!(partials, 0, "written beside the key, then renamed onto it");
+
+    // A partial a killed process left over two days ago: the job's next backup
+    // deletes it.
+    let stale = remote_dir.join("again/again-old.tar.zst.sauve-partial-01m0000000000000000000000");
+    std::fs::create_dir_all(stale.parent().unwrap()).unwrap();
+    std::fs::write(&stale, b"half an upload").unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&stale)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(2 * 86400))
+        .unwrap();
+    let tree = sauve.dest("tree");
+    sauve.create_job("again", &format!("files://{}", tree.display()), &[&uri]);
+    sauve.backup("again");
+    assert!(!stale.exists(), "the abandoned upload was swept");
 
     // A key the server does not know: the error says the login failed.
     let other = sauve.dest("other_key");

@@ -33,6 +33,11 @@ pub(crate) const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NO
 /// The same, keeping the `/` between the segments of a key.
 pub(crate) const KEY_PATH: &percent_encoding::AsciiSet = &UNRESERVED.remove(b'/');
 
+/// In the name of an upload in progress on WebDAV and SFTP:
+/// `KEY.sauve-partial-ID`, renamed onto KEY when complete. Never a manifest, so
+/// never listed as a backup; swept when abandoned.
+pub const PARTIAL_MARK: &str = ".sauve-partial-";
+
 /// A temp file untouched this long belongs to a dead writer.
 const STALE_TEMP_AFTER: Duration = Duration::from_secs(3600);
 
@@ -358,7 +363,25 @@ impl Storage {
                     written: 0,
                 });
             }
-            Destination::Local { .. } | Destination::Sftp(_) => self.op.writer(key).await,
+            // SFTP writes in place and cannot abort: write beside the key and
+            // rename on close, as WebDAV does, so a dead writer leaves only a
+            // partial the job's next backup sweeps.
+            Destination::Sftp(_) => {
+                let temp = format!("{key}{}{}", PARTIAL_MARK, crate::domain::new_id());
+                let w = self
+                    .op
+                    .writer(&temp)
+                    .await
+                    .map_err(|e| self.op_err("write", key, e))?;
+                return Ok(ArtifactWriter {
+                    storage: self.clone(),
+                    key: key.to_string(),
+                    inner: Inner::Staged { w, temp },
+                    plan: None,
+                    written: 0,
+                });
+            }
+            Destination::Local { .. } => self.op.writer(key).await,
         }
         .map_err(|e| self.op_err("write", key, e))?;
         Ok(ArtifactWriter {
@@ -503,14 +526,14 @@ impl Storage {
                     0
                 }
             },
-            (None, Destination::Webdav(_)) => {
+            (None, Destination::Webdav(_) | Destination::Sftp(_)) => {
                 self.sweep_partials(&job_dir, uploads_older_than).await
             }
             (None, _) => self.sweep_stale_temp().await,
         }
     }
 
-    /// Deletes WebDAV uploads (`*.sauve-partial-*`) that a killed process left,
+    /// Deletes WebDAV and SFTP uploads (`*.sauve-partial-*`) a killed process left,
     /// once older than `older_than`: a live upload of another instance is younger.
     async fn sweep_partials(&self, dir: &str, older_than: Duration) -> usize {
         let Ok(mut lister) = self.op.lister_with(dir).recursive(true).await else {
@@ -519,7 +542,7 @@ impl Storage {
         let now = jiff::Timestamp::now();
         let mut removed = 0;
         while let Some(Ok(entry)) = lister.next().await {
-            if !entry.name().contains(webdav::PARTIAL_MARK) {
+            if !entry.name().contains(PARTIAL_MARK) {
                 continue;
             }
             let modified = match entry.metadata().last_modified() {
@@ -657,6 +680,11 @@ pub struct ArtifactWriter {
 
 enum Inner {
     Dal(opendal::Writer),
+    /// Written under `temp`, renamed onto the key when complete.
+    Staged {
+        w: opendal::Writer,
+        temp: String,
+    },
     Put(webdav::StreamingPut),
 }
 
@@ -678,7 +706,7 @@ impl ArtifactWriter {
             });
         }
         match &mut self.inner {
-            Inner::Dal(w) => w
+            Inner::Dal(w) | Inner::Staged { w, .. } => w
                 .write(chunk)
                 .await
                 .map_err(|e| self.storage.op_err("write", &self.key, e)),
@@ -693,6 +721,17 @@ impl ArtifactWriter {
                 .await
                 .map(|_| ())
                 .map_err(|e| self.storage.op_err("write", &self.key, e)),
+            Inner::Staged { mut w, temp } => {
+                let done = match w.close().await {
+                    Ok(_) => self.storage.op.rename(&temp, &self.key).await,
+                    Err(e) => Err(e),
+                };
+                if let Err(e) = done {
+                    let _ = self.storage.op.delete(&temp).await;
+                    return Err(self.storage.op_err("write", &self.key, e));
+                }
+                Ok(())
+            }
             Inner::Put(p) => p.close().await,
         }
     }
@@ -702,6 +741,12 @@ impl ArtifactWriter {
             Inner::Dal(mut w) => {
                 if let Err(e) = w.abort().await {
                     tracing::warn!(key = %self.key, error = %e, "could not abort a partial write");
+                }
+            }
+            Inner::Staged { w, temp } => {
+                drop(w);
+                if let Err(e) = self.storage.op.delete(&temp).await {
+                    tracing::warn!(key = %temp, error = %e, "could not delete a partial write");
                 }
             }
             Inner::Put(p) => p.abort().await,

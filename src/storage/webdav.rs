@@ -8,15 +8,11 @@
 //! replayed, so a failure mid-upload fails this destination's copy (the run
 //! ends `partial` if others succeeded) instead of being retried.
 
-use super::StorageError;
+use super::{PARTIAL_MARK, StorageError};
 use bytes::Bytes;
 use percent_encoding::utf8_percent_encode;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
-
-/// In the name of an upload in progress: `KEY.sauve-partial-ID`. Never a
-/// manifest, so never listed as a backup; swept when abandoned.
-pub const PARTIAL_MARK: &str = ".sauve-partial-";
 
 /// Where a [`StreamingPut`] sends its bytes, and as whom.
 #[derive(Clone)]
