@@ -83,6 +83,18 @@ fn remote_layers(op: Operator, timeout: Duration) -> Operator {
 /// every attempt.
 const SLOWEST_UPLOAD_BYTES_PER_SEC: u64 = 1 << 20;
 
+impl StorageError {
+    /// An operation on a key of a destination failed, for `reason`.
+    pub(crate) fn op(uri: &str, op: &'static str, key: &str, reason: impl Into<String>) -> Self {
+        StorageError::Op {
+            uri: uri.to_string(),
+            op,
+            key: key.to_string(),
+            reason: reason.into(),
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct Storage {
     dest: Destination,
@@ -501,12 +513,12 @@ impl Storage {
     }
 
     fn not_s3(&self, op: &'static str) -> StorageError {
-        StorageError::Op {
-            uri: self.uri.clone(),
+        StorageError::op(
+            &self.uri,
             op,
-            key: String::new(),
-            reason: "only S3 destinations have multipart uploads to sweep; local and WebDAV leftovers are swept by the next backup".into(),
-        }
+            "",
+            "only S3 destinations have multipart uploads to sweep; local, SFTP and WebDAV leftovers are swept by the job's next backup",
+        )
     }
 
     /// Cleans up after writers that died: a local destination's temp files
@@ -636,12 +648,12 @@ impl Storage {
             .map_err(|e| self.op_err("read", &key, e))?
             .to_vec();
         if read != body {
-            return Err(StorageError::Op {
-                uri: self.uri.clone(),
-                op: "read",
-                key,
-                reason: "the probe read back differs from what was written".into(),
-            });
+            return Err(StorageError::op(
+                &self.uri,
+                "read",
+                &key,
+                "the probe read back differs from what was written",
+            ));
         }
         lap("read", &mut steps);
         let listed = self
@@ -650,12 +662,12 @@ impl Storage {
             .await
             .map_err(|e| self.op_err("list", ".sauve-check/", e))?;
         if !listed.iter().any(|e| e.path() == key) {
-            return Err(StorageError::Op {
-                uri: self.uri.clone(),
-                op: "list",
-                key,
-                reason: "the probe just written is not listed".into(),
-            });
+            return Err(StorageError::op(
+                &self.uri,
+                "list",
+                &key,
+                "the probe just written is not listed",
+            ));
         }
         lap("list", &mut steps);
         self.delete(&key).await?;
@@ -693,17 +705,17 @@ impl ArtifactWriter {
         self.written += chunk.len() as u64;
         if let Some(plan) = self.plan.filter(|p| self.written > p.max_object()) {
             // Said now, not after hours of upload when part 10,001 is refused.
-            return Err(StorageError::Op {
-                uri: self.storage.uri.clone(),
-                op: "write",
-                key: self.key.clone(),
-                reason: format!(
+            return Err(StorageError::op(
+                &self.storage.uri,
+                "write",
+                &self.key,
+                format!(
                     "the artifact outgrew its upload plan ({} parts of {} MiB, {} at most), planned from the job's earlier runs; the next run plans larger parts from the size this one reached",
                     parts::MAX_PARTS,
                     plan.part_size >> 20,
                     crate::domain::human_bytes(plan.max_object())
                 ),
-            });
+            ));
         }
         match &mut self.inner {
             Inner::Dal(w) | Inner::Staged { w, .. } => w

@@ -86,12 +86,7 @@ impl Uploads {
     }
 
     fn err(&self, op: &'static str, key: &str, reason: String) -> StorageError {
-        StorageError::Op {
-            uri: self.uri.clone(),
-            op,
-            key: key.to_string(),
-            reason,
-        }
+        StorageError::op(&self.uri, op, key, reason)
     }
 
     /// `scheme://host[:port]` and the path of the bucket on it.

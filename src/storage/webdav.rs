@@ -77,12 +77,7 @@ impl Dav {
     }
 
     fn err(&self, op: &'static str, key: &str, reason: String) -> StorageError {
-        StorageError::Op {
-            uri: self.uri.clone(),
-            op,
-            key: key.to_string(),
-            reason,
-        }
+        StorageError::op(&self.uri, op, key, reason)
     }
 
     /// Starts the PUT of `key` (its parent collection must exist).
