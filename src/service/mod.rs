@@ -785,19 +785,20 @@ impl Sauve {
         dry_run: bool,
     ) -> Result<SweepReport, ServiceError> {
         let storage = open_destination(uri, "destination")?;
-        let uploads = if dry_run {
+        let (uploads, remaining) = if dry_run {
+            // Nothing is aborted: one listing answers both questions.
+            let pending = storage.pending_uploads().await?;
+            let remaining = pending.len();
             let now = jiff::Timestamp::now();
-            storage
-                .pending_uploads()
-                .await?
+            let old = pending
                 .into_iter()
                 .filter(|u| crate::storage::uploads::is_older(u, now, older_than))
-                .collect()
+                .collect();
+            (old, remaining)
         } else {
-            storage.sweep_uploads(older_than).await?
+            let aborted = storage.sweep_uploads(older_than).await?;
+            (aborted, storage.pending_uploads().await?.len())
         };
-        // In a dry run nothing was aborted: everything pending remains.
-        let remaining = storage.pending_uploads().await?.len();
         Ok(SweepReport {
             destination: storage.uri().to_string(),
             uploads,

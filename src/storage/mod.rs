@@ -38,6 +38,24 @@ pub(crate) const KEY_PATH: &percent_encoding::AsciiSet = &UNRESERVED.remove(b'/'
 /// never listed as a backup; swept when abandoned.
 pub const PARTIAL_MARK: &str = ".sauve-partial-";
 
+/// The HTTP client of the requests Sauve sends itself (S3 upload sweeps,
+/// WebDAV uploads): built once per process, since building one loads the
+/// system's root certificates. Deadlines are set per request, because a
+/// streamed WebDAV PUT must have none for its whole length.
+fn http_client() -> Result<reqwest::Client, String> {
+    static CLIENT: std::sync::OnceLock<Result<reqwest::Client, String>> =
+        std::sync::OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            reqwest::Client::builder()
+                .connect_timeout(Duration::from_secs(30))
+                .tcp_keepalive(Duration::from_secs(30))
+                .build()
+                .map_err(|e| format!("cannot build an HTTP client: {e}"))
+        })
+        .clone()
+}
+
 /// A temp file untouched this long belongs to a dead writer.
 const STALE_TEMP_AFTER: Duration = Duration::from_secs(3600);
 
@@ -201,9 +219,10 @@ impl Storage {
                 pending = Some(std::sync::Arc::new(uploads::Uploads::new(
                     s,
                     &uri,
-                    &access_key,
-                    &secret_key,
-                )?));
+                    (&access_key, &secret_key),
+                    http_client().map_err(open_err)?,
+                    Duration::from_secs(dest.timeout_secs()),
+                )));
                 let mut builder = opendal::services::S3::default()
                     .bucket(&s.bucket)
                     .root(&format!("/{}", s.prefix))
@@ -257,8 +276,9 @@ impl Storage {
                     &w.root,
                     auth,
                     &uri,
+                    http_client().map_err(open_err)?,
                     Duration::from_secs(dest.timeout_secs()),
-                )?);
+                ));
                 build(Operator::new(builder))?
             }
             Destination::Gcs(g) => {

@@ -52,37 +52,31 @@ pub struct Uploads {
     uri: String,
     signer: Signer<reqsign_aws_v4::Credential>,
     http: reqwest::Client,
+    /// The destination's per-request deadline.
+    timeout: Duration,
 }
 
 impl Uploads {
     pub fn new(
         loc: &S3Location,
         uri: &str,
-        access_key: &str,
-        secret_key: &str,
-    ) -> Result<Uploads, StorageError> {
+        (access_key, secret_key): (&str, &str),
+        http: reqwest::Client,
+        timeout: Duration,
+    ) -> Uploads {
         let region = loc.region.as_deref().unwrap_or("us-east-1");
         let signer = Signer::new(
             Context::new(),
             StaticCredentialProvider::new(access_key, secret_key),
             RequestSigner::new("s3", region),
         );
-        let timeout = loc
-            .timeout_secs
-            .unwrap_or(crate::domain::destination::DEFAULT_REQUEST_TIMEOUT_SECS);
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(timeout))
-            .build()
-            .map_err(|e| StorageError::Open {
-                uri: uri.to_string(),
-                reason: format!("cannot build an HTTP client: {e}"),
-            })?;
-        Ok(Uploads {
+        Uploads {
             loc: loc.clone(),
             uri: uri.to_string(),
             signer,
             http,
-        })
+            timeout,
+        }
     }
 
     fn err(&self, op: &'static str, key: &str, reason: String) -> StorageError {
@@ -127,7 +121,10 @@ impl Uploads {
             .sign(&mut parts, None)
             .await
             .map_err(|e| self.err(op, key, format!("cannot sign the request: {e}")))?;
-        let mut req = self.http.request(parts.method, parts.uri.to_string());
+        let mut req = self
+            .http
+            .request(parts.method, parts.uri.to_string())
+            .timeout(self.timeout);
         for (name, value) in &parts.headers {
             req = req.header(name, value);
         }

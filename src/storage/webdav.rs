@@ -28,36 +28,29 @@ pub struct Dav {
 }
 
 impl Dav {
+    /// `client` has no request deadline: reqwest's timeouts run from the
+    /// start of a request to its answer, which for a PUT spans the whole
+    /// upload. A stalled server is caught per chunk instead (see `write`).
     pub fn new(
         endpoint: &str,
         root: &str,
         auth: Option<(String, String)>,
         uri: &str,
+        client: reqwest::Client,
         timeout: std::time::Duration,
-    ) -> Result<Dav, StorageError> {
-        // No request deadline in the client: reqwest's timeouts run from the
-        // start of a request to its answer, which for a PUT spans the whole
-        // upload. A stalled server is caught per chunk instead (see `write`).
-        let client = reqwest::Client::builder()
-            .connect_timeout(timeout)
-            .tcp_keepalive(std::time::Duration::from_secs(30))
-            .build()
-            .map_err(|e| StorageError::Open {
-                uri: uri.to_string(),
-                reason: format!("cannot build an HTTP client: {e}"),
-            })?;
+    ) -> Dav {
         let mut base = endpoint.trim_end_matches('/').to_string();
         if !root.is_empty() {
             base.push('/');
             base.push_str(&utf8_percent_encode(root, super::KEY_PATH).to_string());
         }
-        Ok(Dav {
+        Dav {
             client,
             base,
             auth,
             uri: uri.to_string(),
             timeout,
-        })
+        }
     }
 
     fn url(&self, key: &str) -> String {
@@ -132,13 +125,16 @@ impl StreamingPut {
     }
 
     pub async fn write(&mut self, chunk: Bytes) -> Result<(), StorageError> {
+        // The channel closes only when the PUT ended early; its task says why.
         let sent = match &self.tx {
-            Some(tx) => tokio::time::timeout(self.dav.timeout, tx.send(Ok(chunk))).await,
-            None => Ok(Err(mpsc::error::SendError(Ok(Bytes::new())))),
+            Some(tx) => tokio::time::timeout(self.dav.timeout, tx.send(Ok(chunk)))
+                .await
+                .map(|r| r.is_ok()),
+            None => Ok(false),
         };
         match sent {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(_)) => {
+            Ok(true) => Ok(()),
+            Ok(false) => {
                 self.tx = None;
                 let reason = self.outcome().await;
                 Err(self.dav.err("write", &self.key, reason))
