@@ -1,13 +1,21 @@
 //! Sauve: scheduled, verified backups of databases and files, to local disk and
-//! object storage. See ARCHITECTURE.md for the map; `main.rs` is the CLI.
+//! object storage. See ARCHITECTURE.md for the map and the layering table
+//! (tests/tidy.rs enforces it); `main.rs` and `cli/` are the command line.
 
+// Layer 0: plain types and pure logic.
 pub mod auth;
 pub mod domain;
-pub mod pipeline;
-pub mod restore;
 pub mod schedule;
-pub mod server;
-pub mod service;
+// Layer 1: the metadata store and storage.
 pub mod storage;
 pub mod store;
-pub mod worker;
+// Layer 2: moving bytes, both ways.
+pub mod pipeline;
+pub mod restore;
+// Layer 3: executing runs of every kind.
+pub mod runner;
+// Layer 4: every operation, once.
+pub mod service;
+// Layer 5: the serve loop and HTTP.
+pub mod scheduler;
+pub mod server;

@@ -510,7 +510,8 @@ fn run_events_stream_state_and_progress() {
 }
 
 /// schemathesis generates requests from /api/openapi.json (every operation,
-/// valid and invalid inputs, stateful sequences): no 5xx, whatever it sends. The
+/// valid and invalid inputs, stateful sequences): no 5xx whatever it sends, and
+/// every answer conforms to the document (status, content type, body schema). The
 /// server runs API-only (`--workers 0`) and the token cannot back up or restore,
 /// so no fuzzed job can ever execute on this machine.
 #[test]
@@ -547,8 +548,10 @@ fn fuzzing_the_api_from_its_openapi_document_finds_no_server_error() {
         ])
         .args(["--header", &format!("Authorization: Bearer {fuzz}")])
         .args([
+            // Not only "no 5xx": every answer's status, content type and body
+            // must be what the document says.
             "--checks",
-            "not_a_server_error",
+            "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
             "--max-examples",
             "25",
             "--seed",

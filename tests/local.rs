@@ -264,7 +264,7 @@ fn encrypted_backups_round_trip_and_refuse_wrong_keys() {
         .ok();
     sauve
         .run(&["backup", "run", "enc"])
-        .fails(1, &["BACKUP_PASSPHRASE", "not set"]);
+        .fails(2, &["BACKUP_PASSPHRASE", "not set"]);
     sauve.env.push((
         "BACKUP_PASSPHRASE".into(),
         "correct horse battery staple".into(),
@@ -283,11 +283,11 @@ fn encrypted_backups_round_trip_and_refuse_wrong_keys() {
 
     sauve.env.pop();
     sauve.env.push(("BACKUP_PASSPHRASE".into(), "wrong".into()));
-    sauve.run(&["verify", &id]).fails(1, &["wrong passphrase"]);
+    sauve.run(&["verify", &id]).fails(2, &["wrong passphrase"]);
     let target2 = sauve.dest("never");
     sauve
         .run(&["restore", &id, "--to", target2.to_str().unwrap()])
-        .fails(1, &["wrong passphrase"]);
+        .fails(2, &["wrong passphrase"]);
     assert!(!target2.exists());
 
     // age recipients: encrypt to a public key, decrypt with the identity file.
@@ -314,7 +314,7 @@ fn encrypted_backups_round_trip_and_refuse_wrong_keys() {
         ])
         .ok();
     let id = sauve.backup("rcpt");
-    sauve.run(&["verify", &id]).fails(1, &["--identity"]);
+    sauve.run(&["verify", &id]).fails(2, &["--identity"]);
     sauve
         .run(&["verify", &id, "--identity", key_file.to_str().unwrap()])
         .ok();

@@ -776,7 +776,7 @@ fn webdav_round_trip_with_a_password_from_the_environment() {
     // No password in the environment: said before any request is made.
     sauve
         .run(&["storage", "check", &uri])
-        .fails(1, &["TEST_DAV_PASSWORD is not set"]);
+        .fails(2, &["TEST_DAV_PASSWORD is not set"]);
     sauve
         .env
         .push(("TEST_DAV_PASSWORD".into(), "nope-not-it-7731".into()));

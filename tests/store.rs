@@ -3,9 +3,9 @@
 
 mod common;
 use common::*;
-use sauve::domain::{Backup, JobSpec, RunState, SourceSpec, Trigger};
+use sauve::domain::{Backup, JobSpec, RunKind, RunState, SourceSpec, Trigger};
 use sauve::store::{
-    BackupFilter, CancelOutcome, Heartbeat, NewBackup, RunFilter, Store, StoreError,
+    BackupFilter, CancelOutcome, Heartbeat, NewBackup, NewRun, RunFilter, Store, StoreError,
 };
 
 fn spec(name: &str, dest: &str) -> JobSpec {
@@ -66,22 +66,28 @@ async fn story(store: Store) {
     assert_eq!(names, ["app-db", "files"]);
 
     // Runs: start, finish once, fetch by prefix, filter.
-    let run = store
-        .start_foreground_run(&updated, Trigger::Manual, "test:1")
+    let claim = store
+        .start_claimed_run(
+            &NewRun::backup(&updated, Trigger::Manual, 1),
+            "test:1",
+            60_000,
+        )
         .await
         .unwrap();
+    let run = claim.run.clone();
     assert_eq!(run.state, RunState::Running);
+    assert_eq!(run.kind, RunKind::Backup);
     assert!(run.started_at.is_some());
     let long_log = "x".repeat(200_000);
     assert!(
         store
-            .finish_run(&run.id, RunState::Succeeded, 40, 10, None, &long_log)
+            .finish_claimed(&claim, RunState::Succeeded, (40, 10), None, &long_log, &[])
             .await
             .unwrap()
     );
     assert!(
         !store
-            .finish_run(&run.id, RunState::Failed, 0, 0, Some("late"), "")
+            .finish_claimed(&claim, RunState::Failed, (0, 0), Some("late"), "", &[])
             .await
             .unwrap(),
         "a finished run cannot be finished again"
@@ -91,13 +97,29 @@ async fn story(store: Store) {
     assert_eq!((got.bytes_in, got.bytes_out), (40, 10));
     assert!(got.log.len() < 70_000, "logs are capped");
     let failed = store
-        .start_foreground_run(&updated, Trigger::Restore, "test:1")
+        .start_claimed_run(
+            &NewRun {
+                kind: RunKind::Restore,
+                ..NewRun::backup(&updated, Trigger::Manual, 1)
+            },
+            "test:1",
+            60_000,
+        )
         .await
         .unwrap();
+    assert_eq!(failed.run.kind, RunKind::Restore);
     store
-        .finish_run(&failed.id, RunState::Failed, 0, 0, Some("boom"), "log")
+        .finish_claimed(&failed, RunState::Failed, (0, 0), Some("boom"), "log", &[])
         .await
         .unwrap();
+    let restores = store
+        .runs(&RunFilter {
+            kind: Some(RunKind::Restore),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(restores.len(), 1);
     let only_failed = store
         .runs(&RunFilter {
             state: Some(RunState::Failed),
@@ -109,7 +131,7 @@ async fn story(store: Store) {
     assert_eq!(only_failed[0].error.as_deref(), Some("boom"));
     let all = store.runs(&RunFilter::default()).await.unwrap();
     assert_eq!(all.len(), 2);
-    assert_eq!(all[0].id, failed.id, "newest first");
+    assert_eq!(all[0].id, failed.run.id, "newest first");
     // Both ids share a time prefix: a short prefix is ambiguous, not a guess.
     assert!(matches!(
         store.run("0").await,
@@ -187,12 +209,18 @@ async fn queue_story(store: Store) {
 
     // Enqueue-once, per slot and per idempotency key, even when raced.
     let (r1, created) = store
-        .enqueue(&job, Trigger::Schedule, Some(slot), None, 3)
+        .enqueue(&NewRun {
+            scheduled_for: Some(slot),
+            ..NewRun::backup(&job, Trigger::Schedule, 3)
+        })
         .await
         .unwrap();
     assert!(created);
     let (again, created) = store
-        .enqueue(&job, Trigger::Schedule, Some(slot), None, 3)
+        .enqueue(&NewRun {
+            scheduled_for: Some(slot),
+            ..NewRun::backup(&job, Trigger::Schedule, 3)
+        })
         .await
         .unwrap();
     assert!(!created);
@@ -202,7 +230,10 @@ async fn queue_story(store: Store) {
         let (store, job) = (store.clone(), job.clone());
         tokio::spawn(async move {
             store
-                .enqueue(&job, Trigger::Manual, None, Some("click-1"), 3)
+                .enqueue(&NewRun {
+                    idempotency_key: Some("click-1"),
+                    ..NewRun::backup(&job, Trigger::Manual, 3)
+                })
                 .await
                 .unwrap()
         })
@@ -234,7 +265,7 @@ async fn queue_story(store: Store) {
     );
     assert!(matches!(
         store
-            .start_claimed_run(&job, Trigger::Manual, "cli", 60_000)
+            .start_claimed_run(&NewRun::backup(&job, Trigger::Manual, 1), "cli", 60_000)
             .await,
         Err(StoreError::AlreadyRunning(_))
     ));
@@ -308,7 +339,7 @@ async fn queue_story(store: Store) {
     );
     // …and failed once they are spent.
     let (last, _) = store
-        .enqueue(&other, Trigger::Manual, None, None, 1)
+        .enqueue(&NewRun::backup(&other, Trigger::Manual, 1))
         .await
         .unwrap();
     let mut claimed = Vec::new();
@@ -328,13 +359,16 @@ async fn queue_story(store: Store) {
 
     // Cancel: a queued run at once, a running one through its worker.
     let (queued, _) = store
-        .enqueue(&other, Trigger::Manual, None, Some("c"), 3)
+        .enqueue(&NewRun {
+            idempotency_key: Some("c"),
+            ..NewRun::backup(&other, Trigger::Manual, 3)
+        })
         .await
         .unwrap();
     let (_, outcome) = store.cancel_run(&queued.id).await.unwrap();
     assert_eq!(outcome, CancelOutcome::Cancelled);
     let running = store
-        .start_claimed_run(&other, Trigger::Manual, "cli", 60_000)
+        .start_claimed_run(&NewRun::backup(&other, Trigger::Manual, 1), "cli", 60_000)
         .await
         .unwrap();
     let (_, outcome) = store.cancel_run(&running.run.id).await.unwrap();
@@ -391,6 +425,88 @@ async fn queue_story(store: Store) {
 }
 
 /// Many workers claiming at once: every run is taken exactly once.
+/// Which kinds of run may run together for one job (`RunKind::conflicts_with`),
+/// as the queue applies it: a backup waits for a running restore of its job and
+/// the other way round; a verify runs beside either.
+async fn kinds_story(store: Store) {
+    let job = store.create_job(&spec("kinds", "file:///a")).await.unwrap();
+    let restore = |key| NewRun {
+        kind: RunKind::Restore,
+        idempotency_key: Some(key),
+        ..NewRun::backup(&job, Trigger::Manual, 1)
+    };
+    let (restore_run, _) = store.enqueue(&restore("r1")).await.unwrap();
+    // Runs of other jobs may be queued on this store: claim by id.
+    let claim = |id: String| {
+        let store = store.clone();
+        async move { store.claim("w", 60_000, Some(&id)).await.unwrap() }
+    };
+    let claimed = claim(restore_run.id.clone()).await.unwrap();
+    assert_eq!(
+        (claimed.run.id.as_str(), claimed.run.kind),
+        (restore_run.id.as_str(), RunKind::Restore)
+    );
+    let (backup_run, _) = store
+        .enqueue(&NewRun {
+            idempotency_key: Some("b1"),
+            ..NewRun::backup(&job, Trigger::Manual, 1)
+        })
+        .await
+        .unwrap();
+    let (verify_run, _) = store
+        .enqueue(&NewRun {
+            kind: RunKind::Verify,
+            idempotency_key: Some("v1"),
+            ..NewRun::backup(&job, Trigger::Manual, 1)
+        })
+        .await
+        .unwrap();
+    assert!(
+        claim(backup_run.id.clone()).await.is_none(),
+        "the backup waits for the restore"
+    );
+    let next = claim(verify_run.id.clone())
+        .await
+        .expect("the verify runs beside the restore");
+    assert!(
+        store.job_busy(&job.id).await.unwrap(),
+        "a running restore makes a backup wait"
+    );
+    assert!(matches!(
+        store
+            .start_claimed_run(&NewRun::backup(&job, Trigger::Manual, 1), "cli", 60_000)
+            .await,
+        Err(StoreError::AlreadyRunning(_))
+    ));
+    // A second verify may start in the foreground beside the first.
+    let second_verify = store
+        .start_claimed_run(
+            &NewRun {
+                kind: RunKind::Verify,
+                ..NewRun::backup(&job, Trigger::Manual, 1)
+            },
+            "cli",
+            60_000,
+        )
+        .await
+        .unwrap();
+    for c in [&claimed, &next, &second_verify] {
+        assert!(
+            store
+                .finish_claimed(c, RunState::Succeeded, (0, 0), None, "", &[])
+                .await
+                .unwrap()
+        );
+    }
+    let after = claim(backup_run.id.clone())
+        .await
+        .expect("the backup starts once the restore ended");
+    store
+        .finish_claimed(&after, RunState::Succeeded, (0, 0), None, "", &[])
+        .await
+        .unwrap();
+}
+
 async fn concurrent_claims(store: Store) {
     let mut expected = Vec::new();
     // (Runs left queued by earlier steps may be claimed too; they count as well.)
@@ -401,7 +517,7 @@ async fn concurrent_claims(store: Store) {
             .unwrap();
         expected.push(
             store
-                .enqueue(&job, Trigger::Manual, None, None, 1)
+                .enqueue(&NewRun::backup(&job, Trigger::Manual, 1))
                 .await
                 .unwrap()
                 .0
@@ -567,6 +683,7 @@ async fn queue_story_on_sqlite() {
         .await
         .unwrap();
     queue_story(store.clone()).await;
+    kinds_story(store.clone()).await;
     concurrent_claims(store).await;
 }
 
@@ -575,6 +692,7 @@ async fn queue_story_on_postgres() {
     let db = PgDb::create("sauve_queue");
     let store = Store::connect(&pg_url(&db.0)).await.unwrap();
     queue_story(store.clone()).await;
+    kinds_story(store.clone()).await;
     concurrent_claims(store.clone()).await;
     store.close().await;
 }

@@ -339,7 +339,7 @@ fn env_param(k: &str, v: &str) -> Result<String, ValidationErrors> {
 }
 
 fn timeout_param(v: &str) -> Result<u64, ValidationErrors> {
-    super::job::parse_duration(v)
+    super::parse_duration(v)
         .filter(|t| t.as_secs() >= 1)
         .map(|t| t.as_secs())
         .ok_or_else(|| {

@@ -97,13 +97,6 @@ pub struct Job {
     pub max_attempts: u32,
 }
 
-/// `30s`, `15m`, `2h`, `1d`: a positive duration (the schedule grammar's
-/// interval syntax, so `timeout` and `every` read the same).
-pub fn parse_duration(s: &str) -> Option<std::time::Duration> {
-    crate::schedule::parse_interval(s.trim())
-        .map(|secs| std::time::Duration::from_secs(secs as u64))
-}
-
 /// Job names appear in object keys, URLs and file names: keep them plain.
 pub fn validate_name(name: &str) -> Result<(), String> {
     let ok = !name.is_empty()
@@ -218,7 +211,7 @@ impl JobSpec {
         };
         let timeout = match &self.timeout {
             None => DEFAULT_TIMEOUT,
-            Some(t) => parse_duration(t).unwrap_or_else(|| {
+            Some(t) => super::parse_duration(t).unwrap_or_else(|| {
                 errors.push(
                     "timeout",
                     format!("{t:?} is not a duration; write e.g. 30m, 2h or 1d"),

@@ -10,9 +10,17 @@ pub mod validation;
 
 pub use destination::Destination;
 pub use job::{CatchUp, Encryption, EncryptionSpec, Job, JobSpec, Overlap};
-pub use run::{Backup, Run, RunState, Trigger};
+pub use run::{Backup, BackupLocator, KeyNames, Run, RunKind, RunParams, RunState, Trigger};
 pub use source::{CommandSpec, DbConn, Source, SourceSpec};
 pub use validation::{FieldError, ValidationErrors};
+
+/// `30s`, `15m`, `2h`, `1d`: a positive duration (the schedule grammar's
+/// interval syntax, so a job's `timeout`, a destination's `timeout=` and
+/// `every` read the same).
+pub fn parse_duration(s: &str) -> Option<std::time::Duration> {
+    crate::schedule::parse_interval(s.trim())
+        .map(|secs| std::time::Duration::from_secs(secs as u64))
+}
 
 /// `1.5 MiB`: a byte count for people (CLI and dashboard alike).
 pub fn human_bytes(n: u64) -> String {

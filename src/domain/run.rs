@@ -56,15 +56,118 @@ string_enum!(
 );
 
 string_enum!(
-    /// What asked for a run.
+    /// Who asked for a run: the scheduler (`schedule`, or `catch_up` for a slot
+    /// missed while Sauve was down), a person (`manual`: the CLI or a click on
+    /// the dashboard), a program with an API token (`api`), platform cron
+    /// (`cron`), or a rerun of an earlier run (`retry`).
     Trigger {
         Schedule => "schedule",
+        CatchUp => "catch_up",
         Manual => "manual",
+        Api => "api",
         Cron => "cron",
         Retry => "retry",
-        Restore => "restore",
     }
 );
+
+string_enum!(
+    /// What a run does. Every kind goes through the same queue and runner.
+    RunKind {
+        Backup => "backup",
+        Restore => "restore",
+        Verify => "verify",
+    }
+);
+
+impl RunKind {
+    /// Whether a run of `self` must wait while a run of `other` of the same
+    /// job is running. The one place this rule is written: the queue's claim
+    /// and the overlap check are derived from it.
+    ///
+    /// A backup and a restore of one job never run at once (the restore could
+    /// be restoring what the backup is reading, or the other way round), nor
+    /// do two of either. A verify only reads a stored artifact: it runs beside
+    /// anything, and beside other verifies.
+    pub fn conflicts_with(self, other: RunKind) -> bool {
+        use RunKind::*;
+        match (self, other) {
+            (Backup | Restore, Backup | Restore) => true,
+            (Verify, _) | (_, Verify) => false,
+        }
+    }
+
+    /// The kinds a run of `self` waits for.
+    pub fn waits_for(self) -> Vec<RunKind> {
+        RunKind::ALL
+            .iter()
+            .copied()
+            .filter(|k| self.conflicts_with(*k))
+            .collect()
+    }
+
+    /// Attempts a run of this kind gets when its job does not say. A restore
+    /// is never retried behind the user's back: after a failure the target may
+    /// hold part of the data (MySQL), and a person should look first.
+    pub fn max_attempts(self, job_max: u32) -> u32 {
+        match self {
+            RunKind::Backup => job_max,
+            RunKind::Verify => job_max.min(3),
+            RunKind::Restore => 1,
+        }
+    }
+}
+
+/// What a run of a kind other than `backup` works on, stored with the run as
+/// JSON so any instance's runner can execute it. Never holds a secret: keys are
+/// named (environment variables, identity file paths), not included.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum RunParams {
+    Backup,
+    Restore {
+        backup: BackupLocator,
+        /// Where to restore (`--to`); None for a command source's restore command.
+        to: Option<String>,
+        #[serde(default)]
+        force: bool,
+        #[serde(default)]
+        keys: KeyNames,
+    },
+    Verify {
+        backup: BackupLocator,
+        #[serde(default)]
+        keys: KeyNames,
+    },
+}
+
+impl RunParams {
+    pub fn kind(&self) -> RunKind {
+        match self {
+            RunParams::Backup => RunKind::Backup,
+            RunParams::Restore { .. } => RunKind::Restore,
+            RunParams::Verify { .. } => RunKind::Verify,
+        }
+    }
+}
+
+/// Which backup a run is about: an id in the metadata store, or (when the
+/// store does not know it) an id found in a destination's manifests.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupLocator {
+    pub id: String,
+    /// Set when the backup was found by listing this destination.
+    pub destination: Option<String>,
+}
+
+/// How to decrypt, by name: the caller's choices; the job's own settings fill
+/// the gaps when the run executes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyNames {
+    pub passphrase_env: Option<String>,
+    pub identity_file: Option<std::path::PathBuf>,
+}
 
 impl RunState {
     pub fn is_finished(self) -> bool {
@@ -79,6 +182,7 @@ impl RunState {
 pub struct Run {
     pub id: String,
     pub job: String,
+    pub kind: RunKind,
     pub trigger: Trigger,
     pub state: RunState,
     #[schemars(with = "String")]
@@ -125,4 +229,58 @@ pub struct Backup {
     pub source_kind: String,
     pub compression: String,
     pub encrypted: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn which_kinds_may_run_together() {
+        use RunKind::*;
+        // (a, b, may a start while b runs?)
+        let table = [
+            (Backup, Backup, false),
+            (Backup, Restore, false),
+            (Backup, Verify, true),
+            (Restore, Backup, false),
+            (Restore, Restore, false),
+            (Restore, Verify, true),
+            (Verify, Backup, true),
+            (Verify, Restore, true),
+            (Verify, Verify, true),
+        ];
+        assert_eq!(table.len(), RunKind::ALL.len() * RunKind::ALL.len());
+        for (a, b, together) in table {
+            assert_eq!(!a.conflicts_with(b), together, "{a} while {b}");
+            // The rule is symmetric: otherwise two workers could each start one.
+            assert_eq!(a.conflicts_with(b), b.conflicts_with(a), "{a}/{b}");
+        }
+        assert_eq!(Verify.waits_for(), Vec::<RunKind>::new());
+        assert_eq!(Backup.waits_for(), vec![Backup, Restore]);
+    }
+
+    #[test]
+    fn params_round_trip_and_refuse_unknown_fields() {
+        let p = RunParams::Restore {
+            backup: BackupLocator {
+                id: "01abc".into(),
+                destination: None,
+            },
+            to: Some("/srv/restored".into()),
+            force: false,
+            keys: KeyNames::default(),
+        };
+        let json = serde_json::to_string(&p).unwrap();
+        assert_eq!(serde_json::from_str::<RunParams>(&json).unwrap(), p);
+        assert_eq!(p.kind(), RunKind::Restore);
+        assert!(
+            serde_json::from_str::<RunParams>(
+                r#"{"kind":"verify","backup":{"id":"x","destination":null},"password":"s"}"#
+            )
+            .is_err()
+        );
+        assert_eq!(RunKind::Restore.max_attempts(5), 1);
+        assert_eq!(RunKind::Backup.max_attempts(5), 5);
+    }
 }

@@ -104,11 +104,45 @@ impl Cancel {
         self.flag.clone()
     }
 
+    /// Keeps the running tool where `cancel` can kill it; a cancel that came
+    /// while it was starting kills it at once.
+    fn park(&self, child: Child) {
+        *self.child.lock().unwrap_or_else(|p| p.into_inner()) = Some(child);
+        if self.is_cancelled() {
+            self.cancel();
+        }
+    }
+
+    fn unpark(&self) -> Child {
+        self.child
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+            .expect("the child was parked here")
+    }
+
     fn cancelled_error(label: &str) -> SourceError {
         SourceError::io(
             format!("{label} was stopped"),
             io::Error::new(io::ErrorKind::Interrupted, "run cancelled"),
         )
+    }
+}
+
+/// A reader that fails once the run is cancelled, so whatever it feeds stops at
+/// its next read.
+pub struct CancellableReader<'a, R: ?Sized> {
+    pub inner: &'a mut R,
+    pub cancel: &'a Cancel,
+}
+
+impl<R: Read + ?Sized> Read for CancellableReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.cancel.is_cancelled() {
+            // Not ErrorKind::Interrupted: copy loops retry those.
+            return Err(io::Error::other("run cancelled"));
+        }
+        self.inner.read(buf)
     }
 }
 
@@ -245,17 +279,9 @@ pub fn run_dump(
     let capture = StderrCapture::start(&mut child);
     let mut stdout = child.stdout.take().expect("stdout is piped");
     // While we copy, the child sits where `Cancel` can kill it.
-    *cancel.child.lock().unwrap_or_else(|p| p.into_inner()) = Some(child);
-    if cancel.is_cancelled() {
-        cancel.cancel();
-    }
+    cancel.park(child);
     let copied = copy_large(&mut stdout, out);
-    let mut child = cancel
-        .child
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .take()
-        .expect("the child was parked here");
+    let mut child = cancel.unpark();
     if copied.is_err() {
         kill_group(&mut child);
     }
@@ -280,21 +306,42 @@ pub fn run_dump(
     Ok(stderr)
 }
 
-/// Runs `cmd`, feeding `input` to its stdin. Returns its stderr.
+/// Runs `cmd`, feeding `input` to its stdin. Returns its stderr. A cancel
+/// kills the tool (and its process group) even while it is not reading: a
+/// restore stopped mid-way must not leave `pg_restore` running.
 pub fn run_feed(
     cmd: &mut Command,
     label: &str,
     input: &mut dyn Read,
+    cancel: &Cancel,
 ) -> Result<String, SourceError> {
+    if cancel.is_cancelled() {
+        return Err(Cancel::cancelled_error(label));
+    }
+    std::os::unix::process::CommandExt::process_group(cmd, 0);
     let mut child = spawn(cmd, label, Stdio::piped(), Stdio::null())?;
     let capture = StderrCapture::start(&mut child);
     let mut stdin = child.stdin.take().expect("stdin is piped");
-    let copied = copy_large(input, &mut stdin);
+    cancel.park(child);
+    let copied = copy_large(
+        &mut CancellableReader {
+            inner: input,
+            cancel,
+        },
+        &mut stdin,
+    );
     drop(stdin);
+    let mut child = cancel.unpark();
+    if cancel.is_cancelled() {
+        kill_group(&mut child);
+    }
     let status = child
         .wait()
         .map_err(|e| SourceError::io(format!("waiting for {label}"), e))?;
     let stderr = capture.finish();
+    if cancel.is_cancelled() {
+        return Err(Cancel::cancelled_error(label));
+    }
     if !status.success() {
         return Err(failed(label, status, &stderr));
     }
@@ -490,6 +537,7 @@ mod tests {
             Command::new("sh").args(["-c", "test \"$(cat)\" = abc"]),
             "sh",
             &mut input,
+            &Cancel::default(),
         )
         .unwrap();
         let mut input: &[u8] = b"abd";
@@ -497,10 +545,31 @@ mod tests {
             run_feed(
                 Command::new("sh").args(["-c", "test \"$(cat)\" = abc"]),
                 "sh",
-                &mut input
+                &mut input,
+                &Cancel::default(),
             )
             .is_err()
         );
+
+        // A restore tool that reads nothing is killed by a cancel all the same.
+        let cancel = Cancel::default();
+        let stopper = cancel.clone();
+        let t = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            stopper.cancel();
+        });
+        let started = std::time::Instant::now();
+        let mut input: &[u8] = b"abc";
+        let e = run_feed(
+            Command::new("sh").args(["-c", "sleep 30"]),
+            "sh",
+            &mut input,
+            &cancel,
+        )
+        .unwrap_err();
+        t.join().unwrap();
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+        assert!(e.to_string().contains("stopped"), "{e}");
     }
 
     #[test]

@@ -8,9 +8,12 @@
 //! a full verification first, so a corrupted artifact is refused before the target
 //! is touched, then the restore itself.
 
+mod plan;
+pub use plan::{resolve_keys, restore_target};
+
 use crate::pipeline::codec::{self, CodecError, Keys};
 use crate::pipeline::io::{CHANNEL_CHUNKS, ChannelReader};
-use crate::pipeline::process::SourceError;
+use crate::pipeline::process::{Cancel, SourceError};
 use crate::pipeline::sources::{self, RestoreTarget};
 use crate::storage::manifest::Manifest;
 use crate::storage::{Storage, StorageError};
@@ -45,6 +48,8 @@ pub enum RestoreError {
     Source(#[from] SourceError),
     #[error(transparent)]
     Storage(#[from] StorageError),
+    #[error("the run was cancelled; the target was left as it was (see the run's log)")]
+    Cancelled,
     #[error("internal error while reading the backup: {0}")]
     Internal(String),
 }
@@ -63,12 +68,15 @@ impl From<SourceError> for ConsumeError {
 
 /// Streams the artifact of `manifest` through a consumer on a blocking thread.
 /// With `decode`, the consumer reads decrypted, decompressed bytes; without, the
-/// stored bytes. Always checks size and sha256 against the manifest.
+/// stored bytes. Always checks size and sha256 against the manifest. `cancel`
+/// stops the read at the next chunk: the consumer then reads an error, never
+/// a clean end of a truncated stream.
 pub async fn read_artifact<T, F>(
     storage: &Storage,
     manifest: &Manifest,
     keys: Arc<Keys>,
     decode: bool,
+    cancel: &Cancel,
     consumer: F,
 ) -> Result<T, RestoreError>
 where
@@ -94,6 +102,15 @@ where
     let mut tx = Some(tx);
     let mut read_error = None;
     while let Some(chunk) = stream.next().await {
+        if cancel.is_cancelled() {
+            if let Some(sender) = tx.take() {
+                let _ = sender
+                    .send(Err(std::io::Error::other("run cancelled")))
+                    .await;
+            }
+            let _ = consumer_task.await;
+            return Err(RestoreError::Cancelled);
+        }
         match chunk {
             Ok(chunk) => {
                 hasher.update(&chunk);
@@ -118,6 +135,9 @@ where
     let consumed = consumer_task
         .await
         .map_err(|e| RestoreError::Internal(e.to_string()))?;
+    if cancel.is_cancelled() {
+        return Err(RestoreError::Cancelled);
+    }
     if let Some(e) = read_error {
         return Err(e.into());
     }
@@ -178,9 +198,10 @@ pub async fn verify(
     storage: &Storage,
     manifest: &Manifest,
     keys: Arc<Keys>,
+    cancel: &Cancel,
 ) -> Result<VerifyReport, RestoreError> {
     let kind = manifest.source.kind.clone();
-    let (format, raw_size) = read_artifact(storage, manifest, keys, true, move |input| {
+    let (format, raw_size) = read_artifact(storage, manifest, keys, true, cancel, move |input| {
         let mut counted = CountingReader { inner: input, n: 0 };
         let format = sources::check_format(&kind, &mut counted)?;
         // Whatever the check did not read still has to decompress cleanly.
@@ -227,15 +248,20 @@ pub async fn restore(
     keys: Arc<Keys>,
     target: RestoreTarget,
     force: bool,
+    cancel: &Cancel,
 ) -> Result<(VerifyReport, String), RestoreError> {
-    let report = verify(storage, manifest, keys.clone()).await?;
+    let report = verify(storage, manifest, keys.clone(), cancel).await?;
     let target = Arc::new(target);
     let t = target.clone();
     tokio::task::spawn_blocking(move || t.prepare(force))
         .await
         .map_err(|e| RestoreError::Internal(e.to_string()))??;
-    let log = read_artifact(storage, manifest, keys, true, move |input| {
-        target.restore(force, input)
+    if cancel.is_cancelled() {
+        return Err(RestoreError::Cancelled);
+    }
+    let feed_cancel = cancel.clone();
+    let log = read_artifact(storage, manifest, keys, true, cancel, move |input| {
+        target.restore(force, input, &feed_cancel)
     })
     .await?;
     Ok((report, log))

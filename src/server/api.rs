@@ -1,44 +1,22 @@
 //! The JSON API under `/api/admin`: jobs, backups, runs, schedule preview and
-//! the audit log. Every handler names the scope it needs, calls the service
-//! layer, and records state changes in the audit log.
+//! the audit log. Every handler names the scope it needs, then calls the
+//! service layer, which audits every change.
 
 use super::AppState;
 use super::auth::Caller;
-use super::error::{ApiError, ApiResult};
+use super::error::{ApiError, ApiQuery, ApiResult};
 use crate::auth::Scope;
-use crate::domain::{Backup, JobSpec, Run, RunState, Trigger};
+use crate::domain::{Backup, JobSpec, Run, RunKind, RunState};
 use crate::service::{BackupRef, KeyOptions};
 use crate::store::{BackupFilter, RunFilter, StoredJob};
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-
-async fn audit(
-    state: &AppState,
-    caller: &Caller,
-    action: &str,
-    target: &str,
-    detail: Option<&str>,
-) {
-    if let Err(e) = state
-        .sauve
-        .record(
-            &caller.principal,
-            action,
-            Some(target),
-            detail,
-            caller.ip.as_deref(),
-        )
-        .await
-    {
-        tracing::error!(error = %e, action, "could not write the audit log");
-    }
-}
 
 // ---- jobs ---------------------------------------------------------------------
 
@@ -73,16 +51,6 @@ pub struct CancelReply {
     pub state: RunState,
     /// `cancelled`, `requested` (the worker stops it) or `already_finished`.
     pub outcome: String,
-}
-
-#[derive(Serialize, schemars::JsonSchema)]
-pub struct SessionInfo {
-    pub name: String,
-    /// `user` or `token`.
-    pub kind: String,
-    pub role: Option<String>,
-    pub scopes: Vec<String>,
-    pub csrf_token: Option<String>,
 }
 
 #[derive(Serialize, schemars::JsonSchema)]
@@ -142,8 +110,7 @@ pub async fn create_job(
 ) -> ApiResult<(StatusCode, Json<JobView>)> {
     caller.require(Scope::JobsWrite)?;
     let spec = parse_spec(&body)?;
-    let job = state.sauve.create_job(spec).await?;
-    audit(&state, &caller, "job.create", &job.name, None).await;
+    let job = state.sauve.create_job(&caller.actor(), spec).await?;
     Ok((StatusCode::CREATED, Json(view(&state, job).await?)))
 }
 
@@ -174,8 +141,11 @@ pub async fn put_job(
             ),
         ));
     }
-    let (job, _) = state.sauve.apply_jobs(vec![spec]).await?.remove(0);
-    audit(&state, &caller, "job.update", &job.name, None).await;
+    let (job, _) = state
+        .sauve
+        .apply_jobs(&caller.actor(), vec![spec])
+        .await?
+        .remove(0);
     Ok(Json(view(&state, job).await?))
 }
 
@@ -185,8 +155,7 @@ pub async fn delete_job(
     Path(name): Path<String>,
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::JobsWrite)?;
-    state.sauve.delete_job(&name).await?;
-    audit(&state, &caller, "job.delete", &name, None).await;
+    state.sauve.delete_job(&caller.actor(), &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -199,7 +168,7 @@ pub struct PreviewQuery {
 
 pub async fn schedule_preview(
     caller: Caller,
-    Query(q): Query<PreviewQuery>,
+    ApiQuery(q): ApiQuery<PreviewQuery>,
 ) -> ApiResult<Json<crate::service::SchedulePreview>> {
     caller.require(Scope::JobsRead)?;
     let preview = crate::service::preview_schedule(
@@ -231,7 +200,7 @@ pub struct Page<T> {
 pub async fn list_backups(
     State(state): State<AppState>,
     caller: Caller,
-    Query(q): Query<BackupQuery>,
+    ApiQuery(q): ApiQuery<BackupQuery>,
 ) -> ApiResult<Json<Page<Backup>>> {
     caller.require(Scope::BackupsRead)?;
     let limit = q.limit.unwrap_or(50).clamp(1, 500);
@@ -276,18 +245,8 @@ pub async fn create_backup(
     }
     let (run, created) = state
         .sauve
-        .enqueue(&req.job, Trigger::Manual, key.as_deref())
+        .enqueue(&caller.actor(), &req.job, key.as_deref())
         .await?;
-    if created {
-        audit(
-            &state,
-            &caller,
-            "backup.run",
-            &req.job,
-            Some(&format!("run {}", run.id)),
-        )
-        .await;
-    }
     Ok((
         StatusCode::ACCEPTED,
         Json(Accepted {
@@ -304,13 +263,7 @@ pub async fn get_backup(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Backup>> {
     caller.require(Scope::BackupsRead)?;
-    let (backup, _) = state
-        .sauve
-        .store
-        .backup(&id)
-        .await
-        .map_err(crate::service::ServiceError::from)?;
-    Ok(Json(backup))
+    Ok(Json(state.sauve.backup(&id).await?))
 }
 
 pub async fn delete_backup(
@@ -319,15 +272,7 @@ pub async fn delete_backup(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::BackupsWrite)?;
-    let b = state.sauve.delete_backup(&id).await?;
-    audit(
-        &state,
-        &caller,
-        "backup.delete",
-        &b.id,
-        Some(&format!("{} {}", b.destination, b.key)),
-    )
-    .await;
+    state.sauve.delete_backup(&caller.actor(), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -339,13 +284,9 @@ pub async fn download_backup(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     caller.require(Scope::BackupsRead)?;
-    let (backup, manifest, storage) = state.sauve.locate(&BackupRef::Id(id)).await?;
-    let stream = storage
-        .read_stream(&manifest.artifact.key)
-        .await
-        .map_err(crate::service::ServiceError::from)?
-        .map(|chunk| chunk.map_err(std::io::Error::other));
-    audit(&state, &caller, "backup.download", &backup.id, None).await;
+    let (located, stream) = state.sauve.open_download(&caller.actor(), &id).await?;
+    let manifest = located.manifest;
+    let stream = stream.map(|chunk| chunk.map_err(std::io::Error::other));
     let file_name = manifest
         .artifact
         .key
@@ -401,18 +342,13 @@ pub async fn restore_backup(
     let run = state
         .sauve
         .start_restore(
-            &BackupRef::Id(id.clone()),
+            &caller.actor(),
+            &BackupRef::Id(id),
             req.to.as_deref(),
             req.force,
             &opts,
         )
         .await?;
-    let detail = format!(
-        "into {}{}",
-        req.to.as_deref().unwrap_or("the job's restore command"),
-        if req.force { " (force)" } else { "" }
-    );
-    audit(&state, &caller, "backup.restore", &id, Some(&detail)).await;
     Ok((
         StatusCode::ACCEPTED,
         Json(Accepted {
@@ -433,9 +369,8 @@ pub async fn verify_backup(
     caller.require(Scope::BackupsRead)?;
     let report = state
         .sauve
-        .verify(&BackupRef::Id(id.clone()), &KeyOptions::default())
+        .verify(&caller.actor(), &BackupRef::Id(id), &KeyOptions::default())
         .await?;
-    audit(&state, &caller, "backup.verify", &report.backup_id, None).await;
     Ok(Json(report))
 }
 
@@ -471,16 +406,9 @@ pub async fn test_destination(
     let req: DestinationTestBody = serde_json::from_slice(&body).map_err(|e| {
         ApiError::invalid("destination", format!("send {{\"destination\": URI}}: {e}"))
     })?;
-    match crate::service::Sauve::check_destination(&req.destination).await {
-        Ok(report) => Ok(Json(report)),
-        // The destination the caller named does not work: their input, said why.
-        Err(crate::service::ServiceError::Storage(e)) => Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "failed",
-            e.to_string(),
-        )),
-        Err(e) => Err(e.into()),
-    }
+    Ok(Json(
+        crate::service::Sauve::check_destination(&req.destination).await?,
+    ))
 }
 
 // ---- runs ---------------------------------------------------------------------
@@ -489,13 +417,14 @@ pub async fn test_destination(
 pub struct RunQuery {
     job: Option<String>,
     state: Option<String>,
+    kind: Option<String>,
     limit: Option<i64>,
 }
 
 pub async fn list_runs(
     State(state): State<AppState>,
     caller: Caller,
-    Query(q): Query<RunQuery>,
+    ApiQuery(q): ApiQuery<RunQuery>,
 ) -> ApiResult<Json<Vec<Run>>> {
     caller.require(Scope::RunsRead)?;
     let run_state = q
@@ -503,11 +432,17 @@ pub async fn list_runs(
         .map(|s| s.parse::<RunState>())
         .transpose()
         .map_err(|e| ApiError::invalid("state", e))?;
+    let kind = q
+        .kind
+        .map(|s| s.parse::<RunKind>())
+        .transpose()
+        .map_err(|e| ApiError::invalid("kind", e))?;
     let runs = state
         .sauve
         .runs(&RunFilter {
             job: q.job,
             state: run_state,
+            kind,
             limit: q.limit.unwrap_or(50).clamp(1, 1000),
         })
         .await?;
@@ -529,13 +464,12 @@ pub async fn cancel_run(
     Path(id): Path<String>,
 ) -> ApiResult<Json<CancelReply>> {
     caller.require(Scope::RunsWrite)?;
-    let (run, outcome) = state.sauve.cancel_run(&id).await?;
+    let (run, outcome) = state.sauve.cancel_run(&caller.actor(), &id).await?;
     let outcome = match outcome {
         crate::store::CancelOutcome::Cancelled => "cancelled",
         crate::store::CancelOutcome::Requested => "requested",
         crate::store::CancelOutcome::AlreadyFinished(_) => "already_finished",
     };
-    audit(&state, &caller, "run.cancel", &run.id, Some(outcome)).await;
     Ok(Json(CancelReply {
         run_id: run.id,
         state: run.state,
@@ -554,7 +488,7 @@ pub struct AuditQuery {
 pub async fn audit_log(
     State(state): State<AppState>,
     caller: Caller,
-    Query(q): Query<AuditQuery>,
+    ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> ApiResult<Json<Vec<crate::store::AuditEntry>>> {
     caller.require(Scope::AuditRead)?;
     Ok(Json(
@@ -613,7 +547,7 @@ pub async fn run_events(
                             "bytes_in": run.bytes_in, "bytes_out": run.bytes_out }),
                 ));
             }
-            if let Some(p) = state.sauve.live.get(&id) {
+            if let Some(p) = state.sauve.live_progress(&id) {
                 let eta = previous_size
                     .filter(|_| p.rate > 0.0)
                     .map(|total| ((total as f64 - p.bytes_in as f64).max(0.0) / p.rate).round());

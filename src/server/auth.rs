@@ -7,13 +7,13 @@
 use super::AppState;
 use super::error::{ApiError, ApiResult};
 use crate::auth::{Principal, Scope, constant_time_eq};
+use crate::service::{Actor, ServiceError};
 use axum::Json;
 use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::json;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Mutex;
@@ -36,9 +36,35 @@ impl Caller {
         if self.principal.allows(scope) {
             Ok(())
         } else {
-            Err(ApiError::forbidden(scope.as_str()))
+            Err(ServiceError::Forbidden(scope.as_str().to_string()).into())
         }
     }
+
+    /// The caller as the service's audit log names them.
+    pub fn actor(&self) -> Actor {
+        Actor::from_principal(&self.principal, self.ip.clone())
+    }
+}
+
+/// Who is calling (`GET /api/session`).
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub struct SessionInfo {
+    pub name: String,
+    /// `user` or `token`.
+    pub kind: String,
+    pub role: Option<String>,
+    pub scopes: Vec<String>,
+    pub csrf_token: Option<String>,
+}
+
+/// A session was opened (`POST /login`): who, and the CSRF token to send as
+/// `X-CSRF-Token` with every state-changing request. The session itself is
+/// the `sauve_session` cookie.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub struct LoginReply {
+    pub user: String,
+    pub role: crate::auth::Role,
+    pub csrf_token: String,
 }
 
 /// The signed-in person behind a request's session cookie, with its CSRF token.
@@ -203,22 +229,18 @@ pub async fn login(
     {
         return too_many(secs);
     }
-    let opened = match state.sauve.login(&form.name, &form.password).await {
+    let ip = addr.ip().to_string();
+    let opened = match state
+        .sauve
+        .login(&form.name, &form.password, Some(ip))
+        .await
+    {
         Ok(o) => o,
         Err(e) => return ApiError::from(e).into_response(),
     };
-    let ip = addr.ip().to_string();
     let Some(session) = opened else {
         state.limiter.fail(&ip_key);
         state.limiter.fail(&user_key);
-        let actor = Principal::User {
-            name: form.name.clone(),
-            role: crate::auth::Role::Viewer,
-        };
-        let _ = state
-            .sauve
-            .record(&actor, "login.failed", None, None, Some(&ip))
-            .await;
         return ApiError::new(
             StatusCode::UNAUTHORIZED,
             "bad_credentials",
@@ -227,14 +249,6 @@ pub async fn login(
         .into_response();
     };
     state.limiter.clear(&user_key);
-    let principal = Principal::User {
-        name: session.user.name.clone(),
-        role: session.user.role,
-    };
-    let _ = state
-        .sauve
-        .record(&principal, "login", None, None, Some(&ip))
-        .await;
     let cookie = format!(
         "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
         session.cookie,
@@ -245,11 +259,11 @@ pub async fn login(
             ""
         }
     );
-    let mut response = Json(json!({
-        "user": session.user.name,
-        "role": session.user.role,
-        "csrf_token": session.csrf_token,
-    }))
+    let mut response = Json(LoginReply {
+        user: session.user.name,
+        role: session.user.role,
+        csrf_token: session.csrf_token,
+    })
     .into_response();
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         response.headers_mut().insert(header::SET_COOKIE, v);
@@ -276,19 +290,13 @@ fn serde_urlencoded_form(body: &[u8]) -> Option<LoginForm> {
 
 /// `POST /logout`: ends the session (CSRF-checked like any change).
 pub async fn logout(State(state): State<AppState>, caller: Caller, headers: HeaderMap) -> Response {
-    if let Some(c) = cookie(&headers, SESSION_COOKIE) {
-        let _ = state.sauve.logout(c).await;
-    }
-    let _ = state
+    if let Err(e) = state
         .sauve
-        .record(
-            &caller.principal,
-            "logout",
-            None,
-            None,
-            caller.ip.as_deref(),
-        )
-        .await;
+        .logout(&caller.actor(), cookie(&headers, SESSION_COOKIE))
+        .await
+    {
+        return ApiError::from(e).into_response();
+    }
     let mut r = StatusCode::NO_CONTENT.into_response();
     r.headers_mut().insert(
         header::SET_COOKIE,
@@ -298,7 +306,7 @@ pub async fn logout(State(state): State<AppState>, caller: Caller, headers: Head
 }
 
 /// `GET /api/session`: who is signed in, and the CSRF token for this session.
-pub async fn whoami(caller: Caller) -> ApiResult<Json<super::api::SessionInfo>> {
+pub async fn whoami(caller: Caller) -> ApiResult<Json<SessionInfo>> {
     let (name, kind, role) = match &caller.principal {
         Principal::User { name, role } => (name.clone(), "user", Some(role.as_str())),
         Principal::Token { name, .. } => (name.clone(), "token", None),
@@ -308,7 +316,7 @@ pub async fn whoami(caller: Caller) -> ApiResult<Json<super::api::SessionInfo>> 
         .filter(|s| caller.principal.allows(*s))
         .map(|s| s.as_str().to_string())
         .collect();
-    Ok(Json(super::api::SessionInfo {
+    Ok(Json(SessionInfo {
         name,
         kind: kind.to_string(),
         role: role.map(String::from),

@@ -3,9 +3,7 @@
 //! itself failed, and its message never carries a secret.
 
 use crate::domain::ValidationErrors;
-use crate::restore::RestoreError;
 use crate::service::ServiceError;
-use crate::store::StoreError;
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -32,19 +30,7 @@ impl ApiError {
     }
 
     pub fn unauthorized() -> Self {
-        Self::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "sign in, or send Authorization: Bearer <token> (sauve token create)",
-        )
-    }
-
-    pub fn forbidden(scope: &str) -> Self {
-        Self::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            format!("this needs the {scope} permission, which the caller does not have"),
-        )
+        ServiceError::Unauthorized.into()
     }
 
     pub fn not_found(what: &str) -> Self {
@@ -73,42 +59,19 @@ impl From<ValidationErrors> for ApiError {
     }
 }
 
+/// The service's one classification, turned into a status: nothing here
+/// decides what kind of failure an error is.
 impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
-        use crate::pipeline::process::SourceError;
-        let message = e.to_string();
-        let (status, code) = match &e {
-            ServiceError::Invalid(v) => return v.clone().into(),
-            ServiceError::Store(StoreError::NotFound { .. }) => {
-                (StatusCode::NOT_FOUND, "not_found")
-            }
-            ServiceError::Store(StoreError::Ambiguous { .. }) => {
-                (StatusCode::BAD_REQUEST, "ambiguous_id")
-            }
-            ServiceError::Store(StoreError::JobExists(_) | StoreError::UserExists(_)) => {
-                (StatusCode::CONFLICT, "conflict")
-            }
-            ServiceError::Store(StoreError::AlreadyRunning(_)) => {
-                (StatusCode::CONFLICT, "already_running")
-            }
-            ServiceError::Restore(RestoreError::Source(SourceError::TargetRefused { .. })) => {
-                (StatusCode::CONFLICT, "target_not_empty")
-            }
-            ServiceError::Codec(_) => (StatusCode::UNPROCESSABLE_ENTITY, "keys"),
-            ServiceError::Restore(RestoreError::ChecksumMismatch { .. }) => {
-                (StatusCode::CONFLICT, "corrupted")
-            }
-            // A source or check that failed for a reason outside Sauve (server
-            // down, wrong password, damaged artifact): said in the message.
-            ServiceError::Backup { .. } | ServiceError::Restore(_) => {
-                (StatusCode::UNPROCESSABLE_ENTITY, "failed")
-            }
-            _ => {
-                tracing::error!(error = %message, "request failed");
-                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
-            }
-        };
-        Self::new(status, code, message)
+        if let Some(v) = e.validation() {
+            return v.clone().into();
+        }
+        let status =
+            StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        if status.is_server_error() {
+            tracing::warn!(error = %e, status = status.as_u16(), "request failed");
+        }
+        Self::new(status, e.code(), e.to_string())
     }
 }
 
@@ -126,3 +89,25 @@ impl IntoResponse for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// `Query<T>` whose refusal is the API's JSON error (422 naming the query),
+/// not axum's plain-text 400.
+pub struct ApiQuery<T>(pub T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for ApiQuery<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(v)| ApiQuery(v))
+            .map_err(|e| ApiError::invalid("query", e.body_text()))
+    }
+}

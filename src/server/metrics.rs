@@ -38,12 +38,7 @@ pub async fn metrics(
     caller: Caller,
 ) -> ApiResult<impl IntoResponse> {
     caller.require(Scope::MetricsRead)?;
-    let m = state
-        .sauve
-        .store
-        .metrics()
-        .await
-        .map_err(crate::service::ServiceError::from)?;
+    let m = state.sauve.metrics().await?;
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -107,7 +102,7 @@ pub async fn metrics(
     let _ = writeln!(
         out,
         "# HELP sauve_lease_expiries_total Leases this instance found expired.\n# TYPE sauve_lease_expiries_total counter\nsauve_lease_expiries_total {}",
-        crate::worker::LEASE_EXPIRIES.load(std::sync::atomic::Ordering::Relaxed)
+        crate::runner::LEASE_EXPIRIES.load(std::sync::atomic::Ordering::Relaxed)
     );
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out))
 }

@@ -1,8 +1,7 @@
 //! The HTTP server started by `sauve serve`: the JSON API (`api.rs`), sign-in
-//! (`auth.rs`), the cron trigger, Prometheus metrics and health checks. Every
-//! handler calls the service layer ([`crate::service::Sauve`]); nothing here
-//! talks to the store behind its back except `/readyz` and `/metrics`, which
-//! only read.
+//! (`auth.rs`), the dashboard (`ui.rs`), the cron trigger, Prometheus metrics
+//! and health checks. Every handler authorizes, then calls the service layer
+//! ([`crate::service::Sauve`]); the store is out of its reach.
 
 mod api;
 pub mod auth;
@@ -11,16 +10,15 @@ mod metrics;
 pub mod openapi;
 mod ui;
 
-use crate::auth::{Principal, Scope, constant_time_eq};
-use crate::domain::Trigger;
-use crate::service::Sauve;
-use axum::extract::{DefaultBodyLimit, Query, Request, State};
+use crate::auth::{Scope, constant_time_eq};
+use crate::service::{Actor, Sauve};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use error::{ApiError, ApiResult};
+use error::{ApiError, ApiQuery, ApiResult};
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -277,7 +275,7 @@ fn routes() -> openapi::Routes {
                 Some(None),
                 "Who is calling, and the session's CSRF token",
             )
-            .returns::<SessionInfo>(200),
+            .returns::<auth::SessionInfo>(200),
         )
         .op(
             get(cron_backup).post(cron_backup),
@@ -306,9 +304,9 @@ fn routes() -> openapi::Routes {
                 "POST",
                 "/login",
                 None,
-                "Sign in (form or JSON: name, password)",
+                "Sign in (form or JSON: name, password); sets the session cookie",
             )
-            .returns::<SessionInfo>(200),
+            .returns::<auth::LoginReply>(200),
         )
         .op(
             post(auth::logout),
@@ -434,7 +432,7 @@ async fn healthz() -> Json<api::Health> {
 
 /// The metadata store answers.
 async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<api::Health>) {
-    let (status, text) = match state.sauve.store.ping().await {
+    let (status, text) = match state.sauve.ready().await {
         Ok(()) => (StatusCode::OK, "ready"),
         Err(e) => {
             tracing::warn!(error = %e, "not ready: the metadata store does not answer");
@@ -461,7 +459,7 @@ struct CronQuery {
 async fn cron_backup(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(q): Query<CronQuery>,
+    ApiQuery(q): ApiQuery<CronQuery>,
 ) -> ApiResult<Json<api::CronReply>> {
     let Some(secret) = state.config.cron_secret.as_deref() else {
         return Err(ApiError::not_found("route"));
@@ -478,14 +476,11 @@ async fn cron_backup(
             "send Authorization: Bearer <SAUVE_CRON_SECRET>",
         ));
     }
-    let cron = Principal::Token {
-        name: "cron".into(),
-        scopes: vec![Scope::BackupsWrite],
-    };
+    let cron = Actor::cron(None);
     let enqueued: Vec<api::CronEnqueued> = match q.job {
         None => state
             .sauve
-            .schedule_tick()
+            .cron_tick(&cron)
             .await?
             .into_iter()
             .map(|r| api::CronEnqueued {
@@ -495,11 +490,7 @@ async fn cron_backup(
             })
             .collect(),
         Some(job) => {
-            let minute = jiff::Timestamp::now().strftime("%Y%m%dT%H%MZ").to_string();
-            let (run, created) = state
-                .sauve
-                .enqueue(&job, Trigger::Cron, Some(&format!("cron:{minute}")))
-                .await?;
+            let (run, created) = state.sauve.cron_enqueue(&cron, &job).await?;
             if created {
                 vec![api::CronEnqueued {
                     run_id: run.id,
@@ -511,66 +502,22 @@ async fn cron_backup(
             }
         }
     };
-    for e in &enqueued {
-        let _ = state
-            .sauve
-            .record(&cron, "backup.run", Some(&e.job), Some(&e.run_id), None)
-            .await;
-    }
     Ok(Json(api::CronReply { enqueued }))
 }
 
-/// Serves HTTP and runs the scheduler and workers until SIGINT or SIGTERM;
-/// then finishes in-flight requests and drains the workers (see `serve_queue`).
+/// Serves HTTP until `shutdown` turns true, then finishes in-flight requests.
 pub async fn serve(
     sauve: Sauve,
     listener: tokio::net::TcpListener,
     config: ServerConfig,
-    queue: crate::worker::ServeQueue,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) -> std::io::Result<()> {
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    // --workers 0: an API-only instance, no scheduler and no workers.
-    let workers = (queue.workers > 0).then(|| {
-        tokio::spawn(crate::worker::serve_queue(
-            sauve.clone(),
-            queue,
-            stop_rx.clone(),
-        ))
-    });
-    let mut http_stop = stop_rx;
     let app = router(sauve, config).into_make_service_with_connect_info::<SocketAddr>();
-    let http = axum::serve(listener, app).with_graceful_shutdown(async move {
-        let _ = http_stop.wait_for(|stop| *stop).await;
-    });
-    let signal = tokio::spawn(async move {
-        shutdown_signal().await;
-        let _ = stop_tx.send(true);
-    });
-    let served = http.await;
-    signal.abort();
-    if let Some(workers) = workers {
-        let _ = workers.await;
-    }
-    served
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
-    }
-    tracing::info!("shutting down");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            let _ = shutdown.wait_for(|stop| *stop).await;
+        })
+        .await
 }
 
 #[cfg(test)]

@@ -130,8 +130,13 @@ pub fn document(ops: &[Op]) -> Value {
         };
         responses.insert(op.status.to_string(), ok);
         let error = json!({ "description": "Error", "content": { "application/json": { "schema": error_ref } } });
-        let mut errors = vec!["400", "404", "409", "422", "429", "500"];
-        if op.scope.is_some() {
+        // Every status an error can have: the service's kinds (422, 404, 409,
+        // 401, 403, 502, 503, 500) and the edge's own (413 body too large, 429
+        // sign-in rate limit, 503 no answer in time).
+        let mut errors = vec![
+            "400", "404", "409", "413", "422", "429", "500", "502", "503",
+        ];
+        if op.scope.is_some() || op.path == "/api/cron/backup" {
             errors.extend(["401", "403"]);
         }
         for code in errors {

@@ -110,6 +110,7 @@ struct BackupRow {
 struct RunRow {
     id: String,
     job: String,
+    kind: String,
     trigger: String,
     state: String,
     started: String,
@@ -174,6 +175,7 @@ fn row(r: &Run) -> RunRow {
     RunRow {
         id: r.id.clone(),
         job: r.job.clone(),
+        kind: r.kind.to_string(),
         trigger: r.trigger.to_string(),
         state: r.state.to_string(),
         started: r.started_at.map(when).unwrap_or_else(|| "—".into()),
@@ -229,13 +231,11 @@ async fn page(
             .runs(&RunFilter {
                 job: Some(stored.name.clone()),
                 state: None,
+                kind: Some(crate::domain::RunKind::Backup),
                 limit: 20,
             })
             .await?;
-        let backups_only: Vec<&Run> = recent
-            .iter()
-            .filter(|r| r.trigger != crate::domain::Trigger::Restore)
-            .collect();
+        let backups_only: Vec<&Run> = recent.iter().collect();
         let last = backups_only.first();
         let last_good = sauve.last_good_backup(&stored.name).await?;
         let active = backups_only
@@ -333,6 +333,7 @@ async fn page(
         .runs(&RunFilter {
             job: (!filter_job.is_empty()).then(|| filter_job.clone()),
             state: filter_state.parse().ok(),
+            kind: None,
             limit: limit + 1,
         })
         .await?;

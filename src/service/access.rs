@@ -1,11 +1,12 @@
 //! The service operations about people and machines: users, API tokens,
 //! browser sessions (login/logout) and the audit log. Used by the CLI
-//! (`sauve user`, `sauve token`) and by the HTTP layer's authentication.
+//! (`sauve user`, `sauve token`) and by the HTTP layer's authentication. Each
+//! change is audited here, sign-ins (and failed ones) included.
 
-use super::{Sauve, ServiceError};
+use super::{Actor, Sauve, ServiceError};
 use crate::auth::{self, Principal, Role, Scope};
 use crate::domain::ValidationErrors;
-use crate::store::{ApiToken, AuditEntry, User};
+use crate::store::{ApiToken, User};
 
 /// How long a browser session lasts.
 pub const SESSION_TTL_MS: i64 = 12 * 3600 * 1000;
@@ -20,6 +21,7 @@ pub struct NewSession {
 impl Sauve {
     pub async fn add_user(
         &self,
+        actor: &Actor,
         name: &str,
         role: Role,
         password: &str,
@@ -35,14 +37,24 @@ impl Sauve {
             return Err(errors.into());
         }
         let hash = hash_blocking(password.to_string()).await;
-        Ok(self.store.create_user(name, role, &hash).await?)
+        let user = self.store.create_user(name, role, &hash).await?;
+        self.audit(actor, "user.add", Some(name), Some(role.as_str()))
+            .await;
+        Ok(user)
     }
 
-    pub async fn set_user_password(&self, name: &str, password: &str) -> Result<(), ServiceError> {
+    pub async fn set_user_password(
+        &self,
+        actor: &Actor,
+        name: &str,
+        password: &str,
+    ) -> Result<(), ServiceError> {
         auth::check_password(password).map_err(|m| ValidationErrors::single("password", m))?;
         self.store.user(name).await?;
         let hash = hash_blocking(password.to_string()).await;
-        Ok(self.store.set_password(name, &hash).await?)
+        self.store.set_password(name, &hash).await?;
+        self.audit(actor, "user.passwd", Some(name), None).await;
+        Ok(())
     }
 
     pub async fn users(&self) -> Result<Vec<User>, ServiceError> {
@@ -52,6 +64,7 @@ impl Sauve {
     /// Creates a token; the secret is returned once and stored only hashed.
     pub async fn create_token(
         &self,
+        actor: &Actor,
         name: &str,
         scopes: &[Scope],
     ) -> Result<(ApiToken, String), ServiceError> {
@@ -67,6 +80,14 @@ impl Sauve {
             .store
             .create_token(name.trim(), scopes, &auth::secret_hash(&secret))
             .await?;
+        let scopes: Vec<&str> = token.scopes.iter().map(|s| s.as_str()).collect();
+        self.audit(
+            actor,
+            "token.create",
+            Some(&token.name),
+            Some(&scopes.join(",")),
+        )
+        .await;
         Ok((token, secret))
     }
 
@@ -74,8 +95,15 @@ impl Sauve {
         Ok(self.store.tokens().await?)
     }
 
-    pub async fn revoke_token(&self, id_or_name: &str) -> Result<ApiToken, ServiceError> {
-        Ok(self.store.revoke_token(id_or_name).await?)
+    pub async fn revoke_token(
+        &self,
+        actor: &Actor,
+        id_or_name: &str,
+    ) -> Result<ApiToken, ServiceError> {
+        let token = self.store.revoke_token(id_or_name).await?;
+        self.audit(actor, "token.revoke", Some(&token.name), Some(&token.id))
+            .await;
+        Ok(token)
     }
 
     /// The principal behind a bearer token, if it is live.
@@ -94,11 +122,12 @@ impl Sauve {
     }
 
     /// Checks a password and opens a session. `None`: wrong name or password
-    /// (the caller must not say which).
+    /// (the caller must not say which). Both outcomes are audited with `ip`.
     pub async fn login(
         &self,
         name: &str,
         password: &str,
+        ip: Option<String>,
     ) -> Result<Option<NewSession>, ServiceError> {
         let user = match self.store.user(name).await {
             Ok(u) => Some(u),
@@ -116,8 +145,20 @@ impl Sauve {
             .await
             .unwrap_or(false);
         let Some(user) = user.filter(|_| ok) else {
+            let who = Principal::User {
+                name: name.to_string(),
+                role: auth::Role::Viewer,
+            };
+            self.audit(&Actor::from_principal(&who, ip), "login.failed", None, None)
+                .await;
             return Ok(None);
         };
+        let who = Principal::User {
+            name: user.name.clone(),
+            role: user.role,
+        };
+        self.audit(&Actor::from_principal(&who, ip), "login", None, None)
+            .await;
         let cookie = auth::random_secret();
         let csrf_token = auth::random_secret();
         self.store
@@ -152,33 +193,14 @@ impl Sauve {
             }))
     }
 
-    pub async fn logout(&self, cookie: &str) -> Result<(), ServiceError> {
-        Ok(self
-            .store
-            .delete_session(&auth::secret_hash(cookie))
-            .await?)
-    }
-
-    pub async fn record(
-        &self,
-        actor: &Principal,
-        action: &str,
-        target: Option<&str>,
-        detail: Option<&str>,
-        ip: Option<&str>,
-    ) -> Result<(), ServiceError> {
-        Ok(self
-            .store
-            .audit(&actor.label(), action, target, detail, ip)
-            .await?)
-    }
-
-    pub async fn audit_log(
-        &self,
-        limit: i64,
-        before: Option<&str>,
-    ) -> Result<Vec<AuditEntry>, ServiceError> {
-        Ok(self.store.audit_log(limit, before).await?)
+    pub async fn logout(&self, actor: &Actor, cookie: Option<&str>) -> Result<(), ServiceError> {
+        if let Some(cookie) = cookie {
+            self.store
+                .delete_session(&auth::secret_hash(cookie))
+                .await?;
+        }
+        self.audit(actor, "logout", None, None).await;
+        Ok(())
     }
 }
 

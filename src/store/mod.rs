@@ -11,7 +11,7 @@ mod access;
 mod queue;
 mod records;
 
-use crate::domain::{Backup, JobSpec, Run, RunState, Trigger, new_id};
+use crate::domain::{Backup, JobSpec, Run, new_id};
 use jiff::Timestamp;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, AssertSqlSafe, Row};
@@ -19,7 +19,7 @@ use std::path::Path;
 use std::time::Duration;
 
 pub use access::{ApiToken, AuditEntry, Session, User};
-pub use queue::{CancelOutcome, Claim, Expired, Heartbeat, MetricsSnapshot};
+pub use queue::{CancelOutcome, Claim, Expired, Heartbeat, MetricsSnapshot, NewRun};
 pub use records::{BackupFilter, NewBackup, RunFilter, StoredJob};
 
 /// Most runs' logs are a few lines; a dump tool gone wrong can print megabytes.
@@ -284,63 +284,6 @@ impl Store {
 
     // ---- runs ------------------------------------------------------------------
 
-    /// Records a run that starts now in this process (a foreground CLI run or a
-    /// restore): it never sits in the queue, so it is `running` from the start.
-    pub async fn start_foreground_run(
-        &self,
-        job: &StoredJob,
-        trigger: Trigger,
-        owner: &str,
-    ) -> Result<Run, StoreError> {
-        let id = new_id();
-        let now = now_ms();
-        sqlx::query(
-            "INSERT INTO runs (id, job_id, job_name, trigger, state, attempt, max_attempts, lease_owner,
-                               queued_at, started_at)
-             VALUES ($1, $2, $3, $4, 'running', 1, 1, $5, $6, $6)",
-        )
-        .bind(&id)
-        .bind(&job.id)
-        .bind(&job.name)
-        .bind(trigger.as_str())
-        .bind(owner)
-        .bind(now)
-        .execute(&self.pool)
-        .await
-        .map_err(q("start run"))?;
-        self.run(&id).await
-    }
-
-    /// Records a run's end. Returns false when the run was not in `running`
-    /// (someone else finished or cancelled it): the caller must not pretend otherwise.
-    pub async fn finish_run(
-        &self,
-        id: &str,
-        state: RunState,
-        bytes_in: i64,
-        bytes_out: i64,
-        error: Option<&str>,
-        log: &str,
-    ) -> Result<bool, StoreError> {
-        debug_assert!(state.is_finished());
-        let done = sqlx::query(
-            "UPDATE runs SET state = $1, finished_at = $2, bytes_in = $3, bytes_out = $4, error = $5,
-                             log = $6, lease_owner = NULL, lease_expires_at = NULL
-             WHERE id = $7 AND state = 'running'",
-        )
-        .bind(state.as_str())
-        .bind(now_ms())
-        .bind(bytes_in)
-        .bind(bytes_out)
-        .bind(error)
-        .bind(cap_log(log))
-        .bind(id)
-        .execute(&self.pool)
-        .await
-        .map_err(q("finish run"))?;
-        Ok(done.rows_affected() == 1)
-    }
-
     /// A run by id or unique id prefix.
     pub async fn run(&self, id: &str) -> Result<Run, StoreError> {
         let rows = sqlx::query(AssertSqlSafe(format!(
@@ -364,6 +307,10 @@ impl Store {
         if let Some(state) = filter.state {
             args.push(state.as_str().to_string());
             sql.push_str(&format!(" AND state = ${}", args.len()));
+        }
+        if let Some(kind) = filter.kind {
+            args.push(kind.as_str().to_string());
+            sql.push_str(&format!(" AND kind = ${}", args.len()));
         }
         sql.push_str(&format!(
             " ORDER BY id DESC LIMIT {}",

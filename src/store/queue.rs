@@ -4,8 +4,10 @@
 //!   triggered one by `(job_id, idempotency_key)`; a second insert of the same key
 //!   inserts nothing and returns the first run.
 //! - Claim: a worker takes the oldest due queued run with a lease (PostgreSQL:
-//!   `FOR UPDATE SKIP LOCKED`; SQLite: one writer at a time). The partial unique
-//!   index `runs_one_running` makes a second concurrent run of a job impossible.
+//!   `FOR UPDATE SKIP LOCKED`; SQLite: one writer at a time), skipping runs whose
+//!   job is busy with a kind they conflict with ([`RunKind::conflicts_with`], the
+//!   one place that rule is written). The partial unique index `runs_one_writer`
+//!   closes the race between two claims of a job's backups and restores.
 //! - Fencing: every later change of a claimed run names `(lease_owner, attempt)`;
 //!   a worker that lost its lease changes nothing.
 //! - Expiry: a run whose lease ran out (its worker died) goes back to the queue
@@ -15,13 +17,67 @@
 //! still agree on leases.
 
 use super::{Engine, NewBackup, Store, StoreError, StoredJob, cap_log, q};
-use crate::domain::{Run, RunState, Trigger, new_id};
+use crate::domain::{Run, RunKind, RunState, Trigger, new_id};
 use sqlx::{AssertSqlSafe, Row};
+
+/// A run to insert: what it does, for which job, who asked.
+#[derive(Debug, Clone)]
+pub struct NewRun<'a> {
+    pub job_id: &'a str,
+    pub job_name: &'a str,
+    pub kind: RunKind,
+    pub trigger: Trigger,
+    /// `RunParams` as JSON, for kinds other than backup.
+    pub params: Option<String>,
+    pub scheduled_for: Option<i64>,
+    pub idempotency_key: Option<&'a str>,
+    pub max_attempts: u32,
+}
+
+impl<'a> NewRun<'a> {
+    pub fn backup(job: &'a StoredJob, trigger: Trigger, max_attempts: u32) -> Self {
+        NewRun {
+            job_id: &job.id,
+            job_name: &job.name,
+            kind: RunKind::Backup,
+            trigger,
+            params: None,
+            scheduled_for: None,
+            idempotency_key: None,
+            max_attempts,
+        }
+    }
+}
+
+/// SQL that is true when the run aliased `new` must wait for the running run
+/// aliased `running` of the same job, written out from `RunKind::conflicts_with`.
+fn conflict_sql(new: &str, running: &str) -> String {
+    let arms: Vec<String> = RunKind::ALL
+        .iter()
+        .filter_map(|k| {
+            let waits = k.waits_for();
+            (!waits.is_empty()).then(|| {
+                let list: Vec<String> = waits.iter().map(|w| format!("'{w}'")).collect();
+                format!(
+                    "({new}.kind = '{k}' AND {running}.kind IN ({}))",
+                    list.join(", ")
+                )
+            })
+        })
+        .collect();
+    if arms.is_empty() {
+        "1 = 0".into()
+    } else {
+        format!("({})", arms.join(" OR "))
+    }
+}
 
 /// A run this worker holds a lease on.
 #[derive(Debug, Clone)]
 pub struct Claim {
     pub run: Run,
+    /// What the run works on (`RunParams` JSON); None for a backup.
+    pub params: Option<String>,
     pub job_id: String,
     pub owner: String,
     pub attempt: i64,
@@ -157,34 +213,41 @@ impl Store {
         })
     }
 
-    /// Starts a run in this process right away (`sauve backup run`): it skips the
-    /// queue but holds a lease like any claimed run. Refused while the job runs.
+    /// Starts a run in this process right away (`sauve backup run`, `sauve
+    /// restore`, `sauve verify`): it skips the queue but holds a lease like any
+    /// claimed run. Refused while the job runs something it conflicts with.
     pub async fn start_claimed_run(
         &self,
-        job: &StoredJob,
-        trigger: Trigger,
+        new: &NewRun<'_>,
         owner: &str,
         lease_ms: i64,
     ) -> Result<Claim, StoreError> {
         let id = new_id();
         let now = self.now_sql();
+        let conflict = conflict_sql("r", "b");
         let inserted = sqlx::query(AssertSqlSafe(format!(
-            "INSERT INTO runs (id, job_id, job_name, trigger, state, attempt, max_attempts, lease_owner,
-                               lease_expires_at, queued_at, started_at)
-             VALUES ($1, $2, $3, $4, 'running', 1, 1, $5, {now} + $6, {now}, {now})"
+            "INSERT INTO runs (id, job_id, job_name, kind, trigger, params, state, attempt, max_attempts,
+                               lease_owner, lease_expires_at, queued_at, started_at)
+             SELECT $1, $2, $3, $4, $5, $6, 'running', 1, $7, $8, {now} + $9, {now}, {now}
+             WHERE NOT EXISTS (SELECT 1 FROM (SELECT $4 AS kind) r, runs b
+                               WHERE b.job_id = $2 AND b.state = 'running' AND {conflict})"
         )))
         .bind(&id)
-        .bind(&job.id)
-        .bind(&job.name)
-        .bind(trigger.as_str())
+        .bind(new.job_id)
+        .bind(new.job_name)
+        .bind(new.kind.as_str())
+        .bind(new.trigger.as_str())
+        .bind(new.params.as_deref())
+        .bind(new.max_attempts as i64)
         .bind(owner)
         .bind(lease_ms)
         .execute(&self.pool)
         .await;
         match inserted {
-            Ok(_) => {}
+            Ok(done) if done.rows_affected() == 1 => {}
+            Ok(_) => return Err(StoreError::AlreadyRunning(new.job_name.to_string())),
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                return Err(StoreError::AlreadyRunning(job.name.clone()));
+                return Err(StoreError::AlreadyRunning(new.job_name.to_string()));
             }
             Err(e) => {
                 return Err(StoreError::Query {
@@ -195,10 +258,11 @@ impl Store {
         }
         Ok(Claim {
             run: self.run(&id).await?,
-            job_id: job.id.clone(),
+            params: new.params.clone(),
+            job_id: new.job_id.to_string(),
             owner: owner.to_string(),
             attempt: 1,
-            max_attempts: 1,
+            max_attempts: new.max_attempts as i64,
         })
     }
 
@@ -206,29 +270,24 @@ impl Store {
 
     /// Queues a run, once per `(job, scheduled_for)` and per `(job, idempotency_key)`.
     /// Returns the run and whether this call created it.
-    pub async fn enqueue(
-        &self,
-        job: &StoredJob,
-        trigger: Trigger,
-        scheduled_for: Option<i64>,
-        idempotency_key: Option<&str>,
-        max_attempts: u32,
-    ) -> Result<(Run, bool), StoreError> {
+    pub async fn enqueue(&self, new: &NewRun<'_>) -> Result<(Run, bool), StoreError> {
         let id = new_id();
         let done = sqlx::query(AssertSqlSafe(format!(
-            "INSERT INTO runs (id, job_id, job_name, trigger, state, scheduled_for, idempotency_key,
-                               max_attempts, queued_at)
-             VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, {})
+            "INSERT INTO runs (id, job_id, job_name, kind, trigger, params, state, scheduled_for,
+                               idempotency_key, max_attempts, queued_at)
+             VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9, {})
              ON CONFLICT DO NOTHING",
             self.now_sql()
         )))
         .bind(&id)
-        .bind(&job.id)
-        .bind(&job.name)
-        .bind(trigger.as_str())
-        .bind(scheduled_for)
-        .bind(idempotency_key)
-        .bind(max_attempts as i64)
+        .bind(new.job_id)
+        .bind(new.job_name)
+        .bind(new.kind.as_str())
+        .bind(new.trigger.as_str())
+        .bind(new.params.as_deref())
+        .bind(new.scheduled_for)
+        .bind(new.idempotency_key)
+        .bind(new.max_attempts as i64)
         .execute(&self.pool)
         .await
         .map_err(q("enqueue run"))?;
@@ -242,9 +301,9 @@ impl Store {
                OR (idempotency_key IS NOT NULL AND idempotency_key = $3))
              LIMIT 1",
         )
-        .bind(&job.id)
-        .bind(scheduled_for)
-        .bind(idempotency_key)
+        .bind(new.job_id)
+        .bind(new.scheduled_for)
+        .bind(new.idempotency_key)
         .fetch_one(&self.pool)
         .await
         .map_err(q("find the existing run"))?;
@@ -252,11 +311,19 @@ impl Store {
         Ok((self.run(&existing).await?, false))
     }
 
-    /// Whether the job has a run queued or running (for the `skip` overlap policy).
+    /// Whether the job has a run queued or running that a new backup would wait
+    /// for (the `skip` overlap policy).
     pub async fn job_busy(&self, job_id: &str) -> Result<bool, StoreError> {
-        let row = sqlx::query(
-            "SELECT COUNT(*) AS n FROM runs WHERE job_id = $1 AND state IN ('queued', 'running') AND trigger <> 'restore'",
-        )
+        let kinds: Vec<String> = RunKind::Backup
+            .waits_for()
+            .iter()
+            .map(|k| format!("'{k}'"))
+            .collect();
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT COUNT(*) AS n FROM runs WHERE job_id = $1 AND state IN ('queued', 'running')
+             AND kind IN ({})",
+            kinds.join(", ")
+        )))
         .bind(job_id)
         .fetch_one(&self.pool)
         .await
@@ -287,6 +354,7 @@ impl Store {
             Engine::Sqlite => "",
         };
         let only_sql = if only.is_some() { "AND r.id = $3" } else { "" };
+        let conflict = conflict_sql("r", "b");
         let sql = format!(
             "UPDATE runs SET state = 'running', lease_owner = $1, lease_expires_at = {now} + $2,
                     attempt = attempt + 1, started_at = COALESCE(started_at, {now}), not_before = NULL
@@ -294,9 +362,9 @@ impl Store {
                 SELECT r.id FROM runs r
                 WHERE r.state = 'queued' AND (r.not_before IS NULL OR r.not_before <= {now}) {only_sql}
                   AND NOT EXISTS (SELECT 1 FROM runs b WHERE b.job_id = r.job_id AND b.state = 'running'
-                                  AND b.trigger <> 'restore')
+                                  AND {conflict})
                 ORDER BY r.queued_at, r.id LIMIT 1 {lock})
-             RETURNING id, job_id, attempt, max_attempts"
+             RETURNING id, job_id, attempt, max_attempts, params"
         );
         let mut query = sqlx::query(AssertSqlSafe(sql)).bind(owner).bind(lease_ms);
         if let Some(id) = only {
@@ -317,6 +385,7 @@ impl Store {
         let Some(row) = row else { return Ok(None) };
         let id: String = row.try_get("id").map_err(super::corrupt)?;
         Ok(Some(Claim {
+            params: row.try_get("params").map_err(super::corrupt)?,
             job_id: row.try_get("job_id").map_err(super::corrupt)?,
             attempt: row.try_get("attempt").map_err(super::corrupt)?,
             max_attempts: row.try_get("max_attempts").map_err(super::corrupt)?,
@@ -466,10 +535,12 @@ impl Store {
                      WHERE id = $2 AND attempt = $3 AND state = 'running' AND lease_expires_at < {now}"
                 )))
             } else {
+                // Worded for whoever reads the run: the process died (kill -9, a
+                // crash, a lost machine) and no attempt is left.
                 sqlx::query(AssertSqlSafe(format!(
                     "UPDATE runs SET state = 'failed', finished_at = {now}, lease_owner = NULL,
                             lease_expires_at = NULL, log = log || $1,
-                            error = 'the worker stopped answering on its last allowed attempt (lease expired)'
+                            error = 'the worker died or stopped answering (its lease expired) and no attempt is left; run it again'
                      WHERE id = $2 AND attempt = $3 AND state = 'running' AND lease_expires_at < {now}"
                 )))
             };
@@ -525,7 +596,7 @@ impl Store {
 /// What `/metrics` shows, read from the runs table at scrape time.
 #[derive(Debug, Default)]
 pub struct MetricsSnapshot {
-    /// (job, state, count), restores excluded.
+    /// (job, state, count) of backup runs.
     pub runs: Vec<(String, String, i64)>,
     /// (job, last success, Unix ms).
     pub last_success: Vec<(String, i64)>,
@@ -540,7 +611,7 @@ impl Store {
     pub async fn metrics(&self) -> Result<MetricsSnapshot, StoreError> {
         let mut m = MetricsSnapshot::default();
         for row in sqlx::query(
-            "SELECT job_name, state, COUNT(*) AS n FROM runs WHERE trigger <> 'restore'
+            "SELECT job_name, state, COUNT(*) AS n FROM runs WHERE kind = 'backup'
              GROUP BY job_name, state ORDER BY job_name, state",
         )
         .fetch_all(&self.pool)
@@ -555,7 +626,7 @@ impl Store {
         }
         for row in sqlx::query(
             "SELECT job_name, MAX(finished_at) AS t FROM runs
-             WHERE state = 'succeeded' AND trigger <> 'restore' GROUP BY job_name ORDER BY job_name",
+             WHERE state = 'succeeded' AND kind = 'backup' GROUP BY job_name ORDER BY job_name",
         )
         .fetch_all(&self.pool)
         .await
@@ -568,7 +639,7 @@ impl Store {
         }
         for row in sqlx::query(
             "SELECT finished_at - started_at AS d, bytes_out AS b FROM runs
-             WHERE state IN ('succeeded', 'partial') AND trigger <> 'restore'
+             WHERE state IN ('succeeded', 'partial') AND kind = 'backup'
                AND started_at IS NOT NULL AND finished_at IS NOT NULL",
         )
         .fetch_all(&self.pool)

@@ -35,6 +35,7 @@ impl StoredJob {
 pub struct RunFilter {
     pub job: Option<String>,
     pub state: Option<crate::domain::RunState>,
+    pub kind: Option<crate::domain::RunKind>,
     pub limit: i64,
 }
 
@@ -43,6 +44,7 @@ impl Default for RunFilter {
         Self {
             job: None,
             state: None,
+            kind: None,
             limit: 100,
         }
     }
@@ -75,10 +77,11 @@ pub struct NewBackup {
     pub manifest_json: String,
 }
 
-pub(super) const RUN_COLUMNS: &str = "id, job_name, trigger, state, queued_at, started_at, finished_at, \
+pub(super) const RUN_COLUMNS: &str = "id, job_name, kind, trigger, state, queued_at, started_at, finished_at, \
      bytes_in, bytes_out, error, log, scheduled_for, attempt, max_attempts, lease_owner";
 
 pub(super) fn run_from_row(row: &AnyRow) -> Result<Run, StoreError> {
+    let kind: String = row.try_get("kind").map_err(corrupt)?;
     let trigger: String = row.try_get("trigger").map_err(corrupt)?;
     let state: String = row.try_get("state").map_err(corrupt)?;
     let opt_ts = |col: &str| -> Result<Option<Timestamp>, StoreError> {
@@ -87,6 +90,7 @@ pub(super) fn run_from_row(row: &AnyRow) -> Result<Run, StoreError> {
     Ok(Run {
         id: row.try_get("id").map_err(corrupt)?,
         job: row.try_get("job_name").map_err(corrupt)?,
+        kind: kind.parse().map_err(StoreError::Corrupt)?,
         trigger: trigger.parse().map_err(StoreError::Corrupt)?,
         state: state.parse().map_err(StoreError::Corrupt)?,
         queued_at: ts(row.try_get("queued_at").map_err(corrupt)?),

@@ -43,11 +43,12 @@ pub fn restore(
     argv: &[String],
     to: Option<&str>,
     input: &mut dyn Read,
+    cancel: &Cancel,
 ) -> Result<String, SourceError> {
     let mut cmd = Command::new(program(argv)?);
     cmd.args(&argv[1..]);
     if let Some(to) = to {
         cmd.env("SAUVE_RESTORE_TARGET", to);
     }
-    run_feed(&mut cmd, &argv[0], input)
+    run_feed(&mut cmd, &argv[0], input, cancel)
 }

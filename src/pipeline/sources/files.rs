@@ -175,7 +175,7 @@ pub fn prepare_target(target: &Path, force: bool) -> Result<(), SourceError> {
                 .map_err(|e| SourceError::io(format!("cannot read {}", target.display()), e))?;
             if !empty && !force {
                 return Err(refuse(
-                    "the directory is not empty. Restore into a new or empty directory, or pass --force to unpack over its content".into(),
+                    "the directory is not empty. Restore into a new or empty directory, or pass --force to replace its content with the backup's".into(),
                 ));
             }
             Ok(())
@@ -218,33 +218,55 @@ fn unpack(input: &mut dyn Read, dir: &Path) -> Result<(), SourceError> {
     Ok(())
 }
 
+/// Unpacks into a temporary directory beside the target, then renames it into
+/// place: whenever the process stops (a cancel, a crash, kill -9), the target
+/// is either as it was or complete, never half-written. With `force` over a
+/// non-empty directory, the old tree is moved aside first and removed once the
+/// restored one is in place: the target then holds exactly the backup.
 pub fn restore(target: &Path, force: bool, input: &mut dyn Read) -> Result<String, SourceError> {
+    let io = |what: String| move |e| SourceError::io(what, e);
     let target_exists = target.exists();
-    if target_exists && force {
-        // Over existing content there is nothing to swap atomically: unpack in place.
-        unpack(input, target)?;
-        return Ok(format!("unpacked over {}", target.display()));
+    let replacing = target_exists
+        && !is_empty_dir(target).map_err(io(format!("cannot read {}", target.display())))?;
+    if replacing && !force {
+        // prepare_target refused already; this is the last line of defence.
+        return Err(SourceError::TargetRefused {
+            target: target.display().to_string(),
+            why: "the directory is not empty".into(),
+        });
     }
     let temp = sibling_temp(target, "restore");
-    std::fs::create_dir(&temp)
-        .map_err(|e| SourceError::io(format!("cannot create {}", temp.display()), e))?;
+    std::fs::create_dir(&temp).map_err(io(format!("cannot create {}", temp.display())))?;
     let result = unpack(input, &temp).and_then(|()| {
+        if replacing {
+            let old = sibling_temp(target, "replaced");
+            std::fs::rename(target, &old)
+                .map_err(io(format!("cannot move {} aside", target.display())))?;
+            if let Err(e) = std::fs::rename(&temp, target) {
+                // Put the old tree back rather than leave no target at all.
+                let _ = std::fs::rename(&old, target);
+                return Err(io(format!("cannot move the restored tree to {}", target.display()))(e));
+            }
+            if let Err(e) = std::fs::remove_dir_all(&old) {
+                tracing::warn!(path = %old.display(), error = %e, "could not remove the replaced tree");
+            }
+            return Ok(());
+        }
         // The target may exist only as an empty directory, which rename cannot replace.
         if target_exists {
-            std::fs::remove_dir(target).map_err(|e| {
-                SourceError::io(format!("cannot replace the empty {}", target.display()), e)
-            })?;
+            std::fs::remove_dir(target)
+                .map_err(io(format!("cannot replace the empty {}", target.display())))?;
         }
-        // The temp dir was made with the default mode; the archive root has none.
-        std::fs::rename(&temp, target).map_err(|e| {
-            SourceError::io(
-                format!("cannot move the restored tree to {}", target.display()),
-                e,
-            )
-        })
+        std::fs::rename(&temp, target)
+            .map_err(io(format!("cannot move the restored tree to {}", target.display())))
     });
     if result.is_err() {
         let _ = std::fs::remove_dir_all(&temp);
     }
-    result.map(|()| format!("unpacked into {}", target.display()))
+    let verb = if replacing {
+        "replaced"
+    } else {
+        "unpacked into"
+    };
+    result.map(|()| format!("{verb} {}", target.display()))
 }

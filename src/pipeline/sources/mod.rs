@@ -9,7 +9,7 @@ mod mysql;
 mod postgres;
 mod sqlite;
 
-use super::process::SourceError;
+use super::process::{Cancel, CancellableReader, SourceError};
 use crate::domain::{DbConn, Source, ValidationErrors, source::parse_uri};
 use crate::storage::manifest::SourceInfo;
 use std::io::{Read, Write};
@@ -163,17 +163,29 @@ impl RestoreTarget {
         }
     }
 
-    /// Restores the decompressed stream into the target. Returns the tools' stderr.
-    pub fn restore(&self, force: bool, input: &mut dyn Read) -> Result<String, SourceError> {
+    /// Restores the decompressed stream into the target. Returns the tools'
+    /// stderr. `cancel` stops it at the next read and kills the restore tool;
+    /// what was written so far is rolled back (PostgreSQL's transaction) or
+    /// removed (the temporary file or directory of SQLite and files).
+    pub fn restore(
+        &self,
+        force: bool,
+        input: &mut dyn Read,
+        cancel: &Cancel,
+    ) -> Result<String, SourceError> {
+        let input = &mut CancellableReader {
+            inner: input,
+            cancel,
+        };
         match self {
-            RestoreTarget::Postgres(c) => postgres::restore(c, force, input),
-            RestoreTarget::Mysql(c) => mysql::restore(c, input),
+            RestoreTarget::Postgres(c) => postgres::restore(c, force, input, cancel),
+            RestoreTarget::Mysql(c) => mysql::restore(c, input, cancel),
             RestoreTarget::Sqlite(p) => sqlite::restore(p, input),
             RestoreTarget::Files(p) => files::restore(p, force, input),
             RestoreTarget::Command {
                 restore_command,
                 to,
-            } => command::restore(restore_command, to.as_deref(), input),
+            } => command::restore(restore_command, to.as_deref(), input, cancel),
         }
     }
 }

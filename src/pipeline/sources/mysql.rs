@@ -179,8 +179,8 @@ pub fn prepare_target(c: &DbConn, force: bool) -> Result<(), SourceError> {
     Ok(())
 }
 
-pub fn restore(c: &DbConn, input: &mut dyn Read) -> Result<String, SourceError> {
+pub fn restore(c: &DbConn, input: &mut dyn Read, cancel: &Cancel) -> Result<String, SourceError> {
     let mut cmd = command(&client_tool()?, c)?;
     cmd.arg("--binary-mode").arg(&c.database);
-    run_feed(&mut cmd, "mariadb", input).map_err(|e| classify(c, e))
+    run_feed(&mut cmd, "mariadb", input, cancel).map_err(|e| classify(c, e))
 }

@@ -97,7 +97,7 @@ pub fn check_format(input: &mut dyn Read) -> Result<String, SourceError> {
     let mut rest = std::io::Cursor::new(magic).chain(input);
     let mut cmd = Command::new(tool("pg_restore")?);
     cmd.args(["--file=/dev/null", "--exit-on-error"]);
-    run_feed(&mut cmd, "pg_restore", &mut rest).map_err(|e| match e {
+    run_feed(&mut cmd, "pg_restore", &mut rest, &Cancel::default()).map_err(|e| match e {
         SourceError::ToolFailed { stderr, .. } => SourceError::Format {
             format: "pg_dump custom-format archive",
             detail: stderr,
@@ -151,11 +151,16 @@ pub fn prepare_target(c: &DbConn, force: bool) -> Result<(), SourceError> {
     Ok(())
 }
 
-pub fn restore(c: &DbConn, force: bool, input: &mut dyn Read) -> Result<String, SourceError> {
+pub fn restore(
+    c: &DbConn,
+    force: bool,
+    input: &mut dyn Read,
+    cancel: &Cancel,
+) -> Result<String, SourceError> {
     let mut cmd = command(&tool("pg_restore")?, c, &c.database)?;
     cmd.args(["--exit-on-error", "--single-transaction"]);
     if force {
         cmd.args(["--clean", "--if-exists"]);
     }
-    run_feed(&mut cmd, "pg_restore", input).map_err(|e| classify(c, &c.database, e))
+    run_feed(&mut cmd, "pg_restore", input, cancel).map_err(|e| classify(c, &c.database, e))
 }

@@ -1,8 +1,9 @@
 //! The command line: every subcommand, argument and flag, as clap derives
-//! them. What each command does is in `main.rs`, over `service::Sauve`.
+//! them (the help text users read). What each command does is in the module
+//! of its name beside this one, over `service::Sauve`.
 
 use clap::{Args, Parser, Subcommand};
-use sauve::domain::{JobSpec, RunState};
+use sauve::domain::{JobSpec, RunKind, RunState};
 use sauve::service::{BackupRef, KeyOptions};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -37,36 +38,9 @@ pub(crate) struct Cli {
 
 #[derive(Subcommand)]
 pub(crate) enum Command {
-    /// Run the server: health checks now; API, dashboard and scheduler as they land.
-    Serve {
-        /// Address to listen on.
-        #[arg(long, env = "SAUVE_LISTEN", default_value = "127.0.0.1:8080")]
-        listen: String,
-        /// Backups this instance runs at once; 0 runs no scheduler and no
-        /// workers (an API-only instance beside others that do the work).
-        #[arg(long, env = "SAUVE_WORKERS", default_value_t = 2)]
-        workers: usize,
-        /// How often schedules are checked and the queue polled, in milliseconds.
-        #[arg(long, env = "SAUVE_TICK_MS", default_value_t = 500)]
-        tick_ms: u64,
-        /// A claimed run whose worker is silent this long is taken over by another.
-        #[arg(long, env = "SAUVE_LEASE_SECS", default_value_t = 30)]
-        lease_secs: u64,
-        /// First retry delay after a failed attempt; doubles each attempt (max 1 h).
-        #[arg(long, env = "SAUVE_RETRY_BASE_SECS", default_value_t = 30)]
-        retry_base_secs: u64,
-        /// On SIGTERM/SIGINT, how long running backups may take to finish before
-        /// they are stopped and handed back to the queue.
-        #[arg(long, env = "SAUVE_GRACE_SECS", default_value_t = 30)]
-        grace_secs: u64,
-        /// Secret that platform cron sends to /api/cron/backup as a bearer
-        /// token; unset, the trigger is off.
-        #[arg(long, env = "SAUVE_CRON_SECRET", hide_env_values = true)]
-        cron_secret: Option<String>,
-        /// Mark session cookies Secure (set it when Sauve is served over HTTPS).
-        #[arg(long, env = "SAUVE_SECURE_COOKIES")]
-        secure_cookies: bool,
-    },
+    /// Run the server: the dashboard, the JSON API, the scheduler and the
+    /// workers that execute every kind of run (backups, restores, verifies).
+    Serve(ServeArgs),
     /// Create, change, list and delete jobs.
     #[command(subcommand)]
     Job(JobCommand),
@@ -170,7 +144,7 @@ pub(crate) fn parse_age(s: &str) -> Result<std::time::Duration, String> {
     if s.trim() == "0s" || s.trim() == "0" {
         return Ok(std::time::Duration::ZERO);
     }
-    sauve::domain::job::parse_duration(s)
+    sauve::domain::parse_duration(s)
         .ok_or_else(|| format!("{s:?} is not a duration: write e.g. 30m, 12h or 1d"))
 }
 
@@ -407,6 +381,9 @@ pub(crate) enum RunCommand {
         /// Only runs in this state: queued, running, succeeded, partial, failed, cancelled.
         #[arg(long)]
         state: Option<RunState>,
+        /// Only runs of this kind: backup, restore, verify.
+        #[arg(long)]
+        kind: Option<RunKind>,
         /// At most this many, newest first.
         #[arg(long, default_value_t = 50)]
         limit: i64,
@@ -434,4 +411,37 @@ pub(crate) enum RunCommand {
 #[serde(deny_unknown_fields)]
 pub(crate) struct JobFile {
     pub(crate) job: Vec<JobSpec>,
+}
+
+/// `sauve serve`.
+#[derive(Args)]
+pub(crate) struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "SAUVE_LISTEN", default_value = "127.0.0.1:8080")]
+    pub(crate) listen: String,
+    /// Runs (backups, restores, verifies) this instance executes at once;
+    /// 0 runs no scheduler and no workers (an API-only instance beside
+    /// others that do the work).
+    #[arg(long, env = "SAUVE_WORKERS", default_value_t = 2)]
+    pub(crate) workers: usize,
+    /// How often schedules are checked and the queue polled, in milliseconds.
+    #[arg(long, env = "SAUVE_TICK_MS", default_value_t = 500)]
+    pub(crate) tick_ms: u64,
+    /// A claimed run whose worker is silent this long is taken over by another.
+    #[arg(long, env = "SAUVE_LEASE_SECS", default_value_t = 30)]
+    pub(crate) lease_secs: u64,
+    /// First retry delay after a failed attempt; doubles each attempt (max 1 h).
+    #[arg(long, env = "SAUVE_RETRY_BASE_SECS", default_value_t = 30)]
+    pub(crate) retry_base_secs: u64,
+    /// On SIGTERM/SIGINT, how long running runs may take to finish before
+    /// they are stopped and handed back to the queue.
+    #[arg(long, env = "SAUVE_GRACE_SECS", default_value_t = 30)]
+    pub(crate) grace_secs: u64,
+    /// Secret that platform cron sends to /api/cron/backup as a bearer
+    /// token; unset, the trigger is off.
+    #[arg(long, env = "SAUVE_CRON_SECRET", hide_env_values = true)]
+    pub(crate) cron_secret: Option<String>,
+    /// Mark session cookies Secure (set it when Sauve is served over HTTPS).
+    #[arg(long, env = "SAUVE_SECURE_COOKIES")]
+    pub(crate) secure_cookies: bool,
 }

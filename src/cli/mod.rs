@@ -1,0 +1,58 @@
+//! The command line, one module per subcommand. Each opens what it needs,
+//! calls the service as `Actor::cli()` (so the audit log names the OS user),
+//! and prints text or, with `--json`, the same shapes the API returns.
+//! Commands about a destination or a schedule alone (`backup list --dest`,
+//! `storage`, `schedule next`) run without the metadata store: the day the
+//! store is lost is the day they matter.
+
+pub mod args;
+mod backup;
+mod job;
+pub mod output;
+mod restore;
+mod run;
+mod schedule;
+mod serve;
+mod storage;
+mod user;
+
+use args::{BackupCommand, Cli, Command};
+use sauve::service::{Config, Sauve};
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config {
+        data_dir: cli.data_dir.clone(),
+        database_url: cli.database_url.clone(),
+    };
+    match cli.command {
+        Command::Backup(BackupCommand::List {
+            dest: Some(dest),
+            json,
+            job,
+            ..
+        }) => return storage::list_destination(&dest, job.as_deref(), json).await,
+        Command::Storage(cmd) => return storage::command(cmd).await,
+        Command::Schedule(cmd) => return schedule::command(cmd),
+        Command::Serve(args) => return serve::command(&config, args).await,
+        _ => {}
+    }
+    let sauve = Sauve::open(&config).await?;
+    match cli.command {
+        Command::Job(cmd) => job::command(&sauve, cmd).await,
+        Command::Backup(cmd) => backup::command(&sauve, cmd).await,
+        Command::Verify { which, keys, json } => restore::verify(&sauve, &which, &keys, json).await,
+        Command::Restore {
+            which,
+            to,
+            force,
+            keys,
+            json,
+        } => restore::restore(&sauve, &which, to.as_deref(), force, &keys, json).await,
+        Command::Run(cmd) => run::command(&sauve, cmd).await,
+        Command::User(cmd) => user::user_command(&sauve, cmd).await,
+        Command::Token(cmd) => user::token_command(&sauve, cmd).await,
+        Command::Serve(_) | Command::Schedule(_) | Command::Storage(_) => {
+            unreachable!("handled before opening the store")
+        }
+    }
+}

@@ -1,0 +1,91 @@
+//! `sauve serve`: the HTTP server and the serve loop (scheduler and workers)
+//! side by side, until SIGINT or SIGTERM; then in-flight requests finish and
+//! running runs are drained (see `runner::work`).
+
+use super::args::ServeArgs;
+use anyhow::Context;
+use sauve::runner::PoolConfig;
+use sauve::scheduler::{ServeQueue, serve_queue};
+use sauve::service::{Config, QueueTiming, Sauve};
+use std::time::Duration;
+
+pub(super) async fn command(config: &Config, a: ServeArgs) -> anyhow::Result<()> {
+    let timing = QueueTiming {
+        lease: Duration::from_secs(a.lease_secs.max(1)),
+        retry_base: Duration::from_secs(a.retry_base_secs),
+    };
+    let sauve = Sauve::open_with(config, timing).await?;
+    let listener = tokio::net::TcpListener::bind(&a.listen)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {}; is another process using it? (--listen ADDR)",
+                a.listen
+            )
+        })?;
+    let addr = listener.local_addr()?;
+    println!(
+        "Sauve {} listening on http://{addr}",
+        env!("CARGO_PKG_VERSION")
+    );
+    println!("  data directory: {}", config.data_dir.display());
+    println!("  dashboard:      http://{addr}/dashboard/admin/backup");
+    println!("  health check:   http://{addr}/healthz");
+    if a.workers == 0 {
+        println!("  API only: no scheduler, no workers (--workers 0)");
+    } else {
+        println!("  scheduler and {} workers running", a.workers);
+    }
+    if sauve.users().await?.is_empty() {
+        println!(
+            "  no user yet: create the first admin with\n    sauve --data-dir {} user add NAME --role admin --password-stdin",
+            config.data_dir.display()
+        );
+    }
+    let server_config = sauve::server::ServerConfig {
+        cron_secret: a.cron_secret.filter(|s| !s.is_empty()),
+        secure_cookies: a.secure_cookies,
+    };
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    // --workers 0: an API-only instance, no scheduler and no workers.
+    let queue = (a.workers > 0).then(|| {
+        let cfg = ServeQueue {
+            tick: Duration::from_millis(a.tick_ms.max(10)),
+            pool: PoolConfig {
+                workers: a.workers,
+                grace: Duration::from_secs(a.grace_secs),
+                ..PoolConfig::default()
+            },
+        };
+        tokio::spawn(serve_queue(sauve.clone(), cfg, stop_rx.clone()))
+    });
+    let signal = tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    });
+    let served = sauve::server::serve(sauve, listener, server_config, stop_rx).await;
+    signal.abort();
+    if let Some(queue) = queue {
+        let _ = queue.await;
+    }
+    Ok(served?)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}

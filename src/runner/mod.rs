@@ -1,0 +1,455 @@
+//! The runner: executes a claimed run of any kind. It holds the run's lease by
+//! heartbeat, enforces the timeout, honours cancellation (a person's, the
+//! timeout's, a shutdown's, a lost lease's), and records the outcome fenced by
+//! the claim: finished, retried later with back-off, released back to the
+//! queue, or nothing at all when another worker owns the run now. The pool
+//! (`pool.rs`) claims runs from the queue and drains them on shutdown.
+//!
+//! What a run does is its kind's business, one file each (`backup.rs`,
+//! `restore.rs`, `verify.rs`), registered in [`perform`]. A new kind is a new
+//! file, a `RunKind` variant and one line there.
+//!
+//! The runner sits below the service: it uses the store, storage, the pipeline
+//! and restore, never the service.
+
+mod backup;
+mod live;
+mod locate;
+mod pool;
+mod restore;
+mod stopper;
+mod verify;
+
+pub use backup::DestinationFailure;
+pub use live::{LiveProgress, LiveRuns};
+pub use locate::{Located, find_in_destination, locate, open_destination};
+pub use pool::{PoolConfig, work};
+pub use restore::RestoreOutcome;
+pub use stopper::Stopper;
+
+use crate::domain::job::DEFAULT_TIMEOUT;
+use crate::domain::{Backup, Job, RunParams, RunState, ValidationErrors};
+use crate::pipeline::codec::CodecError;
+use crate::pipeline::{PipelineError, Progress};
+use crate::restore::{RestoreError, VerifyReport};
+use crate::storage::StorageError;
+use crate::store::{Claim, Heartbeat, NewBackup, Store, StoreError, StoredJob};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+use stopper::Stop;
+use tokio::sync::Notify;
+
+/// Leases this process found expired (their workers died), for `/metrics`.
+pub static LEASE_EXPIRIES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Why a run's work failed. The big errors are boxed: this one travels
+/// through every `?` of the runner.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Backup(Box<PipelineError>),
+    #[error(transparent)]
+    Restore(Box<RestoreError>),
+    #[error(transparent)]
+    Keys(#[from] CodecError),
+    #[error("invalid input: {0}")]
+    Invalid(ValidationErrors),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// What the run was about is gone or unusable (job deleted, job invalid,
+    /// unreadable parameters): trying again cannot help.
+    #[error("{0}")]
+    Gone(String),
+    #[error("timed out after {secs}s (the job's timeout); the work was stopped")]
+    Timeout { secs: u64 },
+    /// The run's lease was lost while it ran (the metadata store did not
+    /// answer its heartbeats, or another worker took it over).
+    #[error(
+        "the run's lease was lost (was the metadata store unreachable?); its outcome was not recorded"
+    )]
+    LeaseLost,
+    #[error("cancelled on request")]
+    Cancelled,
+}
+
+impl From<PipelineError> for RunError {
+    fn from(e: PipelineError) -> Self {
+        RunError::Backup(Box::new(e))
+    }
+}
+
+impl From<RestoreError> for RunError {
+    fn from(e: RestoreError) -> Self {
+        RunError::Restore(Box::new(e))
+    }
+}
+
+impl RunError {
+    /// Whether another attempt might succeed.
+    fn retryable(&self) -> bool {
+        !matches!(
+            self,
+            RunError::Gone(_)
+                | RunError::Invalid(_)
+                | RunError::Keys(_)
+                | RunError::Cancelled
+                | RunError::LeaseLost
+        ) && !matches!(self, RunError::Restore(r) if matches!(**r, RestoreError::ChecksumMismatch { .. }))
+    }
+}
+
+/// Timing of leases and retries.
+#[derive(Debug, Clone)]
+pub struct QueueTiming {
+    /// How long a claim lasts without a heartbeat (heartbeats come every third).
+    pub lease: Duration,
+    /// First retry delay; each further attempt doubles it, up to an hour.
+    pub retry_base: Duration,
+}
+
+impl Default for QueueTiming {
+    fn default() -> Self {
+        Self {
+            lease: Duration::from_secs(30),
+            retry_base: Duration::from_secs(30),
+        }
+    }
+}
+
+impl QueueTiming {
+    pub fn backoff_ms(&self, attempt: i64) -> i64 {
+        let base = self.retry_base.as_millis() as i64;
+        let factor = 1i64 << (attempt - 1).clamp(0, 20);
+        base.saturating_mul(factor).min(3_600_000)
+    }
+
+    pub fn lease_ms(&self) -> i64 {
+        self.lease.as_millis() as i64
+    }
+}
+
+/// What a finished run produced, by kind.
+#[derive(Debug, Clone)]
+pub enum Output {
+    Backup {
+        backups: Vec<Backup>,
+        /// Destinations that did not get the backup, with why.
+        failures: Vec<DestinationFailure>,
+    },
+    Restore(Box<RestoreOutcome>),
+    Verify(VerifyReport),
+}
+
+/// How an execution ended.
+// One per run, moved once to its caller: boxing the big variant would buy
+// nothing but an allocation.
+#[allow(clippy::large_enum_variant)]
+pub enum Executed {
+    /// The run reached a final state (`run.state`); `error` says why it failed.
+    Finished {
+        run: Box<crate::domain::Run>,
+        output: Option<Output>,
+        error: Option<RunError>,
+    },
+    /// The attempt failed and the run is queued again for later.
+    Retrying { error: RunError },
+    /// Shutdown: the lease was given back, the run is queued again.
+    Released,
+    /// Another worker owns the run now: nothing was recorded.
+    LostLease,
+}
+
+/// What a kind's work ended with, for the common bookkeeping to record.
+struct Done {
+    state: RunState,
+    bytes: (i64, i64),
+    /// Set for a `partial` run: which destinations failed.
+    error: Option<String>,
+    backups: Vec<NewBackup>,
+    output: Output,
+}
+
+/// What a kind's work gets: the claim, its job (if it still exists), live
+/// counters that are also its cancel switch, and the run's log.
+struct Work<'a> {
+    runner: &'a Runner,
+    claim: &'a Claim,
+    job: Option<&'a StoredJob>,
+    progress: Progress,
+    log: Vec<String>,
+}
+
+impl Work<'_> {
+    /// The job, valid: a backup needs it; a restore of a deleted job does not.
+    fn valid_job(&self) -> Result<Job, RunError> {
+        let stored = self.job.ok_or_else(|| {
+            RunError::Gone(format!(
+                "job {} was deleted before the run started",
+                self.claim.run.job
+            ))
+        })?;
+        stored
+            .spec
+            .validate()
+            .map_err(|e| RunError::Gone(format!("the job is not valid any more: {e}")))
+    }
+}
+
+/// The registry of run kinds: what each does with its parameters.
+async fn perform(params: &RunParams, work: &mut Work<'_>) -> Result<Done, RunError> {
+    match params {
+        RunParams::Backup => backup::perform(work).await,
+        RunParams::Restore {
+            backup,
+            to,
+            force,
+            keys,
+        } => restore::perform(work, backup, to.as_deref(), *force, keys).await,
+        RunParams::Verify { backup, keys } => verify::perform(work, backup, keys).await,
+    }
+}
+
+/// Executes claimed runs; shared by the pool of `sauve serve` and the
+/// foreground runs of the CLI.
+#[derive(Clone)]
+pub struct Runner {
+    store: Store,
+    data_dir: PathBuf,
+    live: Arc<LiveRuns>,
+    timing: QueueTiming,
+    /// Rung when a run is queued in this process, so the pool claims it at once.
+    wake: Arc<Notify>,
+}
+
+impl Runner {
+    pub fn new(store: Store, data_dir: PathBuf, timing: QueueTiming) -> Self {
+        Self {
+            store,
+            data_dir,
+            live: Arc::default(),
+            timing,
+            wake: Arc::default(),
+        }
+    }
+
+    pub fn timing(&self) -> &QueueTiming {
+        &self.timing
+    }
+
+    pub fn live(&self) -> &LiveRuns {
+        &self.live
+    }
+
+    /// Tells the pool a run was queued: it claims without waiting for its tick.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Where sources may stage snapshots.
+    fn staging_dir(&self) -> PathBuf {
+        self.data_dir.join("staging")
+    }
+
+    /// Runs a claimed run to its end. `stopper` lets the caller stop it.
+    pub async fn execute(&self, claim: &Claim, stopper: Stopper) -> Result<Executed, StoreError> {
+        let job = match self.store.job_by_id(&claim.job_id).await {
+            Ok(j) => Some(j),
+            Err(StoreError::NotFound { .. }) => None,
+            Err(e) => return Err(e),
+        };
+        let params = match claim
+            .params
+            .as_deref()
+            .map(serde_json::from_str::<RunParams>)
+        {
+            None => Ok(RunParams::Backup),
+            Some(Ok(p)) if p.kind() == claim.run.kind => Ok(p),
+            Some(Ok(p)) => Err(format!("its parameters are for a {} run", p.kind())),
+            Some(Err(e)) => Err(format!("its parameters are unreadable ({e})")),
+        };
+        let params = match params {
+            Ok(p) => p,
+            Err(why) => {
+                let error = RunError::Gone(format!("run {} cannot start: {why}", claim.run.id));
+                return self.fail(claim, vec![], error).await;
+            }
+        };
+        let timeout = job
+            .as_ref()
+            .and_then(|j| j.spec.validate().ok())
+            .map_or(DEFAULT_TIMEOUT, |j| j.timeout);
+
+        let heartbeat = self.heartbeat(claim, &stopper);
+        let progress = stopper.progress.clone();
+        self.live.start(&claim.run.id, progress.clone());
+        // Removed however this function returns.
+        struct Unlist<'a>(&'a LiveRuns, &'a str);
+        impl Drop for Unlist<'_> {
+            fn drop(&mut self) {
+                self.0.end(self.1);
+            }
+        }
+        let _unlist = Unlist(&self.live, &claim.run.id);
+
+        let mut work = Work {
+            runner: self,
+            claim,
+            job: job.as_ref(),
+            progress: progress.clone(),
+            log: vec![format!(
+                "{} attempt {} of {} on {}",
+                claim.run.kind, claim.attempt, claim.max_attempts, claim.owner
+            )],
+        };
+        let result = {
+            let performed = perform(&params, &mut work);
+            tokio::pin!(performed);
+            tokio::select! {
+                r = &mut performed => r,
+                _ = tokio::time::sleep(timeout) => {
+                    stopper.stop(Stop::Timeout);
+                    performed.await
+                }
+            }
+        };
+        heartbeat.abort();
+        let log = work.log;
+        let bytes_in = progress.bytes_in.load(Ordering::Relaxed) as i64;
+
+        match (result, stopper.reason()) {
+            (_, Stop::LostLease) => {
+                tracing::warn!(run = %claim.run.id, "lost the lease; another worker has the run");
+                Ok(Executed::LostLease)
+            }
+            (Ok(done), _) => self.finish(claim, log, done).await,
+            (Err(_), Stop::Shutdown) => {
+                self.store.release(claim).await?;
+                Ok(Executed::Released)
+            }
+            (Err(_), Stop::UserCancel) => {
+                let mut log = log;
+                log.push("cancelled on request".into());
+                self.record(
+                    claim,
+                    RunState::Cancelled,
+                    (bytes_in, 0),
+                    log,
+                    RunError::Cancelled,
+                )
+                .await
+            }
+            (Err(e), reason) => {
+                let error = if reason == Stop::Timeout {
+                    RunError::Timeout {
+                        secs: timeout.as_secs(),
+                    }
+                } else {
+                    e
+                };
+                let mut log = log;
+                log.push(format!("error: {error}"));
+                if claim.attempt < claim.max_attempts && error.retryable() {
+                    let delay = self.timing.backoff_ms(claim.attempt);
+                    log.push(format!("retrying in {}s", delay / 1000));
+                    self.store
+                        .retry_later(claim, delay, &error.to_string(), &log.join("\n"))
+                        .await?;
+                    return Ok(Executed::Retrying { error });
+                }
+                self.record(claim, RunState::Failed, (bytes_in, 0), log, error)
+                    .await
+            }
+        }
+    }
+
+    /// Renews the lease every third of it; stops the run when someone asked to
+    /// cancel it or when the lease was lost.
+    fn heartbeat(&self, claim: &Claim, stopper: &Stopper) -> tokio::task::JoinHandle<()> {
+        let (store, claim, stopper) = (self.store.clone(), claim.clone(), stopper.clone());
+        let (every, lease_ms) = (self.timing.lease / 3, self.timing.lease_ms());
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                match store.heartbeat(&claim, lease_ms).await {
+                    Ok(Heartbeat::Held { cancel: false }) => {}
+                    Ok(Heartbeat::Held { cancel: true }) => stopper.stop(Stop::UserCancel),
+                    Ok(Heartbeat::Lost) => {
+                        stopper.stop(Stop::LostLease);
+                        break;
+                    }
+                    // A store hiccup: keep the run going and try again; the lease
+                    // is three heartbeats long.
+                    Err(e) => tracing::warn!(run = %claim.run.id, error = %e, "heartbeat failed"),
+                }
+            }
+        })
+    }
+
+    async fn finish(
+        &self,
+        claim: &Claim,
+        log: Vec<String>,
+        done: Done,
+    ) -> Result<Executed, StoreError> {
+        if !self
+            .store
+            .finish_claimed(
+                claim,
+                done.state,
+                done.bytes,
+                done.error.as_deref(),
+                &log.join("\n"),
+                &done.backups,
+            )
+            .await?
+        {
+            return Ok(Executed::LostLease);
+        }
+        Ok(Executed::Finished {
+            run: Box::new(self.store.run(&claim.run.id).await?),
+            output: Some(done.output),
+            error: None,
+        })
+    }
+
+    async fn fail(
+        &self,
+        claim: &Claim,
+        log: Vec<String>,
+        error: RunError,
+    ) -> Result<Executed, StoreError> {
+        self.record(claim, RunState::Failed, (0, 0), log, error)
+            .await
+    }
+
+    /// Records a run that ends without output (failed or cancelled).
+    async fn record(
+        &self,
+        claim: &Claim,
+        state: RunState,
+        bytes: (i64, i64),
+        mut log: Vec<String>,
+        error: RunError,
+    ) -> Result<Executed, StoreError> {
+        let message = error.to_string();
+        if log.is_empty() {
+            log.push(message.clone());
+        }
+        if !self
+            .store
+            .finish_claimed(claim, state, bytes, Some(&message), &log.join("\n"), &[])
+            .await?
+        {
+            return Ok(Executed::LostLease);
+        }
+        Ok(Executed::Finished {
+            run: Box::new(self.store.run(&claim.run.id).await?),
+            output: None,
+            error: Some(error),
+        })
+    }
+}

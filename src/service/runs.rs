@@ -1,0 +1,171 @@
+//! Runs: queue a backup (a click, the API, cron), run one in the foreground
+//! (the CLI), cancel, list, and follow a live one. Every kind of run is
+//! executed by the runner; a foreground run is claimed by this process at once
+//! instead of waiting in the queue, and holds a lease like any other.
+
+use super::{Actor, Sauve, ServiceError, instance_name};
+use crate::domain::{Backup, Run, RunKind, RunState};
+use crate::runner::{DestinationFailure, Executed, LiveProgress, Output, RunError, Stopper};
+use crate::store::{CancelOutcome, NewRun, RunFilter};
+
+/// A finished backup run with what it stored and where it failed.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RunReport {
+    pub run: Run,
+    pub backups: Vec<Backup>,
+    /// Destinations that did not get the backup, with why.
+    pub failures: Vec<DestinationFailure>,
+}
+
+impl Sauve {
+    /// Runs `new` now in this process and waits for its end. `stopper` lets the
+    /// caller watch its progress and cancel it.
+    pub(super) async fn run_in_foreground(
+        &self,
+        new: NewRun<'_>,
+        stopper: Stopper,
+    ) -> Result<(Run, Output), ServiceError> {
+        let (kind, job) = (new.kind, new.job_name.to_string());
+        let claim = self
+            .store
+            .start_claimed_run(&new, &instance_name(), self.runner.timing().lease_ms())
+            .await?;
+        let failed = |run_id: String, error: RunError| ServiceError::Run {
+            kind,
+            job: job.clone(),
+            run_id,
+            error: Box::new(error),
+        };
+        match self.runner.execute(&claim, stopper).await? {
+            Executed::Finished {
+                run,
+                output: Some(output),
+                error: None,
+            } => Ok((*run, output)),
+            Executed::Finished { run, error, .. } => Err(failed(
+                run.id,
+                error.unwrap_or_else(|| RunError::Gone("the run produced nothing".into())),
+            )),
+            // With one attempt a foreground run is not retried; with more (a
+            // backup's), the queue takes it from here.
+            Executed::Retrying { error } => Err(failed(claim.run.id.clone(), error)),
+            Executed::Released | Executed::LostLease => {
+                Err(failed(claim.run.id.clone(), RunError::LeaseLost))
+            }
+        }
+    }
+
+    /// Backs the job up now, in this process (`sauve backup run`).
+    pub async fn run_job_now(
+        &self,
+        actor: &Actor,
+        name: &str,
+        stopper: Stopper,
+    ) -> Result<RunReport, ServiceError> {
+        let stored = self.store.job(name).await?;
+        stored.spec.validate()?;
+        // One attempt: the person waiting sees the failure instead of a retry
+        // scheduled behind their back.
+        let new = NewRun::backup(&stored, actor.trigger(), 1);
+        self.audit(actor, "backup.run", Some(name), Some("in the foreground"))
+            .await;
+        let (run, output) = self.run_in_foreground(new, stopper).await?;
+        let Output::Backup { backups, failures } = output else {
+            return Err(ServiceError::Internal(
+                "a backup run produced no backup report".into(),
+            ));
+        };
+        Ok(RunReport {
+            run,
+            backups,
+            failures,
+        })
+    }
+
+    /// Queues a backup of `name`; with an idempotency key, a repeated request
+    /// returns the first run instead of queueing another.
+    pub async fn enqueue(
+        &self,
+        actor: &Actor,
+        name: &str,
+        idempotency_key: Option<&str>,
+    ) -> Result<(Run, bool), ServiceError> {
+        let stored = self.store.job(name).await?;
+        let job = stored.spec.validate()?;
+        let (run, created) = self
+            .store
+            .enqueue(&NewRun {
+                idempotency_key,
+                ..NewRun::backup(&stored, actor.trigger(), job.max_attempts)
+            })
+            .await?;
+        if created {
+            self.runner.wake();
+            self.audit(
+                actor,
+                "backup.run",
+                Some(name),
+                Some(&format!("run {}", run.id)),
+            )
+            .await;
+        }
+        Ok((run, created))
+    }
+
+    /// Queues a backup of `name` for platform cron, once per minute however
+    /// often cron retries.
+    pub async fn cron_enqueue(
+        &self,
+        actor: &Actor,
+        name: &str,
+    ) -> Result<(Run, bool), ServiceError> {
+        let minute = jiff::Timestamp::now().strftime("%Y%m%dT%H%MZ").to_string();
+        self.enqueue(actor, name, Some(&format!("cron:{minute}")))
+            .await
+    }
+
+    /// Cancels a queued run, or asks the worker of a running one to stop it.
+    pub async fn cancel_run(
+        &self,
+        actor: &Actor,
+        id: &str,
+    ) -> Result<(Run, CancelOutcome), ServiceError> {
+        let (run, outcome) = self.store.cancel_run(id).await?;
+        let what = match outcome {
+            CancelOutcome::Cancelled => "cancelled",
+            CancelOutcome::Requested => "requested",
+            CancelOutcome::AlreadyFinished(_) => "already_finished",
+        };
+        self.audit(actor, "run.cancel", Some(&run.id), Some(what))
+            .await;
+        Ok((run, outcome))
+    }
+
+    pub async fn run(&self, id: &str) -> Result<Run, ServiceError> {
+        Ok(self.store.run(id).await?)
+    }
+
+    pub async fn runs(&self, filter: &RunFilter) -> Result<Vec<Run>, ServiceError> {
+        Ok(self.store.runs(filter).await?)
+    }
+
+    /// Progress of a run executing in this process.
+    pub fn live_progress(&self, run_id: &str) -> Option<LiveProgress> {
+        self.runner.live().get(run_id)
+    }
+
+    /// The job's latest successful backup run: what "last good backup" and
+    /// ETAs are measured from.
+    pub async fn last_good_backup(&self, job: &str) -> Result<Option<Run>, ServiceError> {
+        let runs = self
+            .store
+            .runs(&RunFilter {
+                job: Some(job.to_string()),
+                state: Some(RunState::Succeeded),
+                kind: Some(RunKind::Backup),
+                limit: 1,
+            })
+            .await?;
+        Ok(runs.into_iter().next())
+    }
+}
