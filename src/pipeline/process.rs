@@ -113,6 +113,21 @@ impl Cancel {
         }
     }
 
+    /// Waits for the parked tool to exit, leaving it killable meanwhile.
+    fn wait_parked(&self) -> io::Result<std::process::ExitStatus> {
+        loop {
+            {
+                let mut slot = self.child.lock().unwrap_or_else(|p| p.into_inner());
+                let child = slot.as_mut().expect("the child was parked here");
+                if let Some(status) = child.try_wait()? {
+                    slot.take();
+                    return Ok(status);
+                }
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
     fn unpark(&self) -> Child {
         self.child
             .lock()
@@ -331,12 +346,10 @@ pub fn run_feed(
         &mut stdin,
     );
     drop(stdin);
-    let mut child = cancel.unpark();
-    if cancel.is_cancelled() {
-        kill_group(&mut child);
-    }
-    let status = child
-        .wait()
+    // The tool may work long after its input ended (pg_restore building
+    // indexes): it stays parked, killable, until it exits.
+    let status = cancel
+        .wait_parked()
         .map_err(|e| SourceError::io(format!("waiting for {label}"), e))?;
     let stderr = capture.finish();
     if cancel.is_cancelled() {
