@@ -2,8 +2,7 @@
 //! destinations: round trips, encryption, damaged artifacts, listing a destination
 //! without the metadata store, job files, `serve`, and user errors.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
 use std::path::Path;
 use std::time::{Duration, Instant};

@@ -2,8 +2,7 @@
 //! several instances on one store (PostgreSQL and SQLite), a worker killed with
 //! SIGKILL mid-backup, cancellation, timeouts and graceful shutdown.
 
-mod common;
-use common::*;
+use crate::common::*;
 use jiff::Timestamp;
 use std::io::BufRead;
 use std::process::{Child, Stdio};

@@ -4,8 +4,7 @@
 //! the metadata store gone, and each way of getting the credentials or the
 //! bucket wrong giving its own error.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 struct S3 {
     endpoint: String,

@@ -3,8 +3,7 @@
 //! limits, the cron trigger, idempotency under concurrency, metrics, and that no
 //! secret ever shows up in a response or a log.
 
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::{Value, json};
 use std::io::BufRead;
 use std::process::{Child, Stdio};

@@ -1,7 +1,6 @@
 //! Test harness shared by the integration tests: runs the real `sauve` binary in a
 //! fresh data directory, and makes throwaway databases on the machine's PostgreSQL
 //! and MariaDB (`SAUVE_TEST_PG_URL`, `SAUVE_TEST_MYSQL_URL`).
-#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
