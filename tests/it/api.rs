@@ -6,49 +6,16 @@
 use crate::common::*;
 use serde_json::{Value, json};
 use std::io::BufRead;
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 const CRON_SECRET: &str = "cron-secret-0123456789abcdef";
 const ADMIN_PASSWORD: &str = "admin-password-for-tests";
 
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(sauve: &Sauve, extra_env: &[(&str, &str)]) -> Server {
-    let log = sauve.dest("server.log");
-    let mut cmd = sauve.command();
-    cmd.env("SAUVE_LOG", "info")
-        .args(["serve", "--listen", "127.0.0.1:0", "--tick-ms", "100"])
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&log).unwrap());
-    for (k, v) in extra_env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .expect("listening line")
-        .trim()
-        .to_string();
-    Server {
-        child,
-        base: format!("http://{addr}"),
-    }
+/// The API tests' server: quick ticks, and an info-level log for the check that
+/// no secret reaches it.
+fn opts() -> ServerOpts {
+    ServerOpts::new().tick_ms(100).env("SAUVE_LOG", "info")
 }
 
 /// A tiny client: every call returns (status, body, headers).
@@ -200,7 +167,7 @@ fn sqlite_db(sauve: &Sauve) -> std::path::PathBuf {
 fn jobs_backups_runs_and_restore_over_the_api() {
     let sauve = Sauve::new();
     let all = token(&sauve, "admin-all", "all");
-    let server = start(&sauve, &[]);
+    let server = sauve.spawn_server(opts());
     let api = Client::bearer(&server.base, &all);
     let db = sqlite_db(&sauve);
     let dest = sauve.dest("backups");
@@ -452,7 +419,7 @@ fn jobs_backups_runs_and_restore_over_the_api() {
 fn run_events_stream_state_and_progress() {
     let sauve = Sauve::new();
     let all = token(&sauve, "all", "all");
-    let server = start(&sauve, &[]);
+    let server = sauve.spawn_server(opts());
     let api = Client::bearer(&server.base, &all);
     let dest = sauve.dest("b");
     // A source that streams 8 MiB over about 2 s, so progress is visible.
@@ -520,19 +487,7 @@ fn fuzzing_the_api_from_its_openapi_document_finds_no_server_error() {
         "fuzz",
         "jobs:read,jobs:write,backups:read,runs:read,audit:read,metrics:read",
     );
-    let mut cmd = sauve.command();
-    cmd.args(["serve", "--listen", "127.0.0.1:0", "--workers", "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    let mut child = cmd.spawn().unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let server = Server {
-        base: format!("http://{}", line.split("http://").nth(1).unwrap().trim()),
-        child,
-    };
+    let server = sauve.spawn_server(ServerOpts::new().workers(0));
     // As a module of the python3 that scripts/setup installed it into, so it does
     // not depend on where pip put the `schemathesis` script.
     let out = std::process::Command::new("python3")
@@ -574,7 +529,7 @@ fn every_route_refuses_whom_it_must() {
     let sauve = Sauve::new();
     add_user(&sauve, "vera", "viewer", "viewer-password-123");
     let narrow = token(&sauve, "narrow", "backups:read");
-    let server = start(&sauve, &[]);
+    let server = sauve.spawn_server(opts());
     let anonymous = Client::new(&server.base);
     let narrow = Client::bearer(&server.base, &narrow);
     let forged = Client::bearer(&server.base, "sauve_0000");
@@ -684,7 +639,7 @@ fn every_route_refuses_whom_it_must() {
 fn sessions_csrf_rate_limits_and_logout() {
     let sauve = Sauve::new();
     add_user(&sauve, "ada", "admin", ADMIN_PASSWORD);
-    let server = start(&sauve, &[]);
+    let server = sauve.spawn_server(opts());
     let c = Client::new(&server.base);
     let bad = c
         .post(
@@ -793,12 +748,10 @@ fn cron_trigger_idempotency_metrics_and_no_secrets_leak() {
     let db = sqlite_db(&sauve);
     let dest = sauve.dest("b");
     let secret_pw = "s3cret-passphrase-never-shown";
-    let server = start(
-        &sauve,
-        &[
-            ("SAUVE_CRON_SECRET", CRON_SECRET),
-            ("BACKUP_PASS", secret_pw),
-        ],
+    let mut server = sauve.spawn_server(
+        opts()
+            .env("SAUVE_CRON_SECRET", CRON_SECRET)
+            .env("BACKUP_PASS", secret_pw),
     );
     let api = Client::bearer(&server.base, &all);
     api.post(
@@ -888,8 +841,8 @@ fn cron_trigger_idempotency_metrics_and_no_secrets_leak() {
     ] {
         seen.push_str(&api.get(path).expect(200).body);
     }
-    drop(server);
-    seen.push_str(&std::fs::read_to_string(sauve.dest("server.log")).unwrap());
+    server.kill_9();
+    seen.push_str(&server.log());
     assert!(
         seen.contains("BACKUP_PASS"),
         "the variable's name is shown, which is fine"
