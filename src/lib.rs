@@ -1,6 +1,6 @@
 //! Sauve: scheduled, verified backups of databases and files, to local disk and
 //! object storage. See ARCHITECTURE.md for the map and the layering table
-//! (tests/tidy.rs enforces it); `main.rs` and `cli/` are the command line.
+//! (tests/it/tidy.rs enforces it); `main.rs` and `cli/` are the command line.
 
 // Layer 0: plain types and pure logic.
 pub mod auth;

@@ -2,8 +2,7 @@
 //! MariaDB: real data backed up, restored into a new database, and compared
 //! (schema and rows), plus the errors a user meets with database sources.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 const PG_FIXTURE: &str = r#"
 CREATE SCHEMA billing;

@@ -2,74 +2,15 @@
 //! several instances on one store (PostgreSQL and SQLite), a worker killed with
 //! SIGKILL mid-backup, cancellation, timeouts and graceful shutdown.
 
-mod common;
-use common::*;
+use crate::common::*;
 use jiff::Timestamp;
-use std::io::BufRead;
-use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-/// A `sauve serve` process with short ticks and leases, killed when dropped.
-struct Server {
-    child: Child,
-}
-
-impl Server {
-    fn start(sauve: &Sauve, extra: &[&str]) -> Server {
-        let mut child = sauve
-            .command()
-            .args([
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--tick-ms",
-                "100",
-                "--lease-secs",
-                "2",
-            ])
-            .args(["--retry-base-secs", "1"])
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("serve starts");
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.as_mut().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        assert!(line.contains("listening"), "unexpected first line {line:?}");
-        Server { child }
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// SIGTERM, then wait for the exit.
-    fn stop(&mut self) -> std::process::ExitStatus {
-        signal(self.pid(), "-TERM");
-        self.child.wait().unwrap()
-    }
-
-    fn kill9(&mut self) {
-        signal(self.pid(), "-KILL");
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn signal(pid: u32, sig: &str) {
-    std::process::Command::new("kill")
-        .arg(sig)
-        .arg(pid.to_string())
-        .status()
-        .unwrap();
+/// `sauve serve` with short ticks and leases, and quick retries.
+fn opts() -> ServerOpts {
+    ServerOpts::new()
+        .tick_ms(100)
+        .args(["--lease-secs", "2", "--retry-base-secs", "1"])
 }
 
 fn runs(sauve: &Sauve) -> Vec<serde_json::Value> {
@@ -146,7 +87,7 @@ fn a_restart_runs_the_latest_missed_slot_once() {
         &sauve,
         &command_job("tick", &dest, "echo tick", "schedule = \"every 2s\""),
     );
-    let mut server = Server::start(&sauve, &[]);
+    let mut server = sauve.spawn_server(opts());
     wait_for(20, "two scheduled runs", || {
         runs(&sauve)
             .iter()
@@ -154,18 +95,18 @@ fn a_restart_runs_the_latest_missed_slot_once() {
             .count()
             >= 2
     });
-    assert!(server.stop().success());
+    assert!(server.terminate().success());
     let stopped = Timestamp::now();
     std::thread::sleep(Duration::from_secs(7)); // three or four slots go by
     let restarted = Timestamp::now();
-    let mut server = Server::start(&sauve, &[]);
+    let mut server = sauve.spawn_server(opts());
     wait_for(15, "a run queued after the restart", || {
         runs(&sauve)
             .iter()
             .any(|r| ts_of(&r["queued_at"]).unwrap() > restarted && r["state"] == "succeeded")
     });
     std::thread::sleep(Duration::from_secs(3));
-    assert!(server.stop().success());
+    assert!(server.terminate().success());
 
     let all = runs(&sauve);
     // The first run queued after the restart is the catch-up; every slot up to
@@ -222,7 +163,7 @@ fn three_instances_on_postgres_run_each_slot_once_and_take_over_a_killed_worker(
     apply(&sauve, &jobs);
 
     let mut servers: Vec<Server> = (0..3)
-        .map(|_| Server::start(&sauve, &["--workers", "2"]))
+        .map(|_| sauve.spawn_server(opts().workers(2)))
         .collect();
     std::thread::sleep(Duration::from_secs(6));
 
@@ -244,7 +185,7 @@ fn three_instances_on_postgres_run_each_slot_once_and_take_over_a_killed_worker(
         .iter()
         .position(|s| s.pid() == pid)
         .expect("the owner is one of ours");
-    servers[victim].kill9();
+    servers[victim].kill_9();
     servers.remove(victim);
 
     wait_for(40, "another instance to finish the slow run", || {
@@ -252,7 +193,7 @@ fn three_instances_on_postgres_run_each_slot_once_and_take_over_a_killed_worker(
     });
     std::thread::sleep(Duration::from_secs(3));
     for s in &mut servers {
-        assert!(s.stop().success());
+        assert!(s.terminate().success());
     }
 
     let all = runs(&sauve);
@@ -288,10 +229,10 @@ fn two_instances_on_sqlite_run_each_slot_once() {
         "schedule = \"every 1s\"\noverlap = \"queue\"",
     );
     apply(&sauve, &jobs);
-    let mut servers = [Server::start(&sauve, &[]), Server::start(&sauve, &[])];
+    let mut servers = [sauve.spawn_server(opts()), sauve.spawn_server(opts())];
     std::thread::sleep(Duration::from_secs(7));
     for s in &mut servers {
-        assert!(s.stop().success());
+        assert!(s.terminate().success());
     }
     let all = runs(&sauve);
     for name in ["one", "two"] {
@@ -325,7 +266,7 @@ fn timeouts_cancellation_and_graceful_shutdown() {
     );
 
     // Cancelling a running run stops it within a few seconds.
-    let mut server = Server::start(&sauve, &["--grace-secs", "10"]);
+    let mut server = sauve.spawn_server(opts().args(["--grace-secs", "10"]));
     let long = sauve
         .run(&["backup", "run", "long", "--queue"])
         .ok()
@@ -362,14 +303,14 @@ fn timeouts_cancellation_and_graceful_shutdown() {
     wait_for(10, "the short run to start", || {
         sauve.run(&["run", "show", &short, "--json"]).ok().json()["state"] == "running"
     });
-    assert!(server.stop().success());
+    assert!(server.terminate().success());
     assert_eq!(
         sauve.run(&["run", "show", &short, "--json"]).ok().json()["state"],
         "succeeded"
     );
 
     // With a short grace period, a long backup is stopped and handed back.
-    let mut server = Server::start(&sauve, &["--grace-secs", "1"]);
+    let mut server = sauve.spawn_server(opts().args(["--grace-secs", "1"]));
     let long2 = sauve
         .run(&["backup", "run", "long", "--queue"])
         .ok()
@@ -380,14 +321,14 @@ fn timeouts_cancellation_and_graceful_shutdown() {
         sauve.run(&["run", "show", &long2, "--json"]).ok().json()["state"] == "running"
     });
     let stopping = Instant::now();
-    assert!(server.stop().success());
+    assert!(server.terminate().success());
     assert!(stopping.elapsed() < Duration::from_secs(10));
     let r = sauve.run(&["run", "show", &long2, "--json"]).ok().json();
     assert_eq!(r["state"], "queued", "released for another instance: {r}");
     assert_eq!(r["attempt"], 0, "a released run's attempt does not count");
 
     // One job never runs twice at once, CLI included.
-    let mut server = Server::start(&sauve, &[]);
+    let mut server = sauve.spawn_server(opts());
     wait_for(10, "the released run to start again", || {
         sauve.run(&["run", "show", &long2, "--json"]).ok().json()["state"] == "running"
     });
@@ -398,5 +339,5 @@ fn timeouts_cancellation_and_graceful_shutdown() {
     wait_for(10, "the cancellation", || {
         sauve.run(&["run", "show", &long2, "--json"]).ok().json()["state"] == "cancelled"
     });
-    assert!(server.stop().success());
+    assert!(server.terminate().success());
 }

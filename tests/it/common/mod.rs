@@ -1,10 +1,12 @@
 //! Test harness shared by the integration tests: runs the real `sauve` binary in a
-//! fresh data directory, and makes throwaway databases on the machine's PostgreSQL
-//! and MariaDB (`SAUVE_TEST_PG_URL`, `SAUVE_TEST_MYSQL_URL`).
-#![allow(dead_code)]
+//! fresh data directory (and `sauve serve` on port 0, [`Sauve::spawn_server`]),
+//! and makes throwaway databases on the machine's PostgreSQL and MariaDB
+//! (`SAUVE_TEST_PG_URL`, `SAUVE_TEST_MYSQL_URL`).
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, ChildStdout, Command, ExitStatus, Output, Stdio};
+use std::time::{Duration, Instant};
 
 pub fn pg_admin_url() -> String {
     std::env::var("SAUVE_TEST_PG_URL")
@@ -156,6 +158,144 @@ impl Sauve {
     }
 }
 
+/// What `sauve serve` is started with besides `--listen 127.0.0.1:0`: flags and
+/// environment variables, added to the [`Sauve`]'s own.
+#[derive(Default)]
+pub struct ServerOpts {
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+}
+
+impl ServerOpts {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// `--workers N`; 0 serves the API only, with no scheduler and no workers.
+    pub fn workers(self, n: usize) -> Self {
+        self.args(["--workers".to_string(), n.to_string()])
+    }
+
+    /// `--tick-ms MS`: how often the scheduler and the queue look for work.
+    pub fn tick_ms(self, ms: u64) -> Self {
+        self.args(["--tick-ms".to_string(), ms.to_string()])
+    }
+
+    /// Any other flags, in order.
+    pub fn args<S: Into<String>>(mut self, args: impl IntoIterator<Item = S>) -> Self {
+        self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    /// An environment variable for the server only.
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+}
+
+/// A running `sauve serve` on a port of its own, killed (SIGKILL) and reaped
+/// when dropped, however the test ends.
+pub struct Server {
+    child: Child,
+    /// The rest of its stdout, after the "listening on" line; kept open so the
+    /// server never writes to a closed pipe.
+    stdout: BufReader<ChildStdout>,
+    /// Where its stderr (the log) goes.
+    log: PathBuf,
+    /// `127.0.0.1:PORT`.
+    pub addr: String,
+    /// `http://127.0.0.1:PORT`, for clients.
+    pub base: String,
+}
+
+impl Sauve {
+    /// Starts `sauve serve --listen 127.0.0.1:0` with `opts`, and returns once it
+    /// has said where it listens (it prints that after binding, so it already
+    /// accepts connections).
+    pub fn spawn_server(&self, opts: ServerOpts) -> Server {
+        let log = self.dest(&format!("{}.log", unique("server")));
+        let mut cmd = self.command();
+        cmd.args(["serve", "--listen", "127.0.0.1:0"])
+            .args(&opts.args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log).expect("server log file"));
+        for (k, v) in &opts.env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("sauve serve starts");
+        let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
+        let mut line = String::new();
+        let read = stdout.read_line(&mut line);
+        let addr = line
+            .split_once("listening on http://")
+            .map(|(_, addr)| addr.trim().to_string());
+        let Some(addr) = addr.filter(|_| read.is_ok()) else {
+            let _ = child.kill();
+            let status = child.wait();
+            panic!(
+                "sauve serve {:?} did not say where it listens (first line {line:?}, {read:?}, exit {status:?}); its log:\n{}",
+                opts.args,
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+        };
+        Server {
+            child,
+            stdout,
+            log,
+            base: format!("http://{addr}"),
+            addr,
+        }
+    }
+}
+
+impl Server {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The next line the server prints on stdout (without its newline).
+    pub fn read_line(&mut self) -> String {
+        let mut line = String::new();
+        self.stdout
+            .read_line(&mut line)
+            .expect("the server's stdout");
+        line.trim_end_matches('\n').to_string()
+    }
+
+    /// Everything the server has logged (its stderr) so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).expect("server log")
+    }
+
+    /// SIGTERM, then waits for the exit: a graceful shutdown.
+    pub fn terminate(&mut self) -> ExitStatus {
+        self.signal(libc::SIGTERM);
+        self.child.wait().expect("wait for sauve serve")
+    }
+
+    /// SIGKILL, then waits for the exit: a crash, with no chance to clean up.
+    pub fn kill_9(&mut self) {
+        self.signal(libc::SIGKILL);
+        let _ = self.child.wait();
+    }
+
+    fn signal(&self, signal: libc::c_int) {
+        let pid = libc::pid_t::try_from(self.pid()).expect("pid");
+        // SAFETY: kill(2) only sends a signal; the pid is our own unreaped child.
+        let rc = unsafe { libc::kill(pid, signal) };
+        assert_eq!(rc, 0, "kill({pid}, {signal}) failed");
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 pub fn psql(db: &str, sql: &str) -> String {
     let url = url::Url::parse(&pg_admin_url()).unwrap();
     let out = Command::new("psql")
@@ -279,6 +419,31 @@ impl Drop for MyDb {
         let _ = std::panic::catch_unwind(|| {
             mysql(None, &format!("DROP DATABASE IF EXISTS `{}`", self.0))
         });
+    }
+}
+
+/// Checks `cond` every 100 ms until it holds (true), or until `timeout` has
+/// passed (false, after one last check at the deadline).
+pub fn poll_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if cond() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Waits until `cond` holds, checking every 100 ms; fails the test after
+/// `timeout`, saying it was waiting for `what`. Use it instead of a sleep
+/// that guesses how long something takes.
+#[track_caller]
+pub fn wait_until(timeout: Duration, what: &str, cond: impl FnMut() -> bool) {
+    if !poll_until(timeout, cond) {
+        panic!("timed out after {timeout:?} waiting for {what}");
     }
 }
 

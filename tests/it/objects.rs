@@ -4,8 +4,7 @@
 //! the metadata store gone, and each way of getting the credentials or the
 //! bucket wrong giving its own error.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 struct S3 {
     endpoint: String,
@@ -592,9 +591,9 @@ fn wait_for_port(port: u16, what: &str, log: &std::path::Path) {
 }
 
 /// A child process killed when the test ends, however it ends.
-struct Server(std::process::Child);
+struct Daemon(std::process::Child);
 
-impl Drop for Server {
+impl Drop for Daemon {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
@@ -613,7 +612,7 @@ fn keygen(path: &std::path::Path) {
 /// Debian's sshd on a loopback port, for this test only: its own host key,
 /// and one client key allowed to log in as the user running the tests.
 struct Sshd {
-    _server: Server,
+    _server: Daemon,
     port: u16,
     client_key: std::path::PathBuf,
     user: String,
@@ -642,7 +641,7 @@ fn start_sshd(dir: &std::path::Path) -> Sshd {
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .expect("sshd runs (scripts/setup installs openssh-server)");
-    let server = Server(child);
+    let server = Daemon(child);
     wait_for_port(port, "sshd", &log);
     let user = String::from_utf8(
         std::process::Command::new("id")
@@ -664,7 +663,7 @@ fn start_sshd(dir: &std::path::Path) -> Sshd {
 
 /// WsgiDAV (from PyPI, installed by scripts/setup) serving `root` on loopback,
 /// with one user, `sauve`, whose password is `password`.
-fn start_webdav(dir: &std::path::Path, root: &std::path::Path, password: &str) -> (Server, u16) {
+fn start_webdav(dir: &std::path::Path, root: &std::path::Path, password: &str) -> (Daemon, u16) {
     let port = free_port();
     let config = dir.join("wsgidav.yaml");
     std::fs::write(
@@ -683,7 +682,7 @@ fn start_webdav(dir: &std::path::Path, root: &std::path::Path, password: &str) -
         .stderr(std::fs::File::create(dir.join("wsgidav.err")).unwrap())
         .spawn()
         .expect("python3 runs");
-    let server = Server(child);
+    let server = Daemon(child);
     wait_for_port(port, "wsgidav", &dir.join("wsgidav.err"));
     (server, port)
 }
@@ -967,7 +966,7 @@ const AZURITE_KEY: &str =
 
 /// Azurite (npm, installed by scripts/setup under ~/.cache/sauve/npm) serving
 /// Azure Blob on loopback, with one container, `backups`.
-fn start_azurite(dir: &std::path::Path) -> (Server, String) {
+fn start_azurite(dir: &std::path::Path) -> (Daemon, String) {
     let bin = std::env::var("SAUVE_AZURITE_BLOB").unwrap_or_else(|_| {
         format!(
             "{}/.cache/sauve/npm/node_modules/.bin/azurite-blob",
@@ -985,7 +984,7 @@ fn start_azurite(dir: &std::path::Path) -> (Server, String) {
         .stderr(std::fs::File::create(dir.join("azurite.err")).unwrap())
         .spawn()
         .unwrap_or_else(|e| panic!("{bin} runs (scripts/setup installs it): {e}"));
-    let server = Server(child);
+    let server = Daemon(child);
     wait_for_port(port, "azurite", &dir.join("azurite.err"));
     let endpoint = format!("http://127.0.0.1:{port}/{AZURITE_ACCOUNT}");
     // Create the container: a SharedKey-signed PUT ?restype=container.

@@ -3,53 +3,19 @@
 //! limits, the cron trigger, idempotency under concurrency, metrics, and that no
 //! secret ever shows up in a response or a log.
 
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::{Value, json};
 use std::io::BufRead;
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 const CRON_SECRET: &str = "cron-secret-0123456789abcdef";
 const ADMIN_PASSWORD: &str = "admin-password-for-tests";
 
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(sauve: &Sauve, extra_env: &[(&str, &str)]) -> Server {
-    let log = sauve.dest("server.log");
-    let mut cmd = sauve.command();
-    cmd.env("SAUVE_LOG", "info")
-        .args(["serve", "--listen", "127.0.0.1:0", "--tick-ms", "100"])
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&log).unwrap());
-    for (k, v) in extra_env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .expect("listening line")
-        .trim()
-        .to_string();
-    Server {
-        child,
-        base: format!("http://{addr}"),
-    }
+/// The API tests' server: quick ticks, and an info-level log for the check that
+/// no secret reaches it.
+fn opts() -> ServerOpts {
+    ServerOpts::new().tick_ms(100).env("SAUVE_LOG", "info")
 }
 
 /// A tiny client: every call returns (status, body, headers).
@@ -201,7 +167,7 @@ fn sqlite_db(sauve: &Sauve) -> std::path::PathBuf {
 fn jobs_backups_runs_and_restore_over_the_api() {
     let sauve = Sauve::new();
     let all = token(&sauve, "admin-all", "all");
-    let server = start(&sauve, &[]);
+    let server = sauve.spawn_server(opts());
     let api = Client::bearer(&server.base, &all);
     let db = sqlite_db(&sauve);
     let dest = sauve.dest("backups");
@@ -455,7 +421,7 @@ fn jobs_backups_runs_and_restore_over_the_api() {
 fn run_events_stream_state_and_progress() {
     let sauve = Sauve::new();
     let all = token(&sauve, "all", "all");
-    let server = start(&sauve, &[]);
+    let server = sauve.spawn_server(opts());
     let api = Client::bearer(&server.base, &all);
     let dest = sauve.dest("b");
     // A source that streams 8 MiB over about 2 s, so progress is visible.
@@ -524,19 +490,7 @@ fn fuzzing_the_api_from_its_openapi_document_finds_no_server_error() {
         "fuzz",
         "jobs:read,jobs:write,backups:read,runs:read,audit:read,metrics:read",
     );
-    let mut cmd = sauve.command();
-    cmd.args(["serve", "--listen", "127.0.0.1:0", "--workers", "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    let mut child = cmd.spawn().unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let server = Server {
-        base: format!("http://{}", line.split("http://").nth(1).unwrap().trim()),
-        child,
-    };
+    let server = sauve.spawn_server(ServerOpts::new().workers(0));
     // As a module of the python3 that scripts/setup installed it into, so it does
     // not depend on where pip put the `schemathesis` script.
     let out = std::process::Command::new("python3")
@@ -580,7 +534,7 @@ fn every_route_refuses_whom_it_must() {
     let sauve = Sauve::new();
     add_user(&sauve, "vera", "viewer", "viewer-password-123");
     let narrow = token(&sauve, "narrow", "backups:read");
-    let server = start(&sauve, &[]);
+    let server = sauve.spawn_server(opts());
     let anonymous = Client::new(&server.base);
     let narrow = Client::bearer(&server.base, &narrow);
     let forged = Client::bearer(&server.base, "sauve_0000");
@@ -690,7 +644,7 @@ fn every_route_refuses_whom_it_must() {
 fn sessions_csrf_rate_limits_and_logout() {
     let sauve = Sauve::new();
     add_user(&sauve, "ada", "admin", ADMIN_PASSWORD);
-    let server = start(&sauve, &[]);
+    let server = sauve.spawn_server(opts());
     let c = Client::new(&server.base);
     let bad = c
         .post(
@@ -799,12 +753,10 @@ fn cron_trigger_idempotency_metrics_and_no_secrets_leak() {
     let db = sqlite_db(&sauve);
     let dest = sauve.dest("b");
     let secret_pw = "s3cret-passphrase-never-shown";
-    let server = start(
-        &sauve,
-        &[
-            ("SAUVE_CRON_SECRET", CRON_SECRET),
-            ("BACKUP_PASS", secret_pw),
-        ],
+    let mut server = sauve.spawn_server(
+        opts()
+            .env("SAUVE_CRON_SECRET", CRON_SECRET)
+            .env("BACKUP_PASS", secret_pw),
     );
     let api = Client::bearer(&server.base, &all);
     api.post(
@@ -894,8 +846,8 @@ fn cron_trigger_idempotency_metrics_and_no_secrets_leak() {
     ] {
         seen.push_str(&api.get(path).expect(200).body);
     }
-    drop(server);
-    seen.push_str(&std::fs::read_to_string(sauve.dest("server.log")).unwrap());
+    server.kill_9();
+    seen.push_str(&server.log());
     assert!(
         seen.contains("BACKUP_PASS"),
         "the variable's name is shown, which is fine"
@@ -903,4 +855,235 @@ fn cron_trigger_idempotency_metrics_and_no_secrets_leak() {
     for secret in [secret_pw, CRON_SECRET, all.as_str()] {
         assert!(!seen.contains(secret), "a secret leaked: {secret}");
     }
+}
+
+// ---- every kind of run through the one runner --------------------------------
+
+/// A files job over a tree big enough that unpacking it takes a while (4 ×
+/// 64 MiB, incompressible), backed up once: (source dir, backup id).
+fn big_tree_backup(sauve: &Sauve) -> (std::path::PathBuf, String) {
+    let src = sauve.dest("tree");
+    std::fs::create_dir_all(&src).unwrap();
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    for i in 0..4 {
+        let mut data = vec![0u8; 64 << 20];
+        for chunk in data.chunks_mut(8) {
+            // xorshift: fast, and zstd cannot shrink it.
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            chunk.copy_from_slice(&x.to_le_bytes()[..chunk.len()]);
+        }
+        std::fs::write(src.join(format!("part-{i}.bin")), data).unwrap();
+    }
+    let store = sauve.dest("store");
+    sauve.create_job(
+        "tree",
+        &format!("files://{}", src.display()),
+        &[store.to_str().unwrap()],
+    );
+    (src, sauve.backup("tree"))
+}
+
+/// The restore's temporary directory beside `target`, if it exists.
+fn restore_temp(target: &std::path::Path) -> Option<std::path::PathBuf> {
+    let prefix = format!(".{}.sauve-restore-", target.file_name()?.to_string_lossy());
+    std::fs::read_dir(target.parent()?)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(&prefix))
+        })
+}
+
+fn run_state(api: &Client, run_id: &str) -> Value {
+    api.get(&format!("/api/admin/runs/{run_id}"))
+        .expect(200)
+        .json()
+}
+
+#[test]
+fn a_restore_killed_with_its_server_ends_within_the_lease_and_leaves_no_half_target() {
+    let sauve = Sauve::new();
+    let (src, id) = big_tree_backup(&sauve);
+    let ops = token(&sauve, "ops", "restore,runs:read,runs:write");
+    let target = sauve.dest("restored");
+    let opts = || ServerOpts::new().workers(1).args(["--lease-secs", "2"]);
+    let mut server = sauve.spawn_server(opts());
+    let api = Client::bearer(&server.base, &ops);
+    let queued = api
+        .post(
+            &format!("/api/admin/backups/{id}/restore"),
+            json!({"to": target.to_str().unwrap()}),
+        )
+        .expect(202)
+        .json();
+    let run_id = queued["run_id"].as_str().unwrap().to_string();
+    // Killed while it unpacks, once its temporary directory exists. Polled
+    // tightly: the window is a second or so, not a wait for a slow thing.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while restore_temp(&target).is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "the restore never started unpacking"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    server.kill_9();
+    assert!(
+        !target.exists(),
+        "the target exists although the restore was killed mid-way"
+    );
+
+    // The next server's pool finds the dead worker's lease expired and ends the
+    // run: a restore gets one attempt, it is not retried behind anyone's back.
+    let server = sauve.spawn_server(opts());
+    let api = Client::bearer(&server.base, &ops);
+    let mut ended = Value::Null;
+    wait_until(
+        Duration::from_secs(30),
+        "the dead worker's restore to end",
+        || {
+            ended = run_state(&api, &run_id);
+            ended["state"] != "running"
+        },
+    );
+    assert_eq!(ended["state"], "failed", "{ended}");
+    assert_eq!(ended["kind"], "restore", "{ended}");
+    assert!(
+        ended["error"].as_str().unwrap().contains("worker died"),
+        "{ended}"
+    );
+    assert!(!target.exists(), "still no half-written target");
+
+    // Asked again, the same restore completes, byte for byte.
+    let again = api
+        .post(
+            &format!("/api/admin/backups/{id}/restore"),
+            json!({"to": target.to_str().unwrap()}),
+        )
+        .expect(202)
+        .json();
+    let again_id = again["run_id"].as_str().unwrap().to_string();
+    let mut done = Value::Null;
+    wait_until(
+        Duration::from_secs(120),
+        "the second restore to end",
+        || {
+            done = run_state(&api, &again_id);
+            done["finished_at"].is_string()
+        },
+    );
+    assert_eq!(done["state"], "succeeded", "{done}");
+    for i in 0..4 {
+        let name = format!("part-{i}.bin");
+        assert!(
+            std::fs::read(src.join(&name)).unwrap() == std::fs::read(target.join(&name)).unwrap(),
+            "{name} differs from the source"
+        );
+    }
+}
+
+#[test]
+fn a_cancelled_restore_leaves_the_target_as_it_was() {
+    let sauve = Sauve::new();
+    let (_, id) = big_tree_backup(&sauve);
+    let ops = token(&sauve, "ops", "restore,runs:read,runs:write");
+    let target = sauve.dest("restored");
+    let server = sauve.spawn_server(ServerOpts::new().workers(1));
+    let api = Client::bearer(&server.base, &ops);
+    let run_id = api
+        .post(
+            &format!("/api/admin/backups/{id}/restore"),
+            json!({"to": target.to_str().unwrap()}),
+        )
+        .expect(202)
+        .json()["run_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    wait_until(Duration::from_secs(60), "the restore to run", || {
+        run_state(&api, &run_id)["state"] == "running"
+    });
+    api.post(&format!("/api/admin/runs/{run_id}/cancel"), json!({}))
+        .expect(200);
+    let mut ended = Value::Null;
+    wait_until(Duration::from_secs(60), "the restore to stop", || {
+        ended = run_state(&api, &run_id);
+        ended["finished_at"].is_string()
+    });
+    // It may have finished before the cancel reached it; if not, nothing of it
+    // is left at the target.
+    match ended["state"].as_str().unwrap() {
+        "cancelled" => {
+            assert!(!target.exists(), "a cancelled restore left {target:?}");
+            assert!(
+                restore_temp(&target).is_none(),
+                "its temporary directory was left"
+            );
+        }
+        "succeeded" => assert!(target.join("part-3.bin").exists()),
+        other => panic!("{other}: {ended}"),
+    }
+}
+
+#[test]
+fn the_cli_is_audited_and_means_what_the_api_means() {
+    let sauve = Sauve::new();
+    let src = sauve.dest("src");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(src.join("a.txt"), "a").unwrap();
+    let source = format!("files://{}", src.display());
+    let store = sauve.dest("store");
+    let store = store.to_str().unwrap();
+    sauve.create_job("app", &source, &[store]);
+    // One mistake, a name that is taken, is a 2 at the CLI and a 409 at the API.
+    sauve
+        .run(&["job", "create", "app", "--source", &source, "--dest", store])
+        .fails(2, &["already exists"]);
+    add_user(&sauve, "ada", "admin", "a-long-enough-password");
+    let mut cmd = sauve.command();
+    cmd.args(["user", "add", "ada", "--role", "viewer", "--password-stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"another-long-password\n")
+        .unwrap();
+    let twice = child.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&twice.stderr);
+    assert_eq!(twice.status.code(), Some(2), "{said}");
+    assert!(said.contains("already exists"), "{said}");
+
+    let auditor = token(&sauve, "auditor", "audit:read,jobs:read,jobs:write");
+    sauve.run(&["job", "delete", "app"]).ok();
+    let server = sauve.spawn_server(ServerOpts::new().workers(0));
+    let api = Client::bearer(&server.base, &auditor);
+    let spec = json!({"name": "web", "source": source, "destinations": [store]});
+    api.post("/api/admin/jobs", spec.clone()).expect(201);
+    let taken = api.post("/api/admin/jobs", spec).expect(409).json();
+    assert_eq!(taken["code"], "conflict", "{taken}");
+
+    let audit = api.get("/api/admin/audit").expect(200).json();
+    let entry = |action: &str, target: &str| {
+        audit
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["action"] == action && e["target"] == target)
+            .unwrap_or_else(|| panic!("no {action} of {target} in {audit:#}"))
+            .clone()
+    };
+    let deleted = entry("job.delete", "app");
+    let cli = deleted["actor"].as_str().unwrap().to_string();
+    assert!(cli.starts_with("cli:") && cli.len() > 4, "{deleted}");
+    for (action, target) in [
+        ("job.create", "app"),
+        ("user.add", "ada"),
+        ("token.create", "auditor"),
+    ] {
+        assert_eq!(entry(action, target)["actor"], cli.as_str(), "{action}");
+    }
+    assert_eq!(entry("job.create", "web")["actor"], "token:auditor");
 }

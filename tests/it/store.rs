@@ -1,8 +1,7 @@
 //! The metadata store's story, told once and run on both engines: a temp SQLite
 //! file, and a fresh database on the machine's PostgreSQL.
 
-mod common;
-use common::*;
+use crate::common::*;
 use sauve::domain::{Backup, JobSpec, RunKind, RunState, SourceSpec, Trigger};
 use sauve::store::{
     BackupFilter, CancelOutcome, Heartbeat, NewBackup, NewRun, RunFilter, Store, StoreError,

@@ -2,8 +2,7 @@
 //! destinations: round trips, encryption, damaged artifacts, listing a destination
 //! without the metadata store, job files, `serve`, and user errors.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -780,31 +779,18 @@ fn schedule_next_shows_dst_aware_fire_times() {
 #[test]
 fn serve_answers_health_checks() {
     let sauve = Sauve::new();
-    let mut child = sauve
-        .command()
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    std::io::BufRead::read_line(&mut stdout, &mut line).unwrap();
+    let mut server = sauve.spawn_server(ServerOpts::new());
     // A first start with no user says how to create one (never a default password).
     let mut banner = String::new();
     while !banner.contains("user add") && banner.lines().count() < 10 {
-        std::io::BufRead::read_line(&mut stdout, &mut banner).unwrap();
+        banner.push_str(&server.read_line());
+        banner.push('\n');
     }
     assert!(
         banner.contains("no user yet") && banner.contains("user add"),
         "{banner}"
     );
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .unwrap_or_else(|| panic!("no URL in {line:?}"))
-        .trim()
-        .to_string();
+    let addr = server.addr.clone();
     let get = |path: &str| -> String {
         use std::io::{Read, Write};
         let mut s = std::net::TcpStream::connect(&addr).unwrap();
@@ -824,18 +810,9 @@ fn serve_answers_health_checks() {
     assert!(get("/nope").starts_with("HTTP/1.1 404"));
     // SIGTERM stops it cleanly.
     let started = Instant::now();
-    unsafe_kill_term(child.id());
-    let status = child.wait().unwrap();
+    let status = server.terminate();
     assert!(status.success(), "{status:?}");
     assert!(started.elapsed() < Duration::from_secs(10));
-}
-
-fn unsafe_kill_term(pid: u32) {
-    std::process::Command::new("kill")
-        .arg("-TERM")
-        .arg(pid.to_string())
-        .status()
-        .unwrap();
 }
 
 #[test]

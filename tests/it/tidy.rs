@@ -475,7 +475,7 @@ fn check_layers(g: &Graph) -> Vec<Problem> {
         .map(|(r, at)| {
             Problem(format!(
                 "{at}: room `{r}` is not in the table of ARCHITECTURE.md: add it to the table \
-                 (LAYERS in tests/tidy.rs and ARCHITECTURE.md, in one commit)"
+                 (LAYERS in tests/it/tidy.rs and ARCHITECTURE.md, in one commit)"
             ))
         })
         .collect();
@@ -624,7 +624,7 @@ fn architecture_md_prints_the_table() {
     let path = repo().join("ARCHITECTURE.md");
     let doc = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let table = table_markdown();
-    let hint = "ARCHITECTURE.md does not print LAYERS of tests/tidy.rs; paste this table";
+    let hint = "ARCHITECTURE.md does not print LAYERS of tests/it/tidy.rs; paste this table";
     assert!(doc_has_table(&doc), "{hint}:\n\n{table}");
 }
 
