@@ -4,6 +4,10 @@
 ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'backup';
 ALTER TABLE runs ADD COLUMN params TEXT;
 
+-- The old one-running-run index excluded restores by their trigger: it goes
+-- first, or rewriting their trigger below could collide with it.
+DROP INDEX runs_one_running;
+
 -- Restores used to be recorded as trigger 'restore'.
 UPDATE runs SET kind = 'restore', trigger = 'manual' WHERE trigger = 'restore';
 -- Those ran as detached tasks without a lease: one still `running` now belonged
@@ -16,7 +20,6 @@ UPDATE runs SET state = 'failed', finished_at = queued_at,
 -- One running backup or restore per job, whatever the number of workers: the
 -- kinds that conflict with themselves in RunKind::conflicts_with (the claim
 -- applies the whole rule; this index closes the race between two claims).
-DROP INDEX runs_one_running;
 CREATE UNIQUE INDEX runs_one_writer ON runs (job_id)
     WHERE state = 'running' AND kind IN ('backup', 'restore');
 CREATE INDEX runs_kind ON runs (job_name, kind, state);

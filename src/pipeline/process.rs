@@ -113,6 +113,18 @@ impl Cancel {
         }
     }
 
+    /// Kills the parked tool (not the run: the flag stays as it is).
+    fn kill_parked(&self) {
+        if let Some(child) = self
+            .child
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_mut()
+        {
+            kill_group(child);
+        }
+    }
+
     /// Waits for the parked tool to exit, leaving it killable meanwhile.
     fn wait_parked(&self) -> io::Result<std::process::ExitStatus> {
         loop {
@@ -345,6 +357,14 @@ pub fn run_feed(
         },
         &mut stdin,
     );
+    if copied
+        .as_ref()
+        .is_err_and(|e| e.kind() != io::ErrorKind::BrokenPipe)
+    {
+        // The input failed (storage gone, a damaged artifact): the tool must
+        // not see a clean end of a truncated stream and apply it as whole.
+        cancel.kill_parked();
+    }
     drop(stdin);
     // The tool may work long after its input ended (pg_restore building
     // indexes): it stays parked, killable, until it exits.

@@ -135,7 +135,9 @@ where
     let consumed = consumer_task
         .await
         .map_err(|e| RestoreError::Internal(e.to_string()))?;
-    if cancel.is_cancelled() {
+    // A cancel that came after the consumer was done changes nothing: what it
+    // did (a target renamed into place) is done, and is checked below.
+    if cancel.is_cancelled() && consumed.is_err() {
         return Err(RestoreError::Cancelled);
     }
     if let Some(e) = read_error {

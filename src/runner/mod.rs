@@ -28,7 +28,7 @@ pub use restore::RestoreOutcome;
 pub use stopper::Stopper;
 
 use crate::domain::job::DEFAULT_TIMEOUT;
-use crate::domain::{Backup, Job, RunParams, RunState, ValidationErrors};
+use crate::domain::{Backup, Job, RunKind, RunParams, RunState, ValidationErrors};
 use crate::pipeline::codec::CodecError;
 use crate::pipeline::{PipelineError, Progress};
 use crate::restore::{RestoreError, VerifyReport};
@@ -60,10 +60,14 @@ pub enum RunError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Storage(#[from] StorageError),
-    /// What the run was about is gone or unusable (job deleted, job invalid,
-    /// unreadable parameters): trying again cannot help.
+    /// What the run was about is gone or unusable (job deleted, job invalid):
+    /// trying again cannot help.
     #[error("{0}")]
     Gone(String),
+    /// Sauve itself is at fault (unreadable run parameters, a kind that
+    /// produced the wrong output).
+    #[error("internal error: {0}")]
+    Internal(String),
     #[error("timed out after {secs}s (the job's timeout); the work was stopped")]
     Timeout { secs: u64 },
     /// The run's lease was lost while it ran (the metadata store did not
@@ -94,6 +98,7 @@ impl RunError {
         !matches!(
             self,
             RunError::Gone(_)
+                | RunError::Internal(_)
                 | RunError::Invalid(_)
                 | RunError::Keys(_)
                 | RunError::Cancelled
@@ -213,6 +218,15 @@ async fn perform(params: &RunParams, work: &mut Work<'_>) -> Result<Done, RunErr
     }
 }
 
+/// Aborts a task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// Executes claimed runs; shared by the pool of `sauve serve` and the
 /// foreground runs of the CLI.
 #[derive(Clone)]
@@ -274,7 +288,7 @@ impl Runner {
         let params = match params {
             Ok(p) => p,
             Err(why) => {
-                let error = RunError::Gone(format!("run {} cannot start: {why}", claim.run.id));
+                let error = RunError::Internal(format!("run {} cannot start: {why}", claim.run.id));
                 return self.fail(claim, vec![], error).await;
             }
         };
@@ -283,7 +297,10 @@ impl Runner {
             .and_then(|j| j.spec.validate().ok())
             .map_or(DEFAULT_TIMEOUT, |j| j.timeout);
 
-        let heartbeat = self.heartbeat(claim, &stopper);
+        // Stopped however this function ends, a dropped future included (an
+        // HTTP request cut at its deadline): a lease nobody works under must
+        // expire, not be renewed forever.
+        let heartbeat = AbortOnDrop(self.heartbeat(claim, &stopper));
         let progress = stopper.progress.clone();
         self.live.start(&claim.run.id, progress.clone());
         // Removed however this function returns.
@@ -316,7 +333,7 @@ impl Runner {
                 }
             }
         };
-        heartbeat.abort();
+        drop(heartbeat);
         let log = work.log;
         let bytes_in = progress.bytes_in.load(Ordering::Relaxed) as i64;
 
@@ -326,6 +343,17 @@ impl Runner {
                 Ok(Executed::LostLease)
             }
             (Ok(done), _) => self.finish(claim, log, done).await,
+            // A restore is not handed back: run again later, unasked, it could
+            // overwrite what was written to the target since.
+            (Err(_), Stop::Shutdown) if claim.run.kind == RunKind::Restore => {
+                let mut log = log;
+                log.push("stopped by a shutdown before it finished".into());
+                let error = RunError::Gone(
+                    "Sauve shut down before the restore finished; the target was left as it was (MySQL: partly restored); run it again".into(),
+                );
+                self.record(claim, RunState::Cancelled, (bytes_in, 0), log, error)
+                    .await
+            }
             (Err(_), Stop::Shutdown) => {
                 self.store.release(claim).await?;
                 Ok(Executed::Released)

@@ -92,8 +92,6 @@ impl Sauve {
             backup: Self::locator(r, &located),
             keys: opts.clone(),
         };
-        self.audit(actor, "backup.verify", Some(&located.backup.id), None)
-            .await;
         let new = NewRun {
             job_id: &job_id,
             job_name: &job_name,
@@ -104,7 +102,16 @@ impl Sauve {
             idempotency_key: None,
             max_attempts: 1,
         };
-        match self.run_in_foreground(new, Stopper::default()).await? {
+        let audit = super::runs::Audited {
+            actor,
+            action: "backup.verify",
+            target: &located.backup.id,
+            detail: None,
+        };
+        match self
+            .run_in_foreground(new, audit, Stopper::default())
+            .await?
+        {
             (_, Output::Verify(report)) => Ok(report),
             _ => Err(ServiceError::Internal(
                 "a verify run produced no report".into(),

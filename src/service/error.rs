@@ -176,6 +176,7 @@ fn run_kind(e: &RunError) -> ErrorKind {
         RunError::Gone(_) => ErrorKind::NotFound,
         RunError::Timeout { .. } | RunError::Cancelled => ErrorKind::Failed,
         RunError::LeaseLost => ErrorKind::Unavailable,
+        RunError::Internal(_) => ErrorKind::Internal,
     }
 }
 
@@ -416,6 +417,7 @@ mod tests {
             (run(RunError::Timeout { secs: 1 }), Failed, 1, 502),
             (run(RunError::Cancelled), Failed, 1, 502),
             (run(RunError::LeaseLost), Unavailable, 1, 503),
+            (run(RunError::Internal("x".into())), Internal, 1, 500),
             (ServiceError::Source(tool_missing()), Failed, 1, 502),
             (op().into(), Unavailable, 1, 503),
             (

@@ -30,7 +30,12 @@ impl Sauve {
         opts: &KeyOptions,
     ) -> Result<Planned, ServiceError> {
         let located = self.locate(r).await?;
-        let job = self.store.job(&located.manifest.job).await.ok();
+        let job = match self.store.job(&located.manifest.job).await {
+            Ok(j) => Some(j),
+            // A deleted job's backups restore all the same.
+            Err(crate::store::StoreError::NotFound { .. }) => None,
+            Err(e) => return Err(e.into()),
+        };
         let spec = job.as_ref().map(|j| &j.spec);
         let target = restore_target(&located.manifest, spec, to)?;
         resolve_keys(&located.manifest, opts, spec)?;
@@ -83,15 +88,14 @@ impl Sauve {
         stopper: Stopper,
     ) -> Result<RestoreOutcome, ServiceError> {
         let planned = self.plan_restore(r, to, force, opts).await?;
-        self.audit(
+        let audit = super::runs::Audited {
             actor,
-            "backup.restore",
-            Some(&planned.backup_id),
-            Some(&planned.detail),
-        )
-        .await;
+            action: "backup.restore",
+            target: &planned.backup_id,
+            detail: Some(&planned.detail),
+        };
         match self
-            .run_in_foreground(Self::restore_run(&planned, actor), stopper)
+            .run_in_foreground(Self::restore_run(&planned, actor), audit, stopper)
             .await?
         {
             (_, Output::Restore(outcome)) => Ok(*outcome),
@@ -99,7 +103,7 @@ impl Sauve {
                 kind: RunKind::Restore,
                 job: planned.job_name.clone(),
                 run_id: run.id,
-                error: Box::new(RunError::Gone("the restore produced no report".into())),
+                error: Box::new(RunError::Internal("the restore produced no report".into())),
             }),
         }
     }

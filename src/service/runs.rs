@@ -8,6 +8,14 @@ use crate::domain::{Backup, Run, RunKind, RunState};
 use crate::runner::{DestinationFailure, Executed, LiveProgress, Output, RunError, Stopper};
 use crate::store::{CancelOutcome, NewRun, RunFilter};
 
+/// What a foreground run is audited as.
+pub(super) struct Audited<'a> {
+    pub actor: &'a Actor,
+    pub action: &'a str,
+    pub target: &'a str,
+    pub detail: Option<&'a str>,
+}
+
 /// A finished backup run with what it stored and where it failed.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct RunReport {
@@ -18,18 +26,31 @@ pub struct RunReport {
 }
 
 impl Sauve {
-    /// Runs `new` now in this process and waits for its end. `stopper` lets the
-    /// caller watch its progress and cancel it.
+    /// Runs `new` now in this process and waits for its end, audited as `audit`
+    /// once it has started. `stopper` lets the caller watch its progress and
+    /// cancel it.
     pub(super) async fn run_in_foreground(
         &self,
         new: NewRun<'_>,
+        audit: Audited<'_>,
         stopper: Stopper,
     ) -> Result<(Run, Output), ServiceError> {
         let (kind, job) = (new.kind, new.job_name.to_string());
+        // A CLI-only set-up has no pool to notice a foreground run whose process
+        // died (kill -9, OOM): end such runs here, or the job would stay
+        // `already_running` for ever. Fenced, so a live run is never touched.
+        let timing = self.runner.timing().clone();
+        self.store.expire_leases(|a| timing.backoff_ms(a)).await?;
         let claim = self
             .store
-            .start_claimed_run(&new, &instance_name(), self.runner.timing().lease_ms())
+            .start_claimed_run(&new, &instance_name(), timing.lease_ms())
             .await?;
+        let detail = match audit.detail {
+            Some(d) => format!("{d}, run {}", claim.run.id),
+            None => format!("run {}", claim.run.id),
+        };
+        self.audit(audit.actor, audit.action, Some(audit.target), Some(&detail))
+            .await;
         let failed = |run_id: String, error: RunError| ServiceError::Run {
             kind,
             job: job.clone(),
@@ -44,7 +65,7 @@ impl Sauve {
             } => Ok((*run, output)),
             Executed::Finished { run, error, .. } => Err(failed(
                 run.id,
-                error.unwrap_or_else(|| RunError::Gone("the run produced nothing".into())),
+                error.unwrap_or_else(|| RunError::Internal("the run produced nothing".into())),
             )),
             // With one attempt a foreground run is not retried; with more (a
             // backup's), the queue takes it from here.
@@ -67,9 +88,13 @@ impl Sauve {
         // One attempt: the person waiting sees the failure instead of a retry
         // scheduled behind their back.
         let new = NewRun::backup(&stored, actor.trigger(), 1);
-        self.audit(actor, "backup.run", Some(name), Some("in the foreground"))
-            .await;
-        let (run, output) = self.run_in_foreground(new, stopper).await?;
+        let audit = Audited {
+            actor,
+            action: "backup.run",
+            target: name,
+            detail: Some("in the foreground"),
+        };
+        let (run, output) = self.run_in_foreground(new, audit, stopper).await?;
         let Output::Backup { backups, failures } = output else {
             return Err(ServiceError::Internal(
                 "a backup run produced no backup report".into(),

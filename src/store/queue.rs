@@ -665,3 +665,39 @@ impl Store {
         Ok(m)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The index that closes the race between two claims must name exactly the
+    /// kinds that conflict with themselves. (When a later migration replaces
+    /// `runs_one_writer`, point this test at it.)
+    #[test]
+    fn the_one_writer_index_follows_the_conflict_rule() {
+        let exclusive: Vec<String> = RunKind::ALL
+            .iter()
+            .filter(|k| k.conflicts_with(**k))
+            .map(|k| format!("'{k}'"))
+            .collect();
+        let expected = format!("kind IN ({})", exclusive.join(", "));
+        for sql in [
+            include_str!("../../migrations/sqlite/0004_run_kinds.sql"),
+            include_str!("../../migrations/postgres/0004_run_kinds.sql"),
+        ] {
+            assert!(
+                sql.contains(&expected),
+                "runs_one_writer must say {expected}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_claim_sql_is_the_rule_written_out() {
+        assert_eq!(
+            conflict_sql("r", "b"),
+            "((r.kind = 'backup' AND b.kind IN ('backup', 'restore')) \
+             OR (r.kind = 'restore' AND b.kind IN ('backup', 'restore')))"
+        );
+    }
+}

@@ -218,11 +218,36 @@ fn unpack(input: &mut dyn Read, dir: &Path) -> Result<(), SourceError> {
     Ok(())
 }
 
+/// Swaps two paths atomically (`renameat2(RENAME_EXCHANGE)`).
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = |p: &Path| {
+        std::ffi::CString::new(p.as_os_str().as_bytes())
+            .map_err(|_| std::io::Error::from_raw_os_error(libc::EINVAL))
+    };
+    let (a, b) = (c(a)?, c(b)?);
+    // SAFETY: both pointers are NUL-terminated paths that live across the call.
+    let rc = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
 /// Unpacks into a temporary directory beside the target, then renames it into
 /// place: whenever the process stops (a cancel, a crash, kill -9), the target
 /// is either as it was or complete, never half-written. With `force` over a
-/// non-empty directory, the old tree is moved aside first and removed once the
-/// restored one is in place: the target then holds exactly the backup.
+/// non-empty directory, the restored tree is swapped in atomically and the old
+/// one removed: the target then holds exactly the backup.
 pub fn restore(target: &Path, force: bool, input: &mut dyn Read) -> Result<String, SourceError> {
     let io = |what: String| move |e| SourceError::io(what, e);
     let target_exists = target.exists();
@@ -239,6 +264,23 @@ pub fn restore(target: &Path, force: bool, input: &mut dyn Read) -> Result<Strin
     std::fs::create_dir(&temp).map_err(io(format!("cannot create {}", temp.display())))?;
     let result = unpack(input, &temp).and_then(|()| {
         if replacing {
+            // One atomic swap where the file system can (Linux renameat2): the
+            // target is never absent; the old tree ends up at `temp`.
+            match exchange(&temp, target) {
+                Ok(()) => {
+                    if let Err(e) = std::fs::remove_dir_all(&temp) {
+                        tracing::warn!(path = %temp.display(), error = %e, "could not remove the replaced tree");
+                    }
+                    return Ok(());
+                }
+                Err(e) if e.raw_os_error() != Some(libc::EINVAL)
+                    && e.raw_os_error() != Some(libc::ENOSYS) =>
+                {
+                    return Err(io(format!("cannot swap the restored tree into {}", target.display()))(e));
+                }
+                // Not supported here: two renames, the old tree kept aside between.
+                Err(_) => {}
+            }
             let old = sibling_temp(target, "replaced");
             std::fs::rename(target, &old)
                 .map_err(io(format!("cannot move {} aside", target.display())))?;

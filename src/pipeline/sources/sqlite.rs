@@ -204,18 +204,31 @@ pub fn restore(target: &Path, input: &mut dyn Read) -> Result<String, SourceErro
             });
         }
         // A WAL or journal left from the replaced database would be applied to the
-        // restored one: remove them with it.
-        for suffix in ["-wal", "-shm", "-journal"] {
-            let mut p = target.as_os_str().to_owned();
-            p.push(suffix);
-            let _ = std::fs::remove_file(PathBuf::from(p));
-        }
-        std::fs::rename(&temp, target).map_err(|e| {
-            SourceError::io(
+        // restored one: move them aside, and remove them only once the restored
+        // file is in place (if the rename fails they go back, committed data and
+        // all).
+        let sidecars: Vec<(PathBuf, PathBuf)> = ["-wal", "-shm", "-journal"]
+            .iter()
+            .filter_map(|suffix| {
+                let mut p = target.as_os_str().to_owned();
+                p.push(suffix);
+                let p = PathBuf::from(p);
+                let aside = sibling_temp(&p, "replaced");
+                std::fs::rename(&p, &aside).ok().map(|()| (p, aside))
+            })
+            .collect();
+        if let Err(e) = std::fs::rename(&temp, target) {
+            for (p, aside) in &sidecars {
+                let _ = std::fs::rename(aside, p);
+            }
+            return Err(SourceError::io(
                 format!("cannot move the restored file to {}", target.display()),
                 e,
-            )
-        })?;
+            ));
+        }
+        for (_, aside) in &sidecars {
+            let _ = std::fs::remove_file(aside);
+        }
         Ok("integrity_check ok; file replaced atomically".to_string())
     })();
     if result.is_err() {
