@@ -239,6 +239,22 @@ fn files_round_trip_keeps_modes_mtimes_links_and_excludes() {
     sauve
         .run(&["restore", &id, "--to", target.to_str().unwrap()])
         .fails(2, &["not empty"]);
+    // With --force its content is replaced by the backup's, in one swap: a
+    // file the backup does not have is gone, no temporary tree is left beside.
+    std::fs::write(target.join("stray.txt"), "not in the backup").unwrap();
+    std::fs::remove_file(target.join("docs/readme.txt")).unwrap();
+    sauve
+        .run(&["restore", &id, "--to", target.to_str().unwrap(), "--force"])
+        .ok();
+    assert!(!target.join("stray.txt").exists());
+    assert_eq!(describe_tree(&target), want, "exactly the backup, again");
+    let leftovers: Vec<_> = std::fs::read_dir(target.parent().unwrap())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".sauve-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
 #[test]
