@@ -6,6 +6,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, ExitStatus, Output, Stdio};
+use std::time::{Duration, Instant};
 
 pub fn pg_admin_url() -> String {
     std::env::var("SAUVE_TEST_PG_URL")
@@ -418,6 +419,31 @@ impl Drop for MyDb {
         let _ = std::panic::catch_unwind(|| {
             mysql(None, &format!("DROP DATABASE IF EXISTS `{}`", self.0))
         });
+    }
+}
+
+/// Checks `cond` every 100 ms until it holds (true), or until `timeout` has
+/// passed (false, after one last check at the deadline).
+pub fn poll_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if cond() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Waits until `cond` holds, checking every 100 ms; fails the test after
+/// `timeout`, saying it was waiting for `what`. Use it instead of a sleep
+/// that guesses how long something takes.
+#[track_caller]
+pub fn wait_until(timeout: Duration, what: &str, cond: impl FnMut() -> bool) {
+    if !poll_until(timeout, cond) {
+        panic!("timed out after {timeout:?} waiting for {what}");
     }
 }
 
