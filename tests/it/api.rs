@@ -7,7 +7,7 @@ use crate::common::*;
 use serde_json::{Value, json};
 use std::io::BufRead;
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const CRON_SECRET: &str = "cron-secret-0123456789abcdef";
 const ADMIN_PASSWORD: &str = "admin-password-for-tests";
@@ -138,21 +138,16 @@ fn add_user(sauve: &Sauve, name: &str, role: &str, password: &str) {
 }
 
 fn wait_run(api: &Client, run_id: &str, state: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let r = api
+    let mut r = Value::Null;
+    let reached = poll_until(Duration::from_secs(30), || {
+        r = api
             .get(&format!("/api/admin/runs/{run_id}"))
             .expect(200)
             .json();
-        if r["state"] == state {
-            return r;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "run {run_id} never reached {state}: {r}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+        r["state"] == state
+    });
+    assert!(reached, "run {run_id} never reached {state}: {r}");
+    r
 }
 
 fn sqlite_db(sauve: &Sauve) -> std::path::PathBuf {

@@ -23,8 +23,9 @@ fn sqlite_snapshot_is_consistent_while_a_writer_commits() {
     // A writer inserts rows and bumps the counter in the same transaction: any
     // consistent snapshot has ids 1..=n with counter = n.
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let committed = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0));
     let writer = {
-        let (path, stop) = (db_path.clone(), stop.clone());
+        let (path, stop, committed) = (db_path.clone(), stop.clone(), committed.clone());
         std::thread::spawn(move || {
             let conn = rusqlite::Connection::open(&path).unwrap();
             conn.busy_timeout(Duration::from_secs(10)).unwrap();
@@ -36,11 +37,17 @@ fn sqlite_snapshot_is_consistent_while_a_writer_commits() {
                     "p".repeat((n % 500) as usize)
                 ))
                 .unwrap();
+                committed.store(n, std::sync::atomic::Ordering::Relaxed);
             }
             n
         })
     };
-    std::thread::sleep(Duration::from_millis(300));
+    // The backups start while the writer is busy, with rows already there.
+    wait_until(
+        Duration::from_secs(10),
+        "the writer's first commits",
+        || committed.load(std::sync::atomic::Ordering::Relaxed) >= 10,
+    );
     let url = format!("sqlite://{}", db_path.display());
     let dest = sauve.dest("backups");
     sauve.create_job("app", &url, &[dest.to_str().unwrap()]);

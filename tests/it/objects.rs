@@ -345,7 +345,8 @@ fn relay(
             return Ok(());
         }
         Some(false) => {
-            // A stall: longer than the destination's timeout=2s.
+            // A stall: longer than the destination's timeout=2s. This sleep is
+            // the fault being injected, not a wait for something.
             faulted.fetch_add(1, Ordering::SeqCst);
             std::thread::sleep(std::time::Duration::from_secs(4));
             return Ok(());
@@ -504,14 +505,11 @@ fn a_killed_upload_leaves_no_object_and_the_sweep_aborts_its_parts() {
             .process_group(0);
         cmd.spawn().unwrap()
     };
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while pending_uploads(&sauve, &uri).is_empty() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no multipart upload started"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
+    wait_until(
+        std::time::Duration::from_secs(60),
+        "a multipart upload to start",
+        || !pending_uploads(&sauve, &uri).is_empty(),
+    );
     // SIGKILL to the whole group: Sauve gets no chance to abort anything.
     unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
     child.wait().unwrap();
@@ -579,15 +577,14 @@ fn free_port() -> u16 {
 }
 
 fn wait_for_port(port: u16, what: &str, log: &std::path::Path) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{what} did not start: {}",
-            std::fs::read_to_string(log).unwrap_or_default()
-        );
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    let listening = poll_until(std::time::Duration::from_secs(20), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    assert!(
+        listening,
+        "{what} did not start: {}",
+        std::fs::read_to_string(log).unwrap_or_default()
+    );
 }
 
 /// A child process killed when the test ends, however it ends.

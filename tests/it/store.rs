@@ -324,6 +324,9 @@ async fn queue_story(store: Store) {
         .unwrap()
         .expect("the keyed run");
     assert_eq!(c3.run.id, keyed);
+    // Kept: the 1 ms lease lapsing is what is tested, and only the clock can do
+    // that; 30 ms is thirty leases. (Polling expire_leases instead would change
+    // what is asserted: that one call after the lease expires it.)
     tokio::time::sleep(std::time::Duration::from_millis(30)).await;
     let expired = store.expire_leases(|_| 0).await.unwrap();
     assert_eq!((expired.requeued, expired.failed), (1, 0));
@@ -349,6 +352,7 @@ async fn queue_story(store: Store) {
         claimed.contains(&last.id) && claimed.contains(&keyed),
         "{claimed:?}"
     );
+    // Kept, as above: these 1 ms leases must lapse.
     tokio::time::sleep(std::time::Duration::from_millis(30)).await;
     let expired = store.expire_leases(|_| 0).await.unwrap();
     assert_eq!(expired.failed, 1);
