@@ -7,7 +7,7 @@ use crate::common::*;
 use serde_json::{Value, json};
 use std::io::BufRead;
 use std::process::Stdio;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const CRON_SECRET: &str = "cron-secret-0123456789abcdef";
 const ADMIN_PASSWORD: &str = "admin-password-for-tests";
