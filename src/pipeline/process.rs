@@ -86,14 +86,7 @@ pub struct Cancel {
 impl Cancel {
     pub fn cancel(&self) {
         self.flag.store(true, Ordering::SeqCst);
-        if let Some(child) = self
-            .child
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .as_mut()
-        {
-            kill_group(child);
-        }
+        self.kill_parked();
     }
 
     pub fn is_cancelled(&self) -> bool {
