@@ -810,7 +810,7 @@ pub fn run(_: sauve::domain::Job) { crate::main() }
 --- src/domain/mod.rs
 mod job;
 pub use job::*;
-pub fn every() -> crate::schedule::Every { todo!() }
+pub fn every() -> crate::schedule::Every { crate::schedule::Every }
 --- src/domain/job.rs
 pub struct Job;
 #[cfg(test)]
