@@ -260,6 +260,8 @@ pub fn restore(target: &Path, force: bool, input: &mut dyn Read) -> Result<Strin
             why: "the directory is not empty".into(),
         });
     }
+    // What a restore killed here earlier left beside the target.
+    super::sweep_leftovers(target);
     let temp = sibling_temp(target, "restore");
     std::fs::create_dir(&temp).map_err(io(format!("cannot create {}", temp.display())))?;
     let result = unpack(input, &temp).and_then(|()| {

@@ -231,6 +231,56 @@ fn sql_literal(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
+/// How old a restore's leftover beside its target must be before the next
+/// restore there removes it: far older than any restore still going.
+const LEFTOVER_AGE: Duration = Duration::from_secs(24 * 3600);
+
+/// Removes what restores into `target` that were killed left beside it (their
+/// `.NAME.sauve-restore-…` and `.NAME.sauve-replaced-…` paths) once older than
+/// a day. Returns how many were removed; failures are only logged.
+fn sweep_leftovers(target: &Path) -> usize {
+    let (Some(parent), Some(name)) = (target.parent(), target.file_name()) else {
+        return 0;
+    };
+    let name = name.to_string_lossy();
+    let prefixes = [
+        format!(".{name}.sauve-restore-"),
+        format!(".{name}.sauve-replaced-"),
+    ];
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.filter_map(Result::ok) {
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        if !prefixes.iter().any(|p| file_name.starts_with(p.as_str())) {
+            continue;
+        }
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > LEFTOVER_AGE);
+        if !old {
+            continue;
+        }
+        let path = entry.path();
+        let gone = if path.is_dir() && !path.is_symlink() {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+        match gone {
+            Ok(()) => removed += 1,
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "could not remove a killed restore's leftover")
+            }
+        }
+    }
+    removed
+}
+
 /// A temporary path beside `target`, so the final rename stays on one file system.
 fn sibling_temp(target: &Path, what: &str) -> PathBuf {
     let name = target
@@ -243,6 +293,37 @@ fn sibling_temp(target: &Path, what: &str) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_killed_restores_leftovers_are_swept_once_old() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("app");
+        let day_and_more = std::time::SystemTime::now() - Duration::from_secs(25 * 3600);
+        let make = |name: &str, old: bool| {
+            let p = dir.path().join(name);
+            std::fs::create_dir_all(p.join("sub")).unwrap();
+            std::fs::write(p.join("sub/f"), "x").unwrap();
+            if old {
+                std::fs::File::open(&p)
+                    .unwrap()
+                    .set_modified(day_and_more)
+                    .unwrap();
+            }
+            p
+        };
+        let old_restore = make(".app.sauve-restore-01old", true);
+        let old_replaced = make(".app.sauve-replaced-01old", true);
+        let fresh = make(".app.sauve-restore-01new", false);
+        let other_target = make(".application.sauve-restore-01old", true);
+        let unrelated = make("app-notes", true);
+        assert_eq!(sweep_leftovers(&target), 2);
+        assert!(!old_restore.exists() && !old_replaced.exists());
+        assert!(fresh.exists(), "a restore still going may own it");
+        assert!(
+            other_target.exists() && unrelated.exists(),
+            "not this target's"
+        );
+    }
 
     #[test]
     fn restore_targets() {

@@ -182,6 +182,8 @@ pub fn prepare_target(target: &Path, force: bool) -> Result<(), SourceError> {
 }
 
 pub fn restore(target: &Path, input: &mut dyn Read) -> Result<String, SourceError> {
+    // What a restore killed here earlier left beside the target.
+    super::sweep_leftovers(target);
     let temp = sibling_temp(target, "restore");
     let result = (|| {
         let file = File::create(&temp)
