@@ -55,6 +55,11 @@ function follow(runId, box, onDone) {
   });
   events.addEventListener("progress", (e) => {
     const p = JSON.parse(e.data);
+    // Restores and verifies count no bytes yet: say what runs, not "0 B".
+    if (p.kind && p.kind !== "backup") {
+      box.textContent = `${p.kind === "restore" ? "Restoring" : "Verifying"}… ${Math.round(p.elapsed_secs)} s`;
+      return;
+    }
     const eta = p.eta_secs == null ? "" : `, about ${Math.round(p.eta_secs)} s left`;
     box.textContent = `Backing up: read ${human(p.bytes_in)} (${human(p.rate)}/s), stored ${human(p.bytes_out)}${eta}`;
   });

@@ -506,9 +506,9 @@ pub async fn not_found() -> impl IntoResponse {
 
 /// `GET /api/admin/runs/{id}/events`: Server-Sent Events. `state` whenever
 /// the run's state changes (its first event is the current state), `progress`
-/// about twice a second while it executes in this instance (bytes read and
-/// stored, rate, and an ETA estimated from the job's previous backup); the
-/// stream ends after the final state.
+/// about twice a second while it executes in this instance (the run's kind;
+/// for a backup, bytes read and stored, rate, and an ETA estimated from the
+/// job's previous backup); the stream ends after the final state.
 pub async fn run_events(
     State(state): State<AppState>,
     caller: Caller,
@@ -553,7 +553,7 @@ pub async fn run_events(
                     .map(|total| ((total as f64 - p.bytes_in as f64).max(0.0) / p.rate).round());
                 events.push(event(
                     "progress",
-                    json!({ "bytes_in": p.bytes_in, "bytes_out": p.bytes_out, "rate": p.rate.round(),
+                    json!({ "kind": run.kind, "bytes_in": p.bytes_in, "bytes_out": p.bytes_out, "rate": p.rate.round(),
                             "elapsed_secs": p.elapsed_secs, "eta_secs": eta, "expected_bytes": previous_size }),
                 ));
             }
