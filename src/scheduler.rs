@@ -9,28 +9,18 @@ use crate::service::{Sauve, instance_name};
 use std::time::Duration;
 use tokio::sync::watch;
 
-/// Settings of the serve loop.
-#[derive(Debug, Clone)]
-pub struct ServeQueue {
-    /// How often schedules are checked and the queue polled.
-    pub tick: Duration,
-    pub pool: PoolConfig,
-}
-
-/// The scheduler and the workers, until `shutdown` turns true.
-pub async fn serve_queue(sauve: Sauve, cfg: ServeQueue, shutdown: watch::Receiver<bool>) {
+/// The scheduler and the workers, until `shutdown` turns true. The pool's
+/// `tick` paces both: schedules are checked as often as the queue is polled.
+pub async fn serve_queue(sauve: Sauve, pool: PoolConfig, shutdown: watch::Receiver<bool>) {
     let owner = format!("{}:{}", instance_name(), &new_id()[20..]);
-    let pool = PoolConfig {
-        tick: cfg.tick,
-        ..cfg.pool
-    };
+    let tick = pool.tick;
     let workers = tokio::spawn(runner::work(
         sauve.runner().clone(),
         owner,
         pool,
         shutdown.clone(),
     ));
-    tick_schedules(&sauve, cfg.tick, shutdown).await;
+    tick_schedules(&sauve, tick, shutdown).await;
     let _ = workers.await;
     tracing::info!("scheduler and workers stopped");
 }

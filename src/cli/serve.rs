@@ -5,7 +5,7 @@
 use super::args::ServeArgs;
 use anyhow::Context;
 use sauve::runner::PoolConfig;
-use sauve::scheduler::{ServeQueue, serve_queue};
+use sauve::scheduler::serve_queue;
 use sauve::service::{Config, QueueTiming, Sauve};
 use std::time::Duration;
 
@@ -49,13 +49,10 @@ pub(super) async fn command(config: &Config, a: ServeArgs) -> anyhow::Result<()>
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     // --workers 0: an API-only instance, no scheduler and no workers.
     let queue = (a.workers > 0).then(|| {
-        let cfg = ServeQueue {
+        let cfg = PoolConfig {
+            workers: a.workers,
             tick: Duration::from_millis(a.tick_ms.max(10)),
-            pool: PoolConfig {
-                workers: a.workers,
-                grace: Duration::from_secs(a.grace_secs),
-                ..PoolConfig::default()
-            },
+            grace: Duration::from_secs(a.grace_secs),
         };
         tokio::spawn(serve_queue(sauve.clone(), cfg, stop_rx.clone()))
     });

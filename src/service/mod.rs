@@ -50,7 +50,6 @@ pub type KeyOptions = KeyNames;
 pub struct Sauve {
     store: Store,
     runner: Runner,
-    data_dir: PathBuf,
 }
 
 impl Sauve {
@@ -72,12 +71,7 @@ impl Sauve {
         Ok(Sauve {
             runner: Runner::new(store.clone(), config.data_dir.clone(), timing),
             store,
-            data_dir: config.data_dir.clone(),
         })
-    }
-
-    pub fn data_dir(&self) -> &std::path::Path {
-        &self.data_dir
     }
 
     /// The runner, for the serve loop's pool.
