@@ -14,6 +14,9 @@ pub enum Scope {
     BackupsRead,
     #[serde(rename = "backups:write")]
     BackupsWrite,
+    /// The artifact's bytes: more than viewing, since they are the data.
+    #[serde(rename = "backups:download")]
+    BackupsDownload,
     #[serde(rename = "restore")]
     Restore,
     #[serde(rename = "jobs:read")]
@@ -28,12 +31,17 @@ pub enum Scope {
     AuditRead,
     #[serde(rename = "metrics:read")]
     MetricsRead,
+    /// Writing `command` sources and restoring through them: code run on the
+    /// server. Not part of `all`; only an admin (or the CLI) grants it.
+    #[serde(rename = "exec")]
+    Exec,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 9] = [
+    pub const ALL: [Scope; 11] = [
         Scope::BackupsRead,
         Scope::BackupsWrite,
+        Scope::BackupsDownload,
         Scope::Restore,
         Scope::JobsRead,
         Scope::JobsWrite,
@@ -41,12 +49,14 @@ impl Scope {
         Scope::RunsWrite,
         Scope::AuditRead,
         Scope::MetricsRead,
+        Scope::Exec,
     ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Scope::BackupsRead => "backups:read",
             Scope::BackupsWrite => "backups:write",
+            Scope::BackupsDownload => "backups:download",
             Scope::Restore => "restore",
             Scope::JobsRead => "jobs:read",
             Scope::JobsWrite => "jobs:write",
@@ -54,6 +64,7 @@ impl Scope {
             Scope::RunsWrite => "runs:write",
             Scope::AuditRead => "audit:read",
             Scope::MetricsRead => "metrics:read",
+            Scope::Exec => "exec",
         }
     }
 
@@ -90,17 +101,17 @@ impl FromStr for Scope {
     }
 }
 
-/// Parses `backups:read,jobs:write`; `all` means every scope.
+/// Parses `backups:read,jobs:write`; `all` means every scope but `exec`,
+/// which is always named on its own (`all,exec`).
 pub fn parse_scopes(list: &str) -> Result<Vec<Scope>, String> {
-    if list.trim() == "all" {
-        return Ok(Scope::ALL.to_vec());
+    let mut out = Vec::new();
+    for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        if item == "all" {
+            out.extend(Scope::ALL.into_iter().filter(|s| *s != Scope::Exec));
+        } else {
+            out.push(Scope::from_str(item)?);
+        }
     }
-    let mut out: Vec<Scope> = list
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(Scope::from_str)
-        .collect::<Result<_, _>>()?;
     if out.is_empty() {
         return Err("give at least one scope, e.g. backups:read,backups:write".into());
     }
@@ -254,7 +265,13 @@ mod tests {
             parse_scopes("jobs:write, backups:read,jobs:write").unwrap(),
             [Scope::BackupsRead, Scope::JobsWrite]
         );
-        assert_eq!(parse_scopes("all").unwrap().len(), Scope::ALL.len());
+        assert_eq!(parse_scopes("all").unwrap().len(), Scope::ALL.len() - 1);
+        assert!(!parse_scopes("all").unwrap().contains(&Scope::Exec));
+        assert!(parse_scopes("all,exec").unwrap().contains(&Scope::Exec));
+        assert!(
+            !Scope::BackupsDownload.is_read(),
+            "viewing is not downloading"
+        );
         assert!(
             parse_scopes("backups:delete")
                 .unwrap_err()

@@ -6,7 +6,8 @@
 pub mod auth;
 pub mod domain;
 pub mod schedule;
-// Layer 1: the metadata store and storage.
+// Layer 1: the metadata store, storage and the master key.
+pub mod secrets;
 pub mod storage;
 pub mod store;
 // Layer 2: moving bytes, both ways.

@@ -82,6 +82,10 @@ pub(crate) enum Command {
     /// Manage API tokens for scripts, CI and Prometheus.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Define the credentials jobs refer to as secret:NAME, each bound to the
+    /// hosts it may be sent to.
+    #[command(subcommand)]
+    Secret(SecretCommand),
     /// Check that a destination works; clean up uploads that killed processes left.
     #[command(subcommand)]
     Storage(StorageCommand),
@@ -172,6 +176,12 @@ pub(crate) enum UserCommand {
         #[arg(long, required = true)]
         password_stdin: bool,
     },
+    /// Stop a user from signing in; their sessions end now.
+    Disable { name: String },
+    /// Let a disabled user sign in again.
+    Enable { name: String },
+    /// Delete a user and end their sessions (the audit log keeps their name).
+    Rm { name: String },
 }
 
 #[derive(Subcommand)]
@@ -180,10 +190,14 @@ pub(crate) enum TokenCommand {
     Create {
         /// A name to recognise it by, e.g. ci-nightly.
         name: String,
-        /// Comma-separated: backups:read, backups:write, restore, jobs:read,
-        /// jobs:write, runs:read, runs:write, audit:read, metrics:read; or all.
+        /// Comma-separated: backups:read, backups:download, backups:write,
+        /// restore, jobs:read, jobs:write, runs:read, runs:write, audit:read,
+        /// metrics:read, exec; `all` is every one but exec (write all,exec).
         #[arg(long, value_parser = sauve::auth::parse_scopes)]
         scope: std::vec::Vec<sauve::auth::Scope>,
+        /// Refuse the token after this long, e.g. 90d or 12h [default: never].
+        #[arg(long, value_parser = parse_expiry)]
+        expires: Option<std::time::Duration>,
     },
     /// List tokens (never their secrets).
     List {
@@ -193,6 +207,44 @@ pub(crate) enum TokenCommand {
     },
     /// Revoke a token by id or name.
     Revoke { id_or_name: String },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum SecretCommand {
+    /// Define or replace a secret. Its value is read from standard input and
+    /// sealed with the master key, unless --from-env or --from-file says
+    /// where Sauve reads it when it is used.
+    Set {
+        /// 1 to 63 lowercase letters, digits, '-', '_' or '.', e.g. app-db.
+        name: String,
+        /// A host it may be sent to: host, host:port or *.domain (repeat for
+        /// several). None: it is sent nowhere (an encryption passphrase).
+        #[arg(long = "host")]
+        hosts: Vec<String>,
+        /// Object stores: a bucket (or container) it may be used for; none
+        /// means any bucket at the bound hosts.
+        #[arg(long = "bucket")]
+        buckets: Vec<String>,
+        /// Read the value from this variable of Sauve's environment when used.
+        #[arg(long, conflicts_with = "from_file")]
+        from_env: Option<String>,
+        /// Read the value from this file when used (/run/secrets/app-db).
+        #[arg(long)]
+        from_file: Option<String>,
+    },
+    /// List secrets: names, where each lives, bound hosts. Never a value.
+    List {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a secret; jobs that name it fail until it is defined again.
+    Rm { name: String },
+}
+
+fn parse_expiry(s: &str) -> Result<std::time::Duration, String> {
+    sauve::domain::parse_duration(s)
+        .ok_or_else(|| format!("{s:?}: write how long the token lives, e.g. 90d, 12h or 30m"))
 }
 
 #[derive(Subcommand)]
@@ -444,4 +496,10 @@ pub(crate) struct ServeArgs {
     /// Mark session cookies Secure (set it when Sauve is served over HTTPS).
     #[arg(long, env = "SAUVE_SECURE_COOKIES")]
     pub(crate) secure_cookies: bool,
+    /// A directory under which jobs, tests and restores written through the
+    /// API and the dashboard may use local paths (repeat for several)
+    /// [default: the directory serve starts in, unless that is / or a system
+    /// directory]. Sauve's data directory is refused whatever this says.
+    #[arg(long = "allow-path", env = "SAUVE_ALLOW_PATHS", value_delimiter = ',')]
+    pub(crate) allow_paths: Vec<PathBuf>,
 }

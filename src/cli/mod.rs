@@ -12,6 +12,7 @@ pub mod output;
 mod restore;
 mod run;
 mod schedule;
+mod secret;
 mod serve;
 mod storage;
 mod user;
@@ -20,18 +21,18 @@ use args::{BackupCommand, Cli, Command};
 use sauve::service::{Config, Sauve};
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let config = Config {
-        data_dir: cli.data_dir.clone(),
-        database_url: cli.database_url.clone(),
-    };
+    let mut config = Config::new(cli.data_dir.clone(), cli.database_url.clone());
+    if let Command::Serve(args) = &cli.command {
+        config.allowed_paths = args.allow_paths.clone();
+    }
     match cli.command {
         Command::Backup(BackupCommand::List {
             dest: Some(dest),
             json,
             job,
             ..
-        }) => return storage::list_destination(&dest, job.as_deref(), json).await,
-        Command::Storage(cmd) => return storage::command(cmd).await,
+        }) => return storage::list_destination(&config, &dest, job.as_deref(), json).await,
+        Command::Storage(cmd) => return storage::command(&config, cmd).await,
         Command::Schedule(cmd) => return schedule::command(cmd),
         Command::Serve(args) => return serve::command(&config, args).await,
         _ => {}
@@ -51,6 +52,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Run(cmd) => run::command(&sauve, cmd).await,
         Command::User(cmd) => user::user_command(&sauve, cmd).await,
         Command::Token(cmd) => user::token_command(&sauve, cmd).await,
+        Command::Secret(cmd) => secret::command(&sauve, cmd).await,
         Command::Serve(_) | Command::Schedule(_) | Command::Storage(_) => {
             unreachable!("handled before opening the store")
         }

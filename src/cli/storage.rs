@@ -1,16 +1,37 @@
 //! `sauve storage check|sweep` and `sauve backup list --dest`: a destination
-//! on its own, without the metadata store.
+//! on its own, without the metadata store. When the store is there, its
+//! secrets are used (within their bindings); when it is lost, destinations
+//! that name variables of the environment still open.
 
 use super::args::StorageCommand;
 use super::output::{json, print_backups};
-use sauve::service::Sauve;
+use sauve::domain::Keyring;
+use sauve::service::{Config, Sauve};
+
+/// The operator's secrets if the metadata store exists, else none.
+async fn keys(config: &Config) -> Keyring {
+    let store_exists = config.database_url.is_some() || config.data_dir.join("sauve.db").exists();
+    if !store_exists {
+        return Keyring::default();
+    }
+    match Sauve::open(config).await {
+        Ok(sauve) => sauve.keyring().await.unwrap_or_default(),
+        Err(e) => {
+            eprintln!(
+                "warning: the metadata store cannot be opened, so no secret:NAME can be used: {e}"
+            );
+            Keyring::default()
+        }
+    }
+}
 
 pub(super) async fn list_destination(
+    config: &Config,
     dest: &str,
     job: Option<&str>,
     as_json: bool,
 ) -> anyhow::Result<()> {
-    let (mut backups, problems) = Sauve::list_destination(dest).await?;
+    let (mut backups, problems) = Sauve::list_destination(dest, &keys(config).await).await?;
     if let Some(job) = job {
         backups.retain(|b| b.job == job);
     }
@@ -20,10 +41,10 @@ pub(super) async fn list_destination(
     print_backups(&backups, as_json)
 }
 
-pub(super) async fn command(cmd: StorageCommand) -> anyhow::Result<()> {
+pub(super) async fn command(config: &Config, cmd: StorageCommand) -> anyhow::Result<()> {
     match cmd {
         StorageCommand::Check { uri, json: as_json } => {
-            let report = Sauve::check_destination(&uri).await?;
+            let report = Sauve::check_destination(&uri, &keys(config).await).await?;
             if as_json {
                 return json(&report);
             }
@@ -40,7 +61,8 @@ pub(super) async fn command(cmd: StorageCommand) -> anyhow::Result<()> {
             dry_run,
             json: as_json,
         } => {
-            let sweep = Sauve::sweep_destination(&uri, older_than, dry_run).await?;
+            let sweep =
+                Sauve::sweep_destination(&uri, older_than, dry_run, &keys(config).await).await?;
             if as_json {
                 return json(&sweep);
             }

@@ -42,14 +42,32 @@ pub(super) async fn user_command(sauve: &Sauve, cmd: UserCommand) -> anyhow::Res
                 .await?;
             println!("password of {name} changed; their sessions were ended");
         }
+        UserCommand::Disable { name } => {
+            sauve.set_user_disabled(&Actor::cli(), &name, true).await?;
+            println!("user {name} disabled; their sessions were ended");
+        }
+        UserCommand::Enable { name } => {
+            sauve.set_user_disabled(&Actor::cli(), &name, false).await?;
+            println!("user {name} may sign in again");
+        }
+        UserCommand::Rm { name } => {
+            sauve.delete_user(&Actor::cli(), &name).await?;
+            println!("user {name} deleted; their sessions were ended");
+        }
     }
     Ok(())
 }
 
 pub(super) async fn token_command(sauve: &Sauve, cmd: TokenCommand) -> anyhow::Result<()> {
     match cmd {
-        TokenCommand::Create { name, scope } => {
-            let (token, secret) = sauve.create_token(&Actor::cli(), &name, &scope).await?;
+        TokenCommand::Create {
+            name,
+            scope,
+            expires,
+        } => {
+            let (token, secret) = sauve
+                .create_token(&Actor::cli(), &name, &scope, expires)
+                .await?;
             eprintln!(
                 "created token {} ({}) with scopes {}; it is shown once, keep it now:",
                 token.name,

@@ -5,12 +5,16 @@
 //! `azblob://container/prefix?account=…`. The rest of the code only ever sees a
 //! [`Destination`] turned into an OpenDAL operator by `storage`.
 //!
-//! Credentials never appear in a URI: a destination names the environment
-//! variables that hold them (`AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY` unless
-//! `access_key_env=`/`secret_key_env=` say otherwise, `WEBDAV_PASSWORD`,
-//! `GOOGLE_APPLICATION_CREDENTIALS`, `AZURE_STORAGE_KEY`), or a key file's path
-//! (SFTP), so a URI can be stored, logged and shown.
+//! Credentials never appear in a URI: a destination names them, as secrets
+//! bound to the hosts they may be sent to (`access_key=secret:NAME`,
+//! `secret_key=`, `password=`, `credential=`, `key=`) or, where the operator
+//! writes the job, as environment variables (`AWS_ACCESS_KEY_ID`/
+//! `AWS_SECRET_ACCESS_KEY` unless `access_key_env=`/`secret_key_env=` say
+//! otherwise, `WEBDAV_PASSWORD`, `GOOGLE_APPLICATION_CREDENTIALS`,
+//! `AZURE_STORAGE_KEY`), or a key file's path (SFTP), so a URI can be stored,
+//! logged and shown.
 
+use super::secret::{Credential, Endpoint};
 use super::validation::ValidationErrors;
 use std::path::PathBuf;
 use url::Url;
@@ -52,8 +56,8 @@ pub struct WebdavLocation {
     /// Collection path on the server, without leading or trailing slash.
     pub root: String,
     pub user: Option<String>,
-    /// The variable holding the password, read when a user is given.
-    pub password_env: String,
+    /// The password, used when a user is given.
+    pub password: Credential,
     pub timeout_secs: Option<u64>,
 }
 
@@ -62,8 +66,9 @@ pub struct GcsLocation {
     pub bucket: String,
     pub prefix: String,
     pub endpoint: Option<String>,
-    /// The variable holding the path of a service account's JSON key file.
-    pub credential_env: String,
+    /// A service account's JSON key: a secret holding it, or a variable
+    /// holding the path of its file.
+    pub credential: Credential,
     pub timeout_secs: Option<u64>,
 }
 
@@ -74,8 +79,8 @@ pub struct AzblobLocation {
     pub account: String,
     /// Defaults to `https://ACCOUNT.blob.core.windows.net`.
     pub endpoint: Option<String>,
-    /// The variable holding the storage account's access key.
-    pub key_env: String,
+    /// The storage account's access key.
+    pub key: Credential,
     pub timeout_secs: Option<u64>,
 }
 
@@ -90,8 +95,8 @@ pub struct S3Location {
     /// Path-style addressing (`endpoint/bucket/key`); the default with an
     /// endpoint, as MinIO and Garage expect. AWS uses virtual hosts.
     pub path_style: bool,
-    pub access_key_env: String,
-    pub secret_key_env: String,
+    pub access_key: Credential,
+    pub secret_key: Credential,
     /// Seconds one request may take before it is abandoned and retried; none
     /// means the default of [`DEFAULT_REQUEST_TIMEOUT_SECS`].
     pub timeout_secs: Option<u64>,
@@ -103,11 +108,12 @@ pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 60;
 impl Destination {
     pub fn parse(uri: &str) -> Result<Destination, ValidationErrors> {
         let e = |m: String| ValidationErrors::single("", m);
-        // A bare absolute path is what people type first; accept it as file://.
+        // A bare absolute path is what people type first; it means file://.
         if uri.starts_with('/') {
-            return Ok(Destination::Local {
-                root: PathBuf::from(uri),
-            });
+            return match Url::from_file_path(uri) {
+                Ok(u) => Destination::parse(u.as_str()),
+                Err(()) => Err(e(format!("{uri:?} is not an absolute path"))),
+            };
         }
         let url = Url::parse(uri).map_err(|err| {
             e(format!(
@@ -169,12 +175,8 @@ impl Destination {
                 if s.path_style != s.endpoint.is_some() {
                     q.append_pair("path_style", if s.path_style { "true" } else { "false" });
                 }
-                if s.access_key_env != "AWS_ACCESS_KEY_ID" {
-                    q.append_pair("access_key_env", &s.access_key_env);
-                }
-                if s.secret_key_env != "AWS_SECRET_ACCESS_KEY" {
-                    q.append_pair("secret_key_env", &s.secret_key_env);
-                }
+                cred_pair(&mut q, "access_key", &s.access_key, "AWS_ACCESS_KEY_ID");
+                cred_pair(&mut q, "secret_key", &s.secret_key, "AWS_SECRET_ACCESS_KEY");
                 timeout_pair(&mut q, s.timeout_secs);
                 with_query(uri, q)
             }
@@ -212,9 +214,7 @@ impl Destination {
                 if let Some(u) = &w.user {
                     q.append_pair("user", u);
                 }
-                if w.password_env != "WEBDAV_PASSWORD" {
-                    q.append_pair("password_env", &w.password_env);
-                }
+                cred_pair(&mut q, "password", &w.password, "WEBDAV_PASSWORD");
                 timeout_pair(&mut q, w.timeout_secs);
                 with_query(uri, q)
             }
@@ -224,9 +224,12 @@ impl Destination {
                 if let Some(e) = &g.endpoint {
                     q.append_pair("endpoint", e);
                 }
-                if g.credential_env != "GOOGLE_APPLICATION_CREDENTIALS" {
-                    q.append_pair("credential_env", &g.credential_env);
-                }
+                cred_pair(
+                    &mut q,
+                    "credential",
+                    &g.credential,
+                    "GOOGLE_APPLICATION_CREDENTIALS",
+                );
                 timeout_pair(&mut q, g.timeout_secs);
                 uri = with_query(uri, q);
                 uri
@@ -238,9 +241,7 @@ impl Destination {
                 if let Some(e) = &a.endpoint {
                     q.append_pair("endpoint", e);
                 }
-                if a.key_env != "AZURE_STORAGE_KEY" {
-                    q.append_pair("key_env", &a.key_env);
-                }
+                cred_pair(&mut q, "key", &a.key, "AZURE_STORAGE_KEY");
                 timeout_pair(&mut q, a.timeout_secs);
                 with_query(uri, q)
             }
@@ -257,6 +258,59 @@ impl Destination {
             Destination::Local { .. } | Destination::Sftp(_) => None,
         };
         set.unwrap_or(DEFAULT_REQUEST_TIMEOUT_SECS)
+    }
+
+    /// Where this destination's credentials are sent: the host (and port)
+    /// requests go to and the bucket. None for a local directory.
+    pub fn endpoint(&self) -> Option<Endpoint> {
+        Some(match self {
+            Destination::Local { .. } => return None,
+            Destination::S3(s) => match &s.endpoint {
+                Some(e) => Endpoint::of_url(e, Some(&s.bucket)),
+                None => Endpoint {
+                    bucket: Some(s.bucket.clone()),
+                    ..Endpoint::host(
+                        &format!(
+                            "s3.{}.amazonaws.com",
+                            s.region.as_deref().unwrap_or("us-east-1")
+                        ),
+                        Some(443),
+                    )
+                },
+            },
+            Destination::Sftp(s) => Endpoint::host(&s.host, Some(s.port.unwrap_or(22))),
+            Destination::Webdav(w) => Endpoint::of_url(&w.endpoint, None),
+            Destination::Gcs(g) => Endpoint::of_url(
+                g.endpoint
+                    .as_deref()
+                    .unwrap_or("https://storage.googleapis.com"),
+                Some(&g.bucket),
+            ),
+            Destination::Azblob(a) => {
+                let default = format!("https://{}.blob.core.windows.net", a.account);
+                Endpoint::of_url(
+                    a.endpoint.as_deref().unwrap_or(&default),
+                    Some(&a.container),
+                )
+            }
+        })
+    }
+
+    /// The credentials this destination will send, with what each is.
+    pub fn credentials(&self) -> Vec<(&'static str, &Credential)> {
+        match self {
+            Destination::Local { .. } | Destination::Sftp(_) => vec![],
+            Destination::S3(s) => vec![
+                ("S3 access key", &s.access_key),
+                ("S3 secret key", &s.secret_key),
+            ],
+            Destination::Webdav(w) => match w.user {
+                Some(_) => vec![("WebDAV password", &w.password)],
+                None => vec![],
+            },
+            Destination::Gcs(g) => vec![("GCS service account key", &g.credential)],
+            Destination::Azblob(a) => vec![("Azure storage account key", &a.key)],
+        }
     }
 
     /// Whether this destination is reached over a network (and so gets
@@ -327,14 +381,32 @@ fn no_credentials_in(url: &Url, hint: &str) -> Result<(), ValidationErrors> {
     Ok(())
 }
 
-fn env_param(k: &str, v: &str) -> Result<String, ValidationErrors> {
-    if super::source::is_env_name(v) {
-        Ok(v.to_string())
+/// `NAME_env=VAR` or `NAME=secret:S`, whichever `k` is.
+fn cred_param(k: &str, v: &str) -> Result<Credential, ValidationErrors> {
+    let r = if k.ends_with("_env") {
+        Credential::env(k, v)
     } else {
-        Err(ValidationErrors::single(
-            "",
-            format!("{k}={v:?} is not an environment variable name"),
-        ))
+        Credential::secret(k, v)
+    };
+    r.map_err(|m| ValidationErrors::single("", m))
+}
+
+/// Writes a credential back as the URI parameter it was read from; the
+/// default variable is left implicit.
+fn cred_pair(
+    q: &mut url::form_urlencoded::Serializer<String>,
+    param: &str,
+    c: &Credential,
+    default_env: &str,
+) {
+    match c {
+        Credential::Env(v) if v == default_env => {}
+        Credential::Env(v) => {
+            q.append_pair(&format!("{param}_env"), v);
+        }
+        Credential::Secret(n) => {
+            q.append_pair(param, &format!("secret:{n}"));
+        }
     }
 }
 
@@ -457,7 +529,7 @@ fn parse_webdav(url: &Url) -> Result<WebdavLocation, ValidationErrors> {
         endpoint: String::new(),
         root: decoded(url.path().trim_matches('/'))?,
         user: Some(decoded(url.username())?).filter(|u| !u.is_empty()),
-        password_env: "WEBDAV_PASSWORD".into(),
+        password: Credential::Env("WEBDAV_PASSWORD".into()),
         timeout_secs: None,
     };
     for (k, v) in url.query_pairs() {
@@ -470,13 +542,13 @@ fn parse_webdav(url: &Url) -> Result<WebdavLocation, ValidationErrors> {
                 }
             }
             "user" => loc.user = Some(v.to_string()),
-            "password_env" => loc.password_env = env_param(&k, &v)?,
+            "password_env" | "password" => loc.password = cred_param(&k, &v)?,
             "timeout" => loc.timeout_secs = Some(timeout_param(&v)?),
             other => {
                 return Err(unknown_param(
                     "webdav",
                     other,
-                    "tls, user, password_env, timeout",
+                    "tls, user, password=secret:NAME, password_env, timeout",
                 ));
             }
         }
@@ -525,19 +597,19 @@ fn parse_gcs(url: &Url) -> Result<GcsLocation, ValidationErrors> {
         bucket: bucket_name(url, "bucket", &['-', '_', '.'], "gcs://my-backups/app")?,
         prefix: decoded(url.path().trim_matches('/'))?,
         endpoint: None,
-        credential_env: "GOOGLE_APPLICATION_CREDENTIALS".into(),
+        credential: Credential::Env("GOOGLE_APPLICATION_CREDENTIALS".into()),
         timeout_secs: None,
     };
     for (k, v) in url.query_pairs() {
         match k.as_ref() {
             "endpoint" => loc.endpoint = Some(http_endpoint(&v)?),
-            "credential_env" => loc.credential_env = env_param(&k, &v)?,
+            "credential_env" | "credential" => loc.credential = cred_param(&k, &v)?,
             "timeout" => loc.timeout_secs = Some(timeout_param(&v)?),
             other => {
                 return Err(unknown_param(
                     "gcs",
                     other,
-                    "endpoint, credential_env, timeout",
+                    "endpoint, credential=secret:NAME, credential_env, timeout",
                 ));
             }
         }
@@ -558,7 +630,7 @@ fn parse_azblob(url: &Url) -> Result<AzblobLocation, ValidationErrors> {
         prefix: decoded(url.path().trim_matches('/'))?,
         account: String::new(),
         endpoint: None,
-        key_env: "AZURE_STORAGE_KEY".into(),
+        key: Credential::Env("AZURE_STORAGE_KEY".into()),
         timeout_secs: None,
     };
     for (k, v) in url.query_pairs() {
@@ -575,13 +647,13 @@ fn parse_azblob(url: &Url) -> Result<AzblobLocation, ValidationErrors> {
                 loc.account = v.to_string();
             }
             "endpoint" => loc.endpoint = Some(http_endpoint(&v)?),
-            "key_env" => loc.key_env = env_param(&k, &v)?,
+            "key_env" | "key" => loc.key = cred_param(&k, &v)?,
             "timeout" => loc.timeout_secs = Some(timeout_param(&v)?),
             other => {
                 return Err(unknown_param(
                     "azblob",
                     other,
-                    "account, endpoint, key_env, timeout",
+                    "account, endpoint, key=secret:NAME, key_env, timeout",
                 ));
             }
         }
@@ -619,8 +691,8 @@ fn parse_s3(url: &Url) -> Result<S3Location, ValidationErrors> {
         endpoint: None,
         region: None,
         path_style: false,
-        access_key_env: "AWS_ACCESS_KEY_ID".into(),
-        secret_key_env: "AWS_SECRET_ACCESS_KEY".into(),
+        access_key: Credential::Env("AWS_ACCESS_KEY_ID".into()),
+        secret_key: Credential::Env("AWS_SECRET_ACCESS_KEY".into()),
         timeout_secs: None,
     };
     let mut path_style = None;
@@ -635,20 +707,12 @@ fn parse_s3(url: &Url) -> Result<S3Location, ValidationErrors> {
                     _ => return Err(e(format!("path_style={v:?}: use true or false"))),
                 })
             }
-            "access_key_env" | "secret_key_env" => {
-                if !super::source::is_env_name(&v) {
-                    return Err(e(format!("{k}={v:?} is not an environment variable name")));
-                }
-                if k == "access_key_env" {
-                    loc.access_key_env = v.to_string();
-                } else {
-                    loc.secret_key_env = v.to_string();
-                }
-            }
+            "access_key_env" | "access_key" => loc.access_key = cred_param(&k, &v)?,
+            "secret_key_env" | "secret_key" => loc.secret_key = cred_param(&k, &v)?,
             "timeout" => loc.timeout_secs = Some(timeout_param(&v)?),
             other => {
                 return Err(e(format!(
-                    "unknown parameter {other:?} for an s3 destination; supported: endpoint, region, path_style, access_key_env, secret_key_env, timeout"
+                    "unknown parameter {other:?} for an s3 destination; supported: endpoint, region, path_style, access_key=secret:NAME, secret_key=secret:NAME, access_key_env, secret_key_env, timeout"
                 )));
             }
         }
@@ -689,6 +753,10 @@ mod tests {
                 "s3://bkt?endpoint=https%3A%2F%2Fr2.example&path_style=false&access_key_env=R2_KEY&secret_key_env=R2_SECRET",
             ),
             ("s3://bkt/p?timeout=2m", "s3://bkt/p?timeout=120s"),
+            (
+                "s3://bkt?endpoint=http://h:3900&access_key=secret:s3-id&secret_key=secret:s3",
+                "s3://bkt?endpoint=http%3A%2F%2Fh%3A3900&access_key=secret%3As3-id&secret_key=secret%3As3",
+            ),
         ];
         for (input, canonical) in cases {
             let d = Destination::parse(input).unwrap_or_else(|e| panic!("{input}: {e}"));
@@ -700,8 +768,40 @@ mod tests {
             panic!()
         };
         assert!(s.path_style, "path style by default with an endpoint");
-        assert_eq!(s.access_key_env, "AWS_ACCESS_KEY_ID");
+        assert_eq!(s.access_key, Credential::Env("AWS_ACCESS_KEY_ID".into()));
+        let ep = |uri: &str| {
+            Destination::parse(uri)
+                .unwrap()
+                .endpoint()
+                .map(|e| e.to_string())
+        };
+        assert_eq!(
+            ep("s3://bkt/x?endpoint=http://h:1").as_deref(),
+            Some("h:1 (bucket bkt)")
+        );
+        assert_eq!(
+            ep("s3://bkt?region=eu-west-3").as_deref(),
+            Some("s3.eu-west-3.amazonaws.com:443 (bucket bkt)")
+        );
+        assert_eq!(
+            ep("webdav://Dav.Example/x").as_deref(),
+            Some("dav.example:443")
+        );
+        assert_eq!(ep("webdav://h:81/x?tls=false").as_deref(), Some("h:81"));
+        assert_eq!(ep("sftp://u@h/x").as_deref(), Some("h:22"));
+        assert_eq!(
+            ep("azblob://c1x?account=acct").as_deref(),
+            Some("acct.blob.core.windows.net:443 (bucket c1x)")
+        );
+        assert_eq!(ep("/var/backups"), None);
         let refusals = [
+            ("s3://bkt?access_key=AKIAXXXX", "secret's name"),
+            ("s3://bkt?secret_key_env=SAUVE_CRON_SECRET", "never sent"),
+            (
+                "webdav://h/x?user=u&password_env=SAUVE_PASSPHRASE",
+                "never sent",
+            ),
+            ("webdav://h/x?password=hunter2", "secret's name"),
             ("s3://KEY:hunter2pass@bkt/x", "holds no credentials"),
             ("s3://ab/x", "not a bucket name"),
             ("s3://Bad_Bucket/x", "not a bucket name"),
@@ -833,6 +933,7 @@ mod tests {
         let cases = [
             ("file://host/x", "three slashes"),
             ("file:///", "root directory"),
+            ("/", "root directory"),
             ("file:///x?a=b", "no parameters"),
             ("ftp://x/y", "unknown destination scheme"),
             ("relative/dir", "not a destination URI"),

@@ -2,15 +2,21 @@
 //! Everything else points inward to this module; it depends on nothing of ours and
 //! does no I/O.
 
+pub mod authority;
 pub mod destination;
 pub mod job;
 pub mod run;
+pub mod secret;
 pub mod source;
 pub mod validation;
 
+pub use authority::{Authority, PathRules, PathUse};
 pub use destination::Destination;
 pub use job::{CatchUp, Encryption, EncryptionSpec, Job, JobSpec, Overlap};
 pub use run::{Backup, BackupLocator, KeyNames, Run, RunKind, RunParams, RunState, Trigger};
+pub use secret::{
+    Binding, Credential, CredentialError, Endpoint, Keyring, SecretName, SecretSource, SecretValue,
+};
 pub use source::{CommandSpec, DbConn, Source, SourceSpec};
 pub use validation::{FieldError, ValidationErrors};
 

@@ -3,9 +3,11 @@
 //! (`command`). Parsing is pure; nothing here connects to anything.
 //!
 //! Passwords never live in a URI: a URI with one is refused, and the password is
-//! named indirectly with `password_env=VAR` (or taken from the tool's own variable,
-//! `PGPASSWORD` / `MYSQL_PWD`), so a source string can be logged and shown safely.
+//! named indirectly, by a secret (`password=secret:NAME`, bound to the hosts it
+//! may go to) or, where the operator writes the job, by an environment variable
+//! (`password_env=VAR`), so a source string can be logged and shown safely.
 
+use super::secret::{Credential, CredentialError, Endpoint, Keyring, SecretValue};
 use super::validation::ValidationErrors;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -18,8 +20,8 @@ pub struct DbConn {
     pub port: u16,
     pub user: Option<String>,
     pub database: String,
-    /// Name of the environment variable holding the password, if any.
-    pub password_env: Option<String>,
+    /// Where the password comes from, if the server needs one.
+    pub password: Option<Credential>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -212,7 +214,7 @@ fn local_path(url: &Url, kind: &str) -> Result<PathBuf, ValidationErrors> {
 fn parse_db(url: &Url, default_port: u16, what: &str) -> Result<DbConn, ValidationErrors> {
     if url.password().is_some() {
         return Err(err(format!(
-            "the {what} URI contains a password; keep it out of configuration: put it in an environment variable and add ?password_env=NAME to the URI"
+            "the {what} URI contains a password; keep it out of configuration: define a secret bound to this host (`sauve secret set NAME --host HOST`) and add ?password=secret:NAME to the URI"
         )));
     }
     let host = match url.host_str() {
@@ -233,38 +235,34 @@ fn parse_db(url: &Url, default_port: u16, what: &str) -> Result<DbConn, Validati
     }
     let database = percent_decode(&database);
     let user = (!url.username().is_empty()).then(|| percent_decode(url.username()));
-    let mut password_env = None;
+    let mut password = None;
     for (k, v) in url.query_pairs() {
-        match k.as_ref() {
-            "password_env" => {
-                if !is_env_name(&v) {
-                    return Err(err(format!(
-                        "password_env={v:?} is not an environment variable name (letters, digits, underscore)"
-                    )));
-                }
-                password_env = Some(v.to_string());
-            }
+        let cred = match k.as_ref() {
+            "password_env" => Credential::env(&k, &v),
+            "password" => Credential::secret(&k, &v),
             other => {
                 return Err(err(format!(
-                    "unknown parameter {other:?} in the {what} URI; supported: password_env=NAME"
+                    "unknown parameter {other:?} in the {what} URI; supported: password=secret:NAME, password_env=VAR"
                 )));
             }
+        };
+        if password.is_some() {
+            return Err(err(
+                "give the password once: password=secret:NAME or password_env=VAR",
+            ));
         }
+        password = Some(cred.map_err(err)?);
     }
     Ok(DbConn {
         host,
         port: url.port().unwrap_or(default_port),
         user,
         database,
-        password_env,
+        password,
     })
 }
 
-pub(crate) fn is_env_name(s: &str) -> bool {
-    !s.is_empty()
-        && !s.starts_with(|c: char| c.is_ascii_digit())
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
+pub(crate) use super::secret::is_env_name;
 
 fn percent_decode(s: &str) -> String {
     url::form_urlencoded::parse(format!("x={s}").as_bytes())
@@ -283,16 +281,17 @@ impl DbConn {
         }
     }
 
-    /// The password from the environment, if the source names one.
-    pub fn password(&self) -> Result<Option<String>, String> {
-        match &self.password_env {
-            None => Ok(None),
-            Some(name) => std::env::var(name).map(Some).map_err(|_| {
-                format!(
-                    "the password variable {name} (password_env) is not set in Sauve's environment"
-                )
-            }),
-        }
+    /// Where the password goes: this server.
+    pub fn endpoint(&self) -> Endpoint {
+        Endpoint::host(&self.host, Some(self.port))
+    }
+
+    /// The password, if the source names one, for this server only.
+    pub fn password(&self, keys: &Keyring) -> Result<Option<SecretValue>, CredentialError> {
+        self.password
+            .as_ref()
+            .map(|c| keys.reveal(c, &self.endpoint(), "database password"))
+            .transpose()
     }
 }
 
@@ -348,6 +347,15 @@ mod tests {
                 None,
             ),
         ];
+        assert_eq!(
+            match ok("postgres://h/db?password=secret:app-db") {
+                Source::Postgres(c) => c.password,
+                _ => None,
+            },
+            Some(Credential::Secret(
+                super::super::secret::SecretName::parse("app-db").unwrap()
+            ))
+        );
         for (uri, kind, host, port, user, db, pw) in cases {
             let s = ok(uri);
             assert_eq!(s.kind(), kind, "{uri}");
@@ -358,7 +366,11 @@ mod tests {
             assert_eq!(c.port, port, "{uri}");
             assert_eq!(c.user.as_deref(), user, "{uri}");
             assert_eq!(c.database, db, "{uri}");
-            assert_eq!(c.password_env.as_deref(), pw, "{uri}");
+            assert_eq!(
+                c.password,
+                pw.map(|v| Credential::Env(v.to_string())),
+                "{uri}"
+            );
         }
     }
 
@@ -382,7 +394,13 @@ mod tests {
     #[test]
     fn refusals_say_what_to_do() {
         let cases = [
-            ("postgres://u:secret@h/db", "password_env"),
+            ("postgres://u:hunter2@h/db", "password=secret:NAME"),
+            (
+                "postgres://h/db?password_env=SAUVE_PASSPHRASE",
+                "never sent",
+            ),
+            ("postgres://h/db?password=hunter2", "secret's name"),
+            ("postgres://h/db?password=secret:a&password_env=B", "once"),
             ("postgres://h", "must name one database"),
             ("postgres://h/a/b", "must name one database"),
             ("postgres:///db", "needs a host"),
@@ -402,7 +420,10 @@ mod tests {
         for (uri, needle) in cases {
             let msg = bad(uri);
             assert!(msg.contains(needle), "{uri}: {msg:?} lacks {needle:?}");
-            assert!(!msg.contains("secret"), "{uri}: message leaks the password");
+            assert!(
+                !msg.contains("hunter2"),
+                "{uri}: message leaks the password"
+            );
         }
     }
 

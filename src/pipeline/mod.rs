@@ -16,7 +16,7 @@ pub mod io;
 pub mod process;
 pub mod sources;
 
-use crate::domain::{Backup, Job, new_id};
+use crate::domain::{Backup, Job, Keyring, new_id};
 use crate::storage::manifest::{
     ArtifactInfo, CompressionInfo, EncryptionInfo, MANIFEST_FORMAT, Manifest, artifact_key,
 };
@@ -81,6 +81,8 @@ pub struct BackupRequest<'a> {
     /// The size of the job's previous artifact, if any: multipart uploads
     /// choose their part size from it.
     pub expected_size: Option<u64>,
+    /// The operator's secrets, for the source and the destinations.
+    pub keys: Keyring,
 }
 
 struct Target {
@@ -100,7 +102,8 @@ pub async fn run_backup(
 ) -> Result<BackupOutcome, PipelineError> {
     let job = req.job;
     let source = job.source.clone();
-    let source_info = tokio::task::spawn_blocking(move || sources::preflight(&source))
+    let keys = req.keys.clone();
+    let source_info = tokio::task::spawn_blocking(move || sources::preflight(&source, &keys))
         .await
         .map_err(|e| PipelineError::Internal(e.to_string()))??;
     log.push(format!(
@@ -116,7 +119,7 @@ pub async fn run_backup(
     let sealer = job.encryption.as_ref().map(Sealer::resolve).transpose()?;
 
     let started_at = now_ms();
-    let mut targets = open_targets(job, started_at, req.expected_size).await;
+    let mut targets = open_targets(job, started_at, req.expected_size, &req.keys).await;
     for t in &targets {
         if let Some(e) = &t.error {
             log.push(format!("destination {} unusable: {e}", t.uri));
@@ -133,6 +136,16 @@ pub async fn run_backup(
     let ctx = SourceContext {
         staging_dir: req.staging_dir.clone(),
         cancel: req.progress.cancel.clone(),
+        keys: req.keys.clone(),
+        leave_out: job
+            .destinations
+            .iter()
+            .filter_map(|d| match d {
+                crate::domain::Destination::Local { root } => Some(root.clone()),
+                _ => None,
+            })
+            .chain(req.staging_dir.parent().map(std::path::Path::to_path_buf))
+            .collect(),
     };
     let producer =
         tokio::task::spawn_blocking(move || -> Result<(String, String, u64), PipelineError> {
@@ -298,7 +311,12 @@ fn encryption_info(job: &Job) -> Option<EncryptionInfo> {
 /// A multipart upload older than this cannot belong to a live backup.
 const ABANDONED_UPLOAD_AFTER: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
-async fn open_targets(job: &Job, started_at: Timestamp, expected: Option<u64>) -> Vec<Target> {
+async fn open_targets(
+    job: &Job,
+    started_at: Timestamp,
+    expected: Option<u64>,
+    keys: &Keyring,
+) -> Vec<Target> {
     // Twice the job's timeout, at least a day: no live run of this job is that
     // old, and the sweep looks at this job's keys only.
     let abandoned_after = ABANDONED_UPLOAD_AFTER.max(job.timeout * 2);
@@ -312,7 +330,7 @@ async fn open_targets(job: &Job, started_at: Timestamp, expected: Option<u64>) -
             job.source.extension(),
             job.encryption.is_some(),
         );
-        let storage = match Storage::open(dest) {
+        let storage = match Storage::open(dest, keys) {
             Ok(s) => s,
             Err(e) => {
                 // Keep a placeholder so the failure is reported per destination.

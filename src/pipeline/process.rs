@@ -28,7 +28,7 @@ pub enum SourceError {
         detail: String,
     },
     #[error(
-        "the {kind} server at {address} refused user {user:?}: wrong password or no access. Put the password in an environment variable and name it with ?password_env=NAME in the URI (or set {env})"
+        "the {kind} server at {address} refused user {user:?}: wrong password or no access. Name its password in the URI: ?password=secret:NAME (a secret bound to this host), or ?password_env=VAR where the operator writes the job"
     )]
     Auth {
         kind: &'static str,
@@ -44,6 +44,10 @@ pub enum SourceError {
     },
     #[error("{0}")]
     Config(String),
+    /// A credential that may not be used here (not bound to this host,
+    /// unknown, unset): the job's or the caller's to fix.
+    #[error(transparent)]
+    Credential(#[from] crate::domain::CredentialError),
     #[error("{tool} failed ({status}): {stderr}")]
     ToolFailed {
         tool: String,
@@ -205,9 +209,26 @@ pub fn require_tool(
     find_tool(names).ok_or(SourceError::ToolMissing { tool, hint })
 }
 
+/// What a child process keeps of Sauve's environment. Everything else (the
+/// cron secret, the master key, every credential variable) stays behind; a
+/// tool gets the one credential it needs added by its caller.
+pub const KEPT_ENV: [&str; 4] = ["PATH", "HOME", "LANG", "TZ"];
+
+/// A command for `program` with a scrubbed environment (see [`KEPT_ENV`]).
+pub fn clean_command(program: impl AsRef<std::ffi::OsStr>) -> Command {
+    let mut cmd = Command::new(program);
+    cmd.env_clear();
+    for var in KEPT_ENV {
+        if let Some(v) = std::env::var_os(var) {
+            cmd.env(var, v);
+        }
+    }
+    cmd
+}
+
 /// `TOOL --version`, first line, for manifests.
 pub fn tool_version(tool: &Path) -> Option<String> {
-    let out = Command::new(tool).arg("--version").output().ok()?;
+    let out = clean_command(tool).arg("--version").output().ok()?;
     let text = String::from_utf8_lossy(&out.stdout);
     text.lines()
         .next()

@@ -11,6 +11,7 @@
 mod plan;
 pub use plan::{resolve_keys, restore_target};
 
+use crate::domain::Keyring;
 use crate::pipeline::codec::{self, CodecError, Keys};
 use crate::pipeline::io::{CHANNEL_CHUNKS, ChannelReader};
 use crate::pipeline::process::{Cancel, SourceError};
@@ -251,11 +252,13 @@ pub async fn restore(
     target: RestoreTarget,
     force: bool,
     cancel: &Cancel,
+    secrets: Keyring,
 ) -> Result<(VerifyReport, String), RestoreError> {
     let report = verify(storage, manifest, keys.clone(), cancel).await?;
     let target = Arc::new(target);
     let t = target.clone();
-    tokio::task::spawn_blocking(move || t.prepare(force))
+    let s = secrets.clone();
+    tokio::task::spawn_blocking(move || t.prepare(force, &s))
         .await
         .map_err(|e| RestoreError::Internal(e.to_string()))??;
     if cancel.is_cancelled() {
@@ -263,7 +266,7 @@ pub async fn restore(
     }
     let feed_cancel = cancel.clone();
     let log = read_artifact(storage, manifest, keys, true, cancel, move |input| {
-        target.restore(force, input, &feed_cancel)
+        target.restore(force, input, &feed_cancel, &secrets)
     })
     .await?;
     Ok((report, log))

@@ -29,6 +29,7 @@ pub(super) async fn perform(work: &mut Work<'_>) -> Result<Done, RunError> {
             staging_dir: work.runner.staging_dir(),
             progress: work.progress.clone(),
             expected_size,
+            keys: work.runner.keyring().await?,
         },
         &mut work.log,
     )

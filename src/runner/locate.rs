@@ -3,7 +3,7 @@
 //! manifests alone. Used by the restore and verify kinds and by the service.
 
 use super::RunError;
-use crate::domain::{Backup, BackupLocator, Destination, ValidationErrors};
+use crate::domain::{Backup, BackupLocator, Destination, Keyring, ValidationErrors};
 use crate::storage::Storage;
 use crate::storage::manifest::Manifest;
 use crate::store::{Store, StoreError};
@@ -16,25 +16,29 @@ pub struct Located {
 }
 
 /// Opens a destination named by the user in `field`.
-pub fn open_destination(uri: &str, field: &str) -> Result<Storage, RunError> {
+pub fn open_destination(uri: &str, field: &str, secrets: &Keyring) -> Result<Storage, RunError> {
     let dest = Destination::parse(uri).map_err(|e| {
         let mut out = ValidationErrors::new();
         out.extend_prefixed(field, e);
         RunError::Invalid(out)
     })?;
-    Ok(Storage::open(&dest)?)
+    Ok(Storage::open(&dest, secrets)?)
 }
 
 /// The backup a run is about.
-pub async fn locate(store: &Store, at: &BackupLocator) -> Result<Located, RunError> {
+pub async fn locate(
+    store: &Store,
+    secrets: &Keyring,
+    at: &BackupLocator,
+) -> Result<Located, RunError> {
     match &at.destination {
-        Some(uri) => find_in_destination(uri, Some(&at.id), None).await,
+        Some(uri) => find_in_destination(uri, Some(&at.id), None, secrets).await,
         None => {
             let (backup, manifest_json) = store.backup(&at.id).await?;
             let manifest = Manifest::from_json(&backup.key, manifest_json.as_bytes())
                 .map_err(crate::storage::StorageError::from)?;
             let dest = Destination::parse(&backup.destination).map_err(RunError::Invalid)?;
-            let storage = Storage::open(&dest)?;
+            let storage = Storage::open(&dest, secrets)?;
             Ok(Located {
                 backup,
                 manifest,
@@ -50,8 +54,9 @@ pub async fn find_in_destination(
     uri: &str,
     id: Option<&str>,
     latest_of_job: Option<&str>,
+    secrets: &Keyring,
 ) -> Result<Located, RunError> {
-    let storage = open_destination(uri, "from")?;
+    let storage = open_destination(uri, "from", secrets)?;
     let (manifests, _) = storage.list_manifests().await?;
     let mut found: Vec<Manifest> = match (id, latest_of_job) {
         (Some(id), _) => {

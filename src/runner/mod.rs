@@ -27,11 +27,13 @@ pub use pool::{PoolConfig, work};
 pub use restore::RestoreOutcome;
 pub use stopper::Stopper;
 
+use crate::domain::Keyring;
 use crate::domain::job::DEFAULT_TIMEOUT;
 use crate::domain::{Backup, Job, RunKind, RunParams, RunState, ValidationErrors};
 use crate::pipeline::codec::CodecError;
 use crate::pipeline::{PipelineError, Progress};
 use crate::restore::{RestoreError, VerifyReport};
+use crate::secrets::Vault;
 use crate::storage::StorageError;
 use crate::store::{Claim, Heartbeat, NewBackup, Store, StoreError, StoredJob};
 use std::path::PathBuf;
@@ -237,17 +239,34 @@ pub struct Runner {
     timing: QueueTiming,
     /// Rung when a run is queued in this process, so the pool claims it at once.
     wake: Arc<Notify>,
+    /// The master key that unseals the operator's secrets.
+    vault: Arc<Vault>,
 }
 
 impl Runner {
     pub fn new(store: Store, data_dir: PathBuf, timing: QueueTiming) -> Self {
         Self {
             store,
-            data_dir,
             live: Arc::default(),
             timing,
             wake: Arc::default(),
+            vault: Arc::new(Vault::new(&data_dir)),
+            data_dir,
         }
+    }
+
+    /// The operator's secrets with their bindings; a value is unsealed only
+    /// when it is about to be sent where its binding allows.
+    pub async fn keyring(&self) -> Result<Keyring, StoreError> {
+        let mut keys = Keyring::new(self.vault.clone());
+        for s in self.store.secrets().await? {
+            keys.insert(s.name, s.source, s.bindings);
+        }
+        Ok(keys)
+    }
+
+    pub fn vault(&self) -> &Vault {
+        &self.vault
     }
 
     pub fn timing(&self) -> &QueueTiming {

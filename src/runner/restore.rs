@@ -25,7 +25,8 @@ pub(super) async fn perform(
     force: bool,
     names: &KeyNames,
 ) -> Result<Done, RunError> {
-    let located = locate(&work.runner.store, at).await?;
+    let secrets = work.runner.keyring().await?;
+    let located = locate(&work.runner.store, &secrets, at).await?;
     let spec = work.job.map(|j| &j.spec);
     let target = restore::restore_target(&located.manifest, spec, to).map_err(RunError::Invalid)?;
     let keys = restore::resolve_keys(&located.manifest, names, spec)?;
@@ -41,6 +42,7 @@ pub(super) async fn perform(
         target.clone(),
         force,
         &work.progress.cancel,
+        secrets,
     )
     .await?;
     if !tool_log.is_empty() {

@@ -10,7 +10,8 @@ pub(super) async fn perform(
     at: &BackupLocator,
     names: &KeyNames,
 ) -> Result<Done, RunError> {
-    let located = locate(&work.runner.store, at).await?;
+    let secrets = work.runner.keyring().await?;
+    let located = locate(&work.runner.store, &secrets, at).await?;
     let keys = restore::resolve_keys(&located.manifest, names, work.job.map(|j| &j.spec))?;
     let report = restore::verify(
         &located.storage,

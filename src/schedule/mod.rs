@@ -230,12 +230,25 @@ impl Schedule {
                 ));
             }
         };
-        Ok(Schedule {
+        let schedule = Schedule {
             kind,
             tz: zone,
             tz_name: tz.to_string(),
             spec: trimmed.to_string(),
-        })
+        };
+        // A cron expression can be valid and match no date (`0 0 30 2 *`):
+        // such a job would look scheduled and never run. Any real schedule
+        // fires within a few years of any instant; a fixed one keeps this pure.
+        if let Kind::Cron(_) = &schedule.kind {
+            let from = Timestamp::from_second(1_767_225_600).expect("2026-01-01 is a timestamp");
+            if schedule.next_after(from).is_none() {
+                return Err(err(
+                    None,
+                    "this cron expression matches no date (e.g. February 30), so the job would never run; check the day and month fields".into(),
+                ));
+            }
+        }
+        Ok(schedule)
     }
 
     pub fn spec(&self) -> &str {

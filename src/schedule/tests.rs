@@ -320,6 +320,13 @@ fn errors_point_at_the_token() {
             "not a valid cron",
         ),
         ("cron", "UTC", None, "needs an expression"),
+        ("cron \"0 0 30 2 *\"", "UTC", None, "matches no date"),
+        (
+            "cron \"0 0 31 4,6,9,11 *\"",
+            "Europe/Paris",
+            None,
+            "matches no date",
+        ),
         ("hourly", "UTC", Some("hourly"), "unknown schedule"),
         ("", "UTC", None, "is empty"),
         (

@@ -283,7 +283,7 @@ pub async fn download_backup(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    caller.require(Scope::BackupsRead)?;
+    caller.require(Scope::BackupsDownload)?;
     let (located, stream) = state.sauve.open_download(&caller.actor(), &id).await?;
     let manifest = located.manifest;
     let stream = stream.map(|chunk| chunk.map_err(std::io::Error::other));
@@ -319,7 +319,6 @@ pub struct RestoreBody {
     to: Option<String>,
     #[serde(default)]
     force: bool,
-    passphrase_env: Option<String>,
 }
 
 pub async fn restore_backup(
@@ -335,10 +334,9 @@ pub async fn restore_backup(
             format!("send {{\"to\": TARGET, \"force\"?: bool}}: {e}"),
         )
     })?;
-    let opts = KeyOptions {
-        passphrase_env: req.passphrase_env,
-        identity_file: None,
-    };
+    // The job's own keys decrypt: an API caller never names a variable of
+    // the server's environment to try as a passphrase.
+    let opts = KeyOptions::default();
     let run = state
         .sauve
         .start_restore(
@@ -366,7 +364,8 @@ pub async fn verify_backup(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<crate::restore::VerifyReport>> {
-    caller.require(Scope::BackupsRead)?;
+    // It reads every byte of the artifact: work, not a look.
+    caller.require(Scope::BackupsWrite)?;
     let report = state
         .sauve
         .verify(&caller.actor(), &BackupRef::Id(id), &KeyOptions::default())
@@ -385,10 +384,15 @@ pub async fn test_source(
     caller: Caller,
     body: axum::body::Bytes,
 ) -> ApiResult<Json<crate::storage::manifest::SourceInfo>> {
-    caller.require(Scope::JobsWrite)?;
+    caller.require_admin()?;
+    state
+        .probes
+        .hit(&caller.principal.label(), "connection tests")?;
     let req: SourceTestBody = serde_json::from_slice(&body)
         .map_err(|e| ApiError::invalid("source", format!("send {{\"source\": URI}}: {e}")))?;
-    Ok(Json(state.sauve.test_source(req.source).await?))
+    Ok(Json(
+        state.sauve.test_source(&caller.actor(), req.source).await?,
+    ))
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -399,15 +403,22 @@ pub struct DestinationTestBody {
 /// `POST /api/admin/destinations/test {"destination"}`: write, read, list and
 /// delete a probe there, timed; the first failing step is the error.
 pub async fn test_destination(
+    State(state): State<AppState>,
     caller: Caller,
     body: axum::body::Bytes,
 ) -> ApiResult<Json<crate::storage::CheckReport>> {
-    caller.require(Scope::JobsWrite)?;
+    caller.require_admin()?;
+    state
+        .probes
+        .hit(&caller.principal.label(), "connection tests")?;
     let req: DestinationTestBody = serde_json::from_slice(&body).map_err(|e| {
         ApiError::invalid("destination", format!("send {{\"destination\": URI}}: {e}"))
     })?;
     Ok(Json(
-        crate::service::Sauve::check_destination(&req.destination).await?,
+        state
+            .sauve
+            .test_destination(&caller.actor(), &req.destination)
+            .await?,
     ))
 }
 

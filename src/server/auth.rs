@@ -40,6 +40,23 @@ impl Caller {
         }
     }
 
+    /// Admins only: signed-in admins, or tokens holding every scope but
+    /// `exec` (what `all` grants).
+    pub fn require_admin(&self) -> ApiResult<()> {
+        let admin = match &self.principal {
+            Principal::User { role, .. } => *role == crate::auth::Role::Admin,
+            Principal::Token { scopes, .. } => Scope::ALL
+                .iter()
+                .filter(|s| **s != Scope::Exec)
+                .all(|s| scopes.contains(s)),
+        };
+        if admin {
+            Ok(())
+        } else {
+            Err(ServiceError::Forbidden("admin".into()).into())
+        }
+    }
+
     /// The caller as the service's audit log names them.
     pub fn actor(&self) -> Actor {
         Actor::from_principal(&self.principal, self.ip.clone())

@@ -16,6 +16,8 @@ pub struct ApiError {
     pub message: String,
     pub field: Option<String>,
     pub errors: Option<ValidationErrors>,
+    /// Seconds, sent as `Retry-After` (429, 503).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -26,7 +28,13 @@ impl ApiError {
             message: message.into(),
             field: None,
             errors: None,
+            retry_after: None,
         }
+    }
+
+    pub fn retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs);
+        self
     }
 
     pub fn unauthorized() -> Self {
@@ -55,6 +63,7 @@ impl From<ValidationErrors> for ApiError {
             message: e.to_string(),
             field,
             errors: Some(e),
+            retry_after: None,
         }
     }
 }
@@ -84,7 +93,12 @@ impl IntoResponse for ApiError {
         if let Some(errors) = self.errors {
             body["errors"] = json!(errors.0);
         }
-        (self.status, Json(body)).into_response()
+        let mut r = (self.status, Json(body)).into_response();
+        if let Some(secs) = self.retry_after {
+            r.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        r
     }
 }
 

@@ -6,6 +6,7 @@
 mod api;
 pub mod auth;
 mod error;
+mod limit;
 mod metrics;
 pub mod openapi;
 mod ui;
@@ -38,6 +39,9 @@ pub struct AppState {
     pub sauve: Sauve,
     pub config: Arc<ServerConfig>,
     pub limiter: Arc<auth::LoginLimiter>,
+    /// The test endpoints connect somewhere on each call: a few per minute
+    /// per caller is what a person at the form needs.
+    pub probes: Arc<limit::RateLimit>,
 }
 
 /// The routes and their documentation, built together.
@@ -157,7 +161,7 @@ fn routes() -> openapi::Routes {
             Op::new(
                 "GET",
                 "/api/admin/backups/{id}/download",
-                need(Scope::BackupsRead),
+                need(Scope::BackupsDownload),
                 "Download the artifact as stored (X-Checksum-Sha256 header)",
             )
             .produces("application/octet-stream"),
@@ -167,7 +171,7 @@ fn routes() -> openapi::Routes {
             Op::new(
                 "POST",
                 "/api/admin/backups/{id}/verify",
-                need(Scope::BackupsRead),
+                need(Scope::BackupsWrite),
                 "Re-read a backup in full: checksum, decryption, decompression, format",
             )
             .returns::<crate::restore::VerifyReport>(200),
@@ -180,6 +184,7 @@ fn routes() -> openapi::Routes {
                 need(Scope::JobsWrite),
                 "Test that a source can be read (tool, reachability, credentials)",
             )
+            .admin_only()
             .body::<SourceTestBody>()
             .returns::<crate::storage::manifest::SourceInfo>(200),
         )
@@ -191,6 +196,7 @@ fn routes() -> openapi::Routes {
                 need(Scope::JobsWrite),
                 "Test a destination: write, read, list and delete a probe, timed",
             )
+            .admin_only()
             .body::<DestinationTestBody>()
             .returns::<crate::storage::CheckReport>(200),
         )
@@ -337,6 +343,10 @@ pub fn router(sauve: Sauve, config: ServerConfig) -> Router {
         sauve,
         config: Arc::new(config),
         limiter: Arc::default(),
+        probes: Arc::new(limit::RateLimit::new(
+            20,
+            std::time::Duration::from_secs(60),
+        )),
     };
     let routes = routes();
     let doc = Arc::new(openapi::document(&routes.ops));

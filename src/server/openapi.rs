@@ -25,6 +25,8 @@ pub struct Op {
     pub response: Option<SchemaFn>,
     /// Content type of the success response, when not JSON.
     pub produces: Option<&'static str>,
+    /// Admins only, whatever the scope says (the test endpoints).
+    pub admin: bool,
 }
 
 impl Op {
@@ -44,7 +46,13 @@ impl Op {
             status: 200,
             response: None,
             produces: None,
+            admin: false,
         }
+    }
+    /// Admins only: a signed-in admin, or a token with every scope but exec.
+    pub fn admin_only(mut self) -> Op {
+        self.admin = true;
+        self
     }
     pub fn query(mut self, q: &'static [(&'static str, &'static str)]) -> Op {
         self.query = q;
@@ -151,12 +159,18 @@ pub fn document(ops: &[Op]) -> Value {
         // Machine-readable permission, for clients and the route inventory test:
         // "public", "signed-in", or a scope name.
         operation["x-sauve-scope"] = json!(match op.scope {
+            _ if op.admin => "admin",
             None => "public",
             Some(None) => "signed-in",
             Some(Some(s)) => s.as_str(),
         });
         match op.scope {
             None => operation["security"] = json!([]),
+            Some(_) if op.admin => {
+                operation["description"] = json!(
+                    "Admins only (a signed-in admin, or a token with every scope but exec); rate-limited per caller."
+                );
+            }
             Some(scope) => {
                 operation["description"] = json!(match scope {
                     Some(s) => format!("Needs the `{}` permission.", s.as_str()),

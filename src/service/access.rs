@@ -61,12 +61,38 @@ impl Sauve {
         Ok(self.store.users().await?)
     }
 
+    /// Disables (or enables) a user: a disabled user cannot sign in and their
+    /// sessions end now.
+    pub async fn set_user_disabled(
+        &self,
+        actor: &Actor,
+        name: &str,
+        disabled: bool,
+    ) -> Result<User, ServiceError> {
+        let user = self.store.set_user_disabled(name, disabled).await?;
+        let action = if disabled {
+            "user.disable"
+        } else {
+            "user.enable"
+        };
+        self.audit(actor, action, Some(name), None).await;
+        Ok(user)
+    }
+
+    /// Deletes a user and ends their sessions.
+    pub async fn delete_user(&self, actor: &Actor, name: &str) -> Result<User, ServiceError> {
+        let user = self.store.delete_user(name).await?;
+        self.audit(actor, "user.delete", Some(name), None).await;
+        Ok(user)
+    }
+
     /// Creates a token; the secret is returned once and stored only hashed.
     pub async fn create_token(
         &self,
         actor: &Actor,
         name: &str,
         scopes: &[Scope],
+        expires_in: Option<std::time::Duration>,
     ) -> Result<(ApiToken, String), ServiceError> {
         if name.trim().is_empty() || name.len() > 100 {
             return Err(ValidationErrors::single(
@@ -78,7 +104,12 @@ impl Sauve {
         let secret = format!("sauve_{}", auth::random_secret());
         let token = self
             .store
-            .create_token(name.trim(), scopes, &auth::secret_hash(&secret))
+            .create_token(
+                name.trim(),
+                scopes,
+                &auth::secret_hash(&secret),
+                expires_in.map(|d| crate::store::now_ms() + d.as_millis() as i64),
+            )
             .await?;
         let scopes: Vec<&str> = token.scopes.iter().map(|s| s.as_str()).collect();
         self.audit(
@@ -144,13 +175,22 @@ impl Sauve {
         let ok = tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
             .await
             .unwrap_or(false);
-        let Some(user) = user.filter(|_| ok) else {
+        // A disabled user is refused like a wrong password: the caller learns
+        // nothing more, the audit log says which.
+        let disabled = user.as_ref().is_some_and(|u| u.disabled);
+        let Some(user) = user.filter(|u| ok && !u.disabled) else {
             let who = Principal::User {
                 name: name.to_string(),
                 role: auth::Role::Viewer,
             };
-            self.audit(&Actor::from_principal(&who, ip), "login.failed", None, None)
-                .await;
+            let detail = disabled.then_some("user disabled");
+            self.audit(
+                &Actor::from_principal(&who, ip),
+                "login.failed",
+                None,
+                detail,
+            )
+            .await;
             return Ok(None);
         };
         let who = Principal::User {

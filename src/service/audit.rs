@@ -4,8 +4,8 @@
 //! remembering. The CLI acts as `cli:<os user>`.
 
 use super::{Sauve, ServiceError};
-use crate::auth::Principal;
-use crate::domain::Trigger;
+use crate::auth::{Principal, Scope};
+use crate::domain::{Authority, Trigger};
 use crate::store::AuditEntry;
 
 /// The one asking for an operation, as the audit log names them.
@@ -14,6 +14,7 @@ pub struct Actor {
     label: String,
     ip: Option<String>,
     trigger: Trigger,
+    authority: Authority,
 }
 
 impl Actor {
@@ -23,6 +24,7 @@ impl Actor {
             label: format!("cli:{}", os_user()),
             ip: None,
             trigger: Trigger::Manual,
+            authority: Authority::Operator,
         }
     }
 
@@ -37,6 +39,9 @@ impl Actor {
             label: principal.label(),
             ip,
             trigger,
+            authority: Authority::Remote {
+                exec: principal.allows(Scope::Exec),
+            },
         }
     }
 
@@ -46,11 +51,18 @@ impl Actor {
             label: "cron".into(),
             ip,
             trigger: Trigger::Cron,
+            authority: Authority::Remote { exec: false },
         }
     }
 
     pub fn label(&self) -> &str {
         &self.label
+    }
+
+    /// What this actor may write: the operator anything, a remote caller
+    /// named secrets, allowed paths, and commands only with `exec`.
+    pub fn authority(&self) -> Authority {
+        self.authority
     }
 
     /// What a run this actor asks for is triggered by.

@@ -47,13 +47,16 @@ impl Sauve {
                     id: id.clone(),
                     destination: None,
                 };
-                locate(&self.store, &at).await?
+                locate(&self.store, &self.runner.keyring().await?, &at).await?
             }
             BackupRef::InDestination {
                 uri,
                 id,
                 latest_of_job,
-            } => find_in_destination(uri, id.as_deref(), latest_of_job.as_deref()).await?,
+            } => {
+                let secrets = self.runner.keyring().await?;
+                find_in_destination(uri, id.as_deref(), latest_of_job.as_deref(), &secrets).await?
+            }
         })
     }
 

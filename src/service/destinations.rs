@@ -2,8 +2,8 @@
 //! works, sweep its abandoned uploads, list what it holds from its manifests
 //! alone (no metadata store needed), test that a source can be read.
 
-use super::{Sauve, ServiceError};
-use crate::domain::{Backup, SourceSpec, ValidationErrors};
+use super::{Actor, Sauve, ServiceError};
+use crate::domain::{Backup, Destination, Keyring, SourceSpec, ValidationErrors};
 use crate::runner::open_destination;
 use crate::storage::manifest::{Manifest, SourceInfo};
 
@@ -19,9 +19,33 @@ pub struct SweepReport {
 
 impl Sauve {
     /// Checks a destination: write, read, list and delete a probe, timed.
-    pub async fn check_destination(uri: &str) -> Result<crate::storage::CheckReport, ServiceError> {
-        let storage = open_destination(uri, "destination")?;
+    /// The CLI's form, usable without a metadata store (`keys` may be empty).
+    pub async fn check_destination(
+        uri: &str,
+        keys: &Keyring,
+    ) -> Result<crate::storage::CheckReport, ServiceError> {
+        let storage = open_destination(uri, "destination", keys)?;
         Ok(storage.check().await?)
+    }
+
+    /// The page's "test": what `actor` may reach, with the secrets bound to it.
+    pub async fn test_destination(
+        &self,
+        actor: &Actor,
+        uri: &str,
+    ) -> Result<crate::storage::CheckReport, ServiceError> {
+        let dest = Destination::parse(uri).map_err(|e| {
+            let mut out = ValidationErrors::new();
+            out.extend_prefixed("destination", e);
+            out
+        })?;
+        self.guard_destination(actor, &dest, "destination").await?;
+        Self::check_destination(uri, &self.keyring().await?).await
+    }
+
+    /// The operator's secrets with their bindings (values unsealed on use).
+    pub async fn keyring(&self) -> Result<Keyring, ServiceError> {
+        Ok(self.runner.keyring().await?)
     }
 
     /// Aborts (or with `dry_run` lists) the multipart uploads pending under an
@@ -30,8 +54,9 @@ impl Sauve {
         uri: &str,
         older_than: std::time::Duration,
         dry_run: bool,
+        keys: &Keyring,
     ) -> Result<SweepReport, ServiceError> {
-        let storage = open_destination(uri, "destination")?;
+        let storage = open_destination(uri, "destination", keys)?;
         let (uploads, remaining) = if dry_run {
             // Nothing is aborted: one listing answers both questions.
             let pending = storage.pending_uploads().await?;
@@ -54,8 +79,11 @@ impl Sauve {
     }
 
     /// What a destination holds, from its manifests alone (no metadata store).
-    pub async fn list_destination(uri: &str) -> Result<(Vec<Backup>, Vec<String>), ServiceError> {
-        let storage = open_destination(uri, "dest")?;
+    pub async fn list_destination(
+        uri: &str,
+        keys: &Keyring,
+    ) -> Result<(Vec<Backup>, Vec<String>), ServiceError> {
+        let storage = open_destination(uri, "dest", keys)?;
         let (manifests, problems) = storage.list_manifests().await?;
         Ok((
             manifests.iter().map(Manifest::to_backup).collect(),
@@ -65,13 +93,19 @@ impl Sauve {
 
     /// Checks that a source can be read (tool present, server reachable,
     /// credentials right) without backing it up: the page's "test connection".
-    pub async fn test_source(&self, source: SourceSpec) -> Result<SourceInfo, ServiceError> {
+    pub async fn test_source(
+        &self,
+        actor: &Actor,
+        source: SourceSpec,
+    ) -> Result<SourceInfo, ServiceError> {
         let parsed = source.parse().map_err(|e| {
             let mut out = ValidationErrors::new();
             out.extend_prefixed("source", e);
             out
         })?;
-        tokio::task::spawn_blocking(move || crate::pipeline::sources::preflight(&parsed))
+        self.guard_source(actor, &parsed).await?;
+        let keys = self.keyring().await?;
+        tokio::task::spawn_blocking(move || crate::pipeline::sources::preflight(&parsed, &keys))
             .await
             .map_err(|e| ServiceError::Internal(e.to_string()))?
             .map_err(ServiceError::Source)

@@ -124,6 +124,7 @@ fn storage_kind(e: &StorageError) -> ErrorKind {
 fn source_kind(e: &SourceError) -> ErrorKind {
     match e {
         SourceError::TargetRefused { .. } => ErrorKind::Conflict,
+        SourceError::Credential(_) => ErrorKind::Invalid,
         _ => ErrorKind::Failed,
     }
 }
@@ -419,6 +420,16 @@ mod tests {
             (run(RunError::LeaseLost), Unavailable, 1, 503),
             (run(RunError::Internal("x".into())), Internal, 1, 500),
             (ServiceError::Source(tool_missing()), Failed, 1, 502),
+            (
+                ServiceError::Source(SourceError::Credential(
+                    crate::domain::CredentialError::Unknown(
+                        crate::domain::SecretName::parse("db").unwrap(),
+                    ),
+                )),
+                Invalid,
+                2,
+                422,
+            ),
             (op().into(), Unavailable, 1, 503),
             (
                 StorageError::Open {

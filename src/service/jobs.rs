@@ -11,7 +11,8 @@ impl Sauve {
         actor: &Actor,
         spec: JobSpec,
     ) -> Result<StoredJob, ServiceError> {
-        spec.validate()?;
+        let valid = spec.validate()?;
+        self.guard_job(actor, &valid, None).await?;
         let job = self.store.create_job(&spec).await?;
         self.reschedule(&job).await?;
         self.audit(actor, "job.create", Some(&job.name), None).await;
@@ -39,8 +40,10 @@ impl Sauve {
         actor: &Actor,
         spec: JobSpec,
     ) -> Result<StoredJob, ServiceError> {
-        spec.validate()?;
-        self.store.job(&spec.name).await?;
+        let valid = spec.validate()?;
+        let before = self.store.job(&spec.name).await?;
+        self.guard_job(actor, &valid, before.spec.validate().ok().as_ref())
+            .await?;
         let job = self.put_job(&spec).await?.0;
         self.audit(actor, "job.update", Some(&job.name), None).await;
         Ok(job)
@@ -55,8 +58,19 @@ impl Sauve {
         let mut errors = ValidationErrors::new();
         let mut seen = std::collections::HashSet::new();
         for (i, spec) in specs.iter().enumerate() {
-            if let Err(e) = spec.validate() {
-                errors.extend_prefixed(&format!("job[{i}]"), e);
+            match spec.validate() {
+                Err(e) => errors.extend_prefixed(&format!("job[{i}]"), e),
+                Ok(valid) => {
+                    let before = self.store.job(&spec.name).await.ok();
+                    let before = before.and_then(|b| b.spec.validate().ok());
+                    match self.guard_job(actor, &valid, before.as_ref()).await {
+                        Err(ServiceError::Invalid(e)) => {
+                            errors.extend_prefixed(&format!("job[{i}]"), e)
+                        }
+                        Err(other) => return Err(other),
+                        Ok(()) => {}
+                    }
+                }
             }
             if !seen.insert(spec.name.clone()) {
                 errors.push(

@@ -14,10 +14,12 @@ mod audit;
 mod backups;
 mod destinations;
 mod error;
+mod guard;
 mod jobs;
 mod restore;
 mod runs;
 mod schedule;
+mod secrets;
 
 pub use access::{NewSession, SESSION_TTL_MS};
 pub use audit::Actor;
@@ -26,6 +28,7 @@ pub use destinations::SweepReport;
 pub use error::{ErrorKind, ServiceError};
 pub use runs::RunReport;
 pub use schedule::{SchedulePreview, preview_schedule};
+pub use secrets::SecretInput;
 
 pub use crate::runner::{
     DestinationFailure, LiveProgress, PoolConfig, QueueTiming, RestoreOutcome, Stopper,
@@ -36,11 +39,44 @@ use crate::runner::Runner;
 use crate::store::Store;
 use std::path::PathBuf;
 
-/// Where to find the store and the data directory.
-#[derive(Debug, Clone)]
+/// Where to find the store and the data directory, and where remote callers
+/// may reach on the local file system.
+#[derive(Debug, Clone, Default)]
 pub struct Config {
     pub data_dir: PathBuf,
     pub database_url: Option<String>,
+    /// Roots that local paths written through the API must lie under. Empty:
+    /// the working directory Sauve started in (none if that is a system
+    /// directory such as `/`).
+    pub allowed_paths: Vec<PathBuf>,
+}
+
+impl Config {
+    pub fn new(data_dir: PathBuf, database_url: Option<String>) -> Config {
+        Config {
+            data_dir,
+            database_url,
+            allowed_paths: vec![],
+        }
+    }
+
+    /// The roots remote callers' paths must lie under, defaults applied.
+    pub fn allowed_roots(&self) -> Vec<PathBuf> {
+        if !self.allowed_paths.is_empty() {
+            return self.allowed_paths.clone();
+        }
+        let cwd = std::env::current_dir().map(|d| guard::resolve(&d));
+        match cwd {
+            Ok(d)
+                if !crate::domain::authority::SYSTEM_DIRS
+                    .iter()
+                    .any(|s| d == std::path::Path::new(s)) =>
+            {
+                vec![d]
+            }
+            _ => vec![],
+        }
+    }
 }
 
 /// How to decrypt, as the caller knows it; the job's own settings fill the gaps.
@@ -50,6 +86,8 @@ pub type KeyOptions = KeyNames;
 pub struct Sauve {
     store: Store,
     runner: Runner,
+    /// Where local paths may lie, and Sauve's own data they may never touch.
+    paths: std::sync::Arc<crate::domain::PathRules>,
 }
 
 impl Sauve {
@@ -68,9 +106,15 @@ impl Sauve {
             .clone()
             .unwrap_or_else(|| Store::default_url(&config.data_dir));
         let store = Store::connect(&url).await?;
+        let mut protected = vec![config.data_dir.clone()];
+        if let Some(file) = url.strip_prefix("sqlite://") {
+            let file = file.split('?').next().unwrap_or(file);
+            protected.push(PathBuf::from(file));
+        }
         Ok(Sauve {
             runner: Runner::new(store.clone(), config.data_dir.clone(), timing),
             store,
+            paths: std::sync::Arc::new(guard::resolved_rules(&config.allowed_roots(), &protected)),
         })
     }
 

@@ -24,6 +24,7 @@ struct Planned {
 impl Sauve {
     async fn plan_restore(
         &self,
+        actor: &Actor,
         r: &BackupRef,
         to: Option<&str>,
         force: bool,
@@ -38,6 +39,7 @@ impl Sauve {
         };
         let spec = job.as_ref().map(|j| &j.spec);
         let target = restore_target(&located.manifest, spec, to)?;
+        self.guard_restore_target(actor, &target).await?;
         resolve_keys(&located.manifest, opts, spec)?;
         // A file or directory target that holds data is refused now, before
         // the run is queued; a database target is checked by the run.
@@ -87,7 +89,7 @@ impl Sauve {
         opts: &KeyOptions,
         stopper: Stopper,
     ) -> Result<RestoreOutcome, ServiceError> {
-        let planned = self.plan_restore(r, to, force, opts).await?;
+        let planned = self.plan_restore(actor, r, to, force, opts).await?;
         let audit = super::runs::Audited {
             actor,
             action: "backup.restore",
@@ -118,7 +120,7 @@ impl Sauve {
         force: bool,
         opts: &KeyOptions,
     ) -> Result<Run, ServiceError> {
-        let planned = self.plan_restore(r, to, force, opts).await?;
+        let planned = self.plan_restore(actor, r, to, force, opts).await?;
         let (run, _) = self
             .store
             .enqueue(&Self::restore_run(&planned, actor))

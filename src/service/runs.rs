@@ -108,7 +108,9 @@ impl Sauve {
     }
 
     /// Queues a backup of `name`; with an idempotency key, a repeated request
-    /// returns the first run instead of queueing another.
+    /// returns the first run instead of queueing another. A backup of the job
+    /// already waiting in the queue is returned as is: twenty clicks queue
+    /// one backup, which will read the source as it is when it starts.
     pub async fn enqueue(
         &self,
         actor: &Actor,
@@ -117,6 +119,18 @@ impl Sauve {
     ) -> Result<(Run, bool), ServiceError> {
         let stored = self.store.job(name).await?;
         let job = stored.spec.validate()?;
+        let waiting = self
+            .store
+            .runs(&RunFilter {
+                job: Some(stored.name.clone()),
+                state: Some(RunState::Queued),
+                kind: Some(RunKind::Backup),
+                limit: 1,
+            })
+            .await?;
+        if let Some(run) = waiting.into_iter().next() {
+            return Ok((run, false));
+        }
         let (run, created) = self
             .store
             .enqueue(&NewRun {

@@ -14,7 +14,7 @@ pub mod parts;
 pub mod uploads;
 pub mod webdav;
 
-use crate::domain::Destination;
+use crate::domain::{Credential, Destination, Endpoint, Keyring};
 use bytes::Bytes;
 use futures::{Stream, StreamExt, TryStreamExt};
 use manifest::{MANIFEST_SUFFIX, Manifest, ManifestError};
@@ -176,7 +176,9 @@ fn reason_for(e: &opendal::Error, object_store: bool) -> String {
 }
 
 impl Storage {
-    pub fn open(dest: &Destination) -> Result<Storage, StorageError> {
+    /// Opens a destination with the credentials `keys` reveals for it: a
+    /// named secret only if it is bound to this destination's host.
+    pub fn open(dest: &Destination, keys: &Keyring) -> Result<Storage, StorageError> {
         let uri = dest.uri();
         let open_err = |reason: String| StorageError::Open {
             uri: uri.clone(),
@@ -184,16 +186,13 @@ impl Storage {
         };
         let mut pending = None;
         let mut dav = None;
-        // Variables named by the URI; their values never appear in errors.
-        let var = |name: &str, what: &str| {
-            std::env::var(name)
-                .ok()
-                .filter(|v| !v.is_empty())
-                .ok_or_else(|| {
-                    open_err(format!(
-                        "the {what} variable {name} is not set in Sauve's environment"
-                    ))
-                })
+        let endpoint = dest.endpoint();
+        // Values never appear in errors: only the names of what was missing.
+        let var = |cred: &Credential, what: &str| -> Result<String, StorageError> {
+            let to = endpoint.clone().unwrap_or_else(|| Endpoint::host("", None));
+            keys.reveal(cred, &to, what)
+                .map(|v| v.expose().to_string())
+                .map_err(|e| open_err(e.to_string()))
         };
         let build = |r: opendal::Result<Operator>| r.map_err(|e| open_err(reason(&e)));
         let op = match dest {
@@ -214,8 +213,8 @@ impl Storage {
                 });
             }
             Destination::S3(s) => {
-                let access_key = var(&s.access_key_env, "S3 access key")?;
-                let secret_key = var(&s.secret_key_env, "S3 secret key")?;
+                let access_key = var(&s.access_key, "S3 access key")?;
+                let secret_key = var(&s.secret_key, "S3 secret key")?;
                 pending = Some(std::sync::Arc::new(uploads::Uploads::new(
                     s,
                     &uri,
@@ -265,7 +264,7 @@ impl Storage {
                     .endpoint(&w.endpoint)
                     .root(&format!("/{}", w.root));
                 let auth = match &w.user {
-                    Some(u) => Some((u.clone(), var(&w.password_env, "WebDAV password")?)),
+                    Some(u) => Some((u.clone(), var(&w.password, "WebDAV password")?)),
                     None => None,
                 };
                 if let Some((user, password)) = &auth {
@@ -282,12 +281,20 @@ impl Storage {
                 build(Operator::new(builder))?
             }
             Destination::Gcs(g) => {
+                let key = var(&g.credential, "GCS service account key")?;
                 let mut builder = opendal::services::Gcs::default()
                     .bucket(&g.bucket)
                     .root(&format!("/{}", g.prefix))
-                    .credential_path(&var(&g.credential_env, "GCS service account key file")?)
                     .disable_config_load()
                     .disable_vm_metadata();
+                // A variable holds the key file's path; a secret, the key itself.
+                builder = match &g.credential {
+                    Credential::Env(_) => builder.credential_path(&key),
+                    Credential::Secret(_) => {
+                        use base64::Engine as _;
+                        builder.credential(&base64::engine::general_purpose::STANDARD.encode(key))
+                    }
+                };
                 if let Some(e) = &g.endpoint {
                     builder = builder.endpoint(e);
                 }
@@ -302,7 +309,7 @@ impl Storage {
                     .container(&a.container)
                     .root(&format!("/{}", a.prefix))
                     .account_name(&a.account)
-                    .account_key(&var(&a.key_env, "Azure storage account key")?)
+                    .account_key(&var(&a.key, "Azure storage account key")?)
                     .endpoint(&endpoint);
                 build(Operator::new(builder))?
             }

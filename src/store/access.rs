@@ -17,6 +17,8 @@ pub struct User {
     #[serde(skip)]
     pub password_hash: String,
     pub created_at: Timestamp,
+    /// A disabled user cannot sign in; their sessions were ended.
+    pub disabled: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -27,6 +29,8 @@ pub struct ApiToken {
     pub created_at: Timestamp,
     pub last_used_at: Option<Timestamp>,
     pub revoked_at: Option<Timestamp>,
+    /// After this the token is refused; none: until revoked.
+    pub expires_at: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone)]
@@ -56,6 +60,10 @@ fn user_from(row: &sqlx::any::AnyRow) -> Result<User, StoreError> {
         role: role.parse().map_err(StoreError::Corrupt)?,
         password_hash: row.try_get("password_hash").map_err(corrupt)?,
         created_at: ts(row.try_get("created_at").map_err(corrupt)?),
+        disabled: row
+            .try_get::<Option<i64>, _>("disabled_at")
+            .map_err(corrupt)?
+            .is_some(),
     })
 }
 
@@ -72,6 +80,10 @@ fn token_from(row: &sqlx::any::AnyRow) -> Result<ApiToken, StoreError> {
             .map(ts),
         revoked_at: row
             .try_get::<Option<i64>, _>("revoked_at")
+            .map_err(corrupt)?
+            .map(ts),
+        expires_at: row
+            .try_get::<Option<i64>, _>("expires_at")
             .map_err(corrupt)?
             .map(ts),
     })
@@ -107,7 +119,7 @@ impl Store {
 
     pub async fn user(&self, name: &str) -> Result<User, StoreError> {
         let row = sqlx::query(
-            "SELECT id, name, role, password_hash, created_at FROM users WHERE name = $1",
+            "SELECT id, name, role, password_hash, created_at, disabled_at FROM users WHERE name = $1",
         )
         .bind(name)
         .fetch_optional(&self.pool)
@@ -121,7 +133,9 @@ impl Store {
     }
 
     pub async fn users(&self) -> Result<Vec<User>, StoreError> {
-        sqlx::query("SELECT id, name, role, password_hash, created_at FROM users ORDER BY name")
+        sqlx::query(
+            "SELECT id, name, role, password_hash, created_at, disabled_at FROM users ORDER BY name",
+        )
             .fetch_all(&self.pool)
             .await
             .map_err(q("list users"))?
@@ -156,6 +170,43 @@ impl Store {
         Ok(())
     }
 
+    /// Disables (or enables) a user; disabling ends their sessions.
+    pub async fn set_user_disabled(&self, name: &str, disabled: bool) -> Result<User, StoreError> {
+        let user = self.user(name).await?;
+        sqlx::query("UPDATE users SET disabled_at = $1, updated_at = $2 WHERE id = $3")
+            .bind(disabled.then(now_ms))
+            .bind(now_ms())
+            .bind(&user.id)
+            .execute(&self.pool)
+            .await
+            .map_err(q("disable user"))?;
+        if disabled {
+            self.end_sessions(&user.id).await?;
+        }
+        self.user(name).await
+    }
+
+    /// Deletes a user and their sessions (the audit log keeps their name).
+    pub async fn delete_user(&self, name: &str) -> Result<User, StoreError> {
+        let user = self.user(name).await?;
+        self.end_sessions(&user.id).await?;
+        sqlx::query("DELETE FROM users WHERE id = $1")
+            .bind(&user.id)
+            .execute(&self.pool)
+            .await
+            .map_err(q("delete user"))?;
+        Ok(user)
+    }
+
+    async fn end_sessions(&self, user_id: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&self.pool)
+            .await
+            .map_err(q("end sessions"))?;
+        Ok(())
+    }
+
     // ---- API tokens --------------------------------------------------------------
 
     pub async fn create_token(
@@ -163,6 +214,7 @@ impl Store {
         name: &str,
         scopes: &[Scope],
         token_hash: &str,
+        expires_at: Option<i64>,
     ) -> Result<ApiToken, StoreError> {
         let id = new_id();
         let list = scopes
@@ -171,13 +223,14 @@ impl Store {
             .collect::<Vec<_>>()
             .join(",");
         sqlx::query(
-            "INSERT INTO api_tokens (id, name, token_hash, scopes, created_at) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO api_tokens (id, name, token_hash, scopes, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(&id)
         .bind(name)
         .bind(token_hash)
         .bind(list)
         .bind(now_ms())
+        .bind(expires_at)
         .execute(&self.pool)
         .await
         .map_err(q("create token"))?;
@@ -192,8 +245,9 @@ impl Store {
     /// The live token with this hash, marking it used.
     pub async fn token_by_hash(&self, token_hash: &str) -> Result<Option<ApiToken>, StoreError> {
         let row =
-            sqlx::query("SELECT * FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL")
+            sqlx::query("SELECT * FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)")
                 .bind(token_hash)
+                .bind(now_ms())
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(q("check token"))?;
@@ -282,9 +336,9 @@ impl Store {
 
     pub async fn session(&self, id_hash: &str) -> Result<Option<Session>, StoreError> {
         let row = sqlx::query(
-            "SELECT u.id, u.name, u.role, u.password_hash, u.created_at, s.csrf_token, s.expires_at
+            "SELECT u.id, u.name, u.role, u.password_hash, u.created_at, u.disabled_at, s.csrf_token, s.expires_at
              FROM sessions s JOIN users u ON u.id = s.user_id
-             WHERE s.id_hash = $1 AND s.expires_at > $2",
+             WHERE s.id_hash = $1 AND s.expires_at > $2 AND u.disabled_at IS NULL",
         )
         .bind(id_hash)
         .bind(now_ms())

@@ -10,6 +10,7 @@
 mod access;
 mod queue;
 mod records;
+mod secrets;
 
 use crate::domain::{Backup, JobSpec, Run, new_id};
 use jiff::Timestamp;
@@ -21,6 +22,7 @@ use std::time::Duration;
 pub use access::{ApiToken, AuditEntry, Session, User};
 pub use queue::{CancelOutcome, Claim, Expired, Heartbeat, MetricsSnapshot, NewRun};
 pub use records::{BackupFilter, NewBackup, RunFilter, StoredJob};
+pub use secrets::StoredSecret;
 
 /// Most runs' logs are a few lines; a dump tool gone wrong can print megabytes.
 pub const LOG_CAP_BYTES: usize = 64 * 1024;

@@ -19,31 +19,31 @@ fn opts() -> ServerOpts {
 }
 
 /// A tiny client: every call returns (status, body, headers).
-struct Client {
+pub(crate) struct Client {
     agent: ureq::Agent,
     base: String,
     auth: Vec<(String, String)>,
 }
 
-struct Reply {
-    status: u16,
-    body: String,
-    headers: ureq::http::HeaderMap,
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) body: String,
+    pub(crate) headers: ureq::http::HeaderMap,
 }
 
 impl Reply {
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
     #[track_caller]
-    fn expect(self, status: u16) -> Self {
+    pub(crate) fn expect(self, status: u16) -> Self {
         assert_eq!(self.status, status, "body: {}", self.body);
         self
     }
 }
 
 impl Client {
-    fn new(base: &str) -> Client {
+    pub(crate) fn new(base: &str) -> Client {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .build()
@@ -55,14 +55,20 @@ impl Client {
         }
     }
 
-    fn bearer(base: &str, token: &str) -> Client {
+    pub(crate) fn bearer(base: &str, token: &str) -> Client {
         let mut c = Client::new(base);
         c.auth
             .push(("Authorization".into(), format!("Bearer {token}")));
         c
     }
 
-    fn call(&self, method: &str, path: &str, body: Option<Value>, extra: &[(&str, &str)]) -> Reply {
+    pub(crate) fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        extra: &[(&str, &str)],
+    ) -> Reply {
         let url = format!("{}{path}", self.base);
         let headers: Vec<(String, String)> = self
             .auth
@@ -107,15 +113,15 @@ impl Client {
         }
     }
 
-    fn get(&self, path: &str) -> Reply {
+    pub(crate) fn get(&self, path: &str) -> Reply {
         self.call("GET", path, None, &[])
     }
-    fn post(&self, path: &str, body: Value) -> Reply {
+    pub(crate) fn post(&self, path: &str, body: Value) -> Reply {
         self.call("POST", path, Some(body), &[])
     }
 }
 
-fn token(sauve: &Sauve, name: &str, scopes: &str) -> String {
+pub(crate) fn token(sauve: &Sauve, name: &str, scopes: &str) -> String {
     sauve
         .run(&["token", "create", name, "--scope", scopes])
         .ok()
@@ -124,7 +130,7 @@ fn token(sauve: &Sauve, name: &str, scopes: &str) -> String {
         .to_string()
 }
 
-fn add_user(sauve: &Sauve, name: &str, role: &str, password: &str) {
+pub(crate) fn add_user(sauve: &Sauve, name: &str, role: &str, password: &str) {
     let mut child = sauve
         .command()
         .args(["user", "add", name, "--role", role, "--password-stdin"])
@@ -415,7 +421,8 @@ fn jobs_backups_runs_and_restore_over_the_api() {
 #[test]
 fn run_events_stream_state_and_progress() {
     let sauve = Sauve::new();
-    let all = token(&sauve, "all", "all");
+    // A command source: code run on the server, so the token needs exec.
+    let all = token(&sauve, "all", "all,exec");
     let server = sauve.spawn_server(opts());
     let api = Client::bearer(&server.base, &all);
     let dest = sauve.dest("b");
@@ -675,7 +682,10 @@ fn sessions_csrf_rate_limits_and_logout() {
     assert_eq!(me["csrf_token"], csrf.as_str());
 
     // A state change without (or with a wrong) CSRF token is refused.
-    let job = json!({"name": "x", "source": "sqlite:///x.db", "destinations": ["/tmp/x"]});
+    // Paths under the directory serve started in: the default --allow-path.
+    let job = json!({"name": "x",
+        "source": format!("sqlite://{}", sauve.dest("x.db").display()),
+        "destinations": [sauve.dest("x").display().to_string()]});
     let refused = session
         .post("/api/admin/jobs", job.clone())
         .expect(403)
@@ -754,13 +764,16 @@ fn cron_trigger_idempotency_metrics_and_no_secrets_leak() {
             .env("BACKUP_PASS", secret_pw),
     );
     let api = Client::bearer(&server.base, &all);
-    api.post(
-        "/api/admin/jobs",
-        json!({"name": "enc", "source": format!("sqlite://{}", db.display()),
-               "destinations": [dest.display().to_string()],
-               "encryption": {"passphrase_env": "BACKUP_PASS"}}),
-    )
-    .expect(201);
+    // A passphrase from the server's environment is the operator's to name.
+    let toml = format!(
+        "[[job]]\nname = \"enc\"\nsource = \"sqlite://{}\"\ndestinations = [\"{}\"]\n[job.encryption]\npassphrase_env = \"BACKUP_PASS\"\n",
+        db.display(),
+        dest.display()
+    );
+    std::fs::write(sauve.dest("enc.toml"), toml).unwrap();
+    sauve
+        .run(&["job", "apply", sauve.dest("enc.toml").to_str().unwrap()])
+        .ok();
 
     // Cron: wrong or missing secret 401; right secret queues once per minute.
     let anon = Client::new(&server.base);
@@ -902,7 +915,8 @@ fn run_state(api: &Client, run_id: &str) -> Value {
 fn a_restore_killed_with_its_server_ends_within_the_lease_and_leaves_no_half_target() {
     let sauve = Sauve::new();
     let (src, id) = big_tree_backup(&sauve);
-    let ops = token(&sauve, "ops", "restore,runs:read,runs:write");
+    // The backup is a command's: restoring it runs the job's restore_command.
+    let ops = token(&sauve, "ops", "restore,runs:read,runs:write,exec");
     let target = sauve.dest("restored");
     let opts = || ServerOpts::new().workers(1).args(["--lease-secs", "2"]);
     let mut server = sauve.spawn_server(opts());
@@ -1003,7 +1017,8 @@ restore_command = ["sh", "-c", "cat > \"$SAUVE_RESTORE_TARGET\"; exec sleep 120"
     .unwrap();
     sauve.run(&["job", "apply", jobs.to_str().unwrap()]).ok();
     let id = sauve.backup("slow");
-    let ops = token(&sauve, "ops", "restore,runs:read,runs:write");
+    // The backup is a command's: restoring it runs the job's restore_command.
+    let ops = token(&sauve, "ops", "restore,runs:read,runs:write,exec");
     // A short lease: heartbeats, which carry the cancel, every second.
     let server = sauve.spawn_server(ServerOpts::new().workers(1).args(["--lease-secs", "3"]));
     let api = Client::bearer(&server.base, &ops);

@@ -218,7 +218,7 @@ fn postgres_errors_say_what_to_do() {
             "--dest",
             d,
         ])
-        .fails(2, &["password_env"]);
+        .fails(2, &["password=secret:NAME"]);
     assert!(!sauve.run(&["job", "list"]).ok().stdout().contains("pw "));
     // Failed runs are recorded with their error.
     let runs = sauve

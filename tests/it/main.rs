@@ -12,5 +12,6 @@ mod databases;
 mod local;
 mod objects;
 mod scheduler;
+mod security;
 mod store;
 mod tidy;

@@ -577,7 +577,8 @@ fn free_port() -> u16 {
 }
 
 fn wait_for_port(port: u16, what: &str, log: &std::path::Path) {
-    let listening = poll_until(std::time::Duration::from_secs(20), || {
+    // Generous: a cold node start on a loaded 2-core machine takes a while.
+    let listening = poll_until(std::time::Duration::from_secs(60), || {
         std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
     });
     assert!(

@@ -568,7 +568,7 @@ async fn access_story(store: Store) {
     assert_eq!(store.user("vic").await.unwrap().role, Role::Viewer);
 
     let t = store
-        .create_token("ci", &[Scope::BackupsRead], &secret_hash("s1"))
+        .create_token("ci", &[Scope::BackupsRead], &secret_hash("s1"), None)
         .await
         .unwrap();
     assert_eq!(t.scopes, [Scope::BackupsRead]);

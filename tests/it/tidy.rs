@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 #[rustfmt::skip]
 const LAYERS: &[(u8, &str, &str)] = &[
     (0, "domain, schedule, auth", "nothing of ours (except domain -> schedule)"),
-    (1, "store, storage",         "layer 0"),
+    (1, "store, storage, secrets", "layer 0"),
     (2, "pipeline, restore",      "layers 0-1 (and restore -> pipeline)"),
     (3, "runner",                 "layers 0-2"),
     (4, "service",                "layers 0-3"),

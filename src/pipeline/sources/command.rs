@@ -1,11 +1,12 @@
 //! Any command whose stdout is the backup (`redis-cli --rdb -`, `etcdctl snapshot`,
 //! an export script), and the matching restore command fed the same bytes on stdin.
 
-use super::super::process::{Cancel, SourceError, find_tool, run_dump, run_feed, tool_version};
+use super::super::process::{
+    Cancel, SourceError, clean_command, find_tool, run_dump, run_feed, tool_version,
+};
 use crate::storage::manifest::SourceInfo;
 use std::io::{Read, Write};
 use std::path::PathBuf;
-use std::process::Command;
 
 fn program(argv: &[String]) -> Result<PathBuf, SourceError> {
     let name = &argv[0];
@@ -34,7 +35,7 @@ pub fn preflight(argv: &[String]) -> Result<SourceInfo, SourceError> {
 }
 
 pub fn dump(argv: &[String], cancel: &Cancel, out: &mut dyn Write) -> Result<String, SourceError> {
-    let mut cmd = Command::new(program(argv)?);
+    let mut cmd = clean_command(program(argv)?);
     cmd.args(&argv[1..]);
     run_dump(&mut cmd, &argv[0], out, cancel)
 }
@@ -45,7 +46,7 @@ pub fn restore(
     input: &mut dyn Read,
     cancel: &Cancel,
 ) -> Result<String, SourceError> {
-    let mut cmd = Command::new(program(argv)?);
+    let mut cmd = clean_command(program(argv)?);
     cmd.args(&argv[1..]);
     if let Some(to) = to {
         cmd.env("SAUVE_RESTORE_TARGET", to);

@@ -9,7 +9,7 @@ use super::sibling_temp;
 use crate::storage::manifest::SourceInfo;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use std::io::{Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub fn preflight(root: &Path) -> Result<SourceInfo, SourceError> {
     match std::fs::metadata(root) {
@@ -39,9 +39,32 @@ fn globs(exclude: &[String]) -> Result<GlobSet, SourceError> {
         .map_err(|e| SourceError::Config(format!("exclude globs: {e}")))
 }
 
-pub fn dump(root: &Path, exclude: &[String], out: &mut dyn Write) -> Result<String, SourceError> {
+/// Which of `dirs` lie inside `root`, relative to it: what the archive leaves
+/// out (a destination inside its own source, Sauve's data directory).
+fn inside(root: &Path, dirs: &[PathBuf]) -> Vec<PathBuf> {
+    let Ok(real) = root.canonicalize() else {
+        return vec![];
+    };
+    dirs.iter()
+        .filter_map(|d| d.canonicalize().ok())
+        .filter_map(|d| d.strip_prefix(&real).ok().map(Path::to_path_buf))
+        .filter(|rel| !rel.as_os_str().is_empty())
+        .collect()
+}
+
+/// Archives `root`. `leave_out` are directories never archived, wherever
+/// they are (the job's own destinations, Sauve's data). Unreadable entries
+/// are skipped and counted in the log, not a failed run.
+pub fn dump(
+    root: &Path,
+    exclude: &[String],
+    leave_out: &[PathBuf],
+    out: &mut dyn Write,
+) -> Result<String, SourceError> {
     let excluded = globs(exclude)?;
+    let left_out = inside(root, leave_out);
     let mut log = Vec::new();
+    let mut unreadable = 0u64;
     let mut builder = tar::Builder::new(out);
     builder.follow_symlinks(false);
     builder.mode(tar::HeaderMode::Complete);
@@ -62,6 +85,13 @@ pub fn dump(root: &Path, exclude: &[String], out: &mut dyn Write) -> Result<Stri
                     log.push(format!("vanished during the backup: {e}"));
                     continue;
                 }
+                if e.io_error()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::PermissionDenied)
+                {
+                    unreadable += 1;
+                    log.push(format!("skipped, not readable by Sauve: {e}"));
+                    continue;
+                }
                 return Err(SourceError::Config(format!(
                     "cannot read {}: {e}",
                     root.display()
@@ -72,6 +102,14 @@ pub fn dump(root: &Path, exclude: &[String], out: &mut dyn Write) -> Result<Stri
             .path()
             .strip_prefix(root)
             .expect("walkdir stays under the root");
+        if left_out.iter().any(|d| d == rel) {
+            walker.skip_current_dir();
+            log.push(format!(
+                "left out {}: a destination of this job or Sauve's own data",
+                rel.display()
+            ));
+            continue;
+        }
         if excluded.is_match(rel) {
             if entry.file_type().is_dir() {
                 walker.skip_current_dir();
@@ -92,6 +130,10 @@ pub fn dump(root: &Path, exclude: &[String], out: &mut dyn Write) -> Result<Stri
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 log.push(format!("vanished during the backup: {}", rel.display()));
             }
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                unreadable += 1;
+                log.push(format!("skipped, not readable by Sauve: {}", rel.display()));
+            }
             Err(e) => {
                 return Err(SourceError::io(
                     format!("adding {} to the archive", entry.path().display()),
@@ -103,7 +145,14 @@ pub fn dump(root: &Path, exclude: &[String], out: &mut dyn Write) -> Result<Stri
     builder
         .finish()
         .map_err(|e| SourceError::io("finishing the archive", e))?;
-    log.push(format!("{files} entries archived, {skipped} excluded"));
+    log.push(format!(
+        "{files} entries archived, {skipped} excluded{}",
+        if unreadable > 0 {
+            format!(", {unreadable} unreadable skipped (warning: they are not in this backup)")
+        } else {
+            String::new()
+        }
+    ));
     Ok(log.join("\n"))
 }
 

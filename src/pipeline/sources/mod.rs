@@ -10,12 +10,35 @@ mod postgres;
 mod sqlite;
 
 use super::process::{Cancel, CancellableReader, SourceError};
-use crate::domain::{DbConn, Source, ValidationErrors, source::parse_uri};
+use crate::domain::{DbConn, Keyring, SecretValue, Source, ValidationErrors, source::parse_uri};
 use crate::storage::manifest::SourceInfo;
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+/// A database connection with its password revealed for that server alone.
+pub struct Db {
+    conn: DbConn,
+    pub password: Option<SecretValue>,
+}
+
+impl Db {
+    pub fn open(conn: &DbConn, keys: &Keyring) -> Result<Db, SourceError> {
+        let password = conn.password(keys)?;
+        Ok(Db {
+            conn: conn.clone(),
+            password,
+        })
+    }
+}
+
+impl std::ops::Deref for Db {
+    type Target = DbConn;
+    fn deref(&self) -> &DbConn {
+        &self.conn
+    }
+}
 
 /// What a source needs from its surroundings.
 pub struct SourceContext {
@@ -23,13 +46,18 @@ pub struct SourceContext {
     pub staging_dir: PathBuf,
     /// Stops the dump tool when the run is cancelled or times out.
     pub cancel: super::process::Cancel,
+    /// The operator's secrets, revealed only to the hosts they are bound to.
+    pub keys: Keyring,
+    /// Directories never archived by a files source: the job's local
+    /// destinations and Sauve's data directory.
+    pub leave_out: Vec<PathBuf>,
 }
 
 /// Checks the source can be read and returns what the manifest records of it.
-pub fn preflight(source: &Source) -> Result<SourceInfo, SourceError> {
+pub fn preflight(source: &Source, keys: &Keyring) -> Result<SourceInfo, SourceError> {
     match source {
-        Source::Postgres(c) => postgres::preflight(c),
-        Source::Mysql(c) => mysql::preflight(c),
+        Source::Postgres(c) => postgres::preflight(&Db::open(c, keys)?),
+        Source::Mysql(c) => mysql::preflight(&Db::open(c, keys)?),
         Source::Sqlite { path } => sqlite::preflight(path),
         Source::Files { root, .. } => files::preflight(root),
         Source::Command { command, .. } => command::preflight(command),
@@ -43,10 +71,10 @@ pub fn dump(
     out: &mut dyn Write,
 ) -> Result<String, SourceError> {
     match source {
-        Source::Postgres(c) => postgres::dump(c, &ctx.cancel, out),
-        Source::Mysql(c) => mysql::dump(c, &ctx.cancel, out),
+        Source::Postgres(c) => postgres::dump(&Db::open(c, &ctx.keys)?, &ctx.cancel, out),
+        Source::Mysql(c) => mysql::dump(&Db::open(c, &ctx.keys)?, &ctx.cancel, out),
         Source::Sqlite { path } => sqlite::dump(path, ctx, out),
-        Source::Files { root, exclude } => files::dump(root, exclude, out),
+        Source::Files { root, exclude } => files::dump(root, exclude, &ctx.leave_out, out),
         Source::Command { command, .. } => command::dump(command, &ctx.cancel, out),
     }
 }
@@ -140,10 +168,10 @@ impl RestoreTarget {
 
     /// Checks the target before any byte is read: reachable, tools present, and
     /// not holding data unless `force`. Returns what will be done.
-    pub fn prepare(&self, force: bool) -> Result<(), SourceError> {
+    pub fn prepare(&self, force: bool, keys: &Keyring) -> Result<(), SourceError> {
         match self {
-            RestoreTarget::Postgres(c) => postgres::prepare_target(c, force),
-            RestoreTarget::Mysql(c) => mysql::prepare_target(c, force),
+            RestoreTarget::Postgres(c) => postgres::prepare_target(&Db::open(c, keys)?, force),
+            RestoreTarget::Mysql(c) => mysql::prepare_target(&Db::open(c, keys)?, force),
             RestoreTarget::Sqlite(p) => sqlite::prepare_target(p, force),
             RestoreTarget::Files(p) => files::prepare_target(p, force),
             RestoreTarget::Command {
@@ -172,14 +200,17 @@ impl RestoreTarget {
         force: bool,
         input: &mut dyn Read,
         cancel: &Cancel,
+        keys: &Keyring,
     ) -> Result<String, SourceError> {
         let input = &mut CancellableReader {
             inner: input,
             cancel,
         };
         match self {
-            RestoreTarget::Postgres(c) => postgres::restore(c, force, input, cancel),
-            RestoreTarget::Mysql(c) => mysql::restore(c, input, cancel),
+            RestoreTarget::Postgres(c) => {
+                postgres::restore(&Db::open(c, keys)?, force, input, cancel)
+            }
+            RestoreTarget::Mysql(c) => mysql::restore(&Db::open(c, keys)?, input, cancel),
             RestoreTarget::Sqlite(p) => sqlite::restore(p, input),
             RestoreTarget::Files(p) => files::restore(p, force, input),
             RestoreTarget::Command {
@@ -354,7 +385,7 @@ mod tests {
                 "cannot be restored into a mysql target",
             ),
             ("files", "files:///x?exclude=*.tmp", "cannot be restored"),
-            ("sqlite", "postgres://u:pw@h/db", "password_env"),
+            ("sqlite", "postgres://u:pw@h/db", "password=secret:NAME"),
         ];
         for (kind, to, needle) in bad {
             let e = RestoreTarget::parse(kind, to).unwrap_err();

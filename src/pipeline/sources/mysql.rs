@@ -4,12 +4,13 @@
 //! MySQL cannot roll back DDL, so unlike PostgreSQL a failed restore can leave the
 //! target half-written: restore into a new database and switch over.
 
+use super::super::process::clean_command;
 use super::super::process::{
     Cancel, SourceError, classify_db_error, require_tool, run_capture, run_dump, run_feed,
     tool_version,
 };
+use super::Db as DbConn;
 use super::{check_reachable, sql_literal};
-use crate::domain::DbConn;
 use crate::storage::manifest::SourceInfo;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -28,7 +29,7 @@ fn client_tool() -> Result<PathBuf, SourceError> {
 }
 
 fn command(tool: &Path, c: &DbConn) -> Result<Command, SourceError> {
-    let mut cmd = Command::new(tool);
+    let mut cmd = clean_command(tool);
     // --protocol=TCP: "localhost" would otherwise mean the local socket, not the
     // host:port the URI names.
     cmd.arg(format!("--host={}", c.host))
@@ -38,8 +39,8 @@ fn command(tool: &Path, c: &DbConn) -> Result<Command, SourceError> {
     if let Some(u) = &c.user {
         cmd.arg(format!("--user={u}"));
     }
-    if let Some(pw) = c.password().map_err(SourceError::Config)? {
-        cmd.env("MYSQL_PWD", pw);
+    if let Some(pw) = &c.password {
+        cmd.env("MYSQL_PWD", pw.expose());
     }
     Ok(cmd)
 }

@@ -3,12 +3,13 @@
 //! better downstream. Restore runs `pg_restore --single-transaction`, so a failed
 //! restore leaves the target database as it was.
 
+use super::super::process::clean_command;
 use super::super::process::{
     Cancel, SourceError, classify_db_error, require_tool, run_capture, run_dump, run_feed,
     tool_version,
 };
+use super::Db as DbConn;
 use super::{check_reachable, sql_literal};
-use crate::domain::DbConn;
 use crate::storage::manifest::SourceInfo;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -22,7 +23,7 @@ fn tool(name: &'static str) -> Result<PathBuf, SourceError> {
 }
 
 fn command(tool: &Path, c: &DbConn, database: &str) -> Result<Command, SourceError> {
-    let mut cmd = Command::new(tool);
+    let mut cmd = clean_command(tool);
     // --no-password: a missing password must fail, never wait on a prompt.
     cmd.arg("--host")
         .arg(&c.host)
@@ -34,8 +35,8 @@ fn command(tool: &Path, c: &DbConn, database: &str) -> Result<Command, SourceErr
     if let Some(u) = &c.user {
         cmd.arg("--username").arg(u);
     }
-    if let Some(pw) = c.password().map_err(SourceError::Config)? {
-        cmd.env("PGPASSWORD", pw);
+    if let Some(pw) = &c.password {
+        cmd.env("PGPASSWORD", pw.expose());
     }
     cmd.env("PGCONNECT_TIMEOUT", "10");
     Ok(cmd)
@@ -95,7 +96,7 @@ pub fn check_format(input: &mut dyn Read) -> Result<String, SourceError> {
         });
     }
     let mut rest = std::io::Cursor::new(magic).chain(input);
-    let mut cmd = Command::new(tool("pg_restore")?);
+    let mut cmd = clean_command(tool("pg_restore")?);
     cmd.args(["--file=/dev/null", "--exit-on-error"]);
     run_feed(&mut cmd, "pg_restore", &mut rest, &Cancel::default()).map_err(|e| match e {
         SourceError::ToolFailed { stderr, .. } => SourceError::Format {

@@ -217,6 +217,8 @@ impl Sauve {
         let log = self.dest(&format!("{}.log", unique("server")));
         let mut cmd = self.command();
         cmd.args(["serve", "--listen", "127.0.0.1:0"])
+            // Where a newcomer starts it: the default --allow-path root.
+            .current_dir(self.dir.path())
             .args(&opts.args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

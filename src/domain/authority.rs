@@ -1,0 +1,330 @@
+//! What a writer of a job (or of a test, or of a restore) may ask for. The
+//! operator, at the command line or in a TOML file applied with the CLI, owns
+//! the machine: environment variables, commands, any path. A remote caller
+//! (the API, the dashboard) may use only named secrets, runs code only with
+//! the `exec` permission, and reaches local paths only under the roots the
+//! operator allowed, never Sauve's own data. What a remote caller leaves
+//! unchanged in a job the operator wrote stays as the operator wrote it.
+//!
+//! Pure: paths arrive already resolved (symlinks followed) by the caller.
+
+use super::destination::Destination;
+use super::job::{Encryption, Job};
+use super::secret::Credential;
+use super::source::Source;
+use super::validation::ValidationErrors;
+use std::path::{Path, PathBuf};
+
+/// Who wrote what is being checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Authority {
+    /// The CLI, on the server's machine, as its OS user.
+    Operator,
+    /// An HTTP caller; `exec` when they hold the permission to run commands.
+    Remote { exec: bool },
+}
+
+/// Directories no remote caller may read from or write to, whatever they hold.
+pub const SYSTEM_DIRS: [&str; 5] = ["/", "/etc", "/proc", "/sys", "/dev"];
+
+/// Where local paths may lie.
+#[derive(Debug, Clone, Default)]
+pub struct PathRules {
+    /// Remote callers' paths must be inside one of these.
+    pub allowed: Vec<PathBuf>,
+    /// Sauve's own data (data directory, metadata store): never a restore
+    /// target for anyone, never a source or destination for a remote caller.
+    pub protected: Vec<PathBuf>,
+}
+
+/// What a local path is used as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathUse {
+    Source,
+    Destination,
+    RestoreTarget,
+}
+
+impl PathUse {
+    fn noun(self) -> &'static str {
+        match self {
+            PathUse::Source => "a source",
+            PathUse::Destination => "a destination",
+            PathUse::RestoreTarget => "a restore target",
+        }
+    }
+}
+
+/// `a` is `b` or inside it (both absolute, already resolved).
+fn within(a: &Path, b: &Path) -> bool {
+    a.starts_with(b)
+}
+
+impl PathRules {
+    /// Whether `path` (resolved) may be used as `what` by `who`.
+    pub fn check(&self, path: &Path, what: PathUse, who: Authority) -> Result<(), String> {
+        let shown = path.display();
+        for p in &self.protected {
+            let overlaps = within(path, p) || within(p, path);
+            let refused = match (who, what) {
+                (_, PathUse::RestoreTarget) => overlaps,
+                (Authority::Remote { .. }, _) => overlaps,
+                (Authority::Operator, _) => false,
+            };
+            if refused {
+                return Err(format!(
+                    "{shown} cannot be {}: it holds or lies inside Sauve's own data ({}), whatever --force says",
+                    what.noun(),
+                    p.display()
+                ));
+            }
+        }
+        let Authority::Remote { .. } = who else {
+            return Ok(());
+        };
+        let system = SYSTEM_DIRS.iter().any(|d| {
+            let d = Path::new(d);
+            path == d || (d != Path::new("/") && within(path, d))
+        });
+        if system {
+            return Err(format!(
+                "{shown} is a system directory; Sauve does not use it as {} for a remote caller",
+                what.noun()
+            ));
+        }
+        if !self.allowed.iter().any(|root| within(path, root)) {
+            let roots = if self.allowed.is_empty() {
+                "none: the operator allowed no path".to_string()
+            } else {
+                self.allowed
+                    .iter()
+                    .map(|r| r.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            return Err(format!(
+                "{shown} is outside the directories the operator allows ({roots}); ask them to start serve with --allow-path DIR, or use the CLI"
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Every local path a job reads or writes, with what it is used as.
+pub fn job_paths(job: &Job) -> Vec<(String, PathBuf, PathUse)> {
+    let mut out = Vec::new();
+    match &job.source {
+        Source::Sqlite { path } => out.push(("source".into(), path.clone(), PathUse::Source)),
+        Source::Files { root, .. } => out.push(("source".into(), root.clone(), PathUse::Source)),
+        _ => {}
+    }
+    for (i, d) in job.destinations.iter().enumerate() {
+        if let Destination::Local { root } = d {
+            out.push((
+                format!("destinations[{i}]"),
+                root.clone(),
+                PathUse::Destination,
+            ));
+        }
+    }
+    out
+}
+
+/// The credentials a source sends, with what each is.
+pub fn source_credentials(source: &Source) -> Vec<(&'static str, &Credential)> {
+    match source {
+        Source::Postgres(c) | Source::Mysql(c) => c
+            .password
+            .iter()
+            .map(|p| ("database password", p))
+            .collect(),
+        _ => vec![],
+    }
+}
+
+/// Whether writing `job` over `before` runs code on the server that was not
+/// already there: a new or changed `command` source.
+pub fn job_needs_exec(job: &Job, before: Option<&Job>) -> bool {
+    matches!(job.source, Source::Command { .. }) && before.is_none_or(|b| b.source != job.source)
+}
+
+/// What a remote caller may not write newly: environment credentials and
+/// SFTP key files of the server's (code to run is `job_needs_exec`, a
+/// permission rather than bad input). `before` is the job as stored, whose
+/// unchanged parts are the operator's and stay allowed. Paths are checked by
+/// the caller, which resolves them first.
+pub fn check_remote_job(job: &Job, before: Option<&Job>) -> ValidationErrors {
+    let mut errors = ValidationErrors::new();
+    let source_kept = before.is_some_and(|b| b.source == job.source);
+    if !source_kept {
+        check_source(&job.source, "source", &mut errors);
+    }
+    for (i, d) in job.destinations.iter().enumerate() {
+        if before.is_some_and(|b| b.destinations.contains(d)) {
+            continue;
+        }
+        check_destination(d, &format!("destinations[{i}]"), &mut errors);
+    }
+    let enc_kept = before.is_some_and(|b| b.encryption == job.encryption);
+    if !enc_kept && let Some(Encryption::Passphrase { env }) = &job.encryption {
+        errors.push(
+            "encryption.passphrase_env",
+            format!(
+                "{env}: through the API a job encrypts to public keys (recipients = [\"age1…\"]); a passphrase from Sauve's environment can only be set by the operator (CLI or TOML)"
+            ),
+        );
+    }
+    errors
+}
+
+/// A source given by a remote caller (in a job or to test).
+pub fn check_source(source: &Source, field: &str, errors: &mut ValidationErrors) {
+    for (what, c) in source_credentials(source) {
+        env_refused(c, what, field, errors);
+    }
+}
+
+/// A destination given by a remote caller (in a job or to test).
+pub fn check_destination(d: &Destination, field: &str, errors: &mut ValidationErrors) {
+    for (what, c) in d.credentials() {
+        env_refused(c, what, field, errors);
+    }
+    if let Destination::Sftp(s) = d
+        && s.key.is_some()
+    {
+        errors.push(
+            field,
+            "key= names a key file on the server: only the operator may choose one (CLI or TOML); through the API, SFTP uses the server's default keys",
+        );
+    }
+}
+
+fn env_refused(c: &Credential, what: &str, field: &str, errors: &mut ValidationErrors) {
+    if let Credential::Env(var) = c {
+        errors.push(
+            field,
+            format!(
+                "the {what} would come from the variable {var} of Sauve's environment: through the API, name a secret the operator defined (…=secret:NAME); `sauve secret list` shows them"
+            ),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::JobSpec;
+
+    fn rules() -> PathRules {
+        PathRules {
+            allowed: vec!["/srv".into(), "/home/app".into()],
+            protected: vec!["/home/app/sauve-data".into()],
+        }
+    }
+
+    #[test]
+    fn paths_by_use_and_authority() {
+        let remote = Authority::Remote { exec: false };
+        let op = Authority::Operator;
+        use PathUse::*;
+        let cases: &[(&str, PathUse, Authority, Option<&str>)] = &[
+            ("/srv/app/db.sqlite", Source, remote, None),
+            ("/srv", Destination, remote, None),
+            ("/srvx/db", Source, remote, Some("outside")),
+            ("/var/backups", Destination, remote, Some("--allow-path")),
+            ("/etc", Source, remote, Some("system")),
+            ("/etc/shadow", Source, remote, Some("system")),
+            ("/proc/self/environ", Source, remote, Some("system")),
+            ("/", RestoreTarget, remote, Some("Sauve's own data")),
+            ("/dev", Destination, remote, Some("system")),
+            ("/sys/kernel", Destination, remote, Some("system")),
+            (
+                "/home/app/sauve-data",
+                Source,
+                remote,
+                Some("Sauve's own data"),
+            ),
+            (
+                "/home/app/sauve-data/master.key",
+                Source,
+                remote,
+                Some("Sauve's own data"),
+            ),
+            ("/home/app", Source, remote, Some("Sauve's own data")),
+            ("/home/app/uploads", Source, remote, None),
+            (
+                "/home/app/sauve-data",
+                RestoreTarget,
+                op,
+                Some("whatever --force"),
+            ),
+            (
+                "/home/app/sauve-data/x",
+                RestoreTarget,
+                op,
+                Some("Sauve's own data"),
+            ),
+            ("/home", RestoreTarget, op, Some("Sauve's own data")),
+            ("/home/app/sauve-data", Source, op, None),
+            ("/etc", Source, op, None),
+            ("/var/restore", RestoreTarget, op, None),
+        ];
+        for (path, what, who, want) in cases {
+            let got = rules().check(Path::new(path), *what, *who);
+            match want {
+                None => assert!(got.is_ok(), "{path} {what:?} {who:?}: {got:?}"),
+                Some(needle) => {
+                    let e = got.expect_err(path);
+                    assert!(e.contains(needle), "{path}: {e}");
+                }
+            }
+        }
+        let none = PathRules::default();
+        let e = none.check(Path::new("/srv/x"), Source, remote).unwrap_err();
+        assert!(e.contains("allowed no path"), "{e}");
+    }
+
+    fn job(toml_src: &str) -> Job {
+        let spec: JobSpec = toml::from_str(toml_src).unwrap();
+        spec.validate().unwrap()
+    }
+
+    #[test]
+    fn remote_writers_use_named_secrets_and_need_exec_for_commands() {
+        let cmd = job(
+            "name = \"c\"\ndestinations = [\"/srv/b\"]\n[source]\nkind = \"command\"\ncommand = [\"sh\", \"-c\", \"id\"]\n",
+        );
+        assert!(job_needs_exec(&cmd, None));
+        assert!(check_remote_job(&cmd, None).is_empty());
+        // Left unchanged, the operator's command stays.
+        assert!(!job_needs_exec(&cmd, Some(&cmd)));
+
+        let env = job(
+            "name = \"p\"\nsource = \"postgres://u@db/app?password_env=APP_PW\"\ndestinations = [\"s3://bkt?endpoint=http://h:1\"]\n",
+        );
+        let e = check_remote_job(&env, None).to_string();
+        assert!(
+            e.contains("APP_PW") && e.contains("AWS_ACCESS_KEY_ID"),
+            "{e}"
+        );
+        assert!(check_remote_job(&env, Some(&env)).is_empty());
+        let moved = job(
+            "name = \"p\"\nsource = \"postgres://u@evil/app?password_env=APP_PW\"\ndestinations = [\"s3://bkt?endpoint=http://h:1\"]\n",
+        );
+        let e = check_remote_job(&moved, Some(&env)).to_string();
+        assert!(e.contains("APP_PW") && !e.contains("AWS"), "{e}");
+
+        let named = job(
+            "name = \"n\"\nsource = \"postgres://u@db/app?password=secret:app\"\ndestinations = [\"s3://bkt?endpoint=http://h:1&access_key=secret:k&secret_key=secret:s\", \"webdav://h/x\"]\n",
+        );
+        assert!(check_remote_job(&named, None).is_empty());
+        let dav = job(
+            "name = \"d\"\nsource = \"sqlite:///srv/a.db\"\ndestinations = [\"webdav://h/x?user=u\", \"sftp://u@h/x?key=/root/.ssh/id_ed25519\"]\n[encryption]\npassphrase_env = \"PW\"\n",
+        );
+        let e = check_remote_job(&dav, None).to_string();
+        assert!(
+            e.contains("WEBDAV_PASSWORD") && e.contains("key file") && e.contains("passphrase"),
+            "{e}"
+        );
+    }
+}

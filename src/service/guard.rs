@@ -1,0 +1,188 @@
+//! What a caller may write, checked once for every way in (jobs created,
+//! replaced or applied, sources and destinations tested, restore targets):
+//! the rules of `domain::authority`, with local paths resolved here (symlinks
+//! followed) so that `/srv/link -> /etc` is judged as `/etc`.
+
+use super::{Actor, Sauve, ServiceError};
+use crate::domain::authority::{self, Authority, PathRules, PathUse};
+use crate::domain::{Destination, Job, Source, ValidationErrors};
+use std::path::{Component, Path, PathBuf};
+
+/// `path` as the kernel will see it: `.` and `..` folded, and the longest
+/// existing ancestor's symlinks followed.
+pub(super) fn resolve(path: &Path) -> PathBuf {
+    let mut lexical = PathBuf::from("/");
+    for c in path.components() {
+        match c {
+            Component::ParentDir => {
+                lexical.pop();
+            }
+            Component::Normal(n) => lexical.push(n),
+            Component::RootDir | Component::CurDir | Component::Prefix(_) => {}
+        }
+    }
+    let mut existing = lexical.as_path();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(real) = existing.canonicalize() {
+            return rest.iter().rev().fold(real, |p, n| p.join(n));
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                existing = parent;
+            }
+            _ => return lexical,
+        }
+    }
+}
+
+/// The rules with every path resolved the same way as the paths checked.
+pub(super) fn resolved_rules(allowed: &[PathBuf], protected: &[PathBuf]) -> PathRules {
+    PathRules {
+        allowed: allowed.iter().map(|p| resolve(p)).collect(),
+        protected: protected.iter().map(|p| resolve(p)).collect(),
+    }
+}
+
+/// `Err` when `who` is a remote caller without `exec` and `needed`.
+fn exec_refused(who: Authority, needed: bool) -> Result<(), Box<ServiceError>> {
+    match who {
+        // A command runs a program on the server: an admin hands `exec` out
+        // by name (`--scope …,exec`), or the operator writes the job.
+        Authority::Remote { exec: false } if needed => {
+            Err(Box::new(ServiceError::Forbidden("exec".into())))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn done(errors: ValidationErrors) -> Result<(), ValidationErrors> {
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
+impl Sauve {
+    fn check_path(
+        &self,
+        who: Authority,
+        field: &str,
+        path: &Path,
+        what: PathUse,
+    ) -> ValidationErrors {
+        match self.paths.check(&resolve(path), what, who) {
+            Ok(()) => ValidationErrors::new(),
+            Err(m) => ValidationErrors::single(field, m),
+        }
+    }
+
+    /// Whether `actor` may store `job` over `before` (the job as stored).
+    pub(super) async fn guard_job(
+        &self,
+        actor: &Actor,
+        job: &Job,
+        before: Option<&Job>,
+    ) -> Result<(), ServiceError> {
+        let who = actor.authority();
+        exec_refused(who, authority::job_needs_exec(job, before)).map_err(|e| *e)?;
+        let mut errors = match who {
+            Authority::Operator => ValidationErrors::new(),
+            Authority::Remote { .. } => authority::check_remote_job(job, before),
+        };
+        for (field, path, what) in authority::job_paths(job) {
+            let kept =
+                before.is_some_and(|b| authority::job_paths(b).iter().any(|(_, p, _)| *p == path));
+            if !kept {
+                errors.extend_prefixed("", self.check_path(who, &field, &path, what));
+            }
+        }
+        Ok(done(errors)?)
+    }
+
+    /// Whether `actor` may test this source (a connection is about to be made).
+    pub(super) async fn guard_source(
+        &self,
+        actor: &Actor,
+        source: &Source,
+    ) -> Result<(), ServiceError> {
+        let who = actor.authority();
+        exec_refused(who, matches!(source, Source::Command { .. })).map_err(|e| *e)?;
+        let mut errors = ValidationErrors::new();
+        if let Authority::Remote { .. } = who {
+            authority::check_source(source, "source", &mut errors);
+        }
+        if let Source::Sqlite { path } | Source::Files { root: path, .. } = source {
+            errors.extend_prefixed("", self.check_path(who, "source", path, PathUse::Source));
+        }
+        Ok(done(errors)?)
+    }
+
+    /// Whether `actor` may open this destination (to test it).
+    pub(super) async fn guard_destination(
+        &self,
+        actor: &Actor,
+        dest: &Destination,
+        field: &str,
+    ) -> Result<(), ServiceError> {
+        let who = actor.authority();
+        let mut errors = ValidationErrors::new();
+        if let Authority::Remote { .. } = who {
+            authority::check_destination(dest, field, &mut errors);
+        }
+        if let Destination::Local { root } = dest {
+            errors.extend_prefixed("", self.check_path(who, field, root, PathUse::Destination));
+        }
+        Ok(done(errors)?)
+    }
+
+    /// Whether `actor` may restore into `target` (a path, a database URI or
+    /// the value handed to a job's restore command).
+    pub(super) async fn guard_restore_target(
+        &self,
+        actor: &Actor,
+        target: &crate::pipeline::sources::RestoreTarget,
+    ) -> Result<(), ServiceError> {
+        use crate::pipeline::sources::RestoreTarget;
+        let who = actor.authority();
+        let mut errors = ValidationErrors::new();
+        match target {
+            RestoreTarget::Sqlite(p) | RestoreTarget::Files(p) => {
+                errors.extend_prefixed("", self.check_path(who, "to", p, PathUse::RestoreTarget));
+            }
+            RestoreTarget::Postgres(c) | RestoreTarget::Mysql(c) => {
+                if let Authority::Remote { .. } = who {
+                    authority::check_source(&Source::Postgres(c.clone()), "to", &mut errors);
+                }
+            }
+            RestoreTarget::Command { .. } => exec_refused(who, true).map_err(|e| *e)?,
+        }
+        Ok(done(errors)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolution_folds_dots_and_follows_symlinks() {
+        let dir = std::env::temp_dir().join(format!("sauve-guard-{}", crate::domain::new_id()));
+        std::fs::create_dir_all(dir.join("real")).unwrap();
+        std::os::unix::fs::symlink("/etc", dir.join("etc-link")).unwrap();
+        let base = dir.canonicalize().unwrap();
+        assert_eq!(
+            resolve(&dir.join("real/../real/./x/y")),
+            base.join("real/x/y")
+        );
+        assert_eq!(
+            resolve(&dir.join("etc-link/shadow")),
+            PathBuf::from("/etc/shadow")
+        );
+        assert_eq!(resolve(Path::new("/../../etc")), PathBuf::from("/etc"));
+        assert_eq!(resolve(Path::new("/")), PathBuf::from("/"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
