@@ -524,7 +524,7 @@ fn secrets_are_sealed_listed_without_values_and_operator_only() {
     std::fs::rename(&key, sauve.data_dir().join("master.key.moved")).unwrap();
     sauve
         .run(&["backup", "run", "x"])
-        .fails(1, &["app-db", "master key"]);
+        .fails(2, &["app-db", "master key"]);
     std::fs::rename(sauve.data_dir().join("master.key.moved"), &key).unwrap();
     sauve.run(&["secret", "rm", "app-db"]).ok();
     sauve
