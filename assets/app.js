@@ -196,7 +196,7 @@ for (const b of document.querySelectorAll("button.edit-job")) {
     f.name.readOnly = true;
     f.source.value = typeof job.source === "string" ? job.source : "";
     f.destinations.value = job.destinations.join("\n");
-    f.passphrase_env.value = job.encryption?.passphrase_env ?? "";
+    f.recipients.value = (job.encryption?.recipients ?? []).join("\n");
     f.schedule.value = job.schedule ?? "";
     f.timezone.value = job.timezone ?? "";
     jobForm.querySelector('button[type="submit"]').textContent = "Save job";
@@ -261,14 +261,17 @@ if (jobForm) {
       destinations: f.destinations.value.split("\n").map((s) => s.trim()).filter(Boolean),
     };
     if (f.schedule.value.trim()) { spec.schedule = f.schedule.value.trim(); spec.timezone = f.timezone.value || "UTC"; }
-    if (f.passphrase_env.value.trim()) spec.encryption = { passphrase_env: f.passphrase_env.value.trim() };
+    const recipients = f.recipients.value.split(/[\s,]+/).map((s) => s.trim()).filter(Boolean);
+    if (recipients.length) spec.encryption = { recipients };
     let r;
     if (editing) {
       const merged = { ...editing, ...spec };
       for (const k of ["source_kind", "schedule_description", "next_run", "created_at", "updated_at"]) delete merged[k];
       // A command source is a table the form cannot show: keep it unless a URI was typed.
       if (typeof editing.source !== "string" && !spec.source) merged.source = editing.source;
-      if (!f.passphrase_env.value.trim() && editing.encryption?.passphrase_env) delete merged.encryption;
+      // Emptied keys remove the encryption; a passphrase the operator set
+      // (not shown here) stays as it is.
+      if (!recipients.length && editing.encryption?.recipients) delete merged.encryption;
       if (!spec.schedule) { delete merged.schedule; delete merged.timezone; }
       r = await api("PUT", `/api/admin/jobs/${encodeURIComponent(editing.name)}`, merged);
     } else {

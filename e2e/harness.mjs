@@ -36,7 +36,9 @@ export class Sauve {
 
   /** Starts `sauve serve` on a random port; resolves once it listens. */
   async start() {
+    // Started in its temp dir, as a newcomer would: the default --allow-path.
     this.server = spawn(BIN, ["--data-dir", this.data, "serve", "--listen", "127.0.0.1:0", "--tick-ms", "100"], {
+      cwd: this.dir,
       env: { ...process.env, SAUVE_LOG: "warn" },
       stdio: ["ignore", "pipe", "inherit"],
     });

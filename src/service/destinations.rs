@@ -4,6 +4,7 @@
 
 use super::{Actor, Sauve, ServiceError};
 use crate::domain::{Backup, Destination, Keyring, SourceSpec, ValidationErrors};
+use crate::pipeline::process::SourceError;
 use crate::runner::open_destination;
 use crate::storage::manifest::{Manifest, SourceInfo};
 
@@ -105,9 +106,43 @@ impl Sauve {
         })?;
         self.guard_source(actor, &parsed).await?;
         let keys = self.keyring().await?;
+        let remote = matches!(actor.authority(), crate::domain::Authority::Remote { .. });
         tokio::task::spawn_blocking(move || crate::pipeline::sources::preflight(&parsed, &keys))
             .await
             .map_err(|e| ServiceError::Internal(e.to_string()))?
-            .map_err(ServiceError::Source)
+            .map_err(|e| ServiceError::Source(if remote { for_a_person(e) } else { e }))
+    }
+}
+
+/// What a remote caller is told when a source test fails: what a person
+/// needs ("reachable, wrong password", "no such database"), never what the
+/// far end said in its own words (a banner, the first bytes of whatever
+/// protocol answered on that port), which would turn the test into a port
+/// scanner. The operator sees the tool's own words with the CLI.
+fn for_a_person(e: SourceError) -> SourceError {
+    match e {
+        SourceError::Unreachable {
+            kind,
+            address,
+            detail,
+        } => {
+            let d = detail.to_ascii_lowercase();
+            let detail = if d.contains("refused") {
+                "the connection was refused"
+            } else if d.contains("resolve") || d.contains("translate host") {
+                "the host name does not resolve"
+            } else {
+                "no connection could be made"
+            };
+            SourceError::Unreachable {
+                kind,
+                address,
+                detail: detail.into(),
+            }
+        }
+        SourceError::ToolFailed { tool, .. } => SourceError::Config(format!(
+            "the server was reached, but {tool} could not read from it (it may not be a server of this kind, or it refused the dump tool); a backup run from the CLI on the server shows the tool's own words"
+        )),
+        other => other,
     }
 }

@@ -92,8 +92,31 @@ fn remote_layers(op: Operator, timeout: Duration) -> Operator {
         opendal::layers::RetryLayer::new()
             .with_jitter()
             .with_max_times(5)
-            .with_min_delay(Duration::from_millis(200)),
+            .with_min_delay(Duration::from_millis(200))
+            .with_notify(log_retry),
     )
+}
+
+/// One line per retry. OpenDAL's default logs the error's `Debug`: a
+/// backtrace and the service's whole response body, over many lines.
+fn log_retry(event: opendal::layers::RetryEvent<'_>) {
+    tracing::warn!(
+        op = ?event.op,
+        attempt = event.attempt,
+        retry_in_ms = event.retry_after.as_millis() as u64,
+        error = %cut(&event.err.to_string(), 240),
+        "retrying a storage request"
+    );
+}
+
+/// `text` on one line and at most `max` characters: remote services answer
+/// with pages of XML or HTML that belong in no log line.
+pub(crate) fn cut(text: &str, max: usize) -> String {
+    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match one_line.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &one_line[..i]),
+        None => one_line,
+    }
 }
 
 /// The slowest upload a part is given time for, whatever `timeout=` says: a
@@ -162,14 +185,14 @@ fn reason_for(e: &opendal::Error, object_store: bool) -> String {
     let mut causes: Vec<String> = Vec::new();
     let mut src = std::error::Error::source(e);
     while let Some(cause) = src {
-        let text = cause.to_string();
+        let text = cut(&cause.to_string(), 300);
         if !causes.iter().any(|c| c.contains(text.trim())) {
             causes.push(text.trim().to_string());
         }
         src = cause.source();
     }
     if causes.is_empty() {
-        format!("{}{hint}: {e}", e.kind())
+        format!("{}{hint}: {}", e.kind(), cut(&e.to_string(), 300))
     } else {
         format!("{}{hint}: {}", e.kind(), causes.join(": "))
     }
@@ -790,5 +813,18 @@ impl ArtifactWriter {
             }
             Inner::Put(p) => p.abort().await,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cut;
+
+    #[test]
+    fn remote_text_is_cut_to_one_short_line() {
+        assert_eq!(cut("a\n  b\tc", 10), "a b c");
+        assert_eq!(cut("<Error>\n<Code>SlowDown</Code>", 12), "<Error> <Cod…");
+        assert_eq!(cut(&"é".repeat(500), 3), "ééé…");
+        assert_eq!(cut("", 5), "");
     }
 }

@@ -637,6 +637,38 @@ fn the_scan_sees_the_real_tree() {
     assert!(g.edges.len() >= 100, "only {} edges", g.edges.len());
 }
 
+/// Children get a scrubbed environment (ARCHITECTURE.md, pipeline): every
+/// one is made by `process::clean_command`, the only `Command::new` outside
+/// tests. A second one would inherit every secret of Sauve's environment.
+#[test]
+fn every_child_process_has_a_clean_environment() {
+    let mut files = Vec::new();
+    rust_files(&repo().join("src"), &mut files);
+    let mut found = Vec::new();
+    for f in &files {
+        let code = fs::read_to_string(f).unwrap();
+        // Test modules sit at the end of a file: only what precedes them ships.
+        let shipped = code.split("#[cfg(test)]").next().unwrap_or("");
+        for (n, line) in strip(shipped).lines().enumerate() {
+            if line.contains("Command::new(") {
+                found.push(format!("{}:{}: {}", f.display(), n + 1, line.trim()));
+            }
+        }
+    }
+    let allowed =
+        |p: &String| p.contains("pipeline/process.rs") && p.contains("Command::new(program)");
+    let bad: Vec<&String> = found.iter().filter(|p| !allowed(p)).collect();
+    assert!(
+        bad.is_empty(),
+        "use process::clean_command instead:\n{bad:#?}"
+    );
+    assert_eq!(
+        found.len(),
+        1,
+        "the one Command::new is in clean_command: {found:#?}"
+    );
+}
+
 /// The checker's own tests, on small trees written to a temporary directory.
 mod the_checker {
     use super::*;
