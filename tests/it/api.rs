@@ -22,7 +22,7 @@ fn opts() -> ServerOpts {
 pub(crate) struct Client {
     agent: ureq::Agent,
     base: String,
-    auth: Vec<(String, String)>,
+    pub(crate) auth: Vec<(String, String)>,
 }
 
 pub(crate) struct Reply {

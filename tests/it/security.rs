@@ -534,3 +534,80 @@ fn secrets_are_sealed_listed_without_values_and_operator_only() {
         .run(&["secret", "set", "Bad Name"])
         .fails(2, &["not a secret name"]);
 }
+
+#[test]
+fn disabled_or_removed_users_and_expired_tokens_are_refused() {
+    let sauve = Sauve::new();
+    let server = sauve.spawn_server(ServerOpts::new());
+    add_user(&sauve, "bob", "admin", "bob-password-long-enough");
+    let anon = Client::new(&server.base);
+    let login = || {
+        anon.post(
+            "/login",
+            json!({ "name": "bob", "password": "bob-password-long-enough" }),
+        )
+    };
+    let r = login().expect(200);
+    let cookie = r.headers["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let mut session = Client::new(&server.base);
+    session.auth.push(("Cookie".into(), cookie));
+    session.get("/api/session").expect(200);
+
+    sauve.run(&["user", "disable", "bob"]).ok();
+    assert_eq!(
+        session.get("/api/session").status,
+        401,
+        "a disabled user's session ends"
+    );
+    assert_eq!(login().status, 401, "a disabled user cannot sign in");
+    sauve.run(&["user", "enable", "bob"]).ok();
+    login().expect(200);
+    sauve.run(&["user", "rm", "bob"]).ok();
+    assert_eq!(login().status, 401);
+    sauve
+        .run(&["user", "rm", "bob"])
+        .fails(2, &["no user matches"]);
+    let audit = sauve.run(&["user", "list"]).ok().stdout();
+    assert!(!audit.contains("bob"), "{audit}");
+
+    let short = token(&sauve, "short", "jobs:read");
+    let brief = sauve
+        .run(&[
+            "token",
+            "create",
+            "brief",
+            "--scope",
+            "jobs:read",
+            "--expires",
+            "2s",
+        ])
+        .ok()
+        .stdout()
+        .trim()
+        .to_string();
+    let api = Client::bearer(&server.base, &brief);
+    api.get("/api/admin/jobs").expect(200);
+    wait_until(Duration::from_secs(10), "the token to expire", || {
+        api.get("/api/admin/jobs").status == 401
+    });
+    Client::bearer(&server.base, &short)
+        .get("/api/admin/jobs")
+        .expect(200);
+    sauve
+        .run(&[
+            "token",
+            "create",
+            "x",
+            "--scope",
+            "jobs:read",
+            "--expires",
+            "soon",
+        ])
+        .fails(2, &["90d"]);
+}
