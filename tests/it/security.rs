@@ -371,6 +371,22 @@ fn scopes_test_endpoints_and_small_holes() {
     );
     assert_eq!(r.status, 403, "{}", r.body);
 
+    // The test endpoints are rate-limited per caller.
+    let admin = Client::bearer(&server.base, &token(&sauve, "admin", "all"));
+    let probe = json!({ "destination": root.join("probe").display().to_string() });
+    let statuses: Vec<u16> = (0..20)
+        .map(|_| {
+            admin
+                .post("/api/admin/destinations/test", probe.clone())
+                .status
+        })
+        .collect();
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    let limited = admin.post("/api/admin/destinations/test", probe);
+    assert_eq!(limited.status, 429, "{}", limited.body);
+    assert!(limited.headers.contains_key("retry-after"));
+    assert_eq!(limited.json()["code"], "rate_limited");
+
     // Twenty clicks queue one backup.
     sauve.create_job(
         "j",
@@ -600,4 +616,61 @@ fn disabled_or_removed_users_and_expired_tokens_are_refused() {
             "soon",
         ])
         .fails(2, &["90d"]);
+}
+
+/// Files Sauve may not read are skipped with a warning, not a failed run.
+/// The test runs the CLI as `nobody` (setpriv), since root reads everything.
+#[test]
+fn unreadable_files_are_counted_and_skipped() {
+    let sauve = Sauve::new();
+    let root = sauve.dir.path().canonicalize().unwrap();
+    let src = root.join("src");
+    std::fs::create_dir_all(src.join("locked")).unwrap();
+    std::fs::write(src.join("open.txt"), "readable").unwrap();
+    std::fs::write(src.join("secret.txt"), "not for nobody").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path, m: u32| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap()
+    };
+    mode(&src.join("secret.txt"), 0o600);
+    mode(&src.join("locked"), 0o700);
+    // nobody may walk to everything else, and write the data dir and backups.
+    mode(sauve.dir.path(), 0o777);
+    std::fs::create_dir_all(sauve.data_dir()).unwrap();
+    mode(&sauve.data_dir(), 0o777);
+    let as_nobody = |args: &[&str]| {
+        let mut cmd = std::process::Command::new("setpriv");
+        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(env!("CARGO_BIN_EXE_sauve"))
+            .arg("--data-dir")
+            .arg(sauve.data_dir())
+            .args(args)
+            .env("SAUVE_LOG", "warn");
+        cmd.output().unwrap()
+    };
+    let dest = root.join("b").display().to_string();
+    let source = format!("files://{}", src.display());
+    let out = as_nobody(&["job", "create", "f", "--source", &source, "--dest", &dest]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = as_nobody(&["backup", "run", "f", "--json"]);
+    assert!(
+        out.status.success(),
+        "an unreadable file failed the run: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let runs = as_nobody(&["run", "list", "--json"]);
+    let runs: serde_json::Value = serde_json::from_slice(&runs.stdout).unwrap();
+    let run_id = runs[0]["id"].as_str().unwrap().to_string();
+    let shown = as_nobody(&["run", "show", &run_id, "--json"]);
+    let run: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    let log = run["log"].as_str().unwrap_or_default();
+    assert!(log.contains("2 unreadable skipped"), "{log}");
+    assert!(
+        log.contains("secret.txt") && log.contains("locked"),
+        "{log}"
+    );
 }
