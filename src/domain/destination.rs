@@ -699,7 +699,20 @@ fn parse_s3(url: &Url) -> Result<S3Location, ValidationErrors> {
     for (k, v) in url.query_pairs() {
         match k.as_ref() {
             "endpoint" => loc.endpoint = Some(http_endpoint(&v)?),
-            "region" => loc.region = Some(v.to_string()),
+            "region" => {
+                // The region becomes part of AWS's host name
+                // (s3.REGION.amazonaws.com): only a region's characters.
+                let ok = !v.is_empty()
+                    && v.len() <= 40
+                    && v.chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+                if !ok {
+                    return Err(e(format!(
+                        "region={v:?} is not a region name: lowercase letters, digits and '-', e.g. eu-west-3"
+                    )));
+                }
+                loc.region = Some(v.to_string())
+            }
             "path_style" => {
                 path_style = Some(match v.as_ref() {
                     "true" => true,
@@ -796,6 +809,8 @@ mod tests {
         assert_eq!(ep("/var/backups"), None);
         let refusals = [
             ("s3://bkt?access_key=AKIAXXXX", "secret's name"),
+            ("s3://bkt?region=evil.com/", "not a region name"),
+            ("s3://bkt?region=a%40b", "not a region name"),
             ("s3://bkt?secret_key_env=SAUVE_CRON_SECRET", "never sent"),
             (
                 "webdav://h/x?user=u&password_env=SAUVE_PASSPHRASE",

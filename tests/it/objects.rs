@@ -113,6 +113,55 @@ fn a_backup_goes_to_disk_and_s3_in_one_pass_and_restores_from_s3_alone() {
     assert_eq!(count_notes(&target), 20000);
 }
 
+/// The keys as named secrets bound to Garage's host and bucket: the form an
+/// API caller must use. Bound elsewhere (another bucket), they are not sent.
+#[test]
+fn s3_keys_as_named_secrets_bound_to_the_endpoint_and_bucket() {
+    let s3 = s3();
+    let sauve = Sauve::new();
+    let host = url::Url::parse(&s3.endpoint).unwrap();
+    let host = format!(
+        "{}:{}",
+        host.host_str().unwrap(),
+        host.port_or_known_default().unwrap()
+    );
+    let set = |name: &str, value: &str, bucket: &str| {
+        let mut child = sauve
+            .command()
+            .args(["secret", "set", name, "--host", &host, "--bucket", bucket])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(value.as_bytes())
+            .unwrap();
+        assert!(child.wait().unwrap().success());
+    };
+    set("s3-id", &s3.key_id, &s3.bucket);
+    set("s3-secret", &s3.secret, &s3.bucket);
+    set("s3-other", &s3.secret, "another-bucket");
+    let prefix = unique("named");
+    let uri = |secret: &str| {
+        format!(
+            "s3://{}/{prefix}?endpoint={}&region={}&access_key=secret:s3-id&secret_key=secret:{secret}",
+            s3.bucket, s3.endpoint, s3.region
+        )
+    };
+    let source = sqlite_source(&sauve);
+    sauve.create_job("named", &source, &[&uri("s3-secret")]);
+    let id = sauve.backup("named");
+    sauve.run(&["verify", &id]).ok();
+    sauve.create_job("wrong", &source, &[&uri("s3-other")]);
+    sauve
+        .run(&["backup", "run", "wrong"])
+        .fails(1, &["s3-other", "not bound", "another-bucket"]);
+}
+
 #[test]
 fn one_failing_destination_does_not_stop_the_others() {
     let s3 = s3();
