@@ -397,27 +397,6 @@ impl Keyring {
             },
         }
     }
-
-    /// A secret's value for local use only (an encryption passphrase): only a
-    /// secret bound to no host, so a credential never doubles as a key.
-    pub fn reveal_local(
-        &self,
-        cred: &Credential,
-        what: &str,
-    ) -> Result<SecretValue, CredentialError> {
-        match cred {
-            Credential::Secret(name) => match self.secrets.get(name) {
-                Some((source, b)) if b.hosts.is_empty() => self.open(name, source),
-                Some((_, b)) => Err(CredentialError::NotBound {
-                    name: name.clone(),
-                    to: format!("local use as the {what}"),
-                    allowed: b.describe(),
-                }),
-                None => Err(CredentialError::Unknown(name.clone())),
-            },
-            Credential::Env(_) => self.reveal(cred, &Endpoint::host("", None), what),
-        }
-    }
 }
 
 #[cfg(test)]
@@ -587,16 +566,13 @@ mod tests {
             .unwrap_err();
         assert!(matches!(e, CredentialError::NotBound { .. }));
         assert!(!e.to_string().contains("pw\""), "{e}");
-        // A passphrase (bound nowhere) is never a credential, and a
-        // credential never a passphrase.
+        // A secret bound nowhere (a passphrase) is sent nowhere.
         let p = Credential::Secret(pass);
         assert!(
             k.reveal(&p, &ep("db.internal", Some(5432), None), "pw")
                 .is_err()
         );
         assert!(k.reveal(&p, &ep("", None, None), "pw").is_err());
-        assert_eq!(k.reveal_local(&p, "passphrase").unwrap().expose(), "key");
-        assert!(k.reveal_local(&db, "passphrase").is_err());
         let missing = Credential::Secret(SecretName::parse("nope").unwrap());
         assert!(matches!(
             k.reveal(&missing, &ep("db.internal", None, None), "pw"),

@@ -234,7 +234,28 @@ fn parse_db(url: &Url, default_port: u16, what: &str) -> Result<DbConn, Validati
         )));
     }
     let database = percent_decode(&database);
+    // The tools read their arguments as options and conninfo too: a name that
+    // starts with `-`, holds a control character, or a host list (`a,b`)
+    // could send the password to another server than the one checked.
+    if database.starts_with('-') || database.chars().any(char::is_control) {
+        return Err(err(format!(
+            "the {what} database name {database:?} cannot start with '-' or hold control characters"
+        )));
+    }
+    if host.contains(',') {
+        return Err(err(format!(
+            "the {what} URI names one host; {host:?} is a list"
+        )));
+    }
     let user = (!url.username().is_empty()).then(|| percent_decode(url.username()));
+    if user
+        .as_deref()
+        .is_some_and(|u| u.starts_with('-') || u.chars().any(char::is_control))
+    {
+        return Err(err(format!(
+            "the {what} user name cannot start with '-' or hold control characters"
+        )));
+    }
     let mut password = None;
     for (k, v) in url.query_pairs() {
         let cred = match k.as_ref() {
@@ -401,6 +422,10 @@ mod tests {
             ),
             ("postgres://h/db?password=hunter2", "secret's name"),
             ("postgres://h/db?password=secret:a&password_env=B", "once"),
+            ("mysql://h/--host=evil.example", "cannot start with '-'"),
+            ("postgres://h/a%0Ab", "control characters"),
+            ("postgres://%2Dx@h/db", "user name"),
+            ("postgres://evil.example,db.example.com/db", "is a list"),
             ("postgres://h", "must name one database"),
             ("postgres://h/a/b", "must name one database"),
             ("postgres:///db", "needs a host"),

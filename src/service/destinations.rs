@@ -6,6 +6,7 @@ use super::{Actor, Sauve, ServiceError};
 use crate::domain::{Backup, Destination, Keyring, SourceSpec, ValidationErrors};
 use crate::pipeline::process::SourceError;
 use crate::runner::open_destination;
+use crate::storage::StorageError;
 use crate::storage::manifest::{Manifest, SourceInfo};
 
 /// What `storage sweep` did.
@@ -41,7 +42,16 @@ impl Sauve {
             out
         })?;
         self.guard_destination(actor, &dest, "destination").await?;
-        Self::check_destination(uri, &self.keyring().await?).await
+        let keys = self.keyring().await?;
+        let storage = open_destination(uri, "destination", &keys)?;
+        storage.check().await.map_err(|e| {
+            // The operator finds the far end's own words in the log.
+            tracing::warn!(error = %e, "a destination test failed");
+            match actor.authority() {
+                crate::domain::Authority::Remote { .. } => storage_for_a_person(e).into(),
+                crate::domain::Authority::Operator => e.into(),
+            }
+        })
     }
 
     /// The operator's secrets with their bindings (values unsealed on use).
@@ -144,5 +154,40 @@ fn for_a_person(e: SourceError) -> SourceError {
             "the server was reached, but {tool} could not read from it (it may not be a server of this kind, or it refused the dump tool); a backup run from the CLI on the server shows the tool's own words"
         )),
         other => other,
+    }
+}
+
+/// What a remote caller is told when a destination test fails: which step,
+/// and what to check, from the kind of failure; never the service's response
+/// (headers, a `Server:` banner, an error page).
+fn storage_for_a_person(e: StorageError) -> StorageError {
+    let StorageError::Op {
+        uri,
+        op,
+        key,
+        reason,
+    } = e
+    else {
+        return e;
+    };
+    let r = reason.to_ascii_lowercase();
+    let reason = if r.contains("bucket does not exist") || r.contains("nosuchbucket") {
+        "the bucket does not exist: create it, or check the bucket name, endpoint and region"
+    } else if r.contains("access denied") || r.contains("permission denied") {
+        "access denied: check the credentials and what they may do there"
+    } else if r.contains("not found") {
+        "not found: check that the bucket, container or path exists"
+    } else if r.contains("timed out") || r.contains("timeout") {
+        "no answer in time: check the endpoint, and that the service is up"
+    } else if r.contains("connect") || r.contains("dns") || r.contains("resolve") {
+        "could not connect: check the host, port and tls setting"
+    } else {
+        "the service refused the request or did not answer as this kind of storage would; the server's log has its own words"
+    };
+    StorageError::Op {
+        uri,
+        op,
+        key,
+        reason: reason.to_string(),
     }
 }

@@ -8,33 +8,36 @@ use crate::domain::authority::{self, Authority, PathRules, PathUse};
 use crate::domain::{Destination, Job, Source, ValidationErrors};
 use std::path::{Component, Path, PathBuf};
 
-/// `path` as the kernel will see it: `.` and `..` folded, and the longest
-/// existing ancestor's symlinks followed.
+/// `path` as the kernel will see it now: made absolute against the working
+/// directory, its longest existing prefix resolved by the kernel itself
+/// (`link/..` is the link target's parent, not the link's), and only the
+/// part that does not exist yet (which holds no symlink) folded by hand.
 pub(super) fn resolve(path: &Path) -> PathBuf {
-    let mut lexical = PathBuf::from("/");
-    for c in path.components() {
-        match c {
-            Component::ParentDir => {
-                lexical.pop();
+    let absolute = if path.is_relative() {
+        std::env::current_dir()
+            .unwrap_or_else(|_| PathBuf::from("/"))
+            .join(path)
+    } else {
+        path.to_path_buf()
+    };
+    let parts: Vec<Component> = absolute.components().collect();
+    for existing in (1..=parts.len()).rev() {
+        let prefix: PathBuf = parts[..existing].iter().collect();
+        let Ok(mut real) = prefix.canonicalize() else {
+            continue;
+        };
+        for c in &parts[existing..] {
+            match c {
+                Component::ParentDir => {
+                    real.pop();
+                }
+                Component::Normal(n) => real.push(n),
+                Component::RootDir | Component::CurDir | Component::Prefix(_) => {}
             }
-            Component::Normal(n) => lexical.push(n),
-            Component::RootDir | Component::CurDir | Component::Prefix(_) => {}
         }
+        return real;
     }
-    let mut existing = lexical.as_path();
-    let mut rest = Vec::new();
-    loop {
-        if let Ok(real) = existing.canonicalize() {
-            return rest.iter().rev().fold(real, |p, n| p.join(n));
-        }
-        match (existing.parent(), existing.file_name()) {
-            (Some(parent), Some(name)) => {
-                rest.push(name.to_os_string());
-                existing = parent;
-            }
-            _ => return lexical,
-        }
-    }
+    PathBuf::from("/")
 }
 
 /// The rules with every path resolved the same way as the paths checked.
@@ -93,8 +96,13 @@ impl Sauve {
             Authority::Remote { .. } => authority::check_remote_job(job, before),
         };
         for (field, path, what) in authority::job_paths(job) {
-            let kept =
-                before.is_some_and(|b| authority::job_paths(b).iter().any(|(_, p, _)| *p == path));
+            // Kept only if it was this very use: the operator's destination
+            // does not become a remote caller's source.
+            let kept = before.is_some_and(|b| {
+                authority::job_paths(b)
+                    .iter()
+                    .any(|(_, p, u)| *p == path && *u == what)
+            });
             if !kept {
                 errors.extend_prefixed("", self.check_path(who, &field, &path, what));
             }
@@ -182,6 +190,15 @@ mod tests {
             PathBuf::from("/etc/shadow")
         );
         assert_eq!(resolve(Path::new("/../../etc")), PathBuf::from("/etc"));
+        // The kernel's `..`: the parent of where the link points, not of the link.
+        assert_eq!(
+            resolve(&dir.join("etc-link/../root")),
+            PathBuf::from("/root")
+        );
+        assert_eq!(resolve(&dir.join("nope/../real")), base.join("real"));
+        let cwd = std::env::current_dir().unwrap().canonicalize().unwrap();
+        assert_eq!(resolve(Path::new("./sauve-data")), cwd.join("sauve-data"));
+        assert_eq!(resolve(Path::new(".")), cwd);
         assert_eq!(resolve(Path::new("/")), PathBuf::from("/"));
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -107,9 +107,21 @@ impl Sauve {
             .unwrap_or_else(|| Store::default_url(&config.data_dir));
         let store = Store::connect(&url).await?;
         let mut protected = vec![config.data_dir.clone()];
-        if let Some(file) = url.strip_prefix("sqlite://") {
-            let file = file.split('?').next().unwrap_or(file);
-            protected.push(PathBuf::from(file));
+        // The store file, its -wal/-shm/-journal siblings: its directory.
+        if let Some(rest) = url.strip_prefix("sqlite:") {
+            let file = rest
+                .trim_start_matches("//")
+                .split('?')
+                .next()
+                .unwrap_or("");
+            if let Some(dir) = std::path::Path::new(file).parent() {
+                let dir = if dir.as_os_str().is_empty() {
+                    std::path::Path::new(".")
+                } else {
+                    dir
+                };
+                protected.push(dir.to_path_buf());
+            }
         }
         Ok(Sauve {
             runner: Runner::new(store.clone(), config.data_dir.clone(), timing),

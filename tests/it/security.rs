@@ -274,6 +274,11 @@ fn paths_stay_under_the_allowed_roots_and_off_sauves_data() {
         ),
         (&*format!("files://{}", outside.path().display()), "b6"),
         (&*format!("files://{}", root.display()), "b7"),
+        // `link/..` is where the kernel says, not where the text says.
+        (
+            &*format!("files://{}/app/etc-link%2F..%2Froot", root.display()),
+            "b8",
+        ),
     ];
     for (source, dest) in refused {
         let job = json!({ "name": "p", "source": source, "destinations": [root.join(dest).display().to_string()] });
@@ -673,4 +678,61 @@ fn unreadable_files_are_counted_and_skipped() {
         log.contains("secret.txt") && log.contains("locked"),
         "{log}"
     );
+}
+
+/// libpq reads a `--dbname` holding `=` as connection settings: a database
+/// name must not carry a `host=` that takes the password elsewhere.
+#[test]
+fn a_database_name_cannot_redirect_the_password() {
+    let sauve = Sauve::new();
+    let trap = Trap::new();
+    set_secret(&sauve, "pg", APP_PW, &["127.0.0.1:5432"]);
+    let server = sauve.spawn_server(ServerOpts::new());
+    let admin = Client::bearer(&server.base, &token(&sauve, "admin", "all"));
+    let sneaky = format!(
+        "postgres://postgres@127.0.0.1:5432/host%3D127.0.0.1%20port%3D{}%20dbname%3Dx?password=secret:pg",
+        trap.port
+    );
+    let r = admin.post("/api/admin/sources/test", json!({ "source": sneaky }));
+    assert!(r.status >= 400, "{}", r.body);
+    assert_eq!(trap.received(), "", "psql connected to the trap");
+}
+
+/// The default data directory is relative (`./sauve-data`): it is protected
+/// as the absolute path it is.
+#[test]
+fn a_relative_data_dir_is_protected() {
+    let sauve = Sauve::new();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sauve"))
+        .current_dir(sauve.dir.path())
+        .args(["--data-dir", "data", "serve", "--listen", "127.0.0.1:0"])
+        .env_remove("SAUVE_DATABASE_URL")
+        .env("SAUVE_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    use std::io::BufRead;
+    // Kept open while the server runs: it writes to it.
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    stdout.read_line(&mut line).unwrap();
+    let base = format!(
+        "http://{}",
+        line.split_once("listening on http://").unwrap().1.trim()
+    );
+    let admin = Client::bearer(&base, &token(&sauve, "admin", "all"));
+    let root = sauve.dir.path().canonicalize().unwrap();
+    for source in [
+        format!("files://{}/data", root.display()),
+        format!("sqlite://{}/data/sauve.db", root.display()),
+        format!("files://{}", root.display()),
+    ] {
+        let job = json!({ "name": "d", "source": source, "destinations": [root.join("b").display().to_string()] });
+        let r = admin.post("/api/admin/jobs", job);
+        assert_eq!(r.status, 422, "{source}: {}", r.body);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }

@@ -182,6 +182,7 @@ pub fn prepare_target(c: &DbConn, force: bool) -> Result<(), SourceError> {
 
 pub fn restore(c: &DbConn, input: &mut dyn Read, cancel: &Cancel) -> Result<String, SourceError> {
     let mut cmd = command(&client_tool()?, c)?;
-    cmd.arg("--binary-mode").arg(&c.database);
+    cmd.arg("--binary-mode")
+        .arg(format!("--database={}", c.database));
     run_feed(&mut cmd, "mariadb", input, cancel).map_err(|e| classify(c, e))
 }

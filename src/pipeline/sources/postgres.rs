@@ -31,7 +31,10 @@ fn command(tool: &Path, c: &DbConn, database: &str) -> Result<Command, SourceErr
         .arg(c.port.to_string())
         .arg("--no-password")
         .arg("--dbname")
-        .arg(database);
+        // As a conninfo string with the name quoted: libpq reads a bare
+        // `--dbname` holding `=` (or a URI) as connection settings, whose
+        // `host=` would override `--host` and take the password elsewhere.
+        .arg(conninfo_dbname(database));
     if let Some(u) = &c.user {
         cmd.arg("--username").arg(u);
     }
@@ -40,6 +43,14 @@ fn command(tool: &Path, c: &DbConn, database: &str) -> Result<Command, SourceErr
     }
     cmd.env("PGCONNECT_TIMEOUT", "10");
     Ok(cmd)
+}
+
+/// `dbname='NAME'` with `\` and `'` escaped, as libpq's conninfo wants.
+fn conninfo_dbname(database: &str) -> String {
+    format!(
+        "dbname='{}'",
+        database.replace('\\', "\\\\").replace('\'', "\\'")
+    )
 }
 
 fn classify(c: &DbConn, database: &str, e: SourceError) -> SourceError {
