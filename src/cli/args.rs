@@ -502,4 +502,11 @@ pub(crate) struct ServeArgs {
     /// directory]. Sauve's data directory is refused whatever this says.
     #[arg(long = "allow-path", env = "SAUVE_ALLOW_PATHS", value_delimiter = ',')]
     pub(crate) allow_paths: Vec<PathBuf>,
+    /// Connections served at once; more are closed as soon as they connect.
+    #[arg(long, env = "SAUVE_MAX_CONNECTIONS", default_value_t = 4096)]
+    pub(crate) max_connections: usize,
+    /// How long a connection may take to send a request's headers, also
+    /// while idle between requests (tests shorten it).
+    #[arg(long, hide = true, default_value_t = 20_000)]
+    pub(crate) header_timeout_ms: u64,
 }

@@ -14,6 +14,12 @@ pub(super) async fn command(config: &Config, a: ServeArgs) -> anyhow::Result<()>
         lease: Duration::from_secs(a.lease_secs.max(1)),
         retry_base: Duration::from_secs(a.retry_base_secs),
     };
+    match sauve::server::listen::raise_open_files_limit() {
+        Ok((before, after)) => tracing::info!(before, after, "open-files limit (soft)"),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot raise the open-files limit; connections beyond it will wait")
+        }
+    }
     let sauve = Sauve::open_with(config, timing).await?;
     let listener = tokio::net::TcpListener::bind(&a.listen)
         .await
@@ -45,6 +51,10 @@ pub(super) async fn command(config: &Config, a: ServeArgs) -> anyhow::Result<()>
     let server_config = sauve::server::ServerConfig {
         cron_secret: a.cron_secret.filter(|s| !s.is_empty()),
         secure_cookies: a.secure_cookies,
+        limits: sauve::server::listen::ConnLimits {
+            header_timeout: Duration::from_millis(a.header_timeout_ms.max(100)),
+            max_connections: a.max_connections.max(1),
+        },
     };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     // --workers 0: an API-only instance, no scheduler and no workers.

@@ -7,6 +7,7 @@ mod api;
 pub mod auth;
 mod error;
 mod limit;
+pub mod listen;
 mod metrics;
 pub mod openapi;
 mod ui;
@@ -21,7 +22,6 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use error::{ApiError, ApiQuery, ApiResult};
 use serde::Deserialize;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 /// Settings of the HTTP side.
@@ -32,6 +32,8 @@ pub struct ServerConfig {
     pub cron_secret: Option<String>,
     /// Mark session cookies `Secure` (Sauve is behind TLS).
     pub secure_cookies: bool,
+    /// Header deadline and connection limit of the listener.
+    pub limits: listen::ConnLimits,
 }
 
 #[derive(Clone)]
@@ -520,14 +522,10 @@ pub async fn serve(
     sauve: Sauve,
     listener: tokio::net::TcpListener,
     config: ServerConfig,
-    mut shutdown: tokio::sync::watch::Receiver<bool>,
+    shutdown: tokio::sync::watch::Receiver<bool>,
 ) -> std::io::Result<()> {
-    let app = router(sauve, config).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            let _ = shutdown.wait_for(|stop| *stop).await;
-        })
-        .await
+    let limits = config.limits.clone();
+    listen::serve(listener, router(sauve, config), limits, shutdown).await
 }
 
 #[cfg(test)]
