@@ -502,6 +502,11 @@ pub(crate) struct ServeArgs {
     /// directory]. Sauve's data directory is refused whatever this says.
     #[arg(long = "allow-path", env = "SAUVE_ALLOW_PATHS", value_delimiter = ',')]
     pub(crate) allow_paths: Vec<PathBuf>,
+    /// The address people reach Sauve at (https://backups.example.com), when
+    /// a proxy in front changes the Host header; sign-ins from any other
+    /// origin are refused.
+    #[arg(long, env = "SAUVE_PUBLIC_URL")]
+    pub(crate) public_url: Option<String>,
     /// Connections served at once; more are closed as soon as they connect.
     #[arg(long, env = "SAUVE_MAX_CONNECTIONS", default_value_t = 4096)]
     pub(crate) max_connections: usize,

@@ -48,7 +48,9 @@ pub(super) async fn command(config: &Config, a: ServeArgs) -> anyhow::Result<()>
             config.data_dir.display()
         );
     }
+    let public_origin = a.public_url.as_deref().map(public_origin).transpose()?;
     let server_config = sauve::server::ServerConfig {
+        public_origin,
         cron_secret: a.cron_secret.filter(|s| !s.is_empty()),
         secure_cookies: a.secure_cookies,
         limits: sauve::server::listen::ConnLimits {
@@ -76,6 +78,17 @@ pub(super) async fn command(config: &Config, a: ServeArgs) -> anyhow::Result<()>
         let _ = queue.await;
     }
     Ok(served?)
+}
+
+/// `https://host[:port]` of `--public-url`, as a browser's `Origin` names it.
+fn public_origin(raw: &str) -> anyhow::Result<String> {
+    let url = url::Url::parse(raw)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+        .with_context(|| {
+            format!("--public-url {raw:?} is not an http(s) URL; give it as https://host[:port]")
+        })?;
+    Ok(url.origin().ascii_serialization())
 }
 
 async fn shutdown_signal() {

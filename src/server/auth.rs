@@ -19,7 +19,21 @@ use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+/// The session cookie over plain HTTP.
 pub const SESSION_COOKIE: &str = "sauve_session";
+/// The session cookie with `--secure-cookies`: the `__Host-` prefix makes the
+/// browser refuse it unless it is `Secure`, `Path=/` and has no `Domain`, so a
+/// sibling subdomain or a plain-HTTP page cannot plant or shadow it.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-sauve_session";
+
+/// The session cookie's name and attributes in force, from the config.
+fn session_cookie(state: &AppState) -> (&'static str, &'static str) {
+    if state.config.secure_cookies {
+        (SECURE_SESSION_COOKIE, "; Secure")
+    } else {
+        (SESSION_COOKIE, "")
+    }
+}
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
 /// The authenticated caller of a request.
@@ -89,7 +103,7 @@ pub(super) async fn session_of(
     state: &AppState,
     headers: &HeaderMap,
 ) -> ApiResult<Option<(Principal, String)>> {
-    match cookie(headers, SESSION_COOKIE) {
+    match cookie(headers, session_cookie(state).0) {
         Some(c) => Ok(state.sauve.session(c).await?),
         None => Ok(None),
     }
@@ -234,6 +248,13 @@ pub async fn login(
     } else {
         serde_urlencoded_form(&body)
     };
+    if let Err(e) = super::origin::check_origin(
+        &headers,
+        state.config.public_origin.as_deref(),
+        state.config.secure_cookies,
+    ) {
+        return e.into_response();
+    }
     let Some(form) = form else {
         return ApiError::invalid("name", "send name and password").into_response();
     };
@@ -266,15 +287,11 @@ pub async fn login(
         .into_response();
     };
     state.limiter.clear(&user_key);
+    let (name, secure) = session_cookie(&state);
     let cookie = format!(
-        "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+        "{name}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
         session.cookie,
         crate::service::SESSION_TTL_MS / 1000,
-        if state.config.secure_cookies {
-            "; Secure"
-        } else {
-            ""
-        }
     );
     let mut response = Json(LoginReply {
         user: session.user.name,
@@ -307,18 +324,19 @@ fn serde_urlencoded_form(body: &[u8]) -> Option<LoginForm> {
 
 /// `POST /logout`: ends the session (CSRF-checked like any change).
 pub async fn logout(State(state): State<AppState>, caller: Caller, headers: HeaderMap) -> Response {
+    let (name, secure) = session_cookie(&state);
     if let Err(e) = state
         .sauve
-        .logout(&caller.actor(), cookie(&headers, SESSION_COOKIE))
+        .logout(&caller.actor(), cookie(&headers, name))
         .await
     {
         return ApiError::from(e).into_response();
     }
     let mut r = StatusCode::NO_CONTENT.into_response();
-    r.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_static("sauve_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
-    );
+    let clear = format!("{name}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}");
+    if let Ok(v) = HeaderValue::from_str(&clear) {
+        r.headers_mut().insert(header::SET_COOKIE, v);
+    }
     r
 }
 

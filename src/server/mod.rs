@@ -6,10 +6,12 @@
 mod api;
 pub mod auth;
 mod error;
+mod headers;
 mod limit;
 pub mod listen;
 mod metrics;
 pub mod openapi;
+mod origin;
 mod ui;
 
 use crate::auth::{Scope, constant_time_eq};
@@ -32,6 +34,9 @@ pub struct ServerConfig {
     pub cron_secret: Option<String>,
     /// Mark session cookies `Secure` (Sauve is behind TLS).
     pub secure_cookies: bool,
+    /// This server's origin as browsers see it (`https://host[:port]`), from
+    /// `--public-url`; without it, the request's own scheme and `Host`.
+    pub public_origin: Option<String>,
     /// Header deadline and connection limit of the listener.
     pub limits: listen::ConnLimits,
 }
@@ -369,6 +374,7 @@ pub fn router(sauve: Sauve, config: ServerConfig) -> Router {
         .layer(axum::middleware::from_fn(read_body_first))
         .layer(axum::middleware::from_fn(respond_in_time))
         .layer(axum::middleware::from_fn(access_log))
+        .layer(axum::middleware::from_fn(headers::security_headers))
         .with_state(state)
 }
 

@@ -58,11 +58,14 @@ pub struct NextQuery {
 }
 
 pub async fn login_page(Query(q): Query<NextQuery>) -> Response {
-    // Only local paths: an open redirect would send people elsewhere after sign-in.
+    // Only paths on this origin: an open redirect would send people elsewhere
+    // after sign-in.
     let next = q
         .next
-        .filter(|n| n.starts_with('/') && !n.starts_with("//"))
-        .unwrap_or_else(|| DASHBOARD.to_string());
+        .as_deref()
+        .and_then(super::origin::safe_next)
+        .unwrap_or(DASHBOARD)
+        .to_string();
     render(LoginPage { next })
 }
 

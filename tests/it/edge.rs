@@ -208,3 +208,264 @@ fn edge_accept_loop_survives_running_out_of_descriptors() {
         healthz_answers(&server.addr)
     });
 }
+
+/// `POST /login` as JSON with extra header lines (each ending in `\r\n`).
+fn login(addr: &str, name: &str, password: &str, extra: &str) -> (u16, String, String) {
+    let body = serde_json::json!({ "name": name, "password": password }).to_string();
+    raw(
+        addr,
+        &format!(
+            "POST /login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{extra}\r\n{body}",
+            body.len()
+        ),
+    )
+}
+
+/// The value of `name` in a response head (first one, case-insensitive).
+fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+    })
+}
+
+/// `name=value` of the response's Set-Cookie.
+fn session_cookie(head: &str) -> String {
+    let c = header(head, "set-cookie").expect("a session cookie");
+    c.split(';').next().unwrap().to_string()
+}
+
+fn get(addr: &str, path: &str, extra: &str) -> (u16, String, String) {
+    raw(
+        addr,
+        &format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n{extra}\r\n"),
+    )
+}
+
+#[test]
+fn edge_every_response_carries_the_security_headers() {
+    let sauve = Sauve::new();
+    crate::api::add_user(&sauve, "ada", "admin", "ada-password-long");
+    let server = sauve.spawn_server(ServerOpts::new().workers(0));
+    let a = server.addr.as_str();
+    let (_, head, _) = login(a, "ada", "ada-password-long", "");
+    let cookie = format!("Cookie: {}\r\n", session_cookie(&head));
+    let big = "x".repeat((1 << 20) + 1);
+    let oversized = format!(
+        "POST /api/admin/jobs HTTP/1.1\r\nHost: {a}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{big}",
+        big.len()
+    );
+    let answers = [
+        ("login page", get(a, "/login", ""), 200, true),
+        (
+            "dashboard, signed out",
+            get(a, "/dashboard/admin/backup", ""),
+            303,
+            true,
+        ),
+        (
+            "dashboard",
+            get(a, "/dashboard/admin/backup", &cookie),
+            200,
+            true,
+        ),
+        ("script", get(a, "/assets/app.js", ""), 200, false),
+        ("stylesheet", get(a, "/assets/app.css", ""), 200, false),
+        ("API, signed out", get(a, "/api/admin/jobs", ""), 401, true),
+        ("API", get(a, "/api/admin/jobs", &cookie), 200, true),
+        ("health", get(a, "/healthz", ""), 200, true),
+        ("no such route", get(a, "/nope", ""), 404, true),
+        ("too large", raw(a, &oversized), 413, true),
+    ];
+    for (what, (status, head, _), want, no_store) in &answers {
+        assert_eq!(status, want, "{what}: {head}");
+        let csp =
+            header(head, "content-security-policy").unwrap_or_else(|| panic!("{what}: no CSP"));
+        for d in [
+            "default-src 'self'",
+            "script-src 'self'",
+            "frame-ancestors 'none'",
+        ] {
+            assert!(csp.contains(d), "{what}: CSP {csp:?} lacks {d}");
+        }
+        assert_eq!(
+            header(head, "x-content-type-options"),
+            Some("nosniff"),
+            "{what}"
+        );
+        assert_eq!(
+            header(head, "referrer-policy"),
+            Some("same-origin"),
+            "{what}"
+        );
+        assert_eq!(header(head, "x-frame-options"), Some("DENY"), "{what}");
+        if *no_store {
+            assert_eq!(header(head, "cache-control"), Some("no-store"), "{what}");
+        }
+    }
+    // The policy forbids inline code: the pages must not need any.
+    for (what, (_, _, html), _, _) in &answers[..3] {
+        let lower = html.to_lowercase();
+        assert!(
+            !lower.contains("<script>") && !lower.contains("<style"),
+            "{what} has inline code"
+        );
+        for attr in [
+            " style=",
+            " onclick=",
+            " onload=",
+            " onsubmit=",
+            " onchange=",
+            "javascript:",
+        ] {
+            assert!(!lower.contains(attr), "{what} has {attr}");
+        }
+    }
+}
+
+#[test]
+fn edge_the_session_cookie_is_host_prefixed_with_secure_cookies() {
+    for secure in [false, true] {
+        let sauve = Sauve::new();
+        crate::api::add_user(&sauve, "ada", "admin", "ada-password-long");
+        let mut opts = ServerOpts::new().workers(0);
+        if secure {
+            opts = opts.args(["--secure-cookies"]);
+        }
+        let server = sauve.spawn_server(opts);
+        let a = server.addr.as_str();
+        // Behind TLS the browser's Origin is https: curl-like, send none.
+        let (status, head, body) = login(a, "ada", "ada-password-long", "");
+        assert_eq!(status, 200, "{body}");
+        let set = header(&head, "set-cookie").unwrap().to_string();
+        let (name, other) = if secure {
+            ("__Host-sauve_session", "sauve_session")
+        } else {
+            ("sauve_session", "__Host-sauve_session")
+        };
+        assert!(
+            set.starts_with(&format!("{name}=")),
+            "secure={secure}: {set}"
+        );
+        assert!(
+            set.contains("Path=/") && !set.to_lowercase().contains("domain="),
+            "{set}"
+        );
+        assert_eq!(set.contains("; Secure"), secure, "{set}");
+        let value = session_cookie(&head).split_once('=').unwrap().1.to_string();
+        let session = |cookie_name: &str| {
+            get(
+                a,
+                "/api/session",
+                &format!("Cookie: {cookie_name}={value}\r\n"),
+            )
+            .0
+        };
+        assert_eq!(session(name), 200, "the name in force is read");
+        assert_eq!(session(other), 401, "the other name is not");
+        let csrf: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let csrf = csrf["csrf_token"].as_str().unwrap();
+        let (status, head, _) = raw(
+            a,
+            &format!(
+                "POST /logout HTTP/1.1\r\nHost: {a}\r\nCookie: {name}={value}\r\nX-CSRF-Token: {csrf}\r\nContent-Length: 0\r\n\r\n"
+            ),
+        );
+        assert_eq!(status, 204);
+        let cleared = header(&head, "set-cookie").unwrap();
+        assert!(
+            cleared.starts_with(&format!("{name}=;")) && cleared.contains("Max-Age=0"),
+            "{cleared}"
+        );
+        assert_eq!(cleared.contains("; Secure"), secure, "{cleared}");
+        assert_eq!(session(name), 401, "signed out");
+    }
+}
+
+#[test]
+fn edge_sign_in_from_another_origin_is_refused() {
+    let sauve = Sauve::new();
+    crate::api::add_user(&sauve, "ada", "admin", "ada-password-long");
+    let server = sauve.spawn_server(ServerOpts::new().workers(0));
+    let a = server.addr.as_str();
+    let (status, head, body) = login(
+        a,
+        "ada",
+        "ada-password-long",
+        "Origin: http://evil.example\r\n",
+    );
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        header(&head, "content-type")
+            .unwrap()
+            .starts_with("application/json")
+    );
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()["code"],
+        "origin"
+    );
+    assert!(header(&head, "set-cookie").is_none());
+    let own = format!("Origin: http://{a}\r\n");
+    assert_eq!(login(a, "ada", "ada-password-long", &own).0, 200);
+    assert_eq!(
+        login(a, "ada", "ada-password-long", "").0,
+        200,
+        "no Origin: a script"
+    );
+
+    // Behind a proxy that rewrites Host: the configured public URL is the origin.
+    let server = sauve.spawn_server(
+        ServerOpts::new()
+            .workers(0)
+            .args(["--public-url", "https://backups.example/"]),
+    );
+    let a = server.addr.as_str();
+    assert_eq!(
+        login(
+            a,
+            "ada",
+            "ada-password-long",
+            "Origin: https://backups.example\r\n"
+        )
+        .0,
+        200
+    );
+    assert_eq!(
+        login(
+            a,
+            "ada",
+            "ada-password-long",
+            &format!("Origin: http://{a}\r\n")
+        )
+        .0,
+        403
+    );
+}
+
+#[test]
+fn edge_login_next_never_leaves_the_origin() {
+    let sauve = Sauve::new();
+    let server = sauve.spawn_server(ServerOpts::new().workers(0));
+    let next_of = |query: &str| {
+        let (status, _, html) = get(&server.addr, &format!("/login?next={query}"), "");
+        assert_eq!(status, 200, "{query}");
+        let (_, rest) = html.split_once("data-next=\"").expect("data-next");
+        rest.split_once('"').unwrap().0.to_string()
+    };
+    for hostile in [
+        "/%5Cevil.example",
+        "/%09/evil.example",
+        "//evil.example",
+        "/%255Cevil.example",
+        "/%2509/evil.example",
+        "https://evil.example",
+        "%2F%2Fevil.example",
+    ] {
+        assert_eq!(
+            next_of(hostile),
+            "/dashboard/admin/backup",
+            "next={hostile}"
+        );
+    }
+    assert!(next_of("/dashboard/admin/backup%3Fjob%3Dnotes").contains("job=notes"));
+}
