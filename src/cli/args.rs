@@ -507,6 +507,10 @@ pub(crate) struct ServeArgs {
     /// origin are refused.
     #[arg(long, env = "SAUVE_PUBLIC_URL")]
     pub(crate) public_url: Option<String>,
+    /// A reverse proxy's network (CIDR or address; repeat for several): only
+    /// from these peers is the client address read from X-Forwarded-For.
+    #[arg(long = "trusted-proxy", env = "SAUVE_TRUSTED_PROXIES", value_delimiter = ',', value_parser = cidr_arg)]
+    pub(crate) trusted_proxies: Vec<ipnet::IpNet>,
     /// Connections served at once; more are closed as soon as they connect.
     #[arg(long, env = "SAUVE_MAX_CONNECTIONS", default_value_t = 4096)]
     pub(crate) max_connections: usize,
@@ -514,4 +518,11 @@ pub(crate) struct ServeArgs {
     /// while idle between requests (tests shorten it).
     #[arg(long, hide = true, default_value_t = 20_000)]
     pub(crate) header_timeout_ms: u64,
+}
+
+/// `10.0.0.0/8`, `::1/128`, or a bare address (that one address).
+fn cidr_arg(s: &str) -> Result<ipnet::IpNet, String> {
+    s.parse::<ipnet::IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("{s:?} is not a network; give it as 10.0.0.0/8 or an address"))
 }

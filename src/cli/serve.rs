@@ -51,6 +51,7 @@ pub(super) async fn command(config: &Config, a: ServeArgs) -> anyhow::Result<()>
     let public_origin = a.public_url.as_deref().map(public_origin).transpose()?;
     let server_config = sauve::server::ServerConfig {
         public_origin,
+        trusted_proxies: a.trusted_proxies,
         cron_secret: a.cron_secret.filter(|s| !s.is_empty()),
         secure_cookies: a.secure_cookies,
         limits: sauve::server::listen::ConnLimits {

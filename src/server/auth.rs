@@ -1,23 +1,20 @@
 //! Who is calling: a `Caller` extractor that accepts an API token
 //! (`Authorization: Bearer sauve_…`) or a browser session cookie, and for a
 //! session demands the CSRF token on every state-changing request. Also the
-//! login and logout endpoints, with failed logins rate-limited per address and
-//! per user name.
+//! login and logout endpoints, with failed sign-ins throttled per (user,
+//! address) and per address (`throttle.rs`).
 
 use super::AppState;
+use super::client::ClientIp;
 use super::error::{ApiError, ApiResult};
 use crate::auth::{Principal, Scope, constant_time_eq};
 use crate::service::{Actor, ServiceError};
 use axum::Json;
-use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use std::collections::HashMap;
-use std::net::SocketAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 /// The session cookie over plain HTTP.
 pub const SESSION_COOKIE: &str = "sauve_session";
@@ -120,18 +117,15 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-fn client_ip(parts: &Parts) -> Option<String> {
-    parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-}
-
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
-        let ip = client_ip(parts);
+        let ClientIp(ip) = match ClientIp::from_request_parts(parts, state).await {
+            Ok(ip) => ip,
+            Err(never) => match never {},
+        };
+        let ip = Some(ip.to_string());
         if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
             let token = value
                 .to_str()
@@ -176,41 +170,6 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-/// Failed logins per key in a sliding window.
-#[derive(Default)]
-pub struct LoginLimiter {
-    failures: Mutex<HashMap<String, Vec<Instant>>>,
-}
-
-const WINDOW: Duration = Duration::from_secs(15 * 60);
-const MAX_PER_USER: usize = 5;
-const MAX_PER_IP: usize = 20;
-
-impl LoginLimiter {
-    /// Seconds to wait if `key` is over `max` failures in the window.
-    fn blocked(&self, key: &str, max: usize) -> Option<u64> {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        let list = map.entry(key.to_string()).or_default();
-        list.retain(|t| t.elapsed() < WINDOW);
-        (list.len() >= max).then(|| {
-            let oldest = list.iter().min().copied().unwrap_or_else(Instant::now);
-            WINDOW.saturating_sub(oldest.elapsed()).as_secs().max(1)
-        })
-    }
-
-    fn fail(&self, key: &str) {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        map.entry(key.to_string()).or_default().push(Instant::now());
-    }
-
-    fn clear(&self, key: &str) {
-        self.failures
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(key);
-    }
-}
-
 #[derive(Deserialize)]
 pub struct LoginForm {
     pub name: String,
@@ -235,7 +194,7 @@ fn too_many(secs: u64) -> Response {
 /// behind TLS. Answers the CSRF token to send with state-changing requests.
 pub async fn login(
     State(state): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    ClientIp(addr): ClientIp,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
@@ -258,16 +217,10 @@ pub async fn login(
     let Some(form) = form else {
         return ApiError::invalid("name", "send name and password").into_response();
     };
-    let ip_key = format!("ip:{}", addr.ip());
-    let user_key = format!("user:{}", form.name);
-    if let Some(secs) = state
-        .limiter
-        .blocked(&ip_key, MAX_PER_IP)
-        .or_else(|| state.limiter.blocked(&user_key, MAX_PER_USER))
-    {
+    if let Err(secs) = state.limiter.check(&form.name, addr) {
         return too_many(secs);
     }
-    let ip = addr.ip().to_string();
+    let ip = addr.to_string();
     let opened = match state
         .sauve
         .login(&form.name, &form.password, Some(ip))
@@ -277,8 +230,7 @@ pub async fn login(
         Err(e) => return ApiError::from(e).into_response(),
     };
     let Some(session) = opened else {
-        state.limiter.fail(&ip_key);
-        state.limiter.fail(&user_key);
+        state.limiter.failed(&form.name, addr);
         return ApiError::new(
             StatusCode::UNAUTHORIZED,
             "bad_credentials",
@@ -286,7 +238,7 @@ pub async fn login(
         )
         .into_response();
     };
-    state.limiter.clear(&user_key);
+    state.limiter.succeeded(&form.name, addr);
     let (name, secure) = session_cookie(&state);
     let cookie = format!(
         "{name}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",

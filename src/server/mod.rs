@@ -5,6 +5,7 @@
 
 mod api;
 pub mod auth;
+mod client;
 mod error;
 mod headers;
 mod limit;
@@ -12,6 +13,7 @@ pub mod listen;
 mod metrics;
 pub mod openapi;
 mod origin;
+mod throttle;
 mod ui;
 
 use crate::auth::{Scope, constant_time_eq};
@@ -37,6 +39,8 @@ pub struct ServerConfig {
     /// This server's origin as browsers see it (`https://host[:port]`), from
     /// `--public-url`; without it, the request's own scheme and `Host`.
     pub public_origin: Option<String>,
+    /// Peers whose `X-Forwarded-For` is believed (`--trusted-proxy`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Header deadline and connection limit of the listener.
     pub limits: listen::ConnLimits,
 }
@@ -45,7 +49,7 @@ pub struct ServerConfig {
 pub struct AppState {
     pub sauve: Sauve,
     pub config: Arc<ServerConfig>,
-    pub limiter: Arc<auth::LoginLimiter>,
+    pub limiter: Arc<throttle::SignInThrottle>,
     /// The test endpoints connect somewhere on each call: a few per minute
     /// per caller is what a person at the form needs.
     pub probes: Arc<limit::RateLimit>,

@@ -32,7 +32,19 @@ fn closed_within(s: &mut TcpStream, limit: Duration) -> Duration {
 /// One raw HTTP/1.1 request (`Connection: close` added); answers the status
 /// line's code, the head, and the body.
 pub(crate) fn raw(addr: &str, request: &str) -> (u16, String, String) {
-    let mut s = TcpStream::connect(addr).unwrap();
+    raw_from("127.0.0.1", addr, request)
+}
+
+/// [`raw`] from a loopback address of our choosing (`127.0.0.N`): another
+/// client, as far as the server can tell.
+fn raw_from(from: &str, addr: &str, request: &str) -> (u16, String, String) {
+    use socket2::{Domain, Socket, Type};
+    let sock = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    let local: std::net::SocketAddr = format!("{from}:0").parse().unwrap();
+    sock.bind(&local.into()).unwrap();
+    let remote: std::net::SocketAddr = addr.parse().unwrap();
+    sock.connect(&remote.into()).unwrap();
+    let mut s: TcpStream = sock.into();
     s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     let request = request.replacen("\r\n", "\r\nConnection: close\r\n", 1);
     s.write_all(request.as_bytes()).unwrap();
@@ -211,8 +223,19 @@ fn edge_accept_loop_survives_running_out_of_descriptors() {
 
 /// `POST /login` as JSON with extra header lines (each ending in `\r\n`).
 fn login(addr: &str, name: &str, password: &str, extra: &str) -> (u16, String, String) {
+    login_from("127.0.0.1", addr, name, password, extra)
+}
+
+fn login_from(
+    from: &str,
+    addr: &str,
+    name: &str,
+    password: &str,
+    extra: &str,
+) -> (u16, String, String) {
     let body = serde_json::json!({ "name": name, "password": password }).to_string();
-    raw(
+    raw_from(
+        from,
         addr,
         &format!(
             "POST /login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{extra}\r\n{body}",
@@ -468,4 +491,127 @@ fn edge_login_next_never_leaves_the_origin() {
         );
     }
     assert!(next_of("/dashboard/admin/backup%3Fjob%3Dnotes").contains("job=notes"));
+}
+
+const PW: &str = "ada-password-long";
+
+#[test]
+fn edge_a_guesser_is_throttled_while_the_admin_elsewhere_signs_in_at_once() {
+    let sauve = Sauve::new();
+    crate::api::add_user(&sauve, "ada", "admin", PW);
+    let server = sauve.spawn_server(ServerOpts::new().workers(0));
+    let a = server.addr.as_str();
+    let (attacker, admin) = ("127.0.0.2", "127.0.0.3");
+    for i in 0..3 {
+        assert_eq!(
+            login_from(attacker, a, "ada", "guess", "").0,
+            401,
+            "guess {i}"
+        );
+    }
+    let (status, head, body) = login_from(attacker, a, "ada", "guess", "");
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(header(&head, "retry-after"), Some("1"));
+    assert_eq!(
+        login_from(attacker, a, "ada", PW, "").0,
+        429,
+        "even the right password waits"
+    );
+    let started = Instant::now();
+    assert_eq!(
+        login_from(admin, a, "ada", PW, "").0,
+        200,
+        "the admin from elsewhere"
+    );
+    eprintln!(
+        "admin signed in beside the guesser in {:?}",
+        started.elapsed()
+    );
+    wait_until(
+        Duration::from_secs(5),
+        "the guesser's delay to pass",
+        || login_from(attacker, a, "ada", PW, "").0 == 200,
+    );
+    assert_eq!(
+        login_from(attacker, a, "ada", "guess", "").0,
+        401,
+        "a success cleared the pair's count"
+    );
+    // One address across many names: a looser limit, then it waits too.
+    let sprayer = "127.0.0.4";
+    let refused = (0..40)
+        .position(|i| login_from(sprayer, a, &format!("user{i}"), "guess", "").0 == 429)
+        .expect("the sprayer is stopped");
+    assert!(
+        (20..=35).contains(&refused),
+        "stopped after {refused} names"
+    );
+    assert_eq!(login_from(admin, a, "ada", PW, "").0, 200);
+}
+
+#[test]
+fn edge_forwarded_for_is_believed_only_from_a_trusted_proxy() {
+    let sauve = Sauve::new();
+    crate::api::add_user(&sauve, "ada", "admin", PW);
+    let audit = crate::api::token(&sauve, "audit", "audit:read");
+    let server = sauve.spawn_server(
+        ServerOpts::new()
+            .workers(0)
+            .args(["--trusted-proxy", "127.0.0.2/32"]),
+    );
+    let a = server.addr.as_str();
+    let spoof = |ip: &str| format!("X-Forwarded-For: {ip}\r\n");
+    // Untrusted peer: the header is ignored, so a new one each try buys nothing.
+    for i in 0..3 {
+        assert_eq!(
+            login_from(
+                "127.0.0.5",
+                a,
+                "ada",
+                "guess",
+                &spoof(&format!("198.51.100.{i}"))
+            )
+            .0,
+            401
+        );
+    }
+    assert_eq!(
+        login_from("127.0.0.5", a, "ada", "guess", &spoof("198.51.100.99")).0,
+        429
+    );
+    // The trusted proxy: the forwarded address is the client.
+    for _ in 0..3 {
+        assert_eq!(
+            login_from("127.0.0.2", a, "ada", "guess", &spoof("203.0.113.7")).0,
+            401
+        );
+    }
+    assert_eq!(
+        login_from("127.0.0.2", a, "ada", "guess", &spoof("203.0.113.7")).0,
+        429
+    );
+    assert_eq!(
+        login_from("127.0.0.2", a, "ada", PW, &spoof("203.0.113.8, 127.0.0.2")).0,
+        200,
+        "another client behind the same proxy"
+    );
+    let (_, _, body) = get(
+        a,
+        "/api/admin/audit",
+        &format!("Authorization: Bearer {audit}\r\n"),
+    );
+    let entries: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let ips: Vec<(&str, &str)> = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| Some((e["action"].as_str()?, e["ip"].as_str()?)))
+        .collect();
+    assert!(ips.contains(&("login", "203.0.113.8")), "{ips:?}");
+    assert!(ips.contains(&("login.failed", "203.0.113.7")), "{ips:?}");
+    assert!(ips.contains(&("login.failed", "127.0.0.5")), "{ips:?}");
+    assert!(
+        !ips.iter().any(|(_, ip)| ip.starts_with("198.51.100.")),
+        "spoofed: {ips:?}"
+    );
 }
