@@ -490,9 +490,13 @@ pub(crate) struct ServeArgs {
     #[arg(long, env = "SAUVE_GRACE_SECS", default_value_t = 30)]
     pub(crate) grace_secs: u64,
     /// Secret that platform cron sends to /api/cron/backup as a bearer
-    /// token; unset, the trigger is off.
+    /// token (at least 32 characters); unset, the trigger is off. On the
+    /// command line it shows in `ps`: prefer the variable or --cron-secret-file.
     #[arg(long, env = "SAUVE_CRON_SECRET", hide_env_values = true)]
     pub(crate) cron_secret: Option<String>,
+    /// A file holding the cron secret (one line).
+    #[arg(long, conflicts_with = "cron_secret")]
+    pub(crate) cron_secret_file: Option<PathBuf>,
     /// Mark session cookies Secure (set it when Sauve is served over HTTPS).
     #[arg(long, env = "SAUVE_SECURE_COOKIES")]
     pub(crate) secure_cookies: bool,

@@ -53,6 +53,8 @@ pub struct AppState {
     /// The test endpoints connect somewhere on each call: a few per minute
     /// per caller is what a person at the form needs.
     pub probes: Arc<limit::RateLimit>,
+    /// Failed cron authentications per address: the secret is worth guessing.
+    pub cron_failures: Arc<limit::RateLimit>,
 }
 
 /// The routes and their documentation, built together.
@@ -358,6 +360,10 @@ pub fn router(sauve: Sauve, config: ServerConfig) -> Router {
             20,
             std::time::Duration::from_secs(60),
         )),
+        cron_failures: Arc::new(limit::RateLimit::new(
+            10,
+            std::time::Duration::from_secs(60),
+        )),
     };
     let routes = routes();
     let doc = Arc::new(openapi::document(&routes.ops));
@@ -480,6 +486,7 @@ struct CronQuery {
 /// cron retries.
 async fn cron_backup(
     State(state): State<AppState>,
+    client::ClientIp(ip): client::ClientIp,
     headers: HeaderMap,
     ApiQuery(q): ApiQuery<CronQuery>,
 ) -> ApiResult<Json<api::CronReply>> {
@@ -491,7 +498,12 @@ async fn cron_backup(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
+    let key = ip.to_string();
+    state
+        .cron_failures
+        .check(&key, "failed cron authentications")?;
     if !constant_time_eq(sent, secret) {
+        let _ = state.cron_failures.hit(&key, "failed cron authentications");
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "unauthorized",

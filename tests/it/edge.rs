@@ -615,3 +615,92 @@ fn edge_forwarded_for_is_believed_only_from_a_trusted_proxy() {
         "spoofed: {ips:?}"
     );
 }
+
+const CRON: &str = "cron-secret-for-the-edge-tests-0123456789";
+
+#[test]
+fn edge_a_short_cron_secret_refuses_to_start() {
+    let sauve = Sauve::new();
+    let serve = ["serve", "--listen", "127.0.0.1:0", "--workers", "0"];
+    let by_flag = sauve
+        .command()
+        .args(serve)
+        .args(["--cron-secret", "too-short"])
+        .output()
+        .unwrap();
+    let by_env = sauve
+        .command()
+        .args(serve)
+        .env("SAUVE_CRON_SECRET", "also-too-short-0123456789")
+        .output()
+        .unwrap();
+    for (how, out) in [("flag", by_flag), ("env", by_env)] {
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{how}: it started");
+        assert!(err.contains("at least 32"), "{how}: {err}");
+        assert!(
+            !err.contains("too-short"),
+            "{how}: the secret is echoed: {err}"
+        );
+    }
+}
+
+#[test]
+fn edge_a_cron_secret_in_argv_is_warned_about_and_a_file_works() {
+    let sauve = Sauve::new();
+    let bearer = format!("Authorization: Bearer {CRON}\r\n");
+    let warned = "shows in `ps`";
+    let argv = sauve.spawn_server(ServerOpts::new().workers(0).args(["--cron-secret", CRON]));
+    assert_eq!(get(&argv.addr, "/api/cron/backup", &bearer).0, 200);
+    assert!(argv.log().contains(warned), "{}", argv.log());
+    assert!(
+        argv.log().contains("--cron-secret-file"),
+        "the warning says what to do"
+    );
+
+    let env = sauve.spawn_server(ServerOpts::new().workers(0).env("SAUVE_CRON_SECRET", CRON));
+    assert_eq!(get(&env.addr, "/api/cron/backup", &bearer).0, 200);
+    assert!(!env.log().contains(warned), "{}", env.log());
+
+    let file = sauve.dest("cron-secret");
+    std::fs::write(&file, format!("{CRON}\n")).unwrap();
+    let from_file = sauve.spawn_server(
+        ServerOpts::new()
+            .workers(0)
+            .args(["--cron-secret-file".to_string(), file.display().to_string()]),
+    );
+    assert_eq!(get(&from_file.addr, "/api/cron/backup", &bearer).0, 200);
+    assert!(!from_file.log().contains(warned));
+}
+
+#[test]
+fn edge_failed_cron_authentications_are_rate_limited_per_address() {
+    let sauve = Sauve::new();
+    let server = sauve.spawn_server(ServerOpts::new().workers(0).env("SAUVE_CRON_SECRET", CRON));
+    let a = server.addr.as_str();
+    let cron = |from: &str, secret: &str| {
+        raw_from(
+            from,
+            a,
+            &format!(
+                "GET /api/cron/backup HTTP/1.1\r\nHost: {a}\r\nAuthorization: Bearer {secret}\r\n\r\n"
+            ),
+        )
+    };
+    let guesser = "127.0.0.6";
+    let first_429 = (0..20)
+        .position(|i| cron(guesser, &format!("guess-{i}")).0 == 429)
+        .expect("guesses are limited");
+    assert_eq!(first_429, 10, "ten failures a minute, then 429");
+    let (status, head, _) = cron(guesser, CRON);
+    assert_eq!(
+        status, 429,
+        "even the right secret waits: guessing must not pay"
+    );
+    assert!(header(&head, "retry-after").is_some());
+    assert_eq!(
+        cron("127.0.0.7", CRON).0,
+        200,
+        "another address is not held up"
+    );
+}
