@@ -384,6 +384,7 @@ pub fn router(sauve: Sauve, config: ServerConfig) -> Router {
         .layer(axum::middleware::from_fn(read_body_first))
         .layer(axum::middleware::from_fn(respond_in_time))
         .layer(axum::middleware::from_fn(access_log))
+        .layer(axum::middleware::from_fn(error::json_errors))
         .layer(axum::middleware::from_fn(headers::security_headers))
         .with_state(state)
 }

@@ -704,3 +704,58 @@ fn edge_failed_cron_authentications_are_rate_limited_per_address() {
         "another address is not held up"
     );
 }
+
+#[test]
+fn edge_every_4xx_is_the_documented_json_error() {
+    let sauve = Sauve::new();
+    let token = crate::api::token(&sauve, "all", "all");
+    let server = sauve.spawn_server(ServerOpts::new().workers(0));
+    let a = server.addr.as_str();
+    let auth = format!("Authorization: Bearer {token}\r\n");
+    let req = |method: &str, path: &str| {
+        raw(
+            a,
+            &format!("{method} {path} HTTP/1.1\r\nHost: {a}\r\n{auth}Content-Length: 0\r\n\r\n"),
+        )
+    };
+    let cases = [
+        ("GET", "/api/admin/runs?limit=lots", 422, "invalid"),
+        ("GET", "/api/admin/backups?limit=-x", 422, "invalid"),
+        (
+            "GET",
+            "/api/admin/schedule/preview?count=many",
+            422,
+            "invalid",
+        ),
+        ("GET", "/api/admin/audit?limit=%FF", 422, "invalid"),
+        ("GET", "/login?next=/a&next=/b", 422, "invalid"),
+        ("GET", "/dashboard/admin/backup?limit=ten", 422, "invalid"),
+        ("GET", "/api/admin/jobs/%FF", 400, "bad_path"),
+        ("GET", "/api/admin/runs/%C0%AF", 400, "bad_path"),
+        ("DELETE", "/healthz", 405, "method_not_allowed"),
+        ("PUT", "/login", 405, "method_not_allowed"),
+        ("PATCH", "/api/admin/jobs", 405, "method_not_allowed"),
+        ("GET", "/no/such/route", 404, "not_found"),
+    ];
+    for (method, path, status, code) in cases {
+        let (got, head, body) = req(method, path);
+        assert_eq!(got, status, "{method} {path}: {body}");
+        let ct = header(&head, "content-type").unwrap_or("");
+        assert!(
+            ct.starts_with("application/json"),
+            "{method} {path}: Content-Type {ct:?}"
+        );
+        let v: serde_json::Value = serde_json::from_str(&body)
+            .unwrap_or_else(|e| panic!("{method} {path}: not JSON ({e}): {body}"));
+        assert_eq!(v["code"], code, "{method} {path}: {v}");
+        assert!(
+            v["message"].as_str().is_some_and(|m| m.len() > 10),
+            "{method} {path}: {v}"
+        );
+    }
+    let (_, head, _) = req("DELETE", "/healthz");
+    assert!(
+        header(&head, "allow").is_some_and(|m| m.contains("GET")),
+        "Allow kept: {head}"
+    );
+}
