@@ -6,6 +6,7 @@
 mod api;
 pub mod auth;
 mod client;
+mod cron;
 mod error;
 mod headers;
 mod limit;
@@ -16,16 +17,15 @@ mod origin;
 mod throttle;
 mod ui;
 
-use crate::auth::{Scope, constant_time_eq};
-use crate::service::{Actor, Sauve};
+use crate::auth::Scope;
+use crate::service::Sauve;
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use error::{ApiError, ApiQuery, ApiResult};
-use serde::Deserialize;
+use error::ApiError;
 use std::sync::Arc;
 
 /// Settings of the HTTP side.
@@ -297,7 +297,7 @@ fn routes() -> openapi::Routes {
             .returns::<auth::SessionInfo>(200),
         )
         .op(
-            get(cron_backup).post(cron_backup),
+            get(cron::cron_backup).post(cron::cron_backup),
             Op::new(
                 "GET",
                 "/api/cron/backup",
@@ -473,71 +473,6 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<api::Health>
         version: None,
     };
     (status, Json(health))
-}
-
-#[derive(Deserialize)]
-struct CronQuery {
-    job: Option<String>,
-}
-
-/// `GET|POST /api/cron/backup` for platform cron (Vercel Cron, a Kubernetes
-/// CronJob, a systemd timer): `Authorization: Bearer <SAUVE_CRON_SECRET>`.
-/// Without `job`, queues every job whose slot has come (the same tick the
-/// scheduler runs); with `job`, queues that job once per minute however often
-/// cron retries.
-async fn cron_backup(
-    State(state): State<AppState>,
-    client::ClientIp(ip): client::ClientIp,
-    headers: HeaderMap,
-    ApiQuery(q): ApiQuery<CronQuery>,
-) -> ApiResult<Json<api::CronReply>> {
-    let Some(secret) = state.config.cron_secret.as_deref() else {
-        return Err(ApiError::not_found("route"));
-    };
-    let sent = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("");
-    let key = ip.to_string();
-    state
-        .cron_failures
-        .check(&key, "failed cron authentications")?;
-    if !constant_time_eq(sent, secret) {
-        let _ = state.cron_failures.hit(&key, "failed cron authentications");
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "send Authorization: Bearer <SAUVE_CRON_SECRET>",
-        ));
-    }
-    let cron = Actor::cron(None);
-    let enqueued: Vec<api::CronEnqueued> = match q.job {
-        None => state
-            .sauve
-            .cron_tick(&cron)
-            .await?
-            .into_iter()
-            .map(|r| api::CronEnqueued {
-                run_id: r.id,
-                job: r.job,
-                scheduled_for: r.scheduled_for.map(|t| t.to_string()),
-            })
-            .collect(),
-        Some(job) => {
-            let (run, created) = state.sauve.cron_enqueue(&cron, &job).await?;
-            if created {
-                vec![api::CronEnqueued {
-                    run_id: run.id,
-                    job: run.job,
-                    scheduled_for: None,
-                }]
-            } else {
-                vec![]
-            }
-        }
-    };
-    Ok(Json(api::CronReply { enqueued }))
 }
 
 /// Serves HTTP until `shutdown` turns true, then finishes in-flight requests.
