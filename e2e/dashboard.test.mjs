@@ -284,3 +284,17 @@ command = ["sh", "-c", "echo disk on fire >&2; exit 3"]
   await page.screenshot({ path: join(SHOTS, "failed-run.png"), fullPage: true });
   await page.close();
 });
+
+test("a hostile next= never takes a signed-in browser off this origin", async () => {
+  const origin = new URL(sauve.base).origin;
+  for (const next of ["/%5Cevil.example", "/%09/evil.example", "//evil.example", "/%2F%2Fevil.example", "https://evil.example/"]) {
+    const { page } = await watchedPage(b);
+    await page.goto(`${sauve.base}/login?next=${next}`);
+    await page.getByLabel("User name").fill(ADMIN[0]);
+    await page.getByLabel("Password").fill(ADMIN[1]);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "Backups", level: 1 }).waitFor();
+    assert.equal(new URL(page.url()).origin, origin, `next=${next} left the origin`);
+    await page.close();
+  }
+});

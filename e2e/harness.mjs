@@ -40,6 +40,8 @@ export class Sauve {
     this.server = spawn(BIN, ["--data-dir", this.data, "serve", "--listen", "127.0.0.1:0", "--tick-ms", "100"], {
       cwd: this.dir,
       env: { ...process.env, SAUVE_LOG: "warn" },
+      // The default --allow-path root is where serve starts: the test's dir.
+      cwd: this.dir,
       stdio: ["ignore", "pipe", "inherit"],
     });
     const lines = createInterface({ input: this.server.stdout });

@@ -490,9 +490,13 @@ pub(crate) struct ServeArgs {
     #[arg(long, env = "SAUVE_GRACE_SECS", default_value_t = 30)]
     pub(crate) grace_secs: u64,
     /// Secret that platform cron sends to /api/cron/backup as a bearer
-    /// token; unset, the trigger is off.
+    /// token (at least 32 characters); unset, the trigger is off. On the
+    /// command line it shows in `ps`: prefer the variable or --cron-secret-file.
     #[arg(long, env = "SAUVE_CRON_SECRET", hide_env_values = true)]
     pub(crate) cron_secret: Option<String>,
+    /// A file holding the cron secret (one line).
+    #[arg(long, conflicts_with = "cron_secret")]
+    pub(crate) cron_secret_file: Option<PathBuf>,
     /// Mark session cookies Secure (set it when Sauve is served over HTTPS).
     #[arg(long, env = "SAUVE_SECURE_COOKIES")]
     pub(crate) secure_cookies: bool,
@@ -502,4 +506,27 @@ pub(crate) struct ServeArgs {
     /// directory]. Sauve's data directory is refused whatever this says.
     #[arg(long = "allow-path", env = "SAUVE_ALLOW_PATHS", value_delimiter = ',')]
     pub(crate) allow_paths: Vec<PathBuf>,
+    /// The address people reach Sauve at (https://backups.example.com), when
+    /// a proxy in front changes the Host header; sign-ins from any other
+    /// origin are refused.
+    #[arg(long, env = "SAUVE_PUBLIC_URL")]
+    pub(crate) public_url: Option<String>,
+    /// A reverse proxy's network (CIDR or address; repeat for several): only
+    /// from these peers is the client address read from X-Forwarded-For.
+    #[arg(long = "trusted-proxy", env = "SAUVE_TRUSTED_PROXIES", value_delimiter = ',', value_parser = cidr_arg)]
+    pub(crate) trusted_proxies: Vec<ipnet::IpNet>,
+    /// Connections served at once; more are closed as soon as they connect.
+    #[arg(long, env = "SAUVE_MAX_CONNECTIONS", default_value_t = 4096)]
+    pub(crate) max_connections: usize,
+    /// How long a connection may take to send a request's headers, also
+    /// while idle between requests (tests shorten it).
+    #[arg(long, hide = true, default_value_t = 20_000)]
+    pub(crate) header_timeout_ms: u64,
+}
+
+/// `10.0.0.0/8`, `::1/128`, or a bare address (that one address).
+fn cidr_arg(s: &str) -> Result<ipnet::IpNet, String> {
+    s.parse::<ipnet::IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("{s:?} is not a network; give it as 10.0.0.0/8 or an address"))
 }

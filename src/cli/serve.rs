@@ -7,13 +7,21 @@ use anyhow::Context;
 use sauve::runner::PoolConfig;
 use sauve::scheduler::serve_queue;
 use sauve::service::{Config, QueueTiming, Sauve};
+use std::path::Path;
 use std::time::Duration;
 
 pub(super) async fn command(config: &Config, a: ServeArgs) -> anyhow::Result<()> {
+    let cron_secret = cron_secret(a.cron_secret.clone(), a.cron_secret_file.as_deref())?;
     let timing = QueueTiming {
         lease: Duration::from_secs(a.lease_secs.max(1)),
         retry_base: Duration::from_secs(a.retry_base_secs),
     };
+    match sauve::server::listen::raise_open_files_limit() {
+        Ok((before, after)) => tracing::info!(before, after, "open-files limit (soft)"),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot raise the open-files limit; connections beyond it will wait")
+        }
+    }
     let sauve = Sauve::open_with(config, timing).await?;
     let listener = tokio::net::TcpListener::bind(&a.listen)
         .await
@@ -42,9 +50,16 @@ pub(super) async fn command(config: &Config, a: ServeArgs) -> anyhow::Result<()>
             config.data_dir.display()
         );
     }
+    let public_origin = a.public_url.as_deref().map(public_origin).transpose()?;
     let server_config = sauve::server::ServerConfig {
-        cron_secret: a.cron_secret.filter(|s| !s.is_empty()),
+        public_origin,
+        trusted_proxies: a.trusted_proxies,
+        cron_secret,
         secure_cookies: a.secure_cookies,
+        limits: sauve::server::listen::ConnLimits {
+            header_timeout: Duration::from_millis(a.header_timeout_ms.max(100)),
+            max_connections: a.max_connections.max(1),
+        },
     };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     // --workers 0: an API-only instance, no scheduler and no workers.
@@ -66,6 +81,68 @@ pub(super) async fn command(config: &Config, a: ServeArgs) -> anyhow::Result<()>
         let _ = queue.await;
     }
     Ok(served?)
+}
+
+/// Anything shorter is guessable over the network.
+const MIN_CRON_SECRET: usize = 32;
+
+/// The cron secret from `--cron-secret`, `SAUVE_CRON_SECRET` or
+/// `--cron-secret-file`; empty is off. Too short refuses to start.
+fn cron_secret(given: Option<String>, file: Option<&Path>) -> anyhow::Result<Option<String>> {
+    let secret = match file {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .with_context(|| {
+                    format!(
+                        "cannot read --cron-secret-file {}; check the path and its permissions",
+                        path.display()
+                    )
+                })?
+                .trim_end_matches(['\r', '\n'])
+                .to_string(),
+        ),
+        None => {
+            if given.as_deref().is_some_and(|s| !s.is_empty()) && cron_secret_on_command_line() {
+                tracing::warn!(
+                    "--cron-secret on the command line shows in `ps` to every user of this machine; set SAUVE_CRON_SECRET or use --cron-secret-file PATH instead"
+                );
+            }
+            given
+        }
+    };
+    let secret = secret.filter(|s| !s.is_empty());
+    if let Some(s) = &secret {
+        let n = s.chars().count();
+        if n < MIN_CRON_SECRET {
+            anyhow::bail!(
+                "the cron secret is {n} characters; it must be at least {MIN_CRON_SECRET} (e.g. `openssl rand -hex 32`) — set SAUVE_CRON_SECRET or --cron-secret-file PATH"
+            );
+        }
+    }
+    Ok(secret)
+}
+
+/// Whether `--cron-secret` came from argv rather than the environment: clap
+/// knows where each value came from, so ask it again about our own argv.
+fn cron_secret_on_command_line() -> bool {
+    use clap::CommandFactory;
+    let Ok(m) = super::args::Cli::command().try_get_matches_from(std::env::args_os()) else {
+        return false;
+    };
+    m.subcommand_matches("serve")
+        .and_then(|s| s.value_source("cron_secret"))
+        == Some(clap::parser::ValueSource::CommandLine)
+}
+
+/// `https://host[:port]` of `--public-url`, as a browser's `Origin` names it.
+fn public_origin(raw: &str) -> anyhow::Result<String> {
+    let url = url::Url::parse(raw)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+        .with_context(|| {
+            format!("--public-url {raw:?} is not an http(s) URL; give it as https://host[:port]")
+        })?;
+    Ok(url.origin().ascii_serialization())
 }
 
 async fn shutdown_signal() {

@@ -4,14 +4,14 @@
 
 use super::AppState;
 use super::auth::Caller;
-use super::error::{ApiError, ApiQuery, ApiResult};
+use super::error::{ApiError, ApiPath, ApiQuery, ApiResult};
 use crate::auth::Scope;
 use crate::domain::{Backup, JobSpec, Run, RunKind, RunState};
 use crate::service::{BackupRef, KeyOptions};
 use crate::store::{BackupFilter, RunFilter, StoredJob};
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
@@ -117,7 +117,7 @@ pub async fn create_job(
 pub async fn get_job(
     State(state): State<AppState>,
     caller: Caller,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
 ) -> ApiResult<Json<JobView>> {
     caller.require(Scope::JobsRead)?;
     let job = state.sauve.job(&name).await?;
@@ -127,7 +127,7 @@ pub async fn get_job(
 pub async fn put_job(
     State(state): State<AppState>,
     caller: Caller,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
     body: axum::body::Bytes,
 ) -> ApiResult<Json<JobView>> {
     caller.require(Scope::JobsWrite)?;
@@ -152,7 +152,7 @@ pub async fn put_job(
 pub async fn delete_job(
     State(state): State<AppState>,
     caller: Caller,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::JobsWrite)?;
     state.sauve.delete_job(&caller.actor(), &name).await?;
@@ -260,7 +260,7 @@ pub async fn create_backup(
 pub async fn get_backup(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<Backup>> {
     caller.require(Scope::BackupsRead)?;
     Ok(Json(state.sauve.backup(&id).await?))
@@ -269,7 +269,7 @@ pub async fn get_backup(
 pub async fn delete_backup(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::BackupsWrite)?;
     state.sauve.delete_backup(&caller.actor(), &id).await?;
@@ -281,7 +281,7 @@ pub async fn delete_backup(
 pub async fn download_backup(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Response> {
     caller.require(Scope::BackupsDownload)?;
     let (located, stream) = state.sauve.open_download(&caller.actor(), &id).await?;
@@ -324,7 +324,7 @@ pub struct RestoreBody {
 pub async fn restore_backup(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     body: axum::body::Bytes,
 ) -> ApiResult<(StatusCode, Json<Accepted>)> {
     caller.require(Scope::Restore)?;
@@ -362,7 +362,7 @@ pub async fn restore_backup(
 pub async fn verify_backup(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<crate::restore::VerifyReport>> {
     // It reads every byte of the artifact: work, not a look.
     caller.require(Scope::BackupsWrite)?;
@@ -463,7 +463,7 @@ pub async fn list_runs(
 pub async fn get_run(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<Run>> {
     caller.require(Scope::RunsRead)?;
     Ok(Json(state.sauve.run(&id).await?))
@@ -472,7 +472,7 @@ pub async fn get_run(
 pub async fn cancel_run(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<CancelReply>> {
     caller.require(Scope::RunsWrite)?;
     let (run, outcome) = state.sauve.cancel_run(&caller.actor(), &id).await?;
@@ -523,7 +523,7 @@ pub async fn not_found() -> impl IntoResponse {
 pub async fn run_events(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<
     axum::response::Sse<
         impl futures::Stream<Item = Result<axum::response::sse::Event, std::convert::Infallible>>,

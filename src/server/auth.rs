@@ -1,25 +1,36 @@
 //! Who is calling: a `Caller` extractor that accepts an API token
 //! (`Authorization: Bearer sauve_…`) or a browser session cookie, and for a
 //! session demands the CSRF token on every state-changing request. Also the
-//! login and logout endpoints, with failed logins rate-limited per address and
-//! per user name.
+//! login and logout endpoints, with failed sign-ins throttled per (user,
+//! address) and per address (`throttle.rs`).
 
 use super::AppState;
+use super::client::ClientIp;
 use super::error::{ApiError, ApiResult};
 use crate::auth::{Principal, Scope, constant_time_eq};
 use crate::service::{Actor, ServiceError};
 use axum::Json;
-use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use std::collections::HashMap;
-use std::net::SocketAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
+/// The session cookie over plain HTTP.
 pub const SESSION_COOKIE: &str = "sauve_session";
+/// The session cookie with `--secure-cookies`: the `__Host-` prefix makes the
+/// browser refuse it unless it is `Secure`, `Path=/` and has no `Domain`, so a
+/// sibling subdomain or a plain-HTTP page cannot plant or shadow it.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-sauve_session";
+
+/// The session cookie's name and attributes in force, from the config.
+fn session_cookie(state: &AppState) -> (&'static str, &'static str) {
+    if state.config.secure_cookies {
+        (SECURE_SESSION_COOKIE, "; Secure")
+    } else {
+        (SESSION_COOKIE, "")
+    }
+}
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
 /// The authenticated caller of a request.
@@ -89,7 +100,7 @@ pub(super) async fn session_of(
     state: &AppState,
     headers: &HeaderMap,
 ) -> ApiResult<Option<(Principal, String)>> {
-    match cookie(headers, SESSION_COOKIE) {
+    match cookie(headers, session_cookie(state).0) {
         Some(c) => Ok(state.sauve.session(c).await?),
         None => Ok(None),
     }
@@ -106,18 +117,15 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-fn client_ip(parts: &Parts) -> Option<String> {
-    parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-}
-
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
-        let ip = client_ip(parts);
+        let ClientIp(ip) = match ClientIp::from_request_parts(parts, state).await {
+            Ok(ip) => ip,
+            Err(never) => match never {},
+        };
+        let ip = Some(ip.to_string());
         if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
             let token = value
                 .to_str()
@@ -162,41 +170,6 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-/// Failed logins per key in a sliding window.
-#[derive(Default)]
-pub struct LoginLimiter {
-    failures: Mutex<HashMap<String, Vec<Instant>>>,
-}
-
-const WINDOW: Duration = Duration::from_secs(15 * 60);
-const MAX_PER_USER: usize = 5;
-const MAX_PER_IP: usize = 20;
-
-impl LoginLimiter {
-    /// Seconds to wait if `key` is over `max` failures in the window.
-    fn blocked(&self, key: &str, max: usize) -> Option<u64> {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        let list = map.entry(key.to_string()).or_default();
-        list.retain(|t| t.elapsed() < WINDOW);
-        (list.len() >= max).then(|| {
-            let oldest = list.iter().min().copied().unwrap_or_else(Instant::now);
-            WINDOW.saturating_sub(oldest.elapsed()).as_secs().max(1)
-        })
-    }
-
-    fn fail(&self, key: &str) {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        map.entry(key.to_string()).or_default().push(Instant::now());
-    }
-
-    fn clear(&self, key: &str) {
-        self.failures
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(key);
-    }
-}
-
 #[derive(Deserialize)]
 pub struct LoginForm {
     pub name: String,
@@ -221,7 +194,7 @@ fn too_many(secs: u64) -> Response {
 /// behind TLS. Answers the CSRF token to send with state-changing requests.
 pub async fn login(
     State(state): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    ClientIp(addr): ClientIp,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
@@ -234,19 +207,20 @@ pub async fn login(
     } else {
         serde_urlencoded_form(&body)
     };
+    if let Err(e) = super::origin::check_origin(
+        &headers,
+        state.config.public_origin.as_deref(),
+        state.config.secure_cookies,
+    ) {
+        return e.into_response();
+    }
     let Some(form) = form else {
         return ApiError::invalid("name", "send name and password").into_response();
     };
-    let ip_key = format!("ip:{}", addr.ip());
-    let user_key = format!("user:{}", form.name);
-    if let Some(secs) = state
-        .limiter
-        .blocked(&ip_key, MAX_PER_IP)
-        .or_else(|| state.limiter.blocked(&user_key, MAX_PER_USER))
-    {
+    if let Err(secs) = state.limiter.check(&form.name, addr) {
         return too_many(secs);
     }
-    let ip = addr.ip().to_string();
+    let ip = addr.to_string();
     let opened = match state
         .sauve
         .login(&form.name, &form.password, Some(ip))
@@ -256,8 +230,7 @@ pub async fn login(
         Err(e) => return ApiError::from(e).into_response(),
     };
     let Some(session) = opened else {
-        state.limiter.fail(&ip_key);
-        state.limiter.fail(&user_key);
+        state.limiter.failed(&form.name, addr);
         return ApiError::new(
             StatusCode::UNAUTHORIZED,
             "bad_credentials",
@@ -265,16 +238,12 @@ pub async fn login(
         )
         .into_response();
     };
-    state.limiter.clear(&user_key);
+    state.limiter.succeeded(&form.name, addr);
+    let (name, secure) = session_cookie(&state);
     let cookie = format!(
-        "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+        "{name}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
         session.cookie,
         crate::service::SESSION_TTL_MS / 1000,
-        if state.config.secure_cookies {
-            "; Secure"
-        } else {
-            ""
-        }
     );
     let mut response = Json(LoginReply {
         user: session.user.name,
@@ -307,18 +276,19 @@ fn serde_urlencoded_form(body: &[u8]) -> Option<LoginForm> {
 
 /// `POST /logout`: ends the session (CSRF-checked like any change).
 pub async fn logout(State(state): State<AppState>, caller: Caller, headers: HeaderMap) -> Response {
+    let (name, secure) = session_cookie(&state);
     if let Err(e) = state
         .sauve
-        .logout(&caller.actor(), cookie(&headers, SESSION_COOKIE))
+        .logout(&caller.actor(), cookie(&headers, name))
         .await
     {
         return ApiError::from(e).into_response();
     }
     let mut r = StatusCode::NO_CONTENT.into_response();
-    r.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_static("sauve_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
-    );
+    let clear = format!("{name}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}");
+    if let Ok(v) = HeaderValue::from_str(&clear) {
+        r.headers_mut().insert(header::SET_COOKIE, v);
+    }
     r
 }
 

@@ -26,6 +26,16 @@ impl RateLimit {
 
     /// Counts one hit for `key`; the error says how long to wait.
     pub fn hit(&self, key: &str, what: &str) -> Result<(), ApiError> {
+        self.take(key, what, true)
+    }
+
+    /// Refuses like [`RateLimit::hit`] when `key` is over its budget, without
+    /// counting: for limits on failures, checked before the attempt is judged.
+    pub fn check(&self, key: &str, what: &str) -> Result<(), ApiError> {
+        self.take(key, what, false)
+    }
+
+    fn take(&self, key: &str, what: &str, count: bool) -> Result<(), ApiError> {
         let now = Instant::now();
         let mut map = self.hits.lock().unwrap_or_else(|p| p.into_inner());
         if map.len() > 10_000 {
@@ -59,7 +69,9 @@ impl RateLimit {
             )
             .retry_after(wait));
         }
-        q.push_back(now);
+        if count {
+            q.push_back(now);
+        }
         Ok(())
     }
 }

@@ -5,23 +5,27 @@
 
 mod api;
 pub mod auth;
+mod client;
+mod cron;
 mod error;
+mod headers;
 mod limit;
+pub mod listen;
 mod metrics;
 pub mod openapi;
+mod origin;
+mod throttle;
 mod ui;
 
-use crate::auth::{Scope, constant_time_eq};
-use crate::service::{Actor, Sauve};
+use crate::auth::Scope;
+use crate::service::Sauve;
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use error::{ApiError, ApiQuery, ApiResult};
-use serde::Deserialize;
-use std::net::SocketAddr;
+use error::ApiError;
 use std::sync::Arc;
 
 /// Settings of the HTTP side.
@@ -32,16 +36,25 @@ pub struct ServerConfig {
     pub cron_secret: Option<String>,
     /// Mark session cookies `Secure` (Sauve is behind TLS).
     pub secure_cookies: bool,
+    /// This server's origin as browsers see it (`https://host[:port]`), from
+    /// `--public-url`; without it, the request's own scheme and `Host`.
+    pub public_origin: Option<String>,
+    /// Peers whose `X-Forwarded-For` is believed (`--trusted-proxy`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Header deadline and connection limit of the listener.
+    pub limits: listen::ConnLimits,
 }
 
 #[derive(Clone)]
 pub struct AppState {
     pub sauve: Sauve,
     pub config: Arc<ServerConfig>,
-    pub limiter: Arc<auth::LoginLimiter>,
+    pub limiter: Arc<throttle::SignInThrottle>,
     /// The test endpoints connect somewhere on each call: a few per minute
     /// per caller is what a person at the form needs.
     pub probes: Arc<limit::RateLimit>,
+    /// Failed cron authentications per address: the secret is worth guessing.
+    pub cron_failures: Arc<limit::RateLimit>,
 }
 
 /// The routes and their documentation, built together.
@@ -284,7 +297,7 @@ fn routes() -> openapi::Routes {
             .returns::<auth::SessionInfo>(200),
         )
         .op(
-            get(cron_backup).post(cron_backup),
+            get(cron::cron_backup).post(cron::cron_backup),
             Op::new(
                 "GET",
                 "/api/cron/backup",
@@ -347,6 +360,10 @@ pub fn router(sauve: Sauve, config: ServerConfig) -> Router {
             20,
             std::time::Duration::from_secs(60),
         )),
+        cron_failures: Arc::new(limit::RateLimit::new(
+            10,
+            std::time::Duration::from_secs(60),
+        )),
     };
     let routes = routes();
     let doc = Arc::new(openapi::document(&routes.ops));
@@ -367,6 +384,8 @@ pub fn router(sauve: Sauve, config: ServerConfig) -> Router {
         .layer(axum::middleware::from_fn(read_body_first))
         .layer(axum::middleware::from_fn(respond_in_time))
         .layer(axum::middleware::from_fn(access_log))
+        .layer(axum::middleware::from_fn(error::json_errors))
+        .layer(axum::middleware::from_fn(headers::security_headers))
         .with_state(state)
 }
 
@@ -456,78 +475,15 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<api::Health>
     (status, Json(health))
 }
 
-#[derive(Deserialize)]
-struct CronQuery {
-    job: Option<String>,
-}
-
-/// `GET|POST /api/cron/backup` for platform cron (Vercel Cron, a Kubernetes
-/// CronJob, a systemd timer): `Authorization: Bearer <SAUVE_CRON_SECRET>`.
-/// Without `job`, queues every job whose slot has come (the same tick the
-/// scheduler runs); with `job`, queues that job once per minute however often
-/// cron retries.
-async fn cron_backup(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    ApiQuery(q): ApiQuery<CronQuery>,
-) -> ApiResult<Json<api::CronReply>> {
-    let Some(secret) = state.config.cron_secret.as_deref() else {
-        return Err(ApiError::not_found("route"));
-    };
-    let sent = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("");
-    if !constant_time_eq(sent, secret) {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "send Authorization: Bearer <SAUVE_CRON_SECRET>",
-        ));
-    }
-    let cron = Actor::cron(None);
-    let enqueued: Vec<api::CronEnqueued> = match q.job {
-        None => state
-            .sauve
-            .cron_tick(&cron)
-            .await?
-            .into_iter()
-            .map(|r| api::CronEnqueued {
-                run_id: r.id,
-                job: r.job,
-                scheduled_for: r.scheduled_for.map(|t| t.to_string()),
-            })
-            .collect(),
-        Some(job) => {
-            let (run, created) = state.sauve.cron_enqueue(&cron, &job).await?;
-            if created {
-                vec![api::CronEnqueued {
-                    run_id: run.id,
-                    job: run.job,
-                    scheduled_for: None,
-                }]
-            } else {
-                vec![]
-            }
-        }
-    };
-    Ok(Json(api::CronReply { enqueued }))
-}
-
 /// Serves HTTP until `shutdown` turns true, then finishes in-flight requests.
 pub async fn serve(
     sauve: Sauve,
     listener: tokio::net::TcpListener,
     config: ServerConfig,
-    mut shutdown: tokio::sync::watch::Receiver<bool>,
+    shutdown: tokio::sync::watch::Receiver<bool>,
 ) -> std::io::Result<()> {
-    let app = router(sauve, config).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            let _ = shutdown.wait_for(|stop| *stop).await;
-        })
-        .await
+    let limits = config.limits.clone();
+    listen::serve(listener, router(sauve, config), limits, shutdown).await
 }
 
 #[cfg(test)]

@@ -7,11 +7,12 @@
 //! person's click (see the script's header).
 
 use super::AppState;
+use super::error::ApiQuery;
 use crate::auth::{Principal, Role};
 use crate::domain::{Run, RunState, SourceSpec};
 use crate::store::{BackupFilter, RunFilter};
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use jiff::Timestamp;
@@ -57,12 +58,15 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
-pub async fn login_page(Query(q): Query<NextQuery>) -> Response {
-    // Only local paths: an open redirect would send people elsewhere after sign-in.
+pub async fn login_page(ApiQuery(q): ApiQuery<NextQuery>) -> Response {
+    // Only paths on this origin: an open redirect would send people elsewhere
+    // after sign-in.
     let next = q
         .next
-        .filter(|n| n.starts_with('/') && !n.starts_with("//"))
-        .unwrap_or_else(|| DASHBOARD.to_string());
+        .as_deref()
+        .and_then(super::origin::safe_next)
+        .unwrap_or(DASHBOARD)
+        .to_string();
     render(LoginPage { next })
 }
 
@@ -193,7 +197,7 @@ fn row(r: &Run) -> RunRow {
 pub async fn dashboard(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(q): Query<DashboardQuery>,
+    ApiQuery(q): ApiQuery<DashboardQuery>,
 ) -> Response {
     let session = super::auth::session_of(&state, &headers)
         .await

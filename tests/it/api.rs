@@ -9,7 +9,7 @@ use std::io::BufRead;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-const CRON_SECRET: &str = "cron-secret-0123456789abcdef";
+const CRON_SECRET: &str = "cron-secret-0123456789abcdef01234567";
 const ADMIN_PASSWORD: &str = "admin-password-for-tests";
 
 /// The API tests' server: quick ticks, and an info-level log for the check that

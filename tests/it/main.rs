@@ -9,6 +9,7 @@ mod common;
 
 mod api;
 mod databases;
+mod edge;
 mod local;
 mod objects;
 mod scheduler;

@@ -164,6 +164,8 @@ impl Sauve {
 pub struct ServerOpts {
     args: Vec<String>,
     env: Vec<(String, String)>,
+    /// Soft and hard open-files limits the server starts under.
+    nofile: Option<(u64, u64)>,
 }
 
 impl ServerOpts {
@@ -184,6 +186,13 @@ impl ServerOpts {
     /// Any other flags, in order.
     pub fn args<S: Into<String>>(mut self, args: impl IntoIterator<Item = S>) -> Self {
         self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    /// Starts the server under these open-files limits (soft, hard), as a
+    /// login shell's `ulimit -n` would.
+    pub fn nofile(mut self, soft: u64, hard: u64) -> Self {
+        self.nofile = Some((soft, hard));
         self
     }
 
@@ -225,6 +234,23 @@ impl Sauve {
             .stderr(std::fs::File::create(&log).expect("server log file"));
         for (k, v) in &opts.env {
             cmd.env(k, v);
+        }
+        if let Some((soft, hard)) = opts.nofile {
+            use std::os::unix::process::CommandExt;
+            let lim = libc::rlimit {
+                rlim_cur: soft,
+                rlim_max: hard,
+            };
+            // SAFETY: setrlimit is async-signal-safe and touches only the child.
+            unsafe {
+                cmd.pre_exec(move || {
+                    if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) == 0 {
+                        Ok(())
+                    } else {
+                        Err(std::io::Error::last_os_error())
+                    }
+                });
+            }
         }
         let mut child = cmd.spawn().expect("sauve serve starts");
         let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
