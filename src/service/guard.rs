@@ -159,6 +159,31 @@ impl Sauve {
         match target {
             RestoreTarget::Sqlite(p) | RestoreTarget::Files(p) => {
                 errors.extend_prefixed("", self.check_path(who, "to", p, PathUse::RestoreTarget));
+                // Nor where backups are kept: a forced restore there would
+                // replace the backups themselves.
+                let target = resolve(p);
+                for job in self.store.jobs().await? {
+                    let Ok(valid) = job.spec.validate() else {
+                        continue;
+                    };
+                    for d in &valid.destinations {
+                        let crate::domain::Destination::Local { root } = d else {
+                            continue;
+                        };
+                        let root = resolve(root);
+                        if target.starts_with(&root) || root.starts_with(&target) {
+                            errors.push(
+                                "to",
+                                format!(
+                                    "{} cannot be a restore target: it holds or lies inside {}, where job {} keeps its backups, whatever --force says",
+                                    p.display(),
+                                    root.display(),
+                                    job.name
+                                ),
+                            );
+                        }
+                    }
+                }
             }
             RestoreTarget::Postgres(c) | RestoreTarget::Mysql(c) => {
                 if let Authority::Remote { .. } = who {

@@ -341,6 +341,12 @@ fn paths_stay_under_the_allowed_roots_and_off_sauves_data() {
             "--force",
         ])
         .fails(2, &["Sauve's own data"]);
+    // Nor where backups are kept: a forced restore would replace them.
+    for target in [root.join("app/backups"), root.join("app")] {
+        let to = target.display().to_string();
+        let args = ["restore", id.as_str(), "--to", to.as_str(), "--force"];
+        sauve.run(&args).fails(2, &["keeps its backups"]);
+    }
     assert!(data.join("sauve.db").exists());
     // An API caller names no variable of the server to decrypt with.
     let r = admin.post(
