@@ -126,21 +126,7 @@ fn s3_keys_as_named_secrets_bound_to_the_endpoint_and_bucket() {
         host.port_or_known_default().unwrap()
     );
     let set = |name: &str, value: &str, bucket: &str| {
-        let mut child = sauve
-            .command()
-            .args(["secret", "set", name, "--host", &host, "--bucket", bucket])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(value.as_bytes())
-            .unwrap();
-        assert!(child.wait().unwrap().success());
+        sauve.set_secret(name, value, &["--host", &host, "--bucket", bucket]);
     };
     set("s3-id", &s3.key_id, &s3.bucket);
     set("s3-secret", &s3.secret, &s3.bucket);

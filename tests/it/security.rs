@@ -82,24 +82,8 @@ fn server_env(opts: ServerOpts) -> ServerOpts {
 }
 
 fn set_secret(sauve: &Sauve, name: &str, value: &str, hosts: &[&str]) {
-    let mut args = vec!["secret", "set", name];
-    for h in hosts {
-        args.extend(["--host", h]);
-    }
-    let mut child = sauve
-        .command()
-        .args(&args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(value.as_bytes())
-        .unwrap();
-    assert!(child.wait().unwrap().success(), "secret set {name}");
+    let args: Vec<&str> = hosts.iter().flat_map(|h| ["--host", h]).collect();
+    sauve.set_secret(name, value, &args);
 }
 
 #[test]

@@ -111,6 +111,23 @@ impl Sauve {
         Run { out }
     }
 
+    /// `secret set NAME ARGS…` with `value` on stdin, which must succeed.
+    pub fn set_secret(&self, name: &str, value: &str, args: &[&str]) {
+        let mut child = self
+            .command()
+            .args(["secret", "set", name])
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(value.as_bytes()).unwrap();
+        drop(stdin);
+        assert!(child.wait().unwrap().success(), "secret set {name}");
+    }
+
     /// `job create NAME --source SOURCE --dest D…`, which must succeed.
     pub fn create_job(&self, name: &str, source: &str, dests: &[&str]) {
         let mut args = vec!["job", "create", name, "--source", source];
