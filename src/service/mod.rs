@@ -97,10 +97,20 @@ impl Sauve {
 
     /// Opens with the lease and retry timing `sauve serve` was given.
     pub async fn open_with(config: &Config, timing: QueueTiming) -> Result<Sauve, ServiceError> {
-        std::fs::create_dir_all(&config.data_dir).map_err(|source| ServiceError::Output {
+        let output = |source| ServiceError::Output {
             path: config.data_dir.display().to_string(),
             source,
-        })?;
+        };
+        // A new data directory is the operator's alone: it holds the store
+        // and the master key. One that exists keeps the mode it was given.
+        if !config.data_dir.exists() {
+            use std::os::unix::fs::DirBuilderExt;
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&config.data_dir)
+                .map_err(output)?;
+        }
         let url = config
             .database_url
             .clone()

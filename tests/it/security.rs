@@ -482,17 +482,27 @@ fn secrets_are_sealed_listed_without_values_and_operator_only() {
         "sealed-value-577215",
         &["db.example.com:5432"],
     );
-    let db = std::fs::read(sauve.data_dir().join("sauve.db")).unwrap();
-    assert!(
-        !String::from_utf8_lossy(&db).contains("sealed-value-577215"),
-        "the value is in the store in clear"
+    // Nowhere in the data directory in clear: the store, its WAL, anything.
+    for entry in std::fs::read_dir(sauve.data_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            let bytes = std::fs::read(&path).unwrap();
+            assert!(
+                !String::from_utf8_lossy(&bytes).contains("sealed-value-577215"),
+                "the value is in {} in clear",
+                path.display()
+            );
+        }
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let mode_of = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(
+        mode_of(&sauve.data_dir()),
+        0o700,
+        "a new data directory is private"
     );
     let key = sauve.data_dir().join("master.key");
-    use std::os::unix::fs::PermissionsExt;
-    assert_eq!(
-        std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
-        0o600
-    );
+    assert_eq!(mode_of(&key), 0o600);
     let list = sauve.run(&["secret", "list", "--json"]).ok();
     assert!(
         !list.stdout().contains("sealed-value-577215"),
