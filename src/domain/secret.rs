@@ -94,21 +94,6 @@ impl Credential {
         })?;
         SecretName::parse(name).map(Credential::Secret)
     }
-
-    /// `VAR` for an environment variable, `secret:NAME` for a secret.
-    pub fn describe(&self) -> String {
-        match self {
-            Credential::Env(v) => format!("the variable {v}"),
-            Credential::Secret(n) => format!("the secret {n}"),
-        }
-    }
-
-    pub fn secret_name(&self) -> Option<&SecretName> {
-        match self {
-            Credential::Secret(n) => Some(n),
-            Credential::Env(_) => None,
-        }
-    }
 }
 
 pub(crate) fn is_env_name(s: &str) -> bool {
@@ -353,10 +338,6 @@ impl Keyring {
 
     pub fn insert(&mut self, name: SecretName, source: SecretSource, binding: Binding) {
         self.secrets.insert(name, (source, binding));
-    }
-
-    pub fn contains(&self, name: &SecretName) -> bool {
-        self.secrets.contains_key(name)
     }
 
     fn open(
