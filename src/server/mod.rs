@@ -366,7 +366,12 @@ pub fn router(sauve: Sauve, config: ServerConfig) -> Router {
         )),
     };
     let routes = routes();
-    let doc = Arc::new(openapi::document(&routes.ops));
+    let cookie = if state.config.secure_cookies {
+        auth::SECURE_SESSION_COOKIE
+    } else {
+        auth::SESSION_COOKIE
+    };
+    let doc = Arc::new(openapi::document(&routes.ops, cookie));
     routes
         .router
         .route(

@@ -111,7 +111,9 @@ pub struct ErrorBody {
     pub errors: Option<Vec<crate::domain::FieldError>>,
 }
 
-pub fn document(ops: &[Op]) -> Value {
+/// The document; `session_cookie` is the cookie name in force (`__Host-` with
+/// `--secure-cookies`).
+pub fn document(ops: &[Op], session_cookie: &str) -> Value {
     let mut generator = schemars::generate::SchemaSettings::openapi3().into_generator();
     let error_ref = generator.subschema_for::<ErrorBody>();
     let mut paths = Map::new();
@@ -198,7 +200,7 @@ pub fn document(ops: &[Op]) -> Value {
             "schemas": generator.take_definitions(true),
             "securitySchemes": {
                 "token": { "type": "http", "scheme": "bearer" },
-                "session": { "type": "apiKey", "in": "cookie", "name": "sauve_session" }
+                "session": { "type": "apiKey", "in": "cookie", "name": session_cookie }
             }
         },
         "security": [{ "token": [] }, { "session": [] }]

@@ -386,6 +386,12 @@ fn edge_the_session_cookie_is_host_prefixed_with_secure_cookies() {
         };
         assert_eq!(session(name), 200, "the name in force is read");
         assert_eq!(session(other), 401, "the other name is not");
+        let (_, _, doc) = get(a, "/api/openapi.json", "");
+        let doc: serde_json::Value = serde_json::from_str(&doc).unwrap();
+        assert_eq!(
+            doc["components"]["securitySchemes"]["session"]["name"], name,
+            "the API document names the cookie in force"
+        );
         let csrf: serde_json::Value = serde_json::from_str(&body).unwrap();
         let csrf = csrf["csrf_token"].as_str().unwrap();
         let (status, head, _) = raw(
