@@ -48,16 +48,12 @@ pub(super) fn resolved_rules(allowed: &[PathBuf], protected: &[PathBuf]) -> Path
     }
 }
 
-/// `Err` when `who` is a remote caller without `exec` and `needed`.
-fn exec_refused(who: Authority, needed: bool) -> Result<(), Box<ServiceError>> {
-    match who {
-        // A command runs a program on the server: an admin hands `exec` out
-        // by name (`--scope …,exec`), or the operator writes the job.
-        Authority::Remote { exec: false } if needed => {
-            Err(Box::new(ServiceError::Forbidden("exec".into())))
-        }
-        _ => Ok(()),
-    }
+/// The refusal when `who` is a remote caller without `exec` and `needed`:
+/// a command runs a program on the server, so an admin hands `exec` out by
+/// name (`--scope …,exec`), or the operator writes the job.
+fn exec_refusal(who: Authority, needed: bool) -> Option<ServiceError> {
+    (needed && who == (Authority::Remote { exec: false }))
+        .then(|| ServiceError::Forbidden("exec".into()))
 }
 
 fn done(errors: ValidationErrors) -> Result<(), ValidationErrors> {
@@ -90,7 +86,9 @@ impl Sauve {
         before: Option<&Job>,
     ) -> Result<(), ServiceError> {
         let who = actor.authority();
-        exec_refused(who, authority::job_needs_exec(job, before)).map_err(|e| *e)?;
+        if let Some(e) = exec_refusal(who, authority::job_needs_exec(job, before)) {
+            return Err(e);
+        }
         let mut errors = match who {
             Authority::Operator => ValidationErrors::new(),
             Authority::Remote { .. } => authority::check_remote_job(job, before),
@@ -117,7 +115,9 @@ impl Sauve {
         source: &Source,
     ) -> Result<(), ServiceError> {
         let who = actor.authority();
-        exec_refused(who, matches!(source, Source::Command { .. })).map_err(|e| *e)?;
+        if let Some(e) = exec_refusal(who, matches!(source, Source::Command { .. })) {
+            return Err(e);
+        }
         let mut errors = ValidationErrors::new();
         if let Authority::Remote { .. } = who {
             authority::check_source(source, "source", &mut errors);
@@ -190,7 +190,11 @@ impl Sauve {
                     authority::check_source(&Source::Postgres(c.clone()), "to", &mut errors);
                 }
             }
-            RestoreTarget::Command { .. } => exec_refused(who, true).map_err(|e| *e)?,
+            RestoreTarget::Command { .. } => {
+                if let Some(e) = exec_refusal(who, true) {
+                    return Err(e);
+                }
+            }
         }
         Ok(done(errors)?)
     }

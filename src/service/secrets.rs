@@ -20,13 +20,10 @@ pub enum SecretInput {
 
 impl Sauve {
     /// Secrets are the operator's: defined with the CLI on the server.
-    fn operator_only(actor: &Actor) -> Result<(), Box<ServiceError>> {
-        match actor.authority() {
-            Authority::Operator => Ok(()),
-            Authority::Remote { .. } => Err(Box::new(ServiceError::Forbidden(
-                "operator's (the CLI on the server: sauve secret set)".into(),
-            ))),
-        }
+    fn not_operator(actor: &Actor) -> Option<ServiceError> {
+        (actor.authority() != Authority::Operator).then(|| {
+            ServiceError::Forbidden("operator's (the CLI on the server: sauve secret set)".into())
+        })
     }
 
     /// Defines or replaces a secret; true when it is new.
@@ -38,7 +35,9 @@ impl Sauve {
         hosts: &[String],
         buckets: &[String],
     ) -> Result<bool, ServiceError> {
-        Self::operator_only(actor).map_err(|e| *e)?;
+        if let Some(e) = Self::not_operator(actor) {
+            return Err(e);
+        }
         let name = SecretName::parse(name).map_err(|m| ValidationErrors::single("name", m))?;
         let bindings =
             Binding::new(hosts, buckets).map_err(|m| ValidationErrors::single("host", m))?;
@@ -102,7 +101,9 @@ impl Sauve {
     }
 
     pub async fn delete_secret(&self, actor: &Actor, name: &str) -> Result<(), ServiceError> {
-        Self::operator_only(actor).map_err(|e| *e)?;
+        if let Some(e) = Self::not_operator(actor) {
+            return Err(e);
+        }
         let name = SecretName::parse(name).map_err(|m| ValidationErrors::single("name", m))?;
         self.store.delete_secret(&name).await?;
         self.audit(actor, "secret.delete", Some(name.as_str()), None)
