@@ -13,7 +13,8 @@ async function api(method, url, body, extraHeaders = {}) {
   const res = await fetch(url, {
     method,
     headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
+    // A string is JSON the caller serialised itself (to map an error's column back to a field).
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
     credentials: "same-origin",
   });
   let data = null;
@@ -29,6 +30,20 @@ function human(bytes) {
   return u === 0 ? `${v} B` : `${v.toFixed(1)} ${units[u]}`;
 }
 
+// Dates as the server renders them on this page: "2026-05-01 02:00:00 UTC".
+function when(iso) {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return String(iso ?? "");
+  return `${d.toISOString().slice(0, 19).replace("T", " ")} UTC`;
+}
+
+function el(tag, props = {}, ...children) {
+  const e = document.createElement(tag);
+  Object.assign(e, props);
+  e.append(...children);
+  return e;
+}
+
 function debounce(fn, ms) {
   let t;
   return (...args) => { clearTimeout(t); t = setTimeout(() => fn(...args), ms); };
@@ -36,19 +51,22 @@ function debounce(fn, ms) {
 
 // ---- live progress of a run (GET only: Server-Sent Events) -----------------
 
-function follow(runId, box, onDone) {
+// `prefix` (e.g. "Queued run 01H…") stays at the start of every message.
+function follow(runId, box, onDone, { prefix = "", kind = "backup" } = {}) {
   if (!runId || !box) return;
-  box.textContent = "Queued…";
+  const say = (text) => { box.textContent = prefix ? `${prefix}: ${text}` : text; };
+  say("Queued…");
   const events = new EventSource(`/api/admin/runs/${encodeURIComponent(runId)}/events`);
   events.addEventListener("state", (e) => {
     const s = JSON.parse(e.data);
-    if (s.state === "queued") box.textContent = "Queued…";
-    else if (s.state === "running") box.textContent = "Running…";
+    if (s.state === "queued") say("Queued…");
+    else if (s.state === "running") say("Running…");
     else {
       events.close();
-      box.textContent = s.state === "succeeded"
-        ? `Succeeded: ${human(s.bytes_out)} stored.`
-        : `${s.state[0].toUpperCase()}${s.state.slice(1)}: ${s.error ?? ""}`;
+      const done = kind === "prune" ? "retention applied." : `${human(s.bytes_out)} stored.`;
+      say(s.state === "succeeded"
+        ? `Succeeded: ${done}`
+        : `${s.state[0].toUpperCase()}${s.state.slice(1)}: ${s.error ?? ""}`);
       box.dataset.state = s.state;
       if (onDone) onDone(s);
     }
@@ -57,11 +75,12 @@ function follow(runId, box, onDone) {
     const p = JSON.parse(e.data);
     // Restores and verifies count no bytes yet: say what runs, not "0 B".
     if (p.kind && p.kind !== "backup") {
-      box.textContent = `${p.kind === "restore" ? "Restoring" : "Verifying"}… ${Math.round(p.elapsed_secs)} s`;
+      const doing = { restore: "Restoring", verify: "Verifying", test_restore: "Test-restoring", prune: "Applying retention" }[p.kind] ?? "Running";
+      say(`${doing}… ${Math.round(p.elapsed_secs)} s`);
       return;
     }
     const eta = p.eta_secs == null ? "" : `, about ${Math.round(p.eta_secs)} s left`;
-    box.textContent = `Backing up: read ${human(p.bytes_in)} (${human(p.rate)}/s), stored ${human(p.bytes_out)}${eta}`;
+    say(`Backing up: read ${human(p.bytes_in)} (${human(p.rate)}/s), stored ${human(p.bytes_out)}${eta}`);
   });
   // EventSource reconnects by itself after a dropped connection (a GET).
 }
@@ -171,34 +190,258 @@ for (const editor of document.querySelectorAll(".schedule-editor")) {
   });
 }
 
-// ---- create a job ------------------------------------------------------------
+// ---- create or edit a job ----------------------------------------------------
 
 const jobForm = document.getElementById("job-form");
 // The same form edits a job: "Edit job" fills it from the API and switches it to
 // PUT; fields the form does not show (compression, overlap…) are kept as they were.
 let editing = null;
+
+// Fields the API adds to a job that are not part of its spec.
+const VIEW_ONLY = ["source_kind", "schedule_description", "next_run", "created_at", "updated_at"];
+
+// -- retention: the job-level policy (destinations' own tables are kept as written)
+
+const retentionInputs = jobForm ? [...jobForm.querySelectorAll("input[data-retention]")] : [];
+const KEEP_RULES = retentionInputs.map((i) => i.name).filter((n) => n.startsWith("keep_"));
+
+// Empty inputs are left out; counts and numbers go as numbers, "unlimited" as
+// the string; anything else as typed, for the server to say what is wrong.
+function retentionValue(input) {
+  const v = input.value.trim();
+  if (!v) return undefined;
+  if (input.dataset.retention === "count" && /^unlimited$/i.test(v)) return "unlimited";
+  if (["count", "number"].includes(input.dataset.retention) && /^\d{1,15}$/.test(v)) return Number(v);
+  return v;
+}
+
+function retentionSpec() {
+  const spec = {};
+  for (const input of retentionInputs) {
+    const v = retentionValue(input);
+    if (v !== undefined) spec[input.name] = v;
+  }
+  return spec;
+}
+
+// The policy as JSON, with where each key's entry starts: serde's errors say
+// "at line 1 column N", which names no field; the column does.
+function spannedJson(obj, offset = 0) {
+  const spans = [];
+  let text = "{";
+  for (const [k, v] of Object.entries(obj)) {
+    if (text.length > 1) text += ",";
+    spans.push({ key: k, start: offset + text.length });
+    text += `${JSON.stringify(k)}:${JSON.stringify(v)}`;
+  }
+  return { text: `${text}}`, spans };
+}
+
+// "…: \"lots\" is not a count: … at line 1 column 23" → the retention key at
+// that column (or null), and the message without the parser's framing.
+function locate(message, spans) {
+  const m = /^(?:not a (?:valid job|retention policy): )?(.*?)(?: at line \d+ column (\d+))?$/s.exec(message ?? "");
+  const text = m?.[1] || message || "";
+  const col = m?.[2] ? Number(m[2]) - 1 : null;
+  let key = null;
+  if (col !== null && spans.length) {
+    for (const s of spans) if (s.start <= col) key = s.key;
+  }
+  return { key, text };
+}
+
+function hasRules(spec) {
+  return KEEP_RULES.some((k) => spec[k] !== undefined && spec[k] !== 0);
+}
+
+function clearErrors(scope) {
+  for (const p of scope.querySelectorAll(".error[data-field]")) { p.hidden = true; p.textContent = ""; }
+  for (const i of scope.querySelectorAll("[aria-invalid]")) i.removeAttribute("aria-invalid");
+}
+
+// Shows each {field, message} beside its input: `retention.keep_daily` beside
+// keep_daily; a parse error of the body or policy beside the key at its column.
+function showErrors(errors, spans = []) {
+  for (const err of errors) {
+    let field = err.field ?? "";
+    let message = err.message;
+    if (field === "policy" || field === "body") {
+      const where = locate(message, spans);
+      if (where.key) { field = `retention.${where.key}`; message = where.text; }
+      else if (field === "policy") field = "retention";
+    }
+    const exact = jobForm.querySelector(`.error[data-field="${CSS.escape(field)}"]`);
+    const p = exact
+      ?? jobForm.querySelector(`.error[data-field="${CSS.escape(field.split(/[.[]/)[0])}"]`)
+      ?? jobForm.querySelector('.error[data-field=""]');
+    p.textContent = p.hidden ? message : `${p.textContent} ${message}`;
+    p.hidden = false;
+    if (exact && field.startsWith("retention.")) {
+      jobForm.elements[field.slice("retention.".length)]?.setAttribute("aria-invalid", "true");
+    }
+  }
+}
+
+// -- the plan of the policy being written, before it is saved (GET only) -------
+
+const planStatus = document.getElementById("plan-status");
+const planResult = document.getElementById("plan-result");
+let planSeq = 0;
+let createdById = new Map();
+
+function planIdle() {
+  planSeq++;
+  planResult?.replaceChildren();
+  if (planStatus) {
+    planStatus.textContent = editing
+      ? "Change a rule to see which backups it would keep and which it would move to the trash."
+      : "No backups yet: nothing would be removed.";
+  }
+}
+
+// Creation times of the job's backups, by id (the plan names backups by id).
+async function loadCreated(job, ids) {
+  if (ids.every((id) => createdById.has(id))) return;
+  let cursor = "";
+  for (let page = 0; page < 10; page++) {
+    const q = new URLSearchParams({ job, limit: "500" });
+    if (cursor) q.set("cursor", cursor);
+    const r = await api("GET", `/api/admin/backups?${q}`);
+    if (!r.ok) return;
+    for (const b of r.data.items) createdById.set(b.id, b.created_at);
+    cursor = r.data.next_cursor;
+    if (!cursor || ids.every((id) => createdById.has(id))) return;
+  }
+}
+
+function backupLabel(id) {
+  const created = createdById.get(id);
+  return created ? el("time", { dateTime: created, title: id, textContent: when(created) }) : el("code", { textContent: id });
+}
+
+function planList(title, items, render) {
+  const d = el("details", { className: "plan-list", open: items.length <= 12 },
+    el("summary", { textContent: `${title} (${items.length})` }));
+  d.append(el("ul", {}, ...items.map(render)));
+  return d;
+}
+
+function renderPlan(plans, spec) {
+  const kept = plans.reduce((n, p) => n + p.keep.length, 0);
+  const removed = plans.reduce((n, p) => n + (p.refused ? 0 : p.remove.length), 0);
+  const refused = plans.filter((p) => p.refused).length;
+  const where = plans.length > 1 ? ` across ${plans.length} destinations` : "";
+  let status;
+  if (!kept && !removed) status = "No backups yet: nothing would be removed.";
+  else if (!hasRules(spec) && !plans.some((p) => p.remove.length)) status = `No rules: every backup is kept (${kept}).`;
+  else status = `Would keep ${kept} and move ${removed} to the trash${where}.`;
+  if (refused) status += ` Refused at ${refused === plans.length ? "every destination" : `${refused} of ${plans.length} destinations`}: nothing removed there.`;
+  planStatus.textContent = status;
+
+  const blocks = plans.map((p) => {
+    const block = el("div", { className: "plan-dest" });
+    block.dataset.destination = p.destination;
+    block.append(el("h4", {}, el("code", { textContent: p.destination })));
+    const gone = p.refused ? 0 : p.remove.length;
+    block.append(el("p", { className: "plan-counts", textContent: `Keeps ${p.keep.length}; ${gone} would go to the trash.` }));
+    if (p.refused) block.append(el("p", { className: "error plan-refused", textContent: `Refused: ${p.refused}. Nothing would be removed here.` }));
+    if (p.keep.length) {
+      block.append(planList("Kept", p.keep, (k) => el("li", { className: "plan-keep" }, backupLabel(k.id), " — ", el("span", { className: "reasons", textContent: k.reasons.join(", ") }))));
+    }
+    if (p.remove.length && !p.refused) {
+      block.append(planList("To the trash", p.remove, (r) => el("li", { className: "plan-remove" }, backupLabel(r.id))));
+    }
+    if (p.not_counted?.length) {
+      block.append(el("p", { className: "hint", textContent: "Not counted: the store lists these but storage does not hold them whole, so the policy neither counts nor removes them." }));
+      block.append(planList("Not counted", p.not_counted, (n) => el("li", { className: "plan-not-counted" }, backupLabel(n.id), `: ${n.why}`)));
+    }
+    if (!p.keep.length && !p.remove.length && !p.not_counted?.length) {
+      block.append(el("p", { className: "empty", textContent: "No backups here yet: nothing would be removed." }));
+    }
+    return block;
+  });
+  planResult.replaceChildren(...blocks);
+}
+
+const planNow = debounce(async () => {
+  if (!editing || !planStatus) return;
+  const seq = ++planSeq;
+  const job = editing.name;
+  const spec = retentionSpec();
+  const { text, spans } = spannedJson(spec);
+  clearErrors(jobForm.querySelector("fieldset.retention"));
+  planStatus.textContent = "Planning…";
+  const r = await api("GET", `/api/admin/jobs/${encodeURIComponent(job)}/retention-plan?${new URLSearchParams({ policy: text })}`)
+    .catch((err) => ({ ok: false, status: 0, data: { message: String(err) } }));
+  if (r.ok) {
+    const ids = r.data.flatMap((p) => [...p.keep, ...p.remove, ...(p.not_counted ?? [])].map((b) => b.id));
+    await loadCreated(job, ids).catch(() => {});
+  }
+  // A newer keystroke asked again meanwhile, or the form moved on.
+  if (seq !== planSeq || editing?.name !== job) return;
+  if (r.ok) { renderPlan(r.data, spec); return; }
+  planResult.replaceChildren();
+  if (r.status === 422) {
+    showErrors(r.data?.errors ?? [{ field: r.data?.field ?? "retention", message: r.data?.message }], spans);
+    planStatus.textContent = "This policy is not valid yet: see the message beside the rule.";
+  } else {
+    planStatus.textContent = `Could not plan: ${r.data?.message ?? `failed (${r.status})`}`;
+  }
+}, 400);
+
+function updateRetentionNote() {
+  const none = document.getElementById("retention-none");
+  if (none) none.hidden = hasRules(retentionSpec());
+}
+
 function resetJobForm() {
   editing = null;
+  createdById = new Map();
   jobForm.reset();
+  clearErrors(jobForm);
   jobForm.elements.name.readOnly = false;
   jobForm.querySelector('button[type="submit"]').textContent = "Create job";
   document.getElementById("cancel-edit").hidden = true;
   document.getElementById("new-title").textContent = "Create a job";
+  const note = document.getElementById("retention-dest-note");
+  if (note) note.hidden = true;
+  updateRetentionNote();
+  planIdle();
 }
+
 for (const b of document.querySelectorAll("button.edit-job")) {
   b.addEventListener("click", async () => {
     const r = await api("GET", `/api/admin/jobs/${encodeURIComponent(b.dataset.job)}`);
     if (!r.ok) return;
     const job = r.data;
     editing = job;
+    createdById = new Map();
+    clearErrors(jobForm);
     const f = jobForm.elements;
     f.name.value = job.name;
     f.name.readOnly = true;
     f.source.value = typeof job.source === "string" ? job.source : "";
-    f.destinations.value = job.destinations.join("\n");
+    // A destination written as a table ({uri, retention}) shows as its URI.
+    f.destinations.value = job.destinations.map((d) => (typeof d === "string" ? d : d.uri)).join("\n");
     f.recipients.value = (job.encryption?.recipients ?? []).join("\n");
     f.schedule.value = job.schedule ?? "";
     f.timezone.value = job.timezone ?? "";
+    for (const input of retentionInputs) {
+      const v = job.retention?.[input.name];
+      input.value = v === undefined || v === null ? "" : String(v);
+    }
+    const more = jobForm.querySelector("details.more-rules");
+    if (more) more.open = [...more.querySelectorAll("input[data-retention]")].some((i) => i.value);
+    const own = job.destinations.filter((d) => typeof d !== "string" && d.retention).map((d) => d.uri);
+    const note = document.getElementById("retention-dest-note");
+    if (note) {
+      note.textContent = own.length
+        ? `With rules of their own, kept as written (these rules do not apply there): ${own.join(", ")}.`
+        : "";
+      note.hidden = !own.length;
+    }
+    updateRetentionNote();
+    planIdle();
     jobForm.querySelector('button[type="submit"]').textContent = "Save job";
     document.getElementById("cancel-edit").hidden = false;
     document.getElementById("new-title").textContent = `Edit job ${job.name}`;
@@ -212,6 +455,16 @@ document.getElementById("cancel-edit")?.addEventListener("click", resetJobForm);
 if (jobForm) {
   const f = jobForm.elements;
   if (!f.timezone.value) f.timezone.value = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+  updateRetentionNote();
+  // Only a person's typing plans (a GET); loading the page or "Edit job" does not.
+  jobForm.querySelector("fieldset.retention")?.addEventListener("input", (e) => {
+    if (!e.target.matches("input[data-retention]")) return;
+    const err = jobForm.querySelector(`.error[data-field="retention.${CSS.escape(e.target.name)}"]`);
+    if (err) err.hidden = true;
+    e.target.removeAttribute("aria-invalid");
+    updateRetentionNote();
+    if (editing) planNow();
+  });
   document.getElementById("test-source").addEventListener("click", async () => {
     const out = document.getElementById("test-result");
     out.textContent = "Testing…";
@@ -252,9 +505,11 @@ if (jobForm) {
     }
     testDestinations.disabled = false;
   });
+  const submit = jobForm.querySelector('button[type="submit"]');
   jobForm.addEventListener("submit", async (e) => {
     e.preventDefault();
-    for (const p of jobForm.querySelectorAll(".error")) p.hidden = true;
+    if (submit.disabled) return;
+    clearErrors(jobForm);
     const spec = {
       name: f.name.value.trim(),
       source: f.source.value.trim(),
@@ -263,28 +518,87 @@ if (jobForm) {
     if (f.schedule.value.trim()) { spec.schedule = f.schedule.value.trim(); spec.timezone = f.timezone.value || "UTC"; }
     const recipients = f.recipients.value.split(/[\s,]+/).map((s) => s.trim()).filter(Boolean);
     if (recipients.length) spec.encryption = { recipients };
-    let r;
+    const retention = retentionSpec();
+    let body = spec;
     if (editing) {
       const merged = { ...editing, ...spec };
-      for (const k of ["source_kind", "schedule_description", "next_run", "created_at", "updated_at"]) delete merged[k];
+      for (const k of VIEW_ONLY) delete merged[k];
       // A command source is a table the form cannot show: keep it unless a URI was typed.
       if (typeof editing.source !== "string" && !spec.source) merged.source = editing.source;
       // Emptied keys remove the encryption; a passphrase the operator set
       // (not shown here) stays as it is.
       if (!recipients.length && editing.encryption?.recipients) delete merged.encryption;
       if (!spec.schedule) { delete merged.schedule; delete merged.timezone; }
-      r = await api("PUT", `/api/admin/jobs/${encodeURIComponent(editing.name)}`, merged);
-    } else {
-      r = await api("POST", "/api/admin/jobs", spec);
+      // A destination written as a table keeps its table (its own retention).
+      const tables = new Map(editing.destinations.filter((d) => typeof d !== "string").map((d) => [d.uri, d]));
+      merged.destinations = spec.destinations.map((uri) => tables.get(uri) ?? uri);
+      body = merged;
     }
+    delete body.retention;
+    // Serialised here, retention last, so a parse error's column names its key.
+    let text = JSON.stringify(body);
+    let spans = [];
+    if (Object.keys(retention).length) {
+      const head = `${text.slice(0, -1)}${text.length > 2 ? "," : ""}"retention":`;
+      const r = spannedJson(retention, head.length);
+      text = `${head}${r.text}}`;
+      spans = r.spans;
+    }
+    submit.disabled = true;
+    const r = editing
+      ? await api("PUT", `/api/admin/jobs/${encodeURIComponent(editing.name)}`, text)
+      : await api("POST", "/api/admin/jobs", text);
+    submit.disabled = false;
     if (r.ok) { location.reload(); return; }
-    const errors = r.data?.errors ?? [{ field: "", message: r.data?.message ?? `Failed (${r.status})` }];
-    for (const err of errors) {
-      const top = err.field.split(/[.[]/)[0];
-      const p = jobForm.querySelector(`.error[data-field="${top}"]`) ?? jobForm.querySelector('.error[data-field=""]');
-      p.textContent = err.message;
-      p.hidden = false;
+    showErrors(r.data?.errors ?? [{ field: r.data?.field ?? "", message: r.data?.message ?? `Failed (${r.status})` }], spans);
+    jobForm.querySelector(".error:not([hidden])")?.scrollIntoView({ block: "center" });
+  });
+}
+
+// ---- Apply retention now: one click, one POST, one prune run -----------------
+
+for (const button of document.querySelectorAll("button.prune-now")) {
+  button.addEventListener("click", async () => {
+    if (button.disabled) return;
+    button.disabled = true;
+    const out = button.closest(".card").querySelector(".prune-result");
+    out.textContent = "Asking…";
+    const r = await api("POST", `/api/admin/jobs/${encodeURIComponent(button.dataset.job)}/prune`)
+      .catch((err) => ({ ok: false, status: 0, data: { message: String(err) } }));
+    if (!r.ok) {
+      out.textContent = r.data?.message ?? `Failed (${r.status})`;
+      button.disabled = false;
+      return;
     }
+    const prefix = `${r.data.created === false ? "Already queued:" : "Queued"} run ${r.data.run_id}`;
+    out.textContent = prefix;
+    follow(r.data.run_id, out, (s) => {
+      button.disabled = false;
+      // The trash and the backups changed: show them (a GET).
+      if (s.state === "succeeded") setTimeout(() => location.reload(), 1500);
+    }, { prefix, kind: "prune" });
+  });
+}
+
+// ---- the trash: undelete, one POST per click ---------------------------------
+
+for (const b of document.querySelectorAll("button.undelete")) {
+  b.addEventListener("click", async () => {
+    if (b.disabled) return;
+    b.disabled = true;
+    const row = b.closest("tr");
+    const out = row.querySelector(".result");
+    out.textContent = "Restoring…";
+    const r = await api("POST", `/api/admin/backups/${encodeURIComponent(b.dataset.id)}/undelete`)
+      .catch((err) => ({ ok: false, status: 0, data: { message: String(err) } }));
+    if (!r.ok) {
+      out.textContent = r.data?.message ?? `Failed (${r.status})`;
+      b.disabled = false;
+      return;
+    }
+    row.classList.add("restored");
+    b.hidden = true;
+    out.textContent = "Restored: a live backup again (listed under Backups after a reload).";
   });
 }
 

@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { Sauve, browser, watchedPage, signIn, writes, SHOTS } from "./harness.mjs";
+import { Sauve, browser, watchedPage, signIn, writes, until, SHOTS } from "./harness.mjs";
 
 const ADMIN = ["ada", "admin-password-for-e2e"];
 const VIEWER = ["vic", "viewer-password-for-e2e"];
@@ -297,4 +297,237 @@ test("a hostile next= never takes a signed-in browser off this origin", async ()
     assert.equal(new URL(page.url()).origin, origin, `next=${next} left the origin`);
     await page.close();
   }
+});
+
+// ---- retention ---------------------------------------------------------------
+
+const paths = (ws) => ws.map((w) => [w.method, new URL(w.url).pathname]);
+const DATE = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/;
+
+test("retention: the plan before saving, Apply retention now, the trash and Undelete", async () => {
+  const src = join(sauve.dir, "rotated-src");
+  mkdirSync(src, { recursive: true });
+  const dest = join(sauve.dir, "rotated-backups");
+  sauve.cli(["job", "create", "rotated", "--source", `files://${src}`, "--dest", dest]);
+  const made = [];
+  for (let i = 0; i < 3; i++) {
+    writeFileSync(join(src, "notes.txt"), `version ${i}\n`);
+    const r = JSON.parse(sauve.cli(["backup", "run", "rotated", "--json"]));
+    assert.equal(r.state, "succeeded");
+    made.push(r.backups[0].id);
+  }
+  const [oldest, middle, newest] = made;
+
+  const { page, log } = await watchedPage(b, { viewport: { width: 1200, height: 900 } });
+  await signIn(page, sauve.base, ...ADMIN);
+  const loaded = Date.now();
+  await page.reload();
+  await page.waitForLoadState("networkidle");
+  const card = page.locator('.card[data-job="rotated"]');
+  await card.locator(".retention-words").getByText("Keeps every backup").waitFor();
+  assert.equal(await page.locator("#trash").getByText("The trash is empty.").count(), 1);
+  assert.deepEqual(writes(log, loaded), [], "loading the page sent a write");
+
+  // Edit job: the form is filled, and nothing is planned until a person types.
+  await card.getByRole("button", { name: "Edit job" }).click();
+  const form = page.locator("#job-form");
+  await page.locator("#new-title").getByText("Edit job rotated").waitFor();
+  const status = page.locator("#plan-status");
+  await status.getByText(/Change a rule/).waitFor();
+  assert.equal(await status.getAttribute("role"), "status");
+  const opened = Date.now();
+  await page.waitForTimeout(600);
+  assert.equal(log.requests.filter((r) => r.at >= opened && r.url.includes("/retention-plan")).length, 0, "planned without input");
+
+  // Typing "10", then erasing the 0: one GET per pause (debounced), the policy in the query.
+  const typed = Date.now();
+  const keepLast = form.getByLabel("Keep last", { exact: true });
+  await keepLast.pressSequentially("10", { delay: 60 });
+  await status.getByText("Would keep 3 and move 0 to the trash.").waitFor();
+  await keepLast.press("Backspace");
+  await status.getByText("Would keep 1 and move 2 to the trash.").waitFor();
+  const planGets = log.requests.filter((r) => r.at >= typed && r.url.includes("/retention-plan"));
+  assert.deepEqual(planGets.map((r) => r.method), ["GET", "GET"], "one plan per pause in typing");
+  assert.deepEqual(planGets.map((r) => JSON.parse(new URL(r.url).searchParams.get("policy"))), [{ keep_last: 10 }, { keep_last: 1 }]);
+  const plan = page.locator("#plan-result");
+  await plan.getByText("Keeps 1; 2 would go to the trash.").waitFor();
+  const kept = plan.locator("li.plan-keep");
+  assert.equal(await kept.count(), 1);
+  assert.match(await kept.textContent(), /keep_last/);
+  assert.equal(await kept.locator("time").getAttribute("title"), newest, "the newest is kept");
+  assert.match(await kept.locator("time").textContent(), DATE);
+  const removed = plan.locator("li.plan-remove time");
+  assert.deepEqual((await removed.evaluateAll((ts) => ts.map((t) => t.title))).sort(), [oldest, middle].sort());
+  for (const t of await removed.allTextContents()) assert.match(t, DATE);
+  await page.locator("#new-job").screenshot({ path: join(SHOTS, "retention-plan.png") });
+
+  // A count that is not one, and a grace period that is not one: said beside the field.
+  const keepDaily = form.getByLabel("Keep daily", { exact: true });
+  await keepDaily.fill("lots");
+  const dailyError = form.locator('.error[data-field="retention.keep_daily"]');
+  await dailyError.getByText(/not a count/).waitFor();
+  assert.equal(await keepDaily.getAttribute("aria-invalid"), "true");
+  assert.doesNotMatch(await dailyError.textContent(), /line 1 column/);
+  await keepDaily.fill("");
+  await status.getByText("Would keep 1 and move 2 to the trash.").waitFor();
+  assert.ok(await dailyError.isHidden());
+  const trashFor = form.getByLabel("Trash for", { exact: true });
+  await trashFor.fill("soon");
+  await form.locator('.error[data-field="retention.trash_for"]').getByText(/soon/).waitFor();
+  await trashFor.fill("");
+  await status.getByText("Would keep 1 and move 2 to the trash.").waitFor();
+  assert.deepEqual(writes(log, loaded), [], "planning sent a write");
+
+  // Save: exactly one PUT, with the policy.
+  const saving = Date.now();
+  await form.getByRole("button", { name: "Save job" }).click();
+  await card.locator(".retention-words").getByText("Keeps the last 1; trash 24h").waitFor();
+  const saved = writes(log, saving);
+  assert.deepEqual(paths(saved), [["PUT", "/api/admin/jobs/rotated"]]);
+  assert.deepEqual(JSON.parse(saved[0].body).retention, { keep_last: 1 });
+  assert.deepEqual(JSON.parse(sauve.cli(["job", "show", "rotated", "--json"])).retention, { keep_last: 1 });
+  await page.waitForLoadState("networkidle");
+
+  // Apply retention now: one POST, the button disabled while it is in flight.
+  let release;
+  const held = new Promise((r) => (release = r));
+  await page.route("**/api/admin/jobs/rotated/prune", async (route) => { await held; await route.continue(); }, { times: 1 });
+  const apply = card.getByRole("button", { name: "Apply retention now" });
+  const applying = Date.now();
+  await apply.click();
+  assert.ok(await apply.isDisabled(), "Apply retention now was not disabled while in flight");
+  await apply.click({ force: true }).catch(() => {});
+  release();
+  await card.locator(".prune-result").getByText(/^Queued run \w+/).waitFor();
+  // The page shows the trash once the prune is done (it reloads itself).
+  const trashRows = page.locator("#trash tr[data-trashed]");
+  await trashRows.nth(1).waitFor({ timeout: 30_000 });
+  assert.equal(await trashRows.count(), 2);
+  assert.deepEqual(paths(writes(log, applying)), [["POST", "/api/admin/jobs/rotated/prune"]]);
+  assert.deepEqual((await trashRows.evaluateAll((rs) => rs.map((r) => r.dataset.trashed))).sort(), [oldest, middle].sort());
+  const cells = await trashRows.first().locator("td").allTextContents();
+  assert.match(cells[0], DATE, "created");
+  assert.equal(cells[1], "rotated");
+  assert.match(cells[4], DATE, "removed at");
+  assert.match(cells[5], /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/, "purged after");
+  assert.match(cells[6], /keep_last|retention/, "reason");
+  assert.equal(await page.locator(`tr[data-backup="${oldest}"]`).count(), 0, "a trashed backup is still listed among the backups");
+  assert.equal(await page.locator(`tr[data-backup="${newest}"]`).count(), 1);
+  // History: the prune shows like any run, and the kind filter (a GET form) finds it.
+  assert.ok(await page.locator("tr[data-run]").filter({ hasText: "rotated" }).filter({ hasText: "prune" }).count() >= 1);
+  await page.locator("#trash").screenshot({ path: join(SHOTS, "trash.png") });
+  await page.screenshot({ path: join(SHOTS, "retention.png"), fullPage: true });
+
+  // The phone width still holds with the trash and the card's new lines.
+  await page.setViewportSize({ width: 390, height: 844 });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 1, `the page is ${overflow}px wider than a phone`);
+  await page.screenshot({ path: join(SHOTS, "retention-phone.png"), fullPage: true });
+  await page.setViewportSize({ width: 1200, height: 900 });
+
+  // Undelete one: exactly one POST; the row says so; after a reload it is a backup again.
+  const row = page.locator(`#trash tr[data-trashed="${middle}"]`);
+  const undeleting = Date.now();
+  await row.getByRole("button", { name: /^Undelete/ }).click();
+  await row.locator(".result").getByText(/^Restored/).waitFor();
+  assert.deepEqual(paths(writes(log, undeleting)), [["POST", `/api/admin/backups/${middle}/undelete`]]);
+  assert.equal(await row.getByRole("button", { name: /^Undelete/ }).count(), 0, "the button is still offered");
+  await page.reload();
+  await page.locator(`tr[data-backup="${middle}"]`).waitFor();
+  assert.equal(await trashRows.count(), 1);
+  const live = JSON.parse(sauve.cli(["backup", "list", "--job", "rotated", "--json"])).map((x) => x.id);
+  assert.deepEqual(live.sort(), [middle, newest].sort());
+
+  const filtering = Date.now();
+  await page.getByLabel("Kind", { exact: true }).selectOption("prune");
+  await page.getByRole("button", { name: "Filter" }).click();
+  await page.waitForURL(/kind=prune/);
+  const kinds = await page.locator("tr[data-run] td:nth-child(3)").allTextContents();
+  assert.ok(kinds.length >= 1 && kinds.every((k) => k === "prune"), JSON.stringify(kinds));
+  assert.equal(await page.getByLabel("Kind", { exact: true }).inputValue(), "prune");
+  assert.deepEqual(writes(log, filtering), []);
+
+  assert.deepEqual(log.consoleErrors, [], "console errors");
+  assert.deepEqual(log.failed, [], "failed requests");
+  await page.close();
+
+  // A viewer sees the trash and the retention, and no button that changes them.
+  const viewer = await watchedPage(b);
+  await signIn(viewer.page, sauve.base, ...VIEWER);
+  await viewer.page.locator(`#trash tr[data-trashed="${oldest}"]`).waitFor();
+  assert.equal(await viewer.page.getByRole("button", { name: /Undelete/ }).count(), 0);
+  assert.equal(await viewer.page.getByRole("button", { name: "Apply retention now" }).count(), 0);
+  await viewer.page.locator('.card[data-job="rotated"] .retention-words').getByText("Keeps the last 1").waitFor();
+  assert.deepEqual(viewer.log.consoleErrors, []);
+  await viewer.page.close();
+});
+
+test("retention in the job form: a new job's policy, its errors, and a destination's own table kept", async () => {
+  const { page, log } = await watchedPage(b, { viewport: { width: 1200, height: 900 } });
+  await signIn(page, sauve.base, ...ADMIN);
+  await page.getByText("Create a job").click();
+  const form = page.locator("#job-form");
+  const status = page.locator("#plan-status");
+  await status.getByText("No backups yet: nothing would be removed.").waitFor();
+  await form.getByText("No rules: every backup is kept.").waitFor();
+  const dir = join(sauve.dir, "kept-src");
+  mkdirSync(dir, { recursive: true });
+  await form.getByLabel("Name").fill("kept");
+  await form.getByLabel("Source").fill(`files://${dir}`);
+  await form.getByLabel("Destinations, one per line").fill(join(sauve.dir, "kept-backups"));
+  await form.getByLabel("Keep daily", { exact: true }).fill("7");
+  assert.ok(await form.getByText("No rules: every backup is kept.").isHidden());
+  await form.getByLabel("Keep monthly", { exact: true }).fill("Unlimited");
+  await form.getByLabel("Trash for", { exact: true }).fill("48h");
+  // The less common rules are one click away, and a bad count is said beside it.
+  await form.getByText("More rules").click();
+  await form.getByLabel("Keep hourly", { exact: true }).fill("-3");
+  const typed = Date.now();
+  await form.getByRole("button", { name: "Create job" }).click();
+  await form.locator('.error[data-field="retention.keep_hourly"]').getByText(/not a count/).waitFor();
+  assert.equal(await page.locator('.card[data-job="kept"]').count(), 0);
+  await form.getByLabel("Keep hourly", { exact: true }).fill("");
+  await form.getByRole("button", { name: "Create job" }).click();
+  const card = page.locator('.card[data-job="kept"]');
+  await card.locator(".retention-words").getByText("Keeps 7 daily, one a month forever; trash 48h").waitFor();
+  const sent = writes(log, typed);
+  assert.deepEqual(paths(sent), [["POST", "/api/admin/jobs"], ["POST", "/api/admin/jobs"]]);
+  assert.deepEqual(JSON.parse(sent[1].body).retention, { keep_daily: 7, keep_monthly: "unlimited", trash_for: "48h" });
+  // A new job has nothing to plan: no plan was asked for.
+  assert.equal(log.requests.filter((r) => r.url.includes("/retention-plan")).length, 0);
+  assert.deepEqual(JSON.parse(sauve.cli(["job", "show", "kept", "--json"])).retention, { keep_daily: 7, keep_monthly: "unlimited", trash_for: "48h" });
+
+  // A destination written as a table: shown by its URI, its table kept on save.
+  const local = join(sauve.dir, "tabled-local");
+  const offsite = join(sauve.dir, "tabled-offsite");
+  const file = join(sauve.dir, "tabled.toml");
+  writeFileSync(file, `[[job]]
+name = "tabled"
+source = "files://${dir}"
+destinations = [{ uri = "file://${local}", retention = { keep_within = "7d" } }, "${offsite}"]
+[job.retention]
+keep_weekly = 4
+`);
+  sauve.cli(["job", "apply", file]);
+  await page.reload();
+  const tabled = page.locator('.card[data-job="tabled"]');
+  await tabled.locator(".dest-retention").getByText(/Keeps all within 7d of the newest/).waitFor();
+  await tabled.getByRole("button", { name: "Edit job" }).click();
+  await page.locator("#new-title").getByText("Edit job tabled").waitFor();
+  assert.equal(await form.getByLabel("Destinations, one per line").inputValue(), `file://${local}\n${offsite}`);
+  assert.equal(await form.getByLabel("Keep weekly", { exact: true }).inputValue(), "4");
+  await page.locator("#retention-dest-note").getByText(`file://${local}`).waitFor();
+  await form.getByLabel("Keep last", { exact: true }).fill("2");
+  await status.getByText(/No backups yet: nothing would be removed/).waitFor();
+  const saving = Date.now();
+  await form.getByRole("button", { name: "Save job" }).click();
+  await tabled.locator(".retention-words").getByText("Keeps the last 2, 4 weekly; trash 24h").waitFor();
+  assert.deepEqual(paths(writes(log, saving)), [["PUT", "/api/admin/jobs/tabled"]]);
+  const job = JSON.parse(sauve.cli(["job", "show", "tabled", "--json"]));
+  assert.deepEqual(job.destinations[0], { uri: `file://${local}`, retention: { keep_within: "7d" } });
+  assert.equal(job.destinations.length, 2);
+  assert.deepEqual(job.retention, { keep_last: 2, keep_weekly: 4 });
+  assert.deepEqual(log.consoleErrors, [], "console errors");
+  assert.deepEqual(log.failed, [], "failed requests");
+  await page.close();
 });

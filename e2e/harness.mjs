@@ -78,7 +78,7 @@ export async function browser() {
 export async function watchedPage(b, options = {}) {
   const page = await b.newPage(options);
   const log = { requests: [], consoleErrors: [], failed: [] };
-  page.on("request", (r) => log.requests.push({ method: r.method(), url: r.url(), at: Date.now() }));
+  page.on("request", (r) => log.requests.push({ method: r.method(), url: r.url(), body: r.postData(), at: Date.now() }));
   page.on("console", (m) => { if (m.type() === "error") log.consoleErrors.push(m.text()); });
   page.on("pageerror", (e) => log.consoleErrors.push(String(e)));
   page.on("requestfailed", (r) => {
@@ -94,6 +94,17 @@ export async function signIn(page, base, name, password) {
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByRole("heading", { name: "Backups", level: 1 }).waitFor();
+}
+
+/** Resolves once `check()` is truthy (polled), or fails with `what` after `ms`. */
+export async function until(check, what, ms = 30_000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 export const writes = (log, since = 0) =>

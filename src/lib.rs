@@ -5,6 +5,7 @@
 // Layer 0: plain types and pure logic.
 pub mod auth;
 pub mod domain;
+pub mod policy;
 pub mod schedule;
 // Layer 1: the metadata store, storage and the master key.
 pub mod secrets;

@@ -59,6 +59,9 @@ pub(super) async fn command(sauve: &Sauve, cmd: BackupCommand) -> anyhow::Result
                     "state": report.run.state,
                     "backups": report.backups,
                     "failures": report.failures,
+                    "prune": report.prune.as_ref().map(|p| serde_json::json!({
+                        "run_id": p.id, "state": p.state, "error": p.error,
+                    })),
                 }))?;
             } else {
                 for b in &report.backups {
@@ -74,6 +77,12 @@ pub(super) async fn command(sauve: &Sauve, cmd: BackupCommand) -> anyhow::Result
                 for f in &report.failures {
                     eprintln!("  FAILED at {}: {}", f.destination, f.error);
                 }
+                if let Some(p) = &report.prune {
+                    eprintln!("  retention: prune run {} {}", p.id, p.state);
+                    if let Some(e) = &p.error {
+                        eprintln!("    {e}");
+                    }
+                }
             }
             if !report.failures.is_empty() {
                 anyhow::bail!(
@@ -83,6 +92,17 @@ pub(super) async fn command(sauve: &Sauve, cmd: BackupCommand) -> anyhow::Result
                     report.failures.len() + report.backups.len()
                 );
             }
+        }
+        BackupCommand::List {
+            job,
+            limit,
+            json,
+            trash: true,
+            ..
+        } => super::retention::trash(sauve, job.as_deref(), limit, json).await?,
+        BackupCommand::Undelete { id } => {
+            let b = sauve.undelete(&actor, &id).await?;
+            println!("{} is back: {} at {}", b.id, b.key, b.destination);
         }
         BackupCommand::List {
             job, limit, json, ..

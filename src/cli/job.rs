@@ -18,6 +18,7 @@ pub(super) async fn command(sauve: &Sauve, cmd: JobCommand) -> anyhow::Result<()
             encrypt_recipients,
             schedule,
             tz,
+            keep,
         } => {
             let encryption = (encrypt_passphrase_env.is_some() || !encrypt_recipients.is_empty())
                 .then_some(EncryptionSpec {
@@ -32,6 +33,7 @@ pub(super) async fn command(sauve: &Sauve, cmd: JobCommand) -> anyhow::Result<()
                         encryption,
                         schedule,
                         timezone: tz,
+                        retention: keep.spec(),
                         ..JobSpec::new(name, SourceSpec::Uri(source), destinations)
                     },
                 )
@@ -103,7 +105,7 @@ pub(super) async fn command(sauve: &Sauve, cmd: JobCommand) -> anyhow::Result<()
                         kind,
                         schedule,
                         next,
-                        j.spec.destinations.join(", ")
+                        j.spec.destination_uris().collect::<Vec<_>>().join(", ")
                     );
                 }
             }

@@ -10,6 +10,7 @@ mod backup;
 mod job;
 pub mod output;
 mod restore;
+mod retention;
 mod run;
 mod schedule;
 mod secret;
@@ -17,7 +18,7 @@ mod serve;
 mod storage;
 mod user;
 
-use args::{BackupCommand, Cli, Command};
+use args::{BackupCommand, Cli, Command, RetentionCommand, StorageCommand};
 use sauve::service::{Config, Sauve};
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -32,6 +33,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             job,
             ..
         }) => return storage::list_destination(&config, &dest, job.as_deref(), json).await,
+        Command::Retention(RetentionCommand::Simulate { keep, tz, now }) => {
+            return retention::simulate(&keep, &tz, now);
+        }
+        // Reconcile compares with the store: it opens it, below.
+        Command::Storage(StorageCommand::Reconcile { .. }) => {}
         Command::Storage(cmd) => return storage::command(&config, cmd).await,
         Command::Schedule(cmd) => return schedule::command(cmd),
         Command::Serve(args) => return serve::command(&config, args).await,
@@ -53,6 +59,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(cmd) => user::user_command(&sauve, cmd).await,
         Command::Token(cmd) => user::token_command(&sauve, cmd).await,
         Command::Secret(cmd) => secret::command(&sauve, cmd).await,
+        Command::Retention(cmd) => retention::command(&sauve, cmd).await,
+        Command::Storage(StorageCommand::Reconcile {
+            uri,
+            job,
+            apply,
+            json,
+        }) => retention::reconcile(&sauve, &uri, job.as_deref(), apply, json).await,
         Command::Serve(_) | Command::Schedule(_) | Command::Storage(_) => {
             unreachable!("handled before opening the store")
         }

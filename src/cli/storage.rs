@@ -43,6 +43,9 @@ pub(super) async fn list_destination(
 
 pub(super) async fn command(config: &Config, cmd: StorageCommand) -> anyhow::Result<()> {
     match cmd {
+        StorageCommand::Reconcile { .. } => {
+            unreachable!("reconcile opens the metadata store: cli/mod.rs sends it to retention.rs")
+        }
         StorageCommand::Check { uri, json: as_json } => {
             let report = Sauve::check_destination(&uri, &keys(config).await).await?;
             if as_json {

@@ -3,8 +3,10 @@
 //! [`Job`] whose fields are parsed and checked, or into every field error at once.
 
 use super::destination::Destination;
+use super::destinations::DestinationSpec;
 use super::source::{Source, SourceSpec, is_env_name};
 use super::validation::ValidationErrors;
+use crate::policy::retention::{Policy, RetentionSpec};
 use crate::schedule::Schedule;
 use serde::{Deserialize, Serialize};
 
@@ -16,8 +18,9 @@ pub const DEFAULT_COMPRESSION_LEVEL: i32 = 3;
 pub struct JobSpec {
     pub name: String,
     pub source: SourceSpec,
-    /// One or more destination URIs; the source is read once and written to all.
-    pub destinations: Vec<String>,
+    /// One or more destinations (a URI, or `{ uri, retention }`); the source
+    /// is read once and written to all.
+    pub destinations: Vec<DestinationSpec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compression_level: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -40,6 +43,9 @@ pub struct JobSpec {
     /// Tries per run, the first included, before it is failed [default: 3].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_attempts: Option<u32>,
+    /// Which backups to keep (restic's rules); none: every backup is kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention: Option<RetentionSpec>,
 }
 
 #[derive(
@@ -91,10 +97,30 @@ pub struct Job {
     pub compression_level: i32,
     pub encryption: Option<Encryption>,
     pub schedule: Option<Schedule>,
+    /// The job's time zone (its schedule's; retention's days and weeks).
+    pub timezone: jiff::tz::TimeZone,
     pub overlap: Overlap,
     pub catch_up: CatchUp,
     pub timeout: std::time::Duration,
     pub max_attempts: u32,
+    /// The retention policy in force at each destination (same order as
+    /// `destinations`): the destination's own rules, else the job's.
+    pub retention: Vec<Policy>,
+}
+
+impl Job {
+    /// Whether any destination has keep rules (else retention removes nothing).
+    pub fn has_retention(&self) -> bool {
+        self.retention.iter().any(|p| !p.rules.is_empty())
+    }
+
+    /// The policy in force at `dest`.
+    pub fn policy_for(&self, dest: &Destination) -> Option<&Policy> {
+        self.destinations
+            .iter()
+            .position(|d| d == dest)
+            .map(|i| &self.retention[i])
+    }
 }
 
 /// Job names appear in object keys, URLs and file names: keep them plain.
@@ -121,7 +147,7 @@ impl JobSpec {
         JobSpec {
             name: name.into(),
             source,
-            destinations,
+            destinations: destinations.into_iter().map(DestinationSpec::Uri).collect(),
             compression_level: None,
             encryption: None,
             schedule: None,
@@ -130,7 +156,13 @@ impl JobSpec {
             catch_up: None,
             timeout: None,
             max_attempts: None,
+            retention: None,
         }
+    }
+
+    /// The destination URIs, in order.
+    pub fn destination_uris(&self) -> impl Iterator<Item = &str> {
+        self.destinations.iter().map(DestinationSpec::uri)
     }
 
     pub fn validate(&self) -> Result<Job, ValidationErrors> {
@@ -152,7 +184,7 @@ impl JobSpec {
             );
         }
         let mut destinations = Vec::new();
-        for (i, d) in self.destinations.iter().enumerate() {
+        for (i, d) in self.destination_uris().enumerate() {
             match Destination::parse(d) {
                 Ok(d) => {
                     if destinations.contains(&d) {
@@ -226,6 +258,7 @@ impl JobSpec {
                 format!("{max_attempts} is out of range: 1 (no retry) to 20"),
             );
         }
+        let retention = self.validate_retention(&mut errors);
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -236,11 +269,42 @@ impl JobSpec {
             compression_level,
             encryption,
             schedule,
+            timezone: jiff::tz::TimeZone::get(tz).unwrap_or(jiff::tz::TimeZone::UTC),
             overlap: self.overlap.unwrap_or_default(),
             catch_up: self.catch_up.unwrap_or_default(),
             timeout,
             max_attempts,
+            retention,
         })
+    }
+
+    /// The policy of each destination: its own table over the job's.
+    fn validate_retention(&self, errors: &mut ValidationErrors) -> Vec<Policy> {
+        let job = self.retention.clone().unwrap_or_default();
+        if let Err(e) = job.validate() {
+            for (field, message) in e {
+                errors.push(format!("retention.{field}"), message);
+            }
+        }
+        let mut policies = Vec::new();
+        for (i, d) in self.destinations.iter().enumerate() {
+            let spec = match d.retention() {
+                None => job.clone(),
+                Some(own) => job.override_with(own),
+            };
+            match spec.validate() {
+                Ok(p) => policies.push(p),
+                Err(e) => {
+                    // The job's own errors are reported once, above.
+                    if d.retention().is_some() {
+                        for (field, message) in e {
+                            errors.push(format!("destinations[{i}].retention.{field}"), message);
+                        }
+                    }
+                }
+            }
+        }
+        policies
     }
 }
 

@@ -4,6 +4,7 @@
 
 pub mod authority;
 pub mod destination;
+pub mod destinations;
 pub mod job;
 pub mod run;
 pub mod secret;
@@ -12,6 +13,7 @@ pub mod validation;
 
 pub use authority::{Authority, PathRules, PathUse};
 pub use destination::Destination;
+pub use destinations::{DestinationSpec, DestinationTable};
 pub use job::{CatchUp, Encryption, EncryptionSpec, Job, JobSpec, Overlap};
 pub use run::{Backup, BackupLocator, KeyNames, Run, RunKind, RunParams, RunState, Trigger};
 pub use secret::{

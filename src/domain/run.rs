@@ -76,6 +76,7 @@ string_enum!(
         Backup => "backup",
         Restore => "restore",
         Verify => "verify",
+        Prune => "prune",
     }
 );
 
@@ -87,11 +88,16 @@ impl RunKind {
     /// A backup and a restore of one job never run at once (the restore could
     /// be restoring what the backup is reading, or the other way round), nor
     /// do two of either. A verify only reads a stored artifact: it runs beside
-    /// anything, and beside other verifies.
+    /// backups and other verifies. A prune deletes backups: never beside a
+    /// restore or a verify (it could delete what they read) nor another
+    /// prune; beside a backup it is safe, since a backup in flight is not yet
+    /// a candidate.
     pub fn conflicts_with(self, other: RunKind) -> bool {
         use RunKind::*;
         match (self, other) {
             (Backup | Restore, Backup | Restore) => true,
+            (Prune, Restore | Verify | Prune) | (Restore | Verify, Prune) => true,
+            (Prune, Backup) | (Backup, Prune) => false,
             (Verify, _) | (_, Verify) => false,
         }
     }
@@ -111,7 +117,7 @@ impl RunKind {
     pub fn max_attempts(self, job_max: u32) -> u32 {
         match self {
             RunKind::Backup => job_max,
-            RunKind::Verify => job_max.min(3),
+            RunKind::Verify | RunKind::Prune => job_max.min(3),
             RunKind::Restore => 1,
         }
     }
@@ -138,6 +144,15 @@ pub enum RunParams {
         #[serde(default)]
         keys: KeyNames,
     },
+    /// Apply the job's retention policy, then purge its trash when due.
+    Prune {
+        /// Only this destination (canonical URI); None: every destination.
+        #[serde(default)]
+        destination: Option<String>,
+        /// The backup run that asked for it, when it follows a backup.
+        #[serde(default)]
+        after_run: Option<String>,
+    },
 }
 
 impl RunParams {
@@ -146,6 +161,7 @@ impl RunParams {
             RunParams::Backup => RunKind::Backup,
             RunParams::Restore { .. } => RunKind::Restore,
             RunParams::Verify { .. } => RunKind::Verify,
+            RunParams::Prune { .. } => RunKind::Prune,
         }
     }
 }
@@ -246,9 +262,16 @@ mod tests {
             (Restore, Backup, false),
             (Restore, Restore, false),
             (Restore, Verify, true),
+            (Backup, Prune, true),
             (Verify, Backup, true),
             (Verify, Restore, true),
             (Verify, Verify, true),
+            (Verify, Prune, false),
+            (Restore, Prune, false),
+            (Prune, Backup, true),
+            (Prune, Restore, false),
+            (Prune, Verify, false),
+            (Prune, Prune, false),
         ];
         assert_eq!(table.len(), RunKind::ALL.len() * RunKind::ALL.len());
         for (a, b, together) in table {
@@ -256,7 +279,8 @@ mod tests {
             // The rule is symmetric: otherwise two workers could each start one.
             assert_eq!(a.conflicts_with(b), b.conflicts_with(a), "{a}/{b}");
         }
-        assert_eq!(Verify.waits_for(), Vec::<RunKind>::new());
+        assert_eq!(Verify.waits_for(), vec![Prune]);
+        assert_eq!(Prune.waits_for(), vec![Restore, Verify, Prune]);
         assert_eq!(Backup.waits_for(), vec![Backup, Restore]);
     }
 

@@ -13,17 +13,26 @@
 //! and restore, never the service.
 
 mod backup;
+mod holds;
 mod live;
 mod locate;
 mod pool;
+mod prune;
+mod reconcile;
 mod restore;
 mod stopper;
 mod verify;
 
 pub use backup::DestinationFailure;
+pub use holds::Hold;
 pub use live::{LiveProgress, LiveRuns};
 pub use locate::{Located, find_in_destination, locate, open_destination};
 pub use pool::{PoolConfig, work};
+pub use prune::{
+    DestinationPrune, NotCounted, PruneReport, PurgeFailure, RETENTION_ACTOR, RetentionPlan,
+    plan_destination,
+};
+pub use reconcile::{Finding, FindingKind, ReconcileReport, reconcile};
 pub use restore::RestoreOutcome;
 pub use stopper::Stopper;
 
@@ -80,6 +89,10 @@ pub enum RunError {
     LeaseLost,
     #[error("cancelled on request")]
     Cancelled,
+    /// The work could not be done this time (storage or the store failed
+    /// everywhere); another attempt may succeed.
+    #[error("{0}")]
+    Failed(String),
 }
 
 impl From<PipelineError> for RunError {
@@ -149,6 +162,7 @@ pub enum Output {
     },
     Restore(Box<RestoreOutcome>),
     Verify(VerifyReport),
+    Prune(PruneReport),
 }
 
 /// How an execution ended.
@@ -161,6 +175,8 @@ pub enum Executed {
         run: Box<crate::domain::Run>,
         output: Option<Output>,
         error: Option<RunError>,
+        /// A run this one queued to follow it (the prune after a backup).
+        follow_up: Option<String>,
     },
     /// The attempt failed and the run is queued again for later.
     Retrying { error: RunError },
@@ -217,6 +233,7 @@ async fn perform(params: &RunParams, work: &mut Work<'_>) -> Result<Done, RunErr
             keys,
         } => restore::perform(work, backup, to.as_deref(), *force, keys).await,
         RunParams::Verify { backup, keys } => verify::perform(work, backup, keys).await,
+        RunParams::Prune { destination, .. } => prune::perform(work, destination.as_deref()).await,
     }
 }
 
@@ -241,6 +258,8 @@ pub struct Runner {
     wake: Arc<Notify>,
     /// The master key that unseals the operator's secrets.
     vault: Arc<Vault>,
+    /// Backups being downloaded in this process: not purged meanwhile.
+    holds: Arc<holds::Holds>,
 }
 
 impl Runner {
@@ -250,6 +269,7 @@ impl Runner {
             live: Arc::default(),
             timing,
             wake: Arc::default(),
+            holds: Arc::default(),
             vault: Arc::new(Vault::new(&data_dir)),
             data_dir,
         }
@@ -263,6 +283,11 @@ impl Runner {
             keys.insert(s.name, s.source, s.bindings);
         }
         Ok(keys)
+    }
+
+    /// Keeps `backup_id` from being purged until the hold is dropped.
+    pub fn hold(&self, backup_id: &str) -> Hold {
+        self.holds.hold(backup_id)
     }
 
     pub fn vault(&self) -> &Vault {
@@ -361,7 +386,16 @@ impl Runner {
                 tracing::warn!(run = %claim.run.id, "lost the lease; another worker has the run");
                 Ok(Executed::LostLease)
             }
-            (Ok(done), _) => self.finish(claim, log, done).await,
+            (Ok(done), _) => {
+                let stored = claim.run.kind == RunKind::Backup && !done.backups.is_empty();
+                let mut executed = self.finish(claim, log, done).await?;
+                if let (true, Some(job), Executed::Finished { follow_up, .. }) =
+                    (stored, &job, &mut executed)
+                {
+                    *follow_up = self.queue_prune_after(claim, job).await;
+                }
+                Ok(executed)
+            }
             // A restore is not handed back: run again later, unasked, it could
             // overwrite what was written to the target since.
             (Err(_), Stop::Shutdown) if claim.run.kind == RunKind::Restore => {
@@ -460,7 +494,64 @@ impl Runner {
             run: Box::new(self.store.run(&claim.run.id).await?),
             output: Some(done.output),
             error: None,
+            follow_up: None,
         })
+    }
+
+    /// After a backup that stored something, queues a prune of its job (once
+    /// per backup run, whichever instance asks) when there is anything to
+    /// prune: keep rules, or a trash to purge. A failure to queue it is
+    /// logged, not fatal: the backup itself is recorded, and the next one
+    /// queues a prune again.
+    async fn queue_prune_after(&self, claim: &Claim, job: &StoredJob) -> Option<String> {
+        let has_rules = job.spec.validate().is_ok_and(|j| j.has_retention());
+        let wanted = has_rules || self.store.has_trash(&job.name).await.unwrap_or(true);
+        if !wanted {
+            return None;
+        }
+        let params = RunParams::Prune {
+            destination: None,
+            after_run: Some(claim.run.id.clone()),
+        };
+        let key = format!("prune-after:{}", claim.run.id);
+        let new = crate::store::NewRun {
+            job_id: &job.id,
+            job_name: &job.name,
+            kind: RunKind::Prune,
+            trigger: claim.run.trigger,
+            params: Some(serde_json::to_string(&params).expect("params serialise")),
+            scheduled_for: None,
+            idempotency_key: Some(&key),
+            max_attempts: RunKind::Prune.max_attempts(claim.max_attempts as u32),
+        };
+        match self.store.enqueue(&new).await {
+            Ok((run, _)) => {
+                self.wake();
+                Some(run.id)
+            }
+            Err(e) => {
+                tracing::warn!(job = %job.name, error = %e, "could not queue the prune after a backup");
+                None
+            }
+        }
+    }
+
+    /// Claims the queued run `id` and executes it here, unless another
+    /// worker took it first (then None).
+    pub async fn execute_queued(
+        &self,
+        id: &str,
+        owner: &str,
+        stopper: Stopper,
+    ) -> Result<Option<Executed>, StoreError> {
+        match self
+            .store
+            .claim(owner, self.timing.lease_ms(), Some(id))
+            .await?
+        {
+            Some(claim) => Ok(Some(self.execute(&claim, stopper).await?)),
+            None => Ok(None),
+        }
     }
 
     async fn fail(
@@ -497,6 +588,7 @@ impl Runner {
             run: Box::new(self.store.run(&claim.run.id).await?),
             output: None,
             error: Some(error),
+            follow_up: None,
         })
     }
 }

@@ -14,6 +14,7 @@ pub mod listen;
 mod metrics;
 pub mod openapi;
 mod origin;
+mod retention;
 mod throttle;
 mod ui;
 
@@ -63,7 +64,7 @@ fn routes() -> openapi::Routes {
     use api::*;
     use openapi::Op;
     let need = |s| Some(Some(s));
-    openapi::Routes::default()
+    let r = openapi::Routes::default()
         .op(
             get(list_jobs),
             Op::new("GET", "/api/admin/jobs", need(Scope::JobsRead), "List jobs")
@@ -348,7 +349,8 @@ fn routes() -> openapi::Routes {
         .op(
             get(readyz),
             Op::new("GET", "/readyz", None, "The metadata store answers").returns::<Health>(200),
-        )
+        );
+    retention::routes(r)
 }
 
 pub fn router(sauve: Sauve, config: ServerConfig) -> Router {

@@ -9,7 +9,8 @@
 use super::AppState;
 use super::error::ApiQuery;
 use crate::auth::{Principal, Role};
-use crate::domain::{Run, RunState, SourceSpec};
+use crate::domain::{DestinationSpec, Run, RunKind, RunState, SourceSpec};
+use crate::policy::retention::{Count, DEFAULT_TRASH_FOR, RetentionSpec, Within, parse_trash_for};
 use crate::store::{BackupFilter, RunFilter};
 use askama::Template;
 use axum::extract::State;
@@ -98,6 +99,233 @@ struct JobCard {
     last_good: String,
     stale: bool,
     active_run: String,
+    /// The job's retention in words ("Keeps 14 daily, 8 weekly; trash 48h").
+    retention_words: String,
+    /// Destinations written with their own `retention` table, and its words.
+    destination_retention: Vec<DestinationRetention>,
+}
+
+struct DestinationRetention {
+    uri: String,
+    words: String,
+}
+
+/// One input of the job form's Retention fieldset: a key of `[job.retention]`.
+struct RuleField {
+    key: &'static str,
+    label: &'static str,
+    hint: &'static str,
+    placeholder: &'static str,
+    /// `count` (a number or `unlimited`), `number`, or `duration`: how the
+    /// script sends it.
+    kind: &'static str,
+    inputmode: &'static str,
+    /// Shown under "More rules".
+    more: bool,
+}
+
+const fn rule(
+    key: &'static str,
+    label: &'static str,
+    hint: &'static str,
+    placeholder: &'static str,
+    kind: &'static str,
+    more: bool,
+) -> RuleField {
+    let inputmode = if matches!(kind.as_bytes(), b"number") {
+        "numeric"
+    } else {
+        "text"
+    };
+    RuleField {
+        key,
+        label,
+        hint,
+        placeholder,
+        kind,
+        inputmode,
+        more,
+    }
+}
+
+/// The keys of a retention policy, in the order the form shows them.
+const RULES: [RuleField; 14] = [
+    rule(
+        "keep_last",
+        "Keep last",
+        "keep_last: the N newest backups; a number or unlimited",
+        "e.g. 3",
+        "count",
+        false,
+    ),
+    rule(
+        "keep_daily",
+        "Keep daily",
+        "keep_daily: the newest backup of each of the last N days that have one; a number or unlimited",
+        "e.g. 14",
+        "count",
+        false,
+    ),
+    rule(
+        "keep_weekly",
+        "Keep weekly",
+        "keep_weekly: the newest of each of the last N ISO weeks (Monday to Sunday); a number or unlimited",
+        "e.g. 8",
+        "count",
+        false,
+    ),
+    rule(
+        "keep_monthly",
+        "Keep monthly",
+        "keep_monthly: the newest of each of the last N months; a number or unlimited",
+        "e.g. 12",
+        "count",
+        false,
+    ),
+    rule(
+        "keep_yearly",
+        "Keep yearly",
+        "keep_yearly: the newest of each of the last N years; a number or unlimited",
+        "e.g. 3",
+        "count",
+        false,
+    ),
+    rule(
+        "keep_within",
+        "Keep within",
+        "keep_within: every backup made within this long before the newest one, e.g. 30d, 1y2m (y, m months, d, h)",
+        "e.g. 7d",
+        "duration",
+        false,
+    ),
+    rule(
+        "min_keep",
+        "Always keep at least",
+        "min_keep: good backups that stay whatever the rules say; a number (default 1)",
+        "1",
+        "number",
+        false,
+    ),
+    rule(
+        "trash_for",
+        "Trash for",
+        "trash_for: how long a removed backup stays restorable before it is purged, e.g. 48h, 7d (default 24h; 0s purges at once)",
+        "24h",
+        "text",
+        false,
+    ),
+    rule(
+        "keep_hourly",
+        "Keep hourly",
+        "keep_hourly: the newest of each of the last N hours that have one; a number or unlimited",
+        "e.g. 24",
+        "count",
+        true,
+    ),
+    rule(
+        "keep_within_hourly",
+        "Keep hourly within",
+        "keep_within_hourly: the newest of each hour within this long before the newest backup, e.g. 2d",
+        "e.g. 2d",
+        "duration",
+        true,
+    ),
+    rule(
+        "keep_within_daily",
+        "Keep daily within",
+        "keep_within_daily: the newest of each day within this long before the newest backup, e.g. 30d",
+        "e.g. 30d",
+        "duration",
+        true,
+    ),
+    rule(
+        "keep_within_weekly",
+        "Keep weekly within",
+        "keep_within_weekly: the newest of each ISO week within this long before the newest backup, e.g. 3m",
+        "e.g. 3m",
+        "duration",
+        true,
+    ),
+    rule(
+        "keep_within_monthly",
+        "Keep monthly within",
+        "keep_within_monthly: the newest of each month within this long before the newest backup, e.g. 1y",
+        "e.g. 1y",
+        "duration",
+        true,
+    ),
+    rule(
+        "keep_within_yearly",
+        "Keep yearly within",
+        "keep_within_yearly: the newest of each year within this long before the newest backup, e.g. 5y",
+        "e.g. 5y",
+        "duration",
+        true,
+    ),
+];
+
+/// A retention policy in words, for the job card: "Keeps the last 3, 14
+/// daily, one a month forever; trash 48h", or "Keeps every backup".
+fn retention_words(spec: Option<&RetentionSpec>) -> String {
+    let Some(spec) = spec.filter(|s| !s.is_empty_rules()) else {
+        return "Keeps every backup".into();
+    };
+    let count = |c: Option<Count>, n_of: &dyn Fn(u32) -> String, forever: &str| match c {
+        None | Some(Count::N(0)) => None,
+        Some(Count::N(n)) => Some(n_of(n)),
+        Some(Count::Unlimited) => Some(forever.to_string()),
+    };
+    let within = |w: Option<Within>, what: &str| {
+        w.filter(|w| !w.is_zero())
+            .map(|w| format!("{what} within {w} of the newest"))
+    };
+    let parts = [
+        count(spec.keep_last, &|n| format!("the last {n}"), "all"),
+        count(
+            spec.keep_hourly,
+            &|n| format!("{n} hourly"),
+            "one an hour forever",
+        ),
+        count(
+            spec.keep_daily,
+            &|n| format!("{n} daily"),
+            "one a day forever",
+        ),
+        count(
+            spec.keep_weekly,
+            &|n| format!("{n} weekly"),
+            "one a week forever",
+        ),
+        count(
+            spec.keep_monthly,
+            &|n| format!("{n} monthly"),
+            "one a month forever",
+        ),
+        count(
+            spec.keep_yearly,
+            &|n| format!("{n} yearly"),
+            "one a year forever",
+        ),
+        within(spec.keep_within, "all"),
+        within(spec.keep_within_hourly, "hourly"),
+        within(spec.keep_within_daily, "daily"),
+        within(spec.keep_within_weekly, "weekly"),
+        within(spec.keep_within_monthly, "monthly"),
+        within(spec.keep_within_yearly, "yearly"),
+    ];
+    let rules: Vec<String> = parts.into_iter().flatten().collect();
+    let mut words = format!("Keeps {}", rules.join(", "));
+    if let Some(n) = spec.min_keep.filter(|n| *n > 1) {
+        words.push_str(&format!(", always at least {n}"));
+    }
+    match spec.trash_for.as_deref().map(str::trim) {
+        None => words.push_str(&format!("; trash {}h", DEFAULT_TRASH_FOR.as_secs() / 3600)),
+        Some(t) => match parse_trash_for(t) {
+            Ok(d) if d.is_zero() => words.push_str("; no trash: purged at once"),
+            _ => words.push_str(&format!("; trash {t}")),
+        },
+    }
+    words
 }
 
 struct BackupRow {
@@ -109,6 +337,20 @@ struct BackupRow {
     sha256: String,
     sha_short: String,
     destination: String,
+}
+
+struct TrashRow {
+    id: String,
+    job: String,
+    created: String,
+    size: String,
+    destination: String,
+    trashed: String,
+    purge_after: String,
+    /// The grace period is over: the next prune purges it.
+    purge_due: bool,
+    reason: String,
+    purge_error: String,
 }
 
 struct RunRow {
@@ -132,12 +374,17 @@ struct DashboardPage {
     csrf: String,
     jobs: Vec<JobCard>,
     backups: Vec<BackupRow>,
+    trash: Vec<TrashRow>,
+    more_trash: bool,
+    rules: &'static [RuleField],
     runs: Vec<RunRow>,
     zones: Vec<String>,
     weekdays: [&'static str; 7],
     states: Vec<String>,
+    kinds: Vec<String>,
     filter_job: String,
     filter_state: String,
+    filter_kind: String,
     more_runs: bool,
     next_limit: i64,
     version: &'static str,
@@ -147,6 +394,7 @@ struct DashboardPage {
 pub struct DashboardQuery {
     job: Option<String>,
     state: Option<String>,
+    kind: Option<String>,
     limit: Option<i64>,
 }
 
@@ -283,7 +531,7 @@ async fn page(
                 SourceSpec::Uri(u) => u.clone(),
                 SourceSpec::Command(c) => c.command.join(" "),
             },
-            destinations: stored.spec.destinations.clone(),
+            destinations: stored.spec.destination_uris().map(String::from).collect(),
             schedule: stored.spec.schedule.clone().unwrap_or_default(),
             timezone: tz,
             schedule_words: schedule
@@ -306,6 +554,24 @@ async fn page(
                 .unwrap_or_else(|| "never".into()),
             stale,
             active_run: active,
+            retention_words: retention_words(stored.spec.retention.as_ref()),
+            destination_retention: stored
+                .spec
+                .destinations
+                .iter()
+                .filter_map(|d| match d {
+                    DestinationSpec::Table(t) => t.retention.as_ref().map(|own| {
+                        // Its own rules replace the job's; min_keep and
+                        // trash_for are the job's unless written here.
+                        let job = stored.spec.retention.clone().unwrap_or_default();
+                        DestinationRetention {
+                            uri: t.uri.clone(),
+                            words: retention_words(Some(&job.override_with(own))),
+                        }
+                    }),
+                    DestinationSpec::Uri(_) => None,
+                })
+                .collect(),
             name: stored.name,
         });
     }
@@ -327,17 +593,41 @@ async fn page(
             destination: b.destination,
         })
         .collect();
+    const TRASH_SHOWN: i64 = 100;
+    let mut trash: Vec<TrashRow> = sauve
+        .trash(None, TRASH_SHOWN + 1)
+        .await?
+        .into_iter()
+        .map(|t| TrashRow {
+            created: when(t.backup.created_at),
+            size: human(t.backup.size),
+            trashed: when(t.trashed_at),
+            purge_after: when(t.purge_after),
+            purge_due: t.purge_after <= now,
+            reason: t.reason,
+            purge_error: t.purge_error.unwrap_or_default(),
+            id: t.backup.id,
+            job: t.backup.job,
+            destination: t.backup.destination,
+        })
+        .collect();
+    let more_trash = trash.len() as i64 > TRASH_SHOWN;
+    trash.truncate(TRASH_SHOWN as usize);
     let limit = q.limit.unwrap_or(50).clamp(1, 1000);
     let filter_state = q
         .state
         .filter(|s| s.parse::<RunState>().is_ok())
+        .unwrap_or_default();
+    let filter_kind = q
+        .kind
+        .filter(|k| k.parse::<RunKind>().is_ok())
         .unwrap_or_default();
     let filter_job = q.job.unwrap_or_default();
     let runs = sauve
         .runs(&RunFilter {
             job: (!filter_job.is_empty()).then(|| filter_job.clone()),
             state: filter_state.parse().ok(),
-            kind: None,
+            kind: filter_kind.parse().ok(),
             limit: limit + 1,
         })
         .await?;
@@ -349,6 +639,9 @@ async fn page(
         csrf,
         jobs,
         backups,
+        trash,
+        more_trash,
+        rules: &RULES,
         runs: runs.iter().take(limit as usize).map(row).collect(),
         zones: jiff::tz::db()
             .available()
@@ -359,8 +652,13 @@ async fn page(
             .iter()
             .map(|s| s.as_str().to_string())
             .collect(),
+        kinds: RunKind::ALL
+            .iter()
+            .map(|k| k.as_str().to_string())
+            .collect(),
         filter_job,
         filter_state,
+        filter_kind,
         more_runs,
         next_limit: limit * 2,
         version: env!("CARGO_PKG_VERSION"),

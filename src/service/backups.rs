@@ -159,6 +159,8 @@ impl Sauve {
         w: Box<dyn std::io::Write + Send>,
     ) -> Result<Backup, ServiceError> {
         let located = self.locate(r).await?;
+        // Not purged from the trash while it is being read.
+        let _hold = self.runner.hold(&located.backup.id);
         self.audit(actor, "backup.download", Some(&located.backup.id), None)
             .await;
         restore::read_artifact(
@@ -188,10 +190,16 @@ impl Sauve {
     ) -> Result<(Located, ArtifactStream), ServiceError> {
         use futures::StreamExt;
         let located = self.locate(&BackupRef::Id(id.to_string())).await?;
+        // The stream carries the hold: not purged until the body is sent.
+        let hold = self.runner.hold(&located.backup.id);
         let stream = located
             .storage
             .read_stream(&located.manifest.artifact.key)
             .await?
+            .map(move |chunk| {
+                let _ = &hold;
+                chunk
+            })
             .boxed();
         self.audit(actor, "backup.download", Some(&located.backup.id), None)
             .await;

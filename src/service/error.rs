@@ -178,6 +178,7 @@ fn run_kind(e: &RunError) -> ErrorKind {
         RunError::Timeout { .. } | RunError::Cancelled => ErrorKind::Failed,
         RunError::LeaseLost => ErrorKind::Unavailable,
         RunError::Internal(_) => ErrorKind::Internal,
+        RunError::Failed(_) => ErrorKind::Failed,
     }
 }
 

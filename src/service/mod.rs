@@ -7,7 +7,7 @@
 //!
 //! One file per concern: `jobs.rs`, `schedule.rs`, `runs.rs`, `backups.rs`,
 //! `restore.rs`, `destinations.rs`, `access.rs` (users, tokens, sessions),
-//! `audit.rs` (who did what).
+//! `retention.rs` (plans, prune, trash, reconcile), `audit.rs` (who did what).
 
 mod access;
 mod audit;
@@ -17,6 +17,7 @@ mod error;
 mod guard;
 mod jobs;
 mod restore;
+mod retention;
 mod runs;
 mod schedule;
 mod secrets;

@@ -23,6 +23,8 @@ pub struct RunReport {
     pub backups: Vec<Backup>,
     /// Destinations that did not get the backup, with why.
     pub failures: Vec<DestinationFailure>,
+    /// The prune that followed it (when the job has keep rules or a trash).
+    pub prune: Option<Run>,
 }
 
 impl Sauve {
@@ -35,6 +37,18 @@ impl Sauve {
         audit: Audited<'_>,
         stopper: Stopper,
     ) -> Result<(Run, Output), ServiceError> {
+        let (run, output, _) = self.run_in_foreground_then(new, audit, stopper).await?;
+        Ok((run, output))
+    }
+
+    /// `run_in_foreground`, also returning the run the finished one queued
+    /// to follow it.
+    pub(super) async fn run_in_foreground_then(
+        &self,
+        new: NewRun<'_>,
+        audit: Audited<'_>,
+        stopper: Stopper,
+    ) -> Result<(Run, Output, Option<String>), ServiceError> {
         let (kind, job) = (new.kind, new.job_name.to_string());
         // A CLI-only set-up has no pool to notice a foreground run whose process
         // died (kill -9, OOM): end such runs here, or the job would stay
@@ -62,7 +76,8 @@ impl Sauve {
                 run,
                 output: Some(output),
                 error: None,
-            } => Ok((*run, output)),
+                follow_up,
+            } => Ok((*run, output, follow_up)),
             Executed::Finished { run, error, .. } => Err(failed(
                 run.id,
                 error.unwrap_or_else(|| RunError::Internal("the run produced nothing".into())),
@@ -94,16 +109,21 @@ impl Sauve {
             target: name,
             detail: Some("in the foreground"),
         };
-        let (run, output) = self.run_in_foreground(new, audit, stopper).await?;
+        let (run, output, follow_up) = self.run_in_foreground_then(new, audit, stopper).await?;
         let Output::Backup { backups, failures } = output else {
             return Err(ServiceError::Internal(
                 "a backup run produced no backup report".into(),
             ));
         };
+        let prune = match follow_up {
+            Some(id) => self.run_follow_up(&id).await,
+            None => None,
+        };
         Ok(RunReport {
             run,
             backups,
             failures,
+            prune,
         })
     }
 

@@ -9,6 +9,7 @@
 //! upload is aborted by its writer on failure; one left by a killed process is
 //! aborted by the same sweep once it is older than any backup can run.
 
+pub mod inventory;
 pub mod manifest;
 pub mod parts;
 pub mod uploads;
@@ -535,17 +536,7 @@ impl Storage {
         }
         // One GET per manifest: on an object store each is a round trip, so
         // sixteen are in flight at once (order does not matter, we sort below).
-        let mut manifests = Vec::new();
-        let mut problems = Vec::new();
-        let mut reads = futures::stream::iter(keys)
-            .map(|key| async move { self.read_manifest(&key).await })
-            .buffer_unordered(16);
-        while let Some(read) = reads.next().await {
-            match read {
-                Ok(m) => manifests.push(m),
-                Err(e) => problems.push(e),
-            }
-        }
+        let (mut manifests, problems) = self.read_manifests(keys).await;
         manifests.sort_by(|a, b| {
             b.created_at
                 .cmp(&a.created_at)

@@ -11,6 +11,7 @@ mod access;
 mod queue;
 mod records;
 mod secrets;
+mod trash;
 
 use crate::domain::{Backup, JobSpec, Run, new_id};
 use jiff::Timestamp;
@@ -23,6 +24,10 @@ pub use access::{ApiToken, AuditEntry, Session, User};
 pub use queue::{CancelOutcome, Claim, Expired, Heartbeat, MetricsSnapshot, NewRun};
 pub use records::{BackupFilter, NewBackup, RunFilter, StoredJob};
 pub use secrets::StoredSecret;
+pub use trash::{RowState, Trashed};
+
+/// The `WHERE` clause of a live backup: neither in the trash nor purged.
+pub(crate) const LIVE: &str = "trashed_at IS NULL AND deleted_at IS NULL";
 
 /// Most runs' logs are a few lines; a dump tool gone wrong can print megabytes.
 pub const LOG_CAP_BYTES: usize = 64 * 1024;
@@ -338,10 +343,11 @@ impl Store {
         insert_backup_in(&mut conn, b).await
     }
 
-    /// A live (not deleted) backup by id or unique id prefix, with its manifest JSON.
+    /// A live (neither trashed nor purged) backup by id or unique id prefix,
+    /// with its manifest JSON.
     pub async fn backup(&self, id: &str) -> Result<(Backup, String), StoreError> {
         let rows = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {}, manifest FROM backups WHERE id LIKE $1 AND deleted_at IS NULL ORDER BY id LIMIT 2",
+            "SELECT {}, manifest FROM backups WHERE id LIKE $1 AND {LIVE} ORDER BY id LIMIT 2",
             records::BACKUP_COLUMNS
         )))
         .bind(prefix_pattern(id))
@@ -355,7 +361,7 @@ impl Store {
 
     pub async fn backups(&self, filter: &BackupFilter) -> Result<Vec<Backup>, StoreError> {
         let mut sql = format!(
-            "SELECT {} FROM backups WHERE deleted_at IS NULL",
+            "SELECT {} FROM backups WHERE {LIVE}",
             records::BACKUP_COLUMNS
         );
         let mut args: Vec<String> = Vec::new();
@@ -404,6 +410,8 @@ impl Store {
         .collect()
     }
 
+    /// Records that a backup's objects are gone from storage (deleted by a
+    /// person, or purged from the trash).
     pub async fn mark_backup_deleted(&self, id: &str) -> Result<(), StoreError> {
         sqlx::query("UPDATE backups SET deleted_at = $1 WHERE id = $2 AND deleted_at IS NULL")
             .bind(now_ms())

@@ -12,6 +12,7 @@ mod databases;
 mod edge;
 mod local;
 mod objects;
+mod retention;
 mod scheduler;
 mod security;
 mod store;

@@ -6,7 +6,7 @@
 
 use crate::common::*;
 
-struct S3 {
+pub(crate) struct S3 {
     endpoint: String,
     bucket: String,
     region: String,
@@ -14,7 +14,7 @@ struct S3 {
     secret: String,
 }
 
-fn s3() -> S3 {
+pub(crate) fn s3() -> S3 {
     let var = |name: &str| {
         std::env::var(name).unwrap_or_else(|_| {
             panic!("{name} is not set: run the tests with scripts/test, which starts Garage (scripts/garage)")
@@ -31,14 +31,14 @@ fn s3() -> S3 {
 
 impl S3 {
     /// A destination URI under a prefix of its own, with the keys in TEST_S3_* variables.
-    fn uri(&self, prefix: &str) -> String {
+    pub(crate) fn uri(&self, prefix: &str) -> String {
         format!(
             "s3://{}/{prefix}?endpoint={}&region={}&access_key_env=TEST_S3_KEY&secret_key_env=TEST_S3_SECRET",
             self.bucket, self.endpoint, self.region
         )
     }
 
-    fn with_keys(&self, sauve: &mut Sauve) {
+    pub(crate) fn with_keys(&self, sauve: &mut Sauve) {
         sauve.env.push(("TEST_S3_KEY".into(), self.key_id.clone()));
         sauve
             .env

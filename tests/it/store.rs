@@ -4,7 +4,8 @@
 use crate::common::*;
 use sauve::domain::{Backup, JobSpec, RunKind, RunState, SourceSpec, Trigger};
 use sauve::store::{
-    BackupFilter, CancelOutcome, Heartbeat, NewBackup, NewRun, RunFilter, Store, StoreError,
+    BackupFilter, CancelOutcome, Heartbeat, NewBackup, NewRun, RowState, RunFilter, Store,
+    StoreError,
 };
 
 fn spec(name: &str, dest: &str) -> JobSpec {
@@ -41,7 +42,10 @@ async fn story(store: Store) {
         .create_job(&spec("app-db", "file:///a"))
         .await
         .unwrap();
-    assert_eq!(job.spec.destinations, ["file:///a"]);
+    assert_eq!(
+        job.spec.destination_uris().collect::<Vec<_>>(),
+        ["file:///a"]
+    );
     assert!(matches!(
         store.create_job(&spec("app-db", "file:///b")).await,
         Err(StoreError::JobExists(_))
@@ -52,7 +56,10 @@ async fn story(store: Store) {
         .unwrap();
     assert!(!created);
     assert_eq!(updated.id, job.id, "an update keeps the job's identity");
-    assert_eq!(updated.spec.destinations, ["file:///b"]);
+    assert_eq!(
+        updated.spec.destination_uris().collect::<Vec<_>>(),
+        ["file:///b"]
+    );
     let (_, created) = store.upsert_job(&spec("files", "file:///b")).await.unwrap();
     assert!(created);
     let names: Vec<_> = store
@@ -431,6 +438,124 @@ async fn queue_story(store: Store) {
 /// Which kinds of run may run together for one job (`RunKind::conflicts_with`),
 /// as the queue applies it: a backup waits for a running restore of its job and
 /// the other way round; a verify runs beside either.
+/// The trash: live → trash → purged, or back to live; each move a
+/// compare-and-set, and a backup being read is visible to every instance.
+async fn trash_story(store: Store) {
+    let job = store.create_job(&spec("rot", "file:///t")).await.unwrap();
+    for (i, id) in ["01t1", "01t2", "01t3"].iter().enumerate() {
+        store
+            .insert_backup(&backup(id, "rot", "r", "file:///t", 1_000 + i as i64))
+            .await
+            .unwrap();
+    }
+    assert!(!store.has_trash("rot").await.unwrap());
+    assert!(
+        store
+            .trash_backup("01t1", 5_000, 6_000, "policy")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .trash_backup("01t1", 5_000, 6_000, "again")
+            .await
+            .unwrap(),
+        "a trashed backup is not trashed twice"
+    );
+    assert!(
+        store
+            .trash_backup("01t2", 5_000, 9_000, "policy")
+            .await
+            .unwrap()
+    );
+    assert!(store.has_trash("rot").await.unwrap());
+    let live = store
+        .backups(&BackupFilter {
+            job: Some("rot".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        live.iter().map(|b| b.id.as_str()).collect::<Vec<_>>(),
+        ["01t3"]
+    );
+    assert!(matches!(
+        store.backup("01t1").await,
+        Err(StoreError::NotFound { .. })
+    ));
+    let trash = store.trashed(Some("rot"), 10).await.unwrap();
+    assert_eq!(trash.len(), 2);
+    assert_eq!(
+        (trash[0].backup.id.as_str(), trash[0].reason.as_str()),
+        ("01t2", "policy")
+    );
+    // Due at 7 s: only the first.
+    let due = store.due_purges("rot", 7_000).await.unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].0.backup.id, "01t1");
+    assert!(due[0].1.contains("01t1"), "with its manifest");
+    store.set_purge_error("01t1", "disk on fire").await.unwrap();
+    assert_eq!(
+        store.trashed(Some("rot"), 10).await.unwrap()[1]
+            .purge_error
+            .as_deref(),
+        Some("disk on fire")
+    );
+    // Undelete by prefix: live again, out of the trash.
+    assert_eq!(store.undelete("01t2").await.unwrap().id, "01t2");
+    assert!(store.backup("01t2").await.is_ok());
+    assert!(matches!(
+        store.undelete("01t3").await,
+        Err(StoreError::NotFound { .. })
+    ));
+    store.mark_backup_deleted("01t1").await.unwrap();
+    assert!(store.due_purges("rot", 99_000).await.unwrap().is_empty());
+    assert!(matches!(
+        store.undelete("01t1").await,
+        Err(StoreError::NotFound { .. })
+    ));
+    let states: Vec<(String, RowState)> = store
+        .rows_at("file:///t", Some("rot"))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(b, s, _)| (b.id, s))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("01t1".to_string(), RowState::Purged),
+            ("01t2".to_string(), RowState::Live),
+            ("01t3".to_string(), RowState::Live)
+        ]
+    );
+    // A queued verify of a backup holds it against the purge.
+    let params = sauve::domain::RunParams::Verify {
+        backup: sauve::domain::BackupLocator {
+            id: "01t3".into(),
+            destination: None,
+        },
+        keys: Default::default(),
+    };
+    assert!(!store.backup_in_use("01t3").await.unwrap());
+    store
+        .enqueue(&NewRun {
+            kind: RunKind::Verify,
+            params: Some(serde_json::to_string(&params).unwrap()),
+            idempotency_key: Some("v-t3"),
+            ..NewRun::backup(&job, Trigger::Manual, 1)
+        })
+        .await
+        .unwrap();
+    assert!(store.backup_in_use("01t3").await.unwrap());
+    assert!(!store.backup_in_use("01t2").await.unwrap());
+    assert!(
+        !store.backup_in_use("%").await.unwrap(),
+        "no pattern widening"
+    );
+}
+
 async fn kinds_story(store: Store) {
     let job = store.create_job(&spec("kinds", "file:///a")).await.unwrap();
     let restore = |key| NewRun {
@@ -501,9 +626,56 @@ async fn kinds_story(store: Store) {
                 .unwrap()
         );
     }
+    // A prune never runs beside a verify (it could delete what it reads),
+    // nor beside another prune; beside a backup it may.
+    let verify_again = store
+        .start_claimed_run(
+            &NewRun {
+                kind: RunKind::Verify,
+                ..NewRun::backup(&job, Trigger::Manual, 1)
+            },
+            "cli",
+            60_000,
+        )
+        .await
+        .unwrap();
+    let (prune_run, _) = store
+        .enqueue(&NewRun {
+            kind: RunKind::Prune,
+            idempotency_key: Some("p1"),
+            ..NewRun::backup(&job, Trigger::Manual, 1)
+        })
+        .await
+        .unwrap();
+    assert!(
+        claim(prune_run.id.clone()).await.is_none(),
+        "the prune waits for the verify"
+    );
+    store
+        .finish_claimed(&verify_again, RunState::Succeeded, (0, 0), None, "", &[])
+        .await
+        .unwrap();
+    let pruning = claim(prune_run.id.clone()).await.expect("then it runs");
+    assert!(matches!(
+        store
+            .start_claimed_run(
+                &NewRun {
+                    kind: RunKind::Prune,
+                    ..NewRun::backup(&job, Trigger::Manual, 1)
+                },
+                "cli",
+                60_000
+            )
+            .await,
+        Err(StoreError::AlreadyRunning(_))
+    ));
     let after = claim(backup_run.id.clone())
         .await
-        .expect("the backup starts once the restore ended");
+        .expect("the backup starts once the restore ended, beside the prune");
+    store
+        .finish_claimed(&pruning, RunState::Succeeded, (0, 0), None, "", &[])
+        .await
+        .unwrap();
     store
         .finish_claimed(&after, RunState::Succeeded, (0, 0), None, "", &[])
         .await
@@ -705,9 +877,10 @@ async fn store_story_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
     let url = Store::default_url(dir.path());
     story(Store::connect(&url).await.unwrap()).await;
+    trash_story(Store::connect(&url).await.unwrap()).await;
     // Migrations are idempotent: reopening keeps the data.
     let again = Store::connect(&url).await.unwrap();
-    assert_eq!(again.jobs().await.unwrap().len(), 1);
+    assert_eq!(again.jobs().await.unwrap().len(), 2);
 }
 
 #[tokio::test]
@@ -716,9 +889,10 @@ async fn store_story_on_postgres() {
     let url = pg_url(&db.0);
     let store = Store::connect(&url).await.unwrap();
     story(store.clone()).await;
+    trash_story(store.clone()).await;
     store.close().await;
     let again = Store::connect(&url).await.unwrap();
-    assert_eq!(again.jobs().await.unwrap().len(), 1);
+    assert_eq!(again.jobs().await.unwrap().len(), 2);
     again.close().await;
 }
 

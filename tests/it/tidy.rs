@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 /// same-layer edge, so the text people read is the rule the test applies.
 #[rustfmt::skip]
 const LAYERS: &[(u8, &str, &str)] = &[
-    (0, "domain, schedule, auth", "nothing of ours (except domain -> schedule)"),
+    (0, "domain, schedule, policy, auth", "nothing of ours (except domain -> schedule, domain -> policy)"),
     (1, "store, storage, secrets", "layer 0"),
     (2, "pipeline, restore",      "layers 0-1 (and restore -> pipeline)"),
     (3, "runner",                 "layers 0-2"),
