@@ -335,6 +335,12 @@ function renderPlan(plans, spec) {
   if (!kept && !removed) status = "No backups yet: nothing would be removed.";
   else if (!hasRules(spec) && !plans.some((p) => p.remove.length)) status = `No rules: every backup is kept (${kept}).`;
   else status = `Would keep ${kept} and move ${removed} to the trash${where}.`;
+  if (removed) {
+    const grace = (spec.trash_for ?? "").trim();
+    status += /^(0[dhms])+$/.test(grace)
+      ? " With trash_for 0s they are purged at once: no undo."
+      : ` They stay restorable for ${grace || "24h (the default)"}, then are purged.`;
+  }
   if (refused) status += ` Refused at ${refused === plans.length ? "every destination" : `${refused} of ${plans.length} destinations`}: nothing removed there.`;
   planStatus.textContent = status;
 

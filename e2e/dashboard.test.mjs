@@ -303,6 +303,8 @@ test("a hostile next= never takes a signed-in browser off this origin", async ()
 
 const paths = (ws) => ws.map((w) => [w.method, new URL(w.url).pathname]);
 const DATE = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/;
+// The 422s a test provokes on purpose (an invalid policy) are logged by the browser; nothing else may be.
+const unexpected = (errors) => errors.filter((e) => !/status of 422 .* http:\S+\/api\/admin\/jobs(\/[\w.-]+(\/retention-plan\?\S*)?)?$/.test(e));
 
 test("retention: the plan before saving, Apply retention now, the trash and Undelete", async () => {
   const src = join(sauve.dir, "rotated-src");
@@ -439,15 +441,17 @@ test("retention: the plan before saving, Apply retention now, the trash and Unde
   assert.deepEqual(live.sort(), [middle, newest].sort());
 
   const filtering = Date.now();
-  await page.getByLabel("Kind", { exact: true }).selectOption("prune");
+  const kind = page.getByRole("combobox", { name: /^Kind/ });
+  await kind.selectOption("prune");
   await page.getByRole("button", { name: "Filter" }).click();
   await page.waitForURL(/kind=prune/);
   const kinds = await page.locator("tr[data-run] td:nth-child(3)").allTextContents();
   assert.ok(kinds.length >= 1 && kinds.every((k) => k === "prune"), JSON.stringify(kinds));
-  assert.equal(await page.getByLabel("Kind", { exact: true }).inputValue(), "prune");
+  assert.equal(await kind.inputValue(), "prune");
   assert.deepEqual(writes(log, filtering), []);
 
-  assert.deepEqual(log.consoleErrors, [], "console errors");
+  assert.deepEqual(unexpected(log.consoleErrors), [], "console errors");
+  assert.ok(log.consoleErrors.length >= 2, "the invalid policies were not refused");
   assert.deepEqual(log.failed, [], "failed requests");
   await page.close();
 
@@ -527,7 +531,7 @@ keep_weekly = 4
   assert.deepEqual(job.destinations[0], { uri: `file://${local}`, retention: { keep_within: "7d" } });
   assert.equal(job.destinations.length, 2);
   assert.deepEqual(job.retention, { keep_last: 2, keep_weekly: 4 });
-  assert.deepEqual(log.consoleErrors, [], "console errors");
+  assert.deepEqual(unexpected(log.consoleErrors), [], "console errors");
   assert.deepEqual(log.failed, [], "failed requests");
   await page.close();
 });

@@ -79,7 +79,12 @@ export async function watchedPage(b, options = {}) {
   const page = await b.newPage(options);
   const log = { requests: [], consoleErrors: [], failed: [] };
   page.on("request", (r) => log.requests.push({ method: r.method(), url: r.url(), body: r.postData(), at: Date.now() }));
-  page.on("console", (m) => { if (m.type() === "error") log.consoleErrors.push(m.text()); });
+  page.on("console", (m) => {
+    if (m.type() !== "error") return;
+    // "Failed to load resource: … 422" names no URL; add it, so a test can allow what it provoked.
+    const url = m.text().startsWith("Failed to load resource") ? ` ${m.location()?.url ?? ""}` : "";
+    log.consoleErrors.push(`${m.text()}${url}`);
+  });
   page.on("pageerror", (e) => log.consoleErrors.push(String(e)));
   page.on("requestfailed", (r) => {
     // An event stream closed by a navigation or reload is not a failure.

@@ -270,6 +270,11 @@ fn two_years_at_two_destinations_keep_what_each_policy_says() {
         times.push((at, ids));
     }
     write_jobs(&sauve, &job("[job.retention]\ntrash_for = \"0s\"\n"));
+    // The destinations as the store records them (canonical URIs).
+    let (local_uri, s3_uri) = {
+        let d = |p: &str| times[0].1.iter().find(|(d, _)| d.starts_with(p)).unwrap().0.clone();
+        (d("file://"), d("s3://"))
+    };
     let id_at = |dest: &str, i: usize| -> String {
         times[i]
             .1
@@ -668,7 +673,7 @@ fn bad_policies_are_refused_with_the_field_named() {
     let d = sauve.dest("b");
     let src = source_dir(&sauve, 0);
     for (flags, needle) in [
-        (vec!["--keep-last", "-1"], "--keep-last"),
+        (vec!["--keep-last=-1"], "--keep-last"),
         (vec!["--keep-daily", "lots"], "not a count"),
         (vec!["--keep-within", "7w"], "--keep-within"),
         (vec!["--keep-within", "0d"], "more than zero"),
