@@ -724,3 +724,103 @@ fn bad_policies_are_refused_with_the_field_named() {
     assert_ne!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stderr).contains("JSON array"));
 }
+
+/// Under `serve`, the prune after a queued backup is claimed by the pool like
+/// any run; the API previews a policy before it is saved (reads only), lists
+/// the trash and undeletes; each route refuses what it must.
+#[test]
+fn the_server_prunes_after_each_backup_and_the_api_previews_and_undoes() {
+    use crate::api::{Client, token};
+    let sauve = Sauve::new();
+    let dest = sauve.dest("backups");
+    let d = dest.to_str().unwrap();
+    let uri = format!("file://{d}");
+    sauve
+        .run(&[
+            "job", "create", "app", "--source", &source_dir(&sauve, 0), "--dest", d,
+            "--keep-last", "2", "--trash-for", "1h",
+        ])
+        .ok();
+    let writer = token(&sauve, "ops", "all");
+    let reader = token(&sauve, "look", "jobs:read,backups:read");
+    let server = sauve.spawn_server(ServerOpts::new().tick_ms(100));
+    let api = Client::bearer(&server.base, &writer);
+    let look = Client::bearer(&server.base, &reader);
+    for i in 0..4 {
+        source_dir(&sauve, i);
+        let run = api
+            .post("/api/admin/backups", json!({ "job": "app" }))
+            .expect(202)
+            .json();
+        let id = run["run_id"].as_str().unwrap().to_string();
+        wait_until(std::time::Duration::from_secs(30), "the backup and its prune", || {
+            let runs = api.get("/api/admin/runs?job=app&limit=50").json();
+            let done = |kind: &str| {
+                runs.as_array().unwrap().iter().filter(|r| r["kind"] == kind && r["state"] == "succeeded").count()
+            };
+            runs.as_array().unwrap().iter().any(|r| r["id"] == id.as_str() && r["state"] == "succeeded")
+                && done("prune") == i + 1
+        });
+    }
+    let live_ids = ids(&api.get("/api/admin/backups?job=app").expect(200).json()["items"]);
+    assert_eq!(live_ids.len(), 2, "{live_ids:?}");
+    let trash = look.get("/api/admin/trash?job=app").expect(200).json();
+    assert_eq!(trash.as_array().unwrap().len(), 2, "{trash}");
+
+    // The plan of a policy not saved yet: keep_last 1 would trash one more.
+    let policy = percent_encode(r#"{"keep_last":1}"#);
+    let preview = look
+        .get(&format!("/api/admin/jobs/app/retention-plan?policy={policy}"))
+        .expect(200)
+        .json();
+    assert_eq!(preview[0]["destination"], uri.as_str());
+    assert_eq!(preview[0]["keep"].as_array().unwrap().len(), 1);
+    assert_eq!(preview[0]["remove"].as_array().unwrap().len(), 1);
+    // ... and nothing changed.
+    assert_eq!(ids(&api.get("/api/admin/backups?job=app").json()["items"]), live_ids);
+    let saved = look.get("/api/admin/jobs/app/retention-plan").expect(200).json();
+    assert_eq!(saved[0]["keep"].as_array().unwrap().len(), 2);
+
+    // Bad input is a 4xx naming the field, never a 5xx.
+    for bad in [r#"{"keep_lsat":1}"#, r#"{"keep_daily":-3}"#, "not json", r#"{"keep_within":"7w"}"#] {
+        let r = look.get(&format!("/api/admin/jobs/app/retention-plan?policy={}", percent_encode(bad)));
+        assert!((400..500).contains(&r.status), "{bad}: {} {}", r.status, r.body);
+        assert!(r.body.contains("policy") || r.body.contains("retention"), "{bad}: {}", r.body);
+    }
+    look.get("/api/admin/jobs/nope/retention-plan").expect(404);
+    look.get("/api/admin/jobs/..%2F..%2Fetc/retention-plan").expect(404);
+    look.get("/api/admin/trash?limit=abc").expect(422);
+
+    // A reader cannot undo or prune; a writer can, once per request.
+    let back = trash[0]["id"].as_str().unwrap();
+    look.post(&format!("/api/admin/backups/{back}/undelete"), json!({})).expect(403);
+    look.post("/api/admin/jobs/app/prune", json!({})).expect(403);
+    let restored = api
+        .post(&format!("/api/admin/backups/{back}/undelete"), json!({}))
+        .expect(200)
+        .json();
+    assert_eq!(restored["id"], back);
+    api.post(&format!("/api/admin/backups/{back}/undelete"), json!({})).expect(404);
+    api.post(&format!("/api/admin/backups/{}/undelete", live_ids[0]), json!({})).expect(404);
+    assert_eq!(api.get("/api/admin/backups?job=app").json()["items"].as_array().unwrap().len(), 3);
+    let queued = api.post("/api/admin/jobs/app/prune", json!({})).expect(202).json();
+    let prune_id = queued["run_id"].as_str().unwrap().to_string();
+    wait_until(std::time::Duration::from_secs(30), "the prune asked for", || {
+        api.get(&format!("/api/admin/runs/{prune_id}")).json()["state"] == "succeeded"
+    });
+    assert_eq!(api.get("/api/admin/backups?job=app").json()["items"].as_array().unwrap().len(), 2);
+    let audit = api.get("/api/admin/audit?limit=200").expect(200).json();
+    let actions: Vec<&str> = audit.as_array().unwrap().iter().map(|a| a["action"].as_str().unwrap()).collect();
+    for a in ["backup.trash", "backup.undelete", "retention.apply"] {
+        assert!(actions.contains(&a), "{a} in {actions:?}");
+    }
+}
+
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
