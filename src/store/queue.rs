@@ -675,20 +675,50 @@ mod tests {
     /// `runs_one_writer`, point this test at it.)
     #[test]
     fn the_one_writer_index_follows_the_conflict_rule() {
-        let exclusive: Vec<String> = RunKind::ALL
-            .iter()
-            .filter(|k| k.conflicts_with(**k))
-            .map(|k| format!("'{k}'"))
-            .collect();
-        let expected = format!("kind IN ({})", exclusive.join(", "));
-        for sql in [
-            include_str!("../../migrations/sqlite/0004_run_kinds.sql"),
-            include_str!("../../migrations/postgres/0004_run_kinds.sql"),
-        ] {
-            assert!(
-                sql.contains(&expected),
-                "runs_one_writer must say {expected}"
-            );
+        // Each kind that conflicts with itself has a partial unique index (one
+        // running per job), and the kinds sharing an index all conflict with
+        // each other: that index is what closes the race of two claims.
+        let indexes = [
+            (
+                "runs_one_writer",
+                vec![RunKind::Backup, RunKind::Restore],
+                "kind IN ('backup', 'restore')",
+                [
+                    include_str!("../../migrations/sqlite/0004_run_kinds.sql"),
+                    include_str!("../../migrations/postgres/0004_run_kinds.sql"),
+                ],
+            ),
+            (
+                "runs_one_pruner",
+                vec![RunKind::Prune],
+                "kind = 'prune'",
+                [
+                    include_str!("../../migrations/sqlite/0006_retention.sql"),
+                    include_str!("../../migrations/postgres/0006_retention.sql"),
+                ],
+            ),
+        ];
+        for k in RunKind::ALL.iter().filter(|k| k.conflicts_with(**k)) {
+            let covering: Vec<&str> = indexes
+                .iter()
+                .filter(|(_, kinds, ..)| kinds.contains(k))
+                .map(|(name, ..)| *name)
+                .collect();
+            assert_eq!(covering.len(), 1, "{k} needs exactly one index: {covering:?}");
+        }
+        for (name, kinds, clause, sqls) in &indexes {
+            for a in kinds {
+                for b in kinds {
+                    assert!(a.conflicts_with(*b), "{name}: {a} and {b} do not conflict");
+                }
+            }
+            for sql in sqls {
+                assert!(
+                    sql.contains(&format!("UNIQUE INDEX {name} ON runs (job_id)"))
+                        && sql.contains(&format!("WHERE state = 'running' AND {clause}")),
+                    "{name} must say {clause}"
+                );
+            }
         }
     }
 
@@ -697,7 +727,9 @@ mod tests {
         assert_eq!(
             conflict_sql("r", "b"),
             "((r.kind = 'backup' AND b.kind IN ('backup', 'restore')) \
-             OR (r.kind = 'restore' AND b.kind IN ('backup', 'restore')))"
+             OR (r.kind = 'restore' AND b.kind IN ('backup', 'restore', 'prune')) \
+             OR (r.kind = 'verify' AND b.kind IN ('prune')) \
+             OR (r.kind = 'prune' AND b.kind IN ('restore', 'verify', 'prune')))"
         );
     }
 }
