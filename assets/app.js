@@ -565,6 +565,8 @@ if (jobForm) {
 
 for (const button of document.querySelectorAll("button.prune-now")) {
   button.addEventListener("click", async () => {
+    if (button.disabled) return;
+    button.disabled = true;
     const out = button.closest(".card").querySelector(".prune-result");
     out.textContent = "Asking…";
     const r = await api("POST", `/api/admin/jobs/${encodeURIComponent(button.dataset.job)}/prune`)

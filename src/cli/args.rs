@@ -40,7 +40,7 @@ pub(crate) struct Cli {
 #[derive(Subcommand)]
 pub(crate) enum Command {
     /// Run the server: the dashboard, the JSON API, the scheduler and the
-    /// workers that execute every kind of run (backups, restores, verifies).
+    /// workers that execute every kind of run (backups, restores, verifies, prunes).
     Serve(ServeArgs),
     /// Create, change, list and delete jobs.
     #[command(subcommand)]
@@ -579,7 +579,7 @@ pub(crate) enum RunCommand {
         /// Only runs in this state: queued, running, succeeded, partial, failed, cancelled.
         #[arg(long)]
         state: Option<RunState>,
-        /// Only runs of this kind: backup, restore, verify.
+        /// Only runs of this kind: backup, restore, verify, prune.
         #[arg(long)]
         kind: Option<RunKind>,
         /// At most this many, newest first.

@@ -113,14 +113,6 @@ impl Job {
     pub fn has_retention(&self) -> bool {
         self.retention.iter().any(|p| !p.rules.is_empty())
     }
-
-    /// The policy in force at `dest`.
-    pub fn policy_for(&self, dest: &Destination) -> Option<&Policy> {
-        self.destinations
-            .iter()
-            .position(|d| d == dest)
-            .map(|i| &self.retention[i])
-    }
 }
 
 /// Job names appear in object keys, URLs and file names: keep them plain.

@@ -509,6 +509,19 @@ impl Runner {
         if !wanted {
             return None;
         }
+        // A prune already waiting will see this backup too: one is enough.
+        let waiting = self
+            .store
+            .runs(&crate::store::RunFilter {
+                job: Some(job.name.clone()),
+                state: Some(RunState::Queued),
+                kind: Some(RunKind::Prune),
+                limit: 1,
+            })
+            .await;
+        if let Ok(Some(run)) = waiting.map(|r| r.into_iter().next()) {
+            return Some(run.id);
+        }
         let params = RunParams::Prune {
             destination: None,
             after_run: Some(claim.run.id.clone()),

@@ -45,6 +45,21 @@ pub struct Accepted {
     pub created: Option<bool>,
 }
 
+impl Accepted {
+    /// The 202 answer for a queued run (`created`: whether this request
+    /// queued it).
+    pub fn reply(run: Run, created: Option<bool>) -> (StatusCode, Json<Accepted>) {
+        (
+            StatusCode::ACCEPTED,
+            Json(Accepted {
+                run_id: run.id,
+                state: run.state,
+                created,
+            }),
+        )
+    }
+}
+
 #[derive(Serialize, schemars::JsonSchema)]
 pub struct CancelReply {
     pub run_id: String,
@@ -247,14 +262,7 @@ pub async fn create_backup(
         .sauve
         .enqueue(&caller.actor(), &req.job, key.as_deref())
         .await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(Accepted {
-            run_id: run.id,
-            state: run.state,
-            created: Some(created),
-        }),
-    ))
+    Ok(Accepted::reply(run, Some(created)))
 }
 
 pub async fn get_backup(
@@ -347,14 +355,7 @@ pub async fn restore_backup(
             &opts,
         )
         .await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(Accepted {
-            run_id: run.id,
-            state: run.state,
-            created: None,
-        }),
-    ))
+    Ok(Accepted::reply(run, None))
 }
 
 /// `POST /api/admin/backups/{id}/verify`: re-reads the artifact in full

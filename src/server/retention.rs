@@ -96,14 +96,7 @@ async fn prune(
 ) -> ApiResult<(StatusCode, Json<Accepted>)> {
     caller.require(Scope::BackupsWrite)?;
     let (run, created) = state.sauve.enqueue_prune(&caller.actor(), &name).await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(Accepted {
-            run_id: run.id,
-            state: run.state,
-            created: Some(created),
-        }),
-    ))
+    Ok(Accepted::reply(run, Some(created)))
 }
 
 #[derive(Deserialize)]

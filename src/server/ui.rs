@@ -664,3 +664,55 @@ async fn page(
         version: env!("CARGO_PKG_VERSION"),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(json: &str) -> String {
+        let spec: RetentionSpec = serde_json::from_str(json).expect("a policy");
+        retention_words(Some(&spec))
+    }
+
+    #[test]
+    fn a_policy_in_words() {
+        assert_eq!(retention_words(None), "Keeps every backup");
+        for (json, want) in [
+            ("{}", "Keeps every backup"),
+            (
+                r#"{"keep_daily": 0, "trash_for": "48h"}"#,
+                "Keeps every backup",
+            ),
+            (
+                r#"{"keep_daily": 14, "keep_weekly": 8, "keep_monthly": 12, "trash_for": "48h"}"#,
+                "Keeps 14 daily, 8 weekly, 12 monthly; trash 48h",
+            ),
+            (r#"{"keep_last": 3}"#, "Keeps the last 3; trash 24h"),
+            (
+                r#"{"keep_monthly": "unlimited", "keep_within": "7d", "min_keep": 5}"#,
+                "Keeps one a month forever, all within 7d of the newest, always at least 5; trash 24h",
+            ),
+            (
+                r#"{"keep_within_daily": "1y2m", "trash_for": "0s"}"#,
+                "Keeps daily within 1y2m of the newest; no trash: purged at once",
+            ),
+        ] {
+            assert_eq!(words(json), want, "{json}");
+        }
+    }
+
+    #[test]
+    fn every_key_of_a_policy_has_an_input() {
+        let schema = serde_json::to_value(schemars::schema_for!(RetentionSpec)).expect("schema");
+        let mut keys: Vec<&str> = schema["properties"]
+            .as_object()
+            .expect("properties")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut inputs: Vec<&str> = RULES.iter().map(|r| r.key).collect();
+        keys.sort_unstable();
+        inputs.sort_unstable();
+        assert_eq!(inputs, keys, "the job form's Retention inputs");
+    }
+}

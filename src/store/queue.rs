@@ -704,7 +704,11 @@ mod tests {
                 .filter(|(_, kinds, ..)| kinds.contains(k))
                 .map(|(name, ..)| *name)
                 .collect();
-            assert_eq!(covering.len(), 1, "{k} needs exactly one index: {covering:?}");
+            assert_eq!(
+                covering.len(),
+                1,
+                "{k} needs exactly one index: {covering:?}"
+            );
         }
         for (name, kinds, clause, sqls) in &indexes {
             for a in kinds {

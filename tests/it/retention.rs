@@ -18,6 +18,19 @@ fn source_dir(sauve: &Sauve, version: usize) -> String {
     format!("files://{}", dir.display())
 }
 
+/// A job `app` backing up a small directory to a local folder, created with
+/// these extra `job create` flags; returns the folder.
+fn app_job(flags: &[&str]) -> (Sauve, PathBuf) {
+    let sauve = Sauve::new();
+    let dest = sauve.dest("backups");
+    let source = source_dir(&sauve, 0);
+    let mut args = vec!["job", "create", "app", "--source", &source, "--dest"];
+    args.push(dest.to_str().unwrap());
+    args.extend(flags);
+    sauve.run(&args).ok();
+    (sauve, dest)
+}
+
 fn ids(v: &Value) -> Vec<String> {
     v.as_array()
         .unwrap()
@@ -88,24 +101,8 @@ fn write_jobs(sauve: &Sauve, toml: &str) {
 /// storage, three listed from storage alone; the plan and `simulate` agree.
 #[test]
 fn keep_last_3_and_no_grace_leave_exactly_three_backups_everywhere() {
-    let sauve = Sauve::new();
-    let dest = sauve.dest("backups");
+    let (sauve, dest) = app_job(&["--keep-last", "3", "--trash-for", "0s"]);
     let d = dest.to_str().unwrap();
-    sauve
-        .run(&[
-            "job",
-            "create",
-            "app",
-            "--source",
-            &source_dir(&sauve, 0),
-            "--dest",
-            d,
-            "--keep-last",
-            "3",
-            "--trash-for",
-            "0s",
-        ])
-        .ok();
     let mut made = Vec::new();
     for i in 0..6 {
         source_dir(&sauve, i);
@@ -272,7 +269,15 @@ fn two_years_at_two_destinations_keep_what_each_policy_says() {
     write_jobs(&sauve, &job("[job.retention]\ntrash_for = \"0s\"\n"));
     // The destinations as the store records them (canonical URIs).
     let (local_uri, s3_uri) = {
-        let d = |p: &str| times[0].1.iter().find(|(d, _)| d.starts_with(p)).unwrap().0.clone();
+        let d = |p: &str| {
+            times[0]
+                .1
+                .iter()
+                .find(|(d, _)| d.starts_with(p))
+                .unwrap()
+                .0
+                .clone()
+        };
         (d("file://"), d("s3://"))
     };
     let id_at = |dest: &str, i: usize| -> String {
@@ -362,25 +367,9 @@ fn two_years_at_two_destinations_keep_what_each_policy_says() {
 /// the artifact not) is retried by the next prune and finishes.
 #[test]
 fn the_trash_can_be_undone_and_an_interrupted_purge_finishes_later() {
-    let sauve = Sauve::new();
-    let dest = sauve.dest("backups");
+    let (sauve, dest) = app_job(&["--keep-last", "1", "--trash-for", "24h"]);
     let d = dest.to_str().unwrap();
     let uri = format!("file://{d}");
-    sauve
-        .run(&[
-            "job",
-            "create",
-            "app",
-            "--source",
-            &source_dir(&sauve, 0),
-            "--dest",
-            d,
-            "--keep-last",
-            "1",
-            "--trash-for",
-            "24h",
-        ])
-        .ok();
     let mut made = Vec::new();
     for i in 0..3 {
         source_dir(&sauve, i);
@@ -487,21 +476,9 @@ fn the_trash_can_be_undone_and_an_interrupted_purge_finishes_later() {
 /// newest good backup, not from now, so the last good backups stay.
 #[test]
 fn a_job_failing_for_a_month_keeps_its_last_good_backups() {
-    let sauve = Sauve::new();
-    let dest = sauve.dest("backups");
+    let (sauve, dest) = app_job(&[]);
     let d = dest.to_str().unwrap();
     let uri = format!("file://{d}");
-    sauve
-        .run(&[
-            "job",
-            "create",
-            "app",
-            "--source",
-            &source_dir(&sauve, 0),
-            "--dest",
-            d,
-        ])
-        .ok();
     let now = jiff::Timestamp::now();
     let mut made = Vec::new();
     // Ten daily backups, the newest 31 days ago.
@@ -542,21 +519,9 @@ fn a_job_failing_for_a_month_keeps_its_last_good_backups() {
 /// retention does not count what is not really there.
 #[test]
 fn reconcile_finds_and_repairs_what_the_store_and_storage_disagree_on() {
-    let sauve = Sauve::new();
-    let dest = sauve.dest("backups");
+    let (sauve, dest) = app_job(&[]);
     let d = dest.to_str().unwrap();
     let uri = format!("file://{d}");
-    sauve
-        .run(&[
-            "job",
-            "create",
-            "app",
-            "--source",
-            &source_dir(&sauve, 0),
-            "--dest",
-            d,
-        ])
-        .ok();
     let made: Vec<String> = (0..4)
         .map(|i| {
             source_dir(&sauve, i);
@@ -731,16 +696,8 @@ fn bad_policies_are_refused_with_the_field_named() {
 #[test]
 fn the_server_prunes_after_each_backup_and_the_api_previews_and_undoes() {
     use crate::api::{Client, token};
-    let sauve = Sauve::new();
-    let dest = sauve.dest("backups");
-    let d = dest.to_str().unwrap();
-    let uri = format!("file://{d}");
-    sauve
-        .run(&[
-            "job", "create", "app", "--source", &source_dir(&sauve, 0), "--dest", d,
-            "--keep-last", "2", "--trash-for", "1h",
-        ])
-        .ok();
+    let (sauve, dest) = app_job(&["--keep-last", "2", "--trash-for", "1h"]);
+    let uri = format!("file://{}", dest.display());
     let writer = token(&sauve, "ops", "all");
     let reader = token(&sauve, "look", "jobs:read,backups:read");
     let server = sauve.spawn_server(ServerOpts::new().tick_ms(100));
@@ -753,14 +710,25 @@ fn the_server_prunes_after_each_backup_and_the_api_previews_and_undoes() {
             .expect(202)
             .json();
         let id = run["run_id"].as_str().unwrap().to_string();
-        wait_until(std::time::Duration::from_secs(30), "the backup and its prune", || {
-            let runs = api.get("/api/admin/runs?job=app&limit=50").json();
-            let done = |kind: &str| {
-                runs.as_array().unwrap().iter().filter(|r| r["kind"] == kind && r["state"] == "succeeded").count()
-            };
-            runs.as_array().unwrap().iter().any(|r| r["id"] == id.as_str() && r["state"] == "succeeded")
-                && done("prune") == i + 1
-        });
+        wait_until(
+            std::time::Duration::from_secs(30),
+            "the backup and its prune",
+            || {
+                let runs = api.get("/api/admin/runs?job=app&limit=50").json();
+                let done = |kind: &str| {
+                    runs.as_array()
+                        .unwrap()
+                        .iter()
+                        .filter(|r| r["kind"] == kind && r["state"] == "succeeded")
+                        .count()
+                };
+                runs.as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|r| r["id"] == id.as_str() && r["state"] == "succeeded")
+                    && done("prune") == i + 1
+            },
+        );
     }
     let live_ids = ids(&api.get("/api/admin/backups?job=app").expect(200).json()["items"]);
     assert_eq!(live_ids.len(), 2, "{live_ids:?}");
@@ -770,47 +738,102 @@ fn the_server_prunes_after_each_backup_and_the_api_previews_and_undoes() {
     // The plan of a policy not saved yet: keep_last 1 would trash one more.
     let policy = percent_encode(r#"{"keep_last":1}"#);
     let preview = look
-        .get(&format!("/api/admin/jobs/app/retention-plan?policy={policy}"))
+        .get(&format!(
+            "/api/admin/jobs/app/retention-plan?policy={policy}"
+        ))
         .expect(200)
         .json();
     assert_eq!(preview[0]["destination"], uri.as_str());
     assert_eq!(preview[0]["keep"].as_array().unwrap().len(), 1);
     assert_eq!(preview[0]["remove"].as_array().unwrap().len(), 1);
     // ... and nothing changed.
-    assert_eq!(ids(&api.get("/api/admin/backups?job=app").json()["items"]), live_ids);
-    let saved = look.get("/api/admin/jobs/app/retention-plan").expect(200).json();
+    assert_eq!(
+        ids(&api.get("/api/admin/backups?job=app").json()["items"]),
+        live_ids
+    );
+    let saved = look
+        .get("/api/admin/jobs/app/retention-plan")
+        .expect(200)
+        .json();
     assert_eq!(saved[0]["keep"].as_array().unwrap().len(), 2);
 
     // Bad input is a 4xx naming the field, never a 5xx.
-    for bad in [r#"{"keep_lsat":1}"#, r#"{"keep_daily":-3}"#, "not json", r#"{"keep_within":"7w"}"#] {
-        let r = look.get(&format!("/api/admin/jobs/app/retention-plan?policy={}", percent_encode(bad)));
-        assert!((400..500).contains(&r.status), "{bad}: {} {}", r.status, r.body);
-        assert!(r.body.contains("policy") || r.body.contains("retention"), "{bad}: {}", r.body);
+    for bad in [
+        r#"{"keep_lsat":1}"#,
+        r#"{"keep_daily":-3}"#,
+        "not json",
+        r#"{"keep_within":"7w"}"#,
+    ] {
+        let r = look.get(&format!(
+            "/api/admin/jobs/app/retention-plan?policy={}",
+            percent_encode(bad)
+        ));
+        assert!(
+            (400..500).contains(&r.status),
+            "{bad}: {} {}",
+            r.status,
+            r.body
+        );
+        assert!(
+            r.body.contains("policy") || r.body.contains("retention"),
+            "{bad}: {}",
+            r.body
+        );
     }
     look.get("/api/admin/jobs/nope/retention-plan").expect(404);
-    look.get("/api/admin/jobs/..%2F..%2Fetc/retention-plan").expect(404);
+    look.get("/api/admin/jobs/..%2F..%2Fetc/retention-plan")
+        .expect(404);
     look.get("/api/admin/trash?limit=abc").expect(422);
 
     // A reader cannot undo or prune; a writer can, once per request.
     let back = trash[0]["id"].as_str().unwrap();
-    look.post(&format!("/api/admin/backups/{back}/undelete"), json!({})).expect(403);
-    look.post("/api/admin/jobs/app/prune", json!({})).expect(403);
+    look.post(&format!("/api/admin/backups/{back}/undelete"), json!({}))
+        .expect(403);
+    look.post("/api/admin/jobs/app/prune", json!({}))
+        .expect(403);
     let restored = api
         .post(&format!("/api/admin/backups/{back}/undelete"), json!({}))
         .expect(200)
         .json();
     assert_eq!(restored["id"], back);
-    api.post(&format!("/api/admin/backups/{back}/undelete"), json!({})).expect(404);
-    api.post(&format!("/api/admin/backups/{}/undelete", live_ids[0]), json!({})).expect(404);
-    assert_eq!(api.get("/api/admin/backups?job=app").json()["items"].as_array().unwrap().len(), 3);
-    let queued = api.post("/api/admin/jobs/app/prune", json!({})).expect(202).json();
+    api.post(&format!("/api/admin/backups/{back}/undelete"), json!({}))
+        .expect(404);
+    api.post(
+        &format!("/api/admin/backups/{}/undelete", live_ids[0]),
+        json!({}),
+    )
+    .expect(404);
+    assert_eq!(
+        api.get("/api/admin/backups?job=app").json()["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    let queued = api
+        .post("/api/admin/jobs/app/prune", json!({}))
+        .expect(202)
+        .json();
     let prune_id = queued["run_id"].as_str().unwrap().to_string();
-    wait_until(std::time::Duration::from_secs(30), "the prune asked for", || {
-        api.get(&format!("/api/admin/runs/{prune_id}")).json()["state"] == "succeeded"
-    });
-    assert_eq!(api.get("/api/admin/backups?job=app").json()["items"].as_array().unwrap().len(), 2);
+    wait_until(
+        std::time::Duration::from_secs(30),
+        "the prune asked for",
+        || api.get(&format!("/api/admin/runs/{prune_id}")).json()["state"] == "succeeded",
+    );
+    assert_eq!(
+        api.get("/api/admin/backups?job=app").json()["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
     let audit = api.get("/api/admin/audit?limit=200").expect(200).json();
-    let actions: Vec<&str> = audit.as_array().unwrap().iter().map(|a| a["action"].as_str().unwrap()).collect();
+    let actions: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["action"].as_str().unwrap())
+        .collect();
     for a in ["backup.trash", "backup.undelete", "retention.apply"] {
         assert!(actions.contains(&a), "{a} in {actions:?}");
     }
