@@ -103,6 +103,10 @@ pub(super) async fn command(sauve: &Sauve, cmd: BackupCommand) -> anyhow::Result
         BackupCommand::Undelete { id } => {
             let b = sauve.undelete(&actor, &id).await?;
             println!("{} is back: {} at {}", b.id, b.key, b.destination);
+            eprintln!(
+                "  the next prune moves it to the trash again unless the policy keeps it: see `sauve retention plan {}`",
+                b.job
+            );
         }
         BackupCommand::List {
             job, limit, json, ..

@@ -13,6 +13,7 @@
 //! and restore, never the service.
 
 mod backup;
+mod follow;
 mod holds;
 mod live;
 mod locate;
@@ -496,75 +497,6 @@ impl Runner {
             error: None,
             follow_up: None,
         })
-    }
-
-    /// After a backup that stored something, queues a prune of its job (once
-    /// per backup run, whichever instance asks) when there is anything to
-    /// prune: keep rules, or a trash to purge. A failure to queue it is
-    /// logged, not fatal: the backup itself is recorded, and the next one
-    /// queues a prune again.
-    async fn queue_prune_after(&self, claim: &Claim, job: &StoredJob) -> Option<String> {
-        let has_rules = job.spec.validate().is_ok_and(|j| j.has_retention());
-        let wanted = has_rules || self.store.has_trash(&job.name).await.unwrap_or(true);
-        if !wanted {
-            return None;
-        }
-        // A prune already waiting will see this backup too: one is enough.
-        let waiting = self
-            .store
-            .runs(&crate::store::RunFilter {
-                job: Some(job.name.clone()),
-                state: Some(RunState::Queued),
-                kind: Some(RunKind::Prune),
-                limit: 1,
-            })
-            .await;
-        if let Ok(Some(run)) = waiting.map(|r| r.into_iter().next()) {
-            return Some(run.id);
-        }
-        let params = RunParams::Prune {
-            destination: None,
-            after_run: Some(claim.run.id.clone()),
-        };
-        let key = format!("prune-after:{}", claim.run.id);
-        let new = crate::store::NewRun {
-            job_id: &job.id,
-            job_name: &job.name,
-            kind: RunKind::Prune,
-            trigger: claim.run.trigger,
-            params: Some(serde_json::to_string(&params).expect("params serialise")),
-            scheduled_for: None,
-            idempotency_key: Some(&key),
-            max_attempts: RunKind::Prune.max_attempts(claim.max_attempts as u32),
-        };
-        match self.store.enqueue(&new).await {
-            Ok((run, _)) => {
-                self.wake();
-                Some(run.id)
-            }
-            Err(e) => {
-                tracing::warn!(job = %job.name, error = %e, "could not queue the prune after a backup");
-                None
-            }
-        }
-    }
-
-    /// Claims the queued run `id` and executes it here, unless another
-    /// worker took it first (then None).
-    pub async fn execute_queued(
-        &self,
-        id: &str,
-        owner: &str,
-        stopper: Stopper,
-    ) -> Result<Option<Executed>, StoreError> {
-        match self
-            .store
-            .claim(owner, self.timing.lease_ms(), Some(id))
-            .await?
-        {
-            Some(claim) => Ok(Some(self.execute(&claim, stopper).await?)),
-            None => Ok(None),
-        }
     }
 
     async fn fail(
