@@ -604,7 +604,9 @@ for (const b of document.querySelectorAll("button.undelete")) {
     }
     row.classList.add("restored");
     b.hidden = true;
-    out.textContent = "Restored: a live backup again (listed under Backups after a reload).";
+    // As the CLI says: the policy has not changed, so the next prune would take it again.
+    out.textContent = "Restored: a live backup again (listed under Backups after a reload). "
+      + "The next prune moves it back to the trash unless the policy keeps it: change the job's retention to keep it.";
   });
 }
 

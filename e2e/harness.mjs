@@ -101,16 +101,5 @@ export async function signIn(page, base, name, password) {
   await page.getByRole("heading", { name: "Backups", level: 1 }).waitFor();
 }
 
-/** Resolves once `check()` is truthy (polled), or fails with `what` after `ms`. */
-export async function until(check, what, ms = 30_000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 export const writes = (log, since = 0) =>
   log.requests.filter((r) => r.at >= since && ["POST", "PUT", "DELETE", "PATCH"].includes(r.method));

@@ -5,11 +5,13 @@
 --
 -- live:    trashed_at IS NULL AND deleted_at IS NULL
 -- trash:   trashed_at IS NOT NULL AND deleted_at IS NULL
+--          (purge_started_at set: a purge has begun; it can only finish)
 -- purged:  deleted_at IS NOT NULL
 ALTER TABLE backups ADD COLUMN trashed_at BIGINT;
 ALTER TABLE backups ADD COLUMN purge_after BIGINT;
 ALTER TABLE backups ADD COLUMN trash_reason TEXT;
 ALTER TABLE backups ADD COLUMN purge_error TEXT;
+ALTER TABLE backups ADD COLUMN purge_started_at BIGINT;
 CREATE INDEX backups_dest ON backups (job_name, destination, created_at);
 CREATE INDEX backups_trash ON backups (job_name, purge_after)
     WHERE trashed_at IS NOT NULL AND deleted_at IS NULL;

@@ -6,7 +6,7 @@ use super::args::{KeepArgs, RetentionCommand};
 use super::output::json;
 use anyhow::Context;
 use sauve::domain::human_bytes;
-use sauve::policy::retention::{self, Candidate, RetentionSpec};
+use sauve::policy::retention::{self, Candidate};
 use sauve::service::{Actor, Sauve, Stopper};
 use std::io::Read;
 
@@ -49,10 +49,10 @@ pub(super) async fn command(sauve: &Sauve, cmd: RetentionCommand) -> anyhow::Res
         RetentionCommand::Plan { job, json: as_json } => plan(sauve, &job, None, as_json).await,
         RetentionCommand::Apply {
             job,
+            dest,
             dry_run: true,
             json: as_json,
-            ..
-        } => plan(sauve, &job, None, as_json).await,
+        } => plan(sauve, &job, dest.as_deref(), as_json).await,
         RetentionCommand::Apply {
             job,
             dest,
@@ -63,44 +63,62 @@ pub(super) async fn command(sauve: &Sauve, cmd: RetentionCommand) -> anyhow::Res
                 .apply_retention(&Actor::cli(), &job, dest.as_deref(), Stopper::default())
                 .await?;
             if as_json {
-                return json(
+                json(
                     &serde_json::json!({ "run_id": run.id, "state": run.state, "report": report }),
+                )?;
+            } else {
+                print_report(&report);
+                println!("run {} {}", run.id, run.state);
+            }
+            // Partial (a destination unreachable, a purge that failed) is a
+            // failure for scripts, as a partial backup is.
+            if run.state != sauve::domain::RunState::Succeeded {
+                anyhow::bail!(
+                    "retention run {} is {}: {}",
+                    run.id,
+                    run.state,
+                    run.error.unwrap_or_default()
                 );
             }
-            for d in &report.destinations {
-                match (&d.error, &d.refused) {
-                    (Some(e), _) => println!("{}: nothing removed: {e}", d.destination),
-                    (None, Some(why)) => println!("{}: refused: {why}", d.destination),
-                    (None, None) => println!(
-                        "{}: kept {}, moved {} to the trash",
-                        d.destination,
-                        d.kept,
-                        d.trashed.len()
-                    ),
-                }
-            }
-            println!("purged {} from the trash", report.purged.len());
-            for f in &report.purge_failures {
-                println!("purge of {} failed (retried next time): {}", f.id, f.error);
-            }
-            for h in &report.held {
-                println!("{h} left in the trash: it is being read");
-            }
-            println!("run {} {}", run.id, run.state);
             Ok(())
         }
     }
 }
 
-/// Prints the plan of each destination (of `proposed` in place of the
-/// job's policy when given).
-async fn plan(
-    sauve: &Sauve,
-    job: &str,
-    proposed: Option<RetentionSpec>,
-    as_json: bool,
-) -> anyhow::Result<()> {
-    let plans = sauve.retention_plan(job, proposed).await?;
+fn print_report(report: &sauve::runner::PruneReport) {
+    for d in &report.destinations {
+        match (&d.error, &d.refused) {
+            (Some(e), _) => println!("{}: nothing removed: {e}", d.destination),
+            (None, Some(why)) => println!("{}: refused: {why}", d.destination),
+            (None, None) => println!(
+                "{}: kept {}, moved {} to the trash",
+                d.destination,
+                d.kept,
+                d.trashed.len()
+            ),
+        }
+    }
+    println!("purged {} from the trash", report.purged.len());
+    for f in &report.purge_failures {
+        println!("purge of {} failed (retried next time): {}", f.id, f.error);
+    }
+    for h in &report.held {
+        println!("{h} left in the trash: it is being read");
+    }
+}
+
+/// Prints the plan of each destination (only `dest`'s when given).
+async fn plan(sauve: &Sauve, job: &str, dest: Option<&str>, as_json: bool) -> anyhow::Result<()> {
+    let mut plans = sauve.retention_plan(job, None).await?;
+    if let Some(uri) = dest {
+        let wanted = sauve::domain::Destination::parse(uri)
+            .map_err(sauve::service::ServiceError::Invalid)?
+            .uri();
+        plans.retain(|p| p.destination == wanted);
+        if plans.is_empty() {
+            anyhow::bail!("{uri} is not a destination of job {job}");
+        }
+    }
     if as_json {
         return json(&plans);
     }
@@ -111,6 +129,9 @@ async fn plan(
             p.plan.keep.len(),
             p.plan.remove.len()
         );
+        if let Some(e) = &p.error {
+            println!("  not planned: {e}");
+        }
         if let Some(why) = &p.plan.refused {
             println!("  refused: {why}");
         }

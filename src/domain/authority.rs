@@ -20,8 +20,9 @@ use std::path::{Path, PathBuf};
 pub enum Authority {
     /// The CLI, on the server's machine, as its OS user.
     Operator,
-    /// An HTTP caller; `exec` when they hold the permission to run commands.
-    Remote { exec: bool },
+    /// An HTTP caller; `exec` when they hold the permission to run commands,
+    /// `delete` when they may remove backups (which a retention policy does).
+    Remote { exec: bool, delete: bool },
 }
 
 /// Directories no remote caller may read from or write to, whatever they hold.
@@ -224,7 +225,10 @@ mod tests {
 
     #[test]
     fn paths_by_use_and_authority() {
-        let remote = Authority::Remote { exec: false };
+        let remote = Authority::Remote {
+            exec: false,
+            delete: false,
+        };
         let op = Authority::Operator;
         use PathUse::*;
         let cases: &[(&str, PathUse, Authority, Option<&str>)] = &[

@@ -44,6 +44,7 @@ pub const MAX_MIN_KEEP: u32 = 10_000;
 
 const EMPTY_POLICY: &str = "empty policy (keeps everything)";
 const NEWEST: &str = "newest backup";
+const NEWEST_PRESENT: &str = "newest backup not dated in the future";
 
 /// restic's `ExpirePolicy` without tags: a count of 0 or a zero or missing
 /// duration is a rule not set.
@@ -181,7 +182,7 @@ pub fn plan(policy: &Policy, candidates: &[Candidate], tz: &TimeZone, now: Times
     // Stable, like restic's sort.Stable: equal times keep the order given.
     sorted.sort_by_key(|candidate| Reverse(candidate.time));
     let reasons = apply_rules(&policy.rules, &sorted, tz, now);
-    let verdicts = sorted
+    let mut verdicts: Vec<Verdict> = sorted
         .iter()
         .zip(reasons)
         .map(|(candidate, reasons)| Verdict {
@@ -189,6 +190,15 @@ pub fn plan(policy: &Policy, candidates: &[Candidate], tz: &TimeZone, now: Times
             reasons,
         })
         .collect();
+    // One instance with its clock a year ahead must not make the newest-backup
+    // floor protect only its backup: the newest one not dated in the future
+    // stays too. (When the rules keep nothing the plan is refused anyway.)
+    if verdicts.iter().any(|v| !v.reasons.is_empty())
+        && let Some(i) = sorted.iter().position(|c| c.time < now)
+        && verdicts[i].reasons.is_empty()
+    {
+        verdicts[i].reasons.push(NEWEST_PRESENT.to_owned());
+    }
     apply_floors(verdicts, policy.min_keep)
 }
 

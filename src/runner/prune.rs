@@ -31,6 +31,9 @@ pub struct RetentionPlan {
     /// Backups the store lists that are not really in storage: never
     /// counted toward the policy, never removed by it.
     pub not_counted: Vec<NotCounted>,
+    /// The destination could not be listed: no plan there (the others stand).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
@@ -97,19 +100,25 @@ pub async fn plan_destination(
     let mut not_counted = Vec::new();
     for b in rows {
         let why = if !inventory.has(&b.key) {
-            Some("its artifact is not in storage (sauve storage reconcile tells more)")
+            Some("its artifact is not in storage (sauve storage reconcile tells more)".to_string())
         } else if !inventory.has(&manifest_key_for(&b.key)) {
-            Some("its manifest is not in storage (sauve storage reconcile --apply writes it back)")
+            Some(
+                "its manifest is not in storage (sauve storage reconcile --apply writes it back)"
+                    .to_string(),
+            )
         } else if b.size <= 0 || b.sha256.is_empty() {
-            Some("its record has no size or checksum")
+            Some("its record has no size or checksum".to_string())
         } else {
-            None
+            match inventory.objects[&b.key].size {
+                Some(listed) if listed != b.size as u64 => Some(format!(
+                    "its artifact in storage is {listed} bytes, not the {} recorded (damaged? sauve verify tells)",
+                    b.size
+                )),
+                _ => None,
+            }
         };
         match why {
-            Some(why) => not_counted.push(NotCounted {
-                id: b.id,
-                why: why.into(),
-            }),
+            Some(why) => not_counted.push(NotCounted { id: b.id, why }),
             None => candidates.push(Candidate {
                 id: b.id,
                 time: b.created_at,
@@ -120,6 +129,7 @@ pub async fn plan_destination(
         destination: storage.uri().to_string(),
         plan: retention::plan(policy, &candidates, &job.timezone, now),
         not_counted,
+        error: None,
     })
 }
 
@@ -134,6 +144,7 @@ pub(super) async fn perform(work: &mut Work<'_>, only: Option<&str>) -> Result<D
         if only.is_some_and(|u| u != dest.uri()) {
             continue;
         }
+        stopped(work)?;
         let done = prune_destination(work, &job, dest, policy, &keys, now).await;
         report.destinations.push(done);
     }
@@ -219,6 +230,25 @@ async fn prune_destination(
     }
     let purge_after = now.as_millisecond() + policy.trash_for.as_millis() as i64;
     for r in &planned.plan.remove {
+        if stopped(work).is_err() {
+            break;
+        }
+        // A restore or verify of it is queued or running: it would fail to
+        // find it. Left for the next prune.
+        match work.runner.store.backup_in_use(&r.id).await {
+            Ok(false) => {}
+            Ok(true) => {
+                work.log.push(format!(
+                    "{uri}: {} left for now: a restore or verify reads it",
+                    r.id
+                ));
+                continue;
+            }
+            Err(e) => {
+                done.error = Some(e.to_string());
+                continue;
+            }
+        }
         let reason = format!(
             "retention at {uri}: not kept by the policy (run {})",
             work.claim.run.id
@@ -257,6 +287,7 @@ async fn purge_due(
 ) -> Result<(), RunError> {
     let store = work.runner.store.clone();
     for (t, _) in store.due_purges(job, now_ms).await? {
+        stopped(work)?;
         let id = t.backup.id.clone();
         if only.is_some_and(|u| u != t.backup.destination) {
             continue;
@@ -267,14 +298,21 @@ async fn purge_due(
             report.held.push(id);
             continue;
         }
+        // From here on it cannot be undeleted; an undelete that came first
+        // wins and the purge leaves it.
+        if !store.claim_purge(&id, now_ms).await? {
+            continue;
+        }
         match purge_one(&t.backup.destination, &t.backup.key, keys).await {
             Ok(()) => {
-                store.mark_backup_deleted(&id).await?;
-                let detail = format!("{} {}", t.backup.destination, t.backup.key);
-                work.log
-                    .push(format!("purged {id} from {}", t.backup.destination));
-                audit(work, "backup.purge", &id, &detail).await;
-                report.purged.push(id);
+                // Another instance may have finished the same purge: audit once.
+                if store.mark_purged(&id, now_ms).await? {
+                    let detail = format!("{} {}", t.backup.destination, t.backup.key);
+                    work.log
+                        .push(format!("purged {id} from {}", t.backup.destination));
+                    audit(work, "backup.purge", &id, &detail).await;
+                    report.purged.push(id);
+                }
             }
             Err(e) => {
                 let error = e.to_string();
@@ -284,6 +322,15 @@ async fn purge_due(
                 report.purge_failures.push(PurgeFailure { id, error });
             }
         }
+    }
+    Ok(())
+}
+
+/// Ends the work at the next item once the run is stopped (cancel, timeout,
+/// shutdown, lost lease): what is done stays done, each step being whole.
+fn stopped(work: &Work<'_>) -> Result<(), RunError> {
+    if work.progress.cancel.is_cancelled() {
+        return Err(RunError::Cancelled);
     }
     Ok(())
 }

@@ -7,9 +7,10 @@
 //! restored is removed.
 
 use super::RunError;
+use crate::domain::{RunKind, RunState};
 use crate::storage::Storage;
-use crate::storage::manifest::{MANIFEST_SUFFIX, manifest_key_for};
-use crate::store::{NewBackup, RowState, Store};
+use crate::storage::manifest::{MANIFEST_SUFFIX, backup_id_of, manifest_key_for};
+use crate::store::{NewBackup, RowState, RunFilter, Store, StoreError};
 use jiff::Timestamp;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -68,8 +69,11 @@ pub async fn reconcile(
     apply: bool,
     now: Timestamp,
 ) -> Result<ReconcileReport, RunError> {
-    let inventory = storage.inventory(job).await?;
+    // The rows first, then the listing: a backup recorded in between has its
+    // objects listed and no row read, which is only ever reported as unknown
+    // (and its adoption then fails on the row that exists), never as missing.
     let rows = store.rows_at(storage.uri(), job).await?;
+    let inventory = storage.inventory(job).await?;
     let known: BTreeMap<&str, RowState> =
         rows.iter().map(|(b, s, _)| (b.key.as_str(), *s)).collect();
     let mut report = ReconcileReport {
@@ -88,6 +92,9 @@ pub async fn reconcile(
                 report.intact += 1;
                 continue;
             }
+            // In the trash a missing manifest is a purge under way: its
+            // next prune finishes it.
+            (RowState::Trashed, true, false) => continue,
             (_, true, false) => (FindingKind::ManifestMissing, manifest_key),
             (_, false, _) => (FindingKind::ArtifactMissing, b.key.clone()),
         };
@@ -105,6 +112,24 @@ pub async fn reconcile(
         .collect();
     let (manifests, problems) = storage.read_manifests(unknown).await;
     for m in manifests {
+        // A backup still running writes each destination's manifest as it
+        // finishes and records them all at its end: not unknown, only early
+        // (adopting it would make the run's own record collide).
+        let running = match &m.run_id {
+            Some(run) => store.run(run).await.is_ok_and(|r| !r.state.is_finished()),
+            None => false,
+        };
+        if running {
+            report.findings.push(Finding {
+                kind: FindingKind::UnknownManifest,
+                key: m.manifest_key(),
+                backup_id: Some(m.backup_id.clone()),
+                action: "left alone: the run that wrote it has not finished".into(),
+                applied: false,
+                error: None,
+            });
+            continue;
+        }
         let kind = if inventory.has(&m.artifact.key) {
             FindingKind::UnknownManifest
         } else {
@@ -119,18 +144,25 @@ pub async fn reconcile(
     }
     for a in inventory.artifacts() {
         if !known.contains_key(a) && !with_manifest.contains(a) {
-            let young = inventory.objects[a]
-                .modified
-                .is_none_or(|t| now.as_second() - t.as_second() < IN_FLIGHT_FOR.as_secs() as i64);
+            // Recorded under another spelling of this destination's URI, or
+            // a backup of its job writing right now: not ours to remove.
+            let id_known = match backup_id_of(a) {
+                Some(id) => store.backup_id_known(id).await?,
+                None => true,
+            };
+            let job = a.split('/').next().unwrap_or_default();
+            let young = id_known
+                || job_backing_up(store, job).await?
+                || inventory.objects[a].modified.is_none_or(|t| {
+                    now.as_second() - t.as_second() < IN_FLIGHT_FOR.as_secs() as i64
+                });
             let kind = FindingKind::ArtifactWithoutManifest;
             if young {
                 report.findings.push(Finding {
                     kind,
                     key: a.to_string(),
                     backup_id: None,
-                    action:
-                        "left alone: written less than an hour ago, it may be a backup in flight"
-                            .into(),
+                    action: "left alone: its backup id is in the store, its job is backing up, or it was written less than an hour ago".into(),
                     applied: false,
                     error: None,
                 });
@@ -193,9 +225,20 @@ async fn repair(
             })
             .await?),
         (FindingKind::ManifestMissing, _, Some(json)) => {
+            if present(storage, &f.key).await? {
+                return Ok(());
+            }
             Ok(storage.write_small(&f.key, json.into_bytes()).await?)
         }
         (FindingKind::ArtifactMissing, Some(b), _) => {
+            // A listing can miss what is there (eventually consistent
+            // stores): ask for the object itself before giving it up.
+            if present(storage, &b.key).await? {
+                return Err(RunError::Failed(format!(
+                    "{} is there when asked directly: the listing missed it; nothing changed",
+                    b.key
+                )));
+            }
             delete(manifest_key_for(&b.key)).await?;
             Ok(store.mark_backup_deleted(&b.id).await?)
         }
@@ -205,4 +248,27 @@ async fn repair(
         }
         _ => Err(RunError::Internal(format!("no repair for {:?}", f.kind))),
     }
+}
+
+/// Whether `key` exists, asked of the object itself rather than a listing.
+async fn present(storage: &Storage, key: &str) -> Result<bool, RunError> {
+    match storage.size(key).await {
+        Ok(_) => Ok(true),
+        Err(crate::storage::StorageError::Missing { .. }) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Whether a backup of `job` is running now (its artifacts may be waiting
+/// for their manifests).
+async fn job_backing_up(store: &Store, job: &str) -> Result<bool, StoreError> {
+    let running = store
+        .runs(&RunFilter {
+            job: Some(job.to_string()),
+            state: Some(RunState::Running),
+            kind: Some(RunKind::Backup),
+            limit: 1,
+        })
+        .await?;
+    Ok(!running.is_empty())
 }

@@ -25,7 +25,7 @@ pub(super) fn routes(r: Routes) -> Routes {
             "GET",
             "/api/admin/jobs/{name}/retention-plan",
             need(Scope::JobsRead),
-            "What the retention policy keeps (with the rules that keep each) and removes at each destination; nothing is removed",
+            "What the retention policy keeps (with the rules that keep each) and removes at each destination; nothing is removed. Also needs backups:read",
         )
         .query(&[(
             "policy",
@@ -79,6 +79,8 @@ async fn plan(
     ApiQuery(q): ApiQuery<PlanQuery>,
 ) -> ApiResult<Json<Vec<RetentionPlan>>> {
     caller.require(Scope::JobsRead)?;
+    // It lists backups, which jobs:read alone does not show.
+    caller.require(Scope::BackupsRead)?;
     let proposed = match q.policy.as_deref() {
         None => None,
         Some(text) => Some(

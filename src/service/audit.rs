@@ -41,6 +41,7 @@ impl Actor {
             trigger,
             authority: Authority::Remote {
                 exec: principal.allows(Scope::Exec),
+                delete: principal.allows(Scope::BackupsWrite),
             },
         }
     }
@@ -51,7 +52,10 @@ impl Actor {
             label: "cron".into(),
             ip,
             trigger: Trigger::Cron,
-            authority: Authority::Remote { exec: false },
+            authority: Authority::Remote {
+                exec: false,
+                delete: false,
+            },
         }
     }
 

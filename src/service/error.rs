@@ -102,9 +102,10 @@ fn store_kind(e: &StoreError) -> ErrorKind {
     match e {
         StoreError::NotFound { .. } => ErrorKind::NotFound,
         StoreError::Ambiguous { .. } | StoreError::UnsupportedUrl(_) => ErrorKind::Invalid,
-        StoreError::JobExists(_) | StoreError::UserExists(_) | StoreError::AlreadyRunning(_) => {
-            ErrorKind::Conflict
-        }
+        StoreError::JobExists(_)
+        | StoreError::UserExists(_)
+        | StoreError::AlreadyRunning(_)
+        | StoreError::PurgeStarted(_) => ErrorKind::Conflict,
         StoreError::Open { .. } | StoreError::Query { .. } => ErrorKind::Unavailable,
         StoreError::Migrate(_) | StoreError::Corrupt(_) => ErrorKind::Internal,
     }
@@ -385,6 +386,12 @@ mod tests {
             ),
             (StoreError::JobExists("a".into()).into(), Conflict, 2, 409),
             (StoreError::UserExists("a".into()).into(), Conflict, 2, 409),
+            (
+                StoreError::PurgeStarted("a".into()).into(),
+                Conflict,
+                2,
+                409,
+            ),
             (
                 StoreError::AlreadyRunning("a".into()).into(),
                 Conflict,

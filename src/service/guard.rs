@@ -52,8 +52,29 @@ pub(super) fn resolved_rules(allowed: &[PathBuf], protected: &[PathBuf]) -> Path
 /// a command runs a program on the server, so an admin hands `exec` out by
 /// name (`--scope …,exec`), or the operator writes the job.
 fn exec_refusal(who: Authority, needed: bool) -> Option<ServiceError> {
-    (needed && who == (Authority::Remote { exec: false }))
+    (needed && matches!(who, Authority::Remote { exec: false, .. }))
         .then(|| ServiceError::Forbidden("exec".into()))
+}
+
+/// A retention policy removes backups: writing or changing one needs the
+/// permission deleting a backup needs (`backups:write`), not only
+/// `jobs:write`. The operator may always.
+fn retention_refusal(who: Authority, job: &Job, before: Option<&Job>) -> Option<ServiceError> {
+    // Where a policy with keep rules applies, and which: a destination added
+    // with no rules, or a job without any, removes nothing.
+    let policies = |j: &Job| -> Vec<(Destination, crate::policy::retention::Policy)> {
+        j.destinations
+            .iter()
+            .cloned()
+            .zip(j.retention.iter().cloned())
+            .filter(|(_, p)| !p.rules.is_empty())
+            .collect()
+    };
+    let (now, was) = (policies(job), before.map(policies).unwrap_or_default());
+    let changed = now.len() != was.len() || now.iter().any(|p| !was.contains(p));
+    (changed && matches!(who, Authority::Remote { delete: false, .. })).then(|| {
+        ServiceError::Forbidden("backups:write (a retention policy removes backups)".into())
+    })
 }
 
 fn done(errors: ValidationErrors) -> Result<(), ValidationErrors> {
@@ -87,6 +108,9 @@ impl Sauve {
     ) -> Result<(), ServiceError> {
         let who = actor.authority();
         if let Some(e) = exec_refusal(who, authority::job_needs_exec(job, before)) {
+            return Err(e);
+        }
+        if let Some(e) = retention_refusal(who, job, before) {
             return Err(e);
         }
         let mut errors = match who {

@@ -32,8 +32,21 @@ impl Sauve {
         let now = crate::store::ts(self.store.db_now().await?);
         let mut plans = Vec::new();
         for (dest, policy) in job.destinations.iter().zip(&job.retention) {
-            let storage = Storage::open(dest, &keys)?;
-            plans.push(plan_destination(&self.store, &storage, &job, policy, now).await?);
+            let planned = match Storage::open(dest, &keys) {
+                Ok(storage) => plan_destination(&self.store, &storage, &job, policy, now).await,
+                Err(e) => Err(e.into()),
+            };
+            // One unreachable destination does not hide the others' plans.
+            plans.push(planned.unwrap_or_else(|e| RetentionPlan {
+                destination: dest.uri(),
+                plan: crate::policy::retention::Plan {
+                    keep: vec![],
+                    remove: vec![],
+                    refused: None,
+                },
+                not_counted: vec![],
+                error: Some(e.to_string()),
+            }));
         }
         Ok(plans)
     }
@@ -86,6 +99,19 @@ impl Sauve {
     ) -> Result<(crate::domain::Run, bool), ServiceError> {
         let stored = self.store.job(name).await?;
         stored.spec.validate()?;
+        // Twenty clicks, one prune: one already waiting will do.
+        let waiting = self
+            .store
+            .runs(&crate::store::RunFilter {
+                job: Some(stored.name.clone()),
+                state: Some(crate::domain::RunState::Queued),
+                kind: Some(RunKind::Prune),
+                limit: 1,
+            })
+            .await?;
+        if let Some(run) = waiting.into_iter().next() {
+            return Ok((run, false));
+        }
         let (run, created) = self
             .store
             .enqueue(&Self::prune_run(&stored.id, &stored.name, actor, None))

@@ -148,6 +148,21 @@ pub fn artifact_key(
     )
 }
 
+/// The backup id an artifact key names (see [`artifact_key`]), for telling
+/// whose an object is when its manifest is gone.
+pub fn backup_id_of(artifact_key: &str) -> Option<&str> {
+    let mut parts = artifact_key.split('/');
+    let job = parts.next()?;
+    let file = parts.nth(2)?;
+    let rest = file.strip_prefix(job)?.strip_prefix('-')?;
+    // YYYYMMDDTHHMMSSZ-
+    let rest = rest
+        .get(17..)
+        .filter(|_| rest.as_bytes().get(16) == Some(&b'-'))?;
+    let id = rest.split('.').next()?;
+    (!id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric())).then_some(id)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,6 +200,27 @@ mod tests {
             }),
             destination: "file:///b".into(),
             sauve_version: "0.1.0".into(),
+        }
+    }
+
+    #[test]
+    fn an_artifact_key_names_its_backup() {
+        let t: Timestamp = "2026-11-24T02:00:07Z".parse().unwrap();
+        for (job, id, ext, enc) in [
+            ("app-db", "01jd7z", "dump", true),
+            ("a", "01x", "tar", false),
+            ("my-app.v2", "01kq", "sqlite", false),
+        ] {
+            assert_eq!(backup_id_of(&artifact_key(job, t, id, ext, enc)), Some(id));
+        }
+        for bad in [
+            "",
+            "app/2026/11",
+            "app/2026/11/other-20261124T020007Z-01x.tar.zst",
+            "app/2026/11/app-2026-01x.tar.zst",
+            "app/2026/11/app-20261124T020007Z-.tar.zst",
+        ] {
+            assert_eq!(backup_id_of(bad), None, "{bad:?}");
         }
     }
 

@@ -74,6 +74,10 @@ pub enum StoreError {
         "job {0:?} is already running; wait for it to finish (sauve run list --job {0} --state running) or cancel it (sauve run cancel ID)"
     )]
     AlreadyRunning(String),
+    #[error(
+        "the purge of backup {0} has begun (its manifest may already be deleted): it cannot be taken out of the trash; `sauve storage reconcile` shows what is left of it"
+    )]
+    PurgeStarted(String),
     #[error("stored data is unreadable ({0}); was the database written by a newer Sauve?")]
     Corrupt(String),
 }

@@ -101,33 +101,64 @@ impl Store {
     }
 
     /// Takes a backup out of the trash (by id or unique prefix): live again.
+    /// Refused once its purge has begun (its manifest may be gone already).
     pub async fn undelete(&self, id: &str) -> Result<Backup, StoreError> {
         let rows = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {} FROM backups WHERE id LIKE $1 AND {IN_TRASH} ORDER BY id LIMIT 2",
+            "SELECT {}, purge_started_at FROM backups WHERE id LIKE $1 AND {IN_TRASH} ORDER BY id LIMIT 2",
             records::BACKUP_COLUMNS
         )))
         .bind(super::prefix_pattern(id))
         .fetch_all(&self.pool)
         .await
         .map_err(q("read the trash"))?;
-        let backup = records::backup_from_row(&super::one_of(rows, "backup in the trash", id)?)?;
+        let row = super::one_of(rows, "backup in the trash", id)?;
+        let backup = records::backup_from_row(&row)?;
         let done = sqlx::query(AssertSqlSafe(format!(
             "UPDATE backups SET trashed_at = NULL, purge_after = NULL, trash_reason = NULL,
                     purge_error = NULL
-             WHERE id = $1 AND {IN_TRASH}"
+             WHERE id = $1 AND {IN_TRASH} AND purge_started_at IS NULL"
         )))
         .bind(&backup.id)
         .execute(&self.pool)
         .await
         .map_err(q("take a backup out of the trash"))?;
         if done.rows_affected() == 0 {
-            // Purged between the two statements.
-            return Err(StoreError::NotFound {
-                what: "backup in the trash",
-                key: id.to_string(),
-            });
+            // Its purge began (before, or between the two statements): the
+            // compare-and-set against `claim_purge` decides, once.
+            return Err(StoreError::PurgeStarted(backup.id));
         }
         Ok(backup)
+    }
+
+    /// Claims a trashed backup for its purge: from now on it cannot be
+    /// undeleted. False when it is not in the trash any more (undeleted,
+    /// purged) or its grace period is not over. A purge that stopped half-way
+    /// is claimed again by the next prune.
+    pub async fn claim_purge(&self, id: &str, now_ms: i64) -> Result<bool, StoreError> {
+        let done = sqlx::query(AssertSqlSafe(format!(
+            "UPDATE backups SET purge_started_at = COALESCE(purge_started_at, $1)
+             WHERE id = $2 AND {IN_TRASH} AND purge_after <= $1"
+        )))
+        .bind(now_ms)
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(q("claim a purge"))?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Records a claimed purge as done (its objects are gone); false when it
+    /// was already recorded (another instance finished it).
+    pub async fn mark_purged(&self, id: &str, now_ms: i64) -> Result<bool, StoreError> {
+        let done = sqlx::query(AssertSqlSafe(format!(
+            "UPDATE backups SET deleted_at = $1 WHERE id = $2 AND {IN_TRASH} AND purge_started_at IS NOT NULL"
+        )))
+        .bind(now_ms)
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(q("record a purge"))?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// A job's trashed backups whose grace period is over, oldest first, with
@@ -168,6 +199,16 @@ impl Store {
         .await
         .map_err(q("record a purge error"))?;
         Ok(())
+    }
+
+    /// Whether any row, in any state and at any destination, has this id.
+    pub async fn backup_id_known(&self, id: &str) -> Result<bool, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM backups WHERE id = $1")
+            .bind(id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(q("look a backup id up"))?;
+        Ok(row.try_get::<i64, _>("n").map_err(corrupt)? > 0)
     }
 
     /// Whether a queued or running restore or verify reads this backup: the

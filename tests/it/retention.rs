@@ -425,10 +425,9 @@ fn the_trash_can_be_undone_and_an_interrupted_purge_finishes_later() {
     std::fs::remove_file(&blocked).unwrap();
     std::fs::create_dir_all(blocked.join("obstacle")).unwrap();
     std::fs::write(blocked.join("obstacle/file"), "x").unwrap();
-    let r = sauve
-        .run(&["retention", "apply", "app", "--json"])
-        .ok()
-        .json();
+    let r = sauve.run(&["retention", "apply", "app", "--json"]);
+    assert_eq!(r.code(), 1, "a partial prune fails for scripts");
+    let r = r.json();
     assert_eq!(r["state"], "partial", "{r}");
     assert_eq!(
         r["report"]["purge_failures"][0]["id"],
@@ -557,6 +556,16 @@ fn reconcile_finds_and_repairs_what_the_store_and_storage_disagree_on() {
         .set_modified(old)
         .unwrap();
 
+    // A copy under another name of a backup the store knows (the same id):
+    // not an orphan, whatever its age.
+    let twin = lost.with_file_name(format!("app-20240101T000000Z-{}.tar.zst", made[3]));
+    std::fs::write(&twin, "copy").unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&twin)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
     let plan = sauve
         .run(&["retention", "plan", "app", "--json"])
         .ok()
@@ -588,6 +597,7 @@ fn reconcile_finds_and_repairs_what_the_store_and_storage_disagree_on() {
             "manifest_missing".into(),
             "artifact_missing".into(),
             "unknown_manifest".into(),
+            "artifact_without_manifest".into(),
             "artifact_without_manifest".into()
         ]),
         "{report}"
@@ -607,14 +617,19 @@ fn reconcile_finds_and_repairs_what_the_store_and_storage_disagree_on() {
             .as_array()
             .unwrap()
             .iter()
-            .all(|f| f["applied"] == true),
-        "{report}"
+            .all(|f| (f["applied"] == true)
+                != (f["key"].as_str().unwrap().contains(made[3].as_str()))),
+        "all repaired but the twin: {report}"
     );
     assert!(
         manifest(&key(&made[0])).exists(),
         "written back from the store's copy"
     );
     assert!(!crashed.exists());
+    assert!(
+        twin.exists(),
+        "an object naming a known backup is left alone"
+    );
     let kept = sorted(live(&sauve, "app", &uri));
     assert_eq!(
         kept,
@@ -625,7 +640,11 @@ fn reconcile_finds_and_repairs_what_the_store_and_storage_disagree_on() {
         .run(&["storage", "reconcile", d, "--json"])
         .ok()
         .json();
-    assert!(again["findings"].as_array().unwrap().is_empty(), "{again}");
+    assert_eq!(
+        again["findings"].as_array().unwrap().len(),
+        1,
+        "only the twin: {again}"
+    );
     assert_eq!(again["intact"], 3);
     sauve.run(&["verify", &made[2]]).ok();
 }
@@ -784,6 +803,40 @@ fn the_server_prunes_after_each_backup_and_the_api_previews_and_undoes() {
     look.get("/api/admin/jobs/..%2F..%2Fetc/retention-plan")
         .expect(404);
     look.get("/api/admin/trash?limit=abc").expect(422);
+
+    // A retention policy removes backups: jobs:write alone cannot write one.
+    let jobs_only = Client::bearer(&server.base, &token(&sauve, "jobs", "jobs:read,jobs:write"));
+    let mut job = jobs_only.get("/api/admin/jobs/app").expect(200).json();
+    for key in [
+        "source_kind",
+        "schedule_description",
+        "next_run",
+        "created_at",
+        "updated_at",
+    ] {
+        job.as_object_mut().unwrap().remove(key);
+    }
+    job["retention"] = json!({ "keep_last": 1, "trash_for": "0s" });
+    let refused = jobs_only.call("PUT", "/api/admin/jobs/app", Some(job.clone()), &[]);
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert!(refused.body.contains("backups:write"), "{}", refused.body);
+    let mut other = job.clone();
+    other["name"] = json!("other");
+    other["destinations"] = json!([{ "uri": uri, "retention": { "keep_last": 1 } }]);
+    other.as_object_mut().unwrap().remove("retention");
+    jobs_only.post("/api/admin/jobs", other.clone()).expect(403);
+    // ... but may change the rest of a job whose policy it leaves alone.
+    job["retention"] = json!({ "keep_last": 2, "trash_for": "1h" });
+    job["compression_level"] = json!(9);
+    jobs_only
+        .call("PUT", "/api/admin/jobs/app", Some(job.clone()), &[])
+        .expect(200);
+    other["destinations"] = json!([uri]);
+    jobs_only.post("/api/admin/jobs", other).expect(201);
+    // The plan lists backups: jobs:read alone does not show it.
+    jobs_only
+        .get("/api/admin/jobs/app/retention-plan")
+        .expect(403);
 
     // A reader cannot undo or prune; a writer can, once per request.
     let back = trash[0]["id"].as_str().unwrap();

@@ -509,7 +509,31 @@ async fn trash_story(store: Store) {
         store.undelete("01t3").await,
         Err(StoreError::NotFound { .. })
     ));
-    store.mark_backup_deleted("01t1").await.unwrap();
+    // A purge claims its backup first: from then on undelete is refused (its
+    // manifest may be gone), and only one claim records it done.
+    assert!(
+        !store.claim_purge("01t2", 7_000).await.unwrap(),
+        "not in the trash"
+    );
+    assert!(store.claim_purge("01t1", 7_000).await.unwrap());
+    assert!(
+        store.claim_purge("01t1", 7_500).await.unwrap(),
+        "a retry claims it again"
+    );
+    assert!(matches!(
+        store.undelete("01t1").await,
+        Err(StoreError::PurgeStarted(_))
+    ));
+    assert!(store.mark_purged("01t1", 8_000).await.unwrap());
+    assert!(
+        !store.mark_purged("01t1", 8_000).await.unwrap(),
+        "recorded once"
+    );
+    assert!(
+        !store.mark_purged("01t3", 8_000).await.unwrap(),
+        "a live backup is never marked purged"
+    );
+    assert!(store.backup("01t3").await.is_ok());
     assert!(store.due_purges("rot", 99_000).await.unwrap().is_empty());
     assert!(matches!(
         store.undelete("01t1").await,

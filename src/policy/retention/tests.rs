@@ -976,13 +976,16 @@ fn windows_ignore_backups_in_the_future() {
             ..ROW
         },
         Case {
+            // The rules' counts do not look at now; Sauve's floor keeps the
+            // newest backup not dated in the future beside the one that is.
             name: "counts do not look at now",
             spec: r#"{"keep_last": 1}"#,
             now: "2021-01-10T00:00Z",
-            times: &["2021-01-20T10:00", "2021-01-09T10:00"],
+            times: &["2021-01-20T10:00", "2021-01-09T10:00", "2021-01-08T10:00"],
             expect: &[
                 "keep 2021-01-20T10:00: keep_last",
-                "remove 2021-01-09T10:00",
+                "keep 2021-01-09T10:00: newest backup not dated in the future",
+                "remove 2021-01-08T10:00",
             ],
             ..ROW
         },
@@ -2084,9 +2087,14 @@ fn check_plan(policy: &Policy, list: &[Candidate], rules_kept: usize, got: &Plan
             "refused; {context}"
         );
     } else if !list.is_empty() {
-        // The newest floor adds one when the rules missed it; min_keep tops up.
-        let newest_floor = got.keep[0].reasons == [NEWEST];
-        let expect = floor.max(rules_kept + usize::from(newest_floor));
+        // The newest floors add one each when the rules missed it (the
+        // newest, and the newest not in the future); min_keep tops up.
+        let floors = got
+            .keep
+            .iter()
+            .filter(|k| k.reasons == [NEWEST] || k.reasons == [NEWEST_PRESENT])
+            .count();
+        let expect = floor.max(rules_kept + floors);
         assert_eq!(got.keep.len(), expect, "floors; {context}");
     }
 }
@@ -2145,4 +2153,41 @@ fn invariants_over_random_plans() {
             );
         }
     }
+}
+
+/// A backup dated a year ahead (an instance whose clock is wrong) takes
+/// keep_last 1 and the newest floor; the newest one not in the future stays
+/// all the same.
+#[test]
+fn a_backup_from_the_future_does_not_push_out_the_real_newest() {
+    let now: Timestamp = "2026-12-02T12:00:00Z".parse().unwrap();
+    let at = |s: &str| -> Timestamp { s.parse().unwrap() };
+    let candidates = vec![
+        Candidate {
+            id: "future".into(),
+            time: at("2027-12-02T02:00:00Z"),
+        },
+        Candidate {
+            id: "today".into(),
+            time: at("2026-12-02T02:00:00Z"),
+        },
+        Candidate {
+            id: "yesterday".into(),
+            time: at("2026-12-01T02:00:00Z"),
+        },
+    ];
+    let policy = RetentionSpec {
+        keep_last: Some(Count::N(1)),
+        ..Default::default()
+    }
+    .validate()
+    .unwrap();
+    let p = plan(&policy, &candidates, &TimeZone::UTC, now);
+    assert_eq!(p.kept_ids(), ["future", "today"]);
+    assert_eq!(p.keep[1].reasons, [NEWEST_PRESENT]);
+    assert_eq!(p.removed_ids(), ["yesterday"]);
+    // With nothing in the future, nothing changes.
+    let p = plan(&policy, &candidates[1..], &TimeZone::UTC, now);
+    assert_eq!(p.kept_ids(), ["today"]);
+    assert_eq!(p.keep[0].reasons, ["keep_last"]);
 }
