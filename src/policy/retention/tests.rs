@@ -1619,6 +1619,7 @@ fn trash_for_parses() {
         ("90m", 5_400),
         ("1d1h1m1s", 90_061),
         (" 2d ", 172_800),
+        ("3650d", 3650 * 86_400),
     ];
     for (text, seconds) in good {
         assert_eq!(
@@ -1646,6 +1647,10 @@ fn trash_for_parses() {
         (
             "1.5h",
             "\"1.5h\" has a fraction: use whole numbers, e.g. 1d12h",
+        ),
+        (
+            "3650d1s",
+            "\"3650d1s\" is longer than 3650 days: a trash is a grace period, not an archive (keep_yearly keeps backups for years)",
         ),
     ];
     for (text, expect) in bad {

@@ -4,6 +4,9 @@
 
 use super::*;
 
+/// The longest grace period: ten years.
+pub const MAX_TRASH_FOR_DAYS: u64 = 3650;
+
 pub(super) const ZERO_WITHIN: &str =
     "a keep_within duration must be more than zero, e.g. 7d; leave the rule out to turn it off";
 
@@ -258,7 +261,14 @@ pub fn parse_trash_for(text: &str) -> Result<Duration, ParseError> {
     let seconds = parts
         .iter()
         .map(|&(n, unit)| u64::from(n) * SECONDS[unit])
-        .sum();
+        .sum::<u64>();
+    // Longer is a typo, and past year 9999 an instant has no date to show.
+    if seconds > MAX_TRASH_FOR_DAYS * SECONDS[0] {
+        return Err(ParseError(format!(
+            "{:?} is longer than {MAX_TRASH_FOR_DAYS} days: a trash is a grace period, not an archive (keep_yearly keeps backups for years)",
+            text.trim()
+        )));
+    }
     Ok(Duration::from_secs(seconds))
 }
 
