@@ -30,7 +30,12 @@ fn ts_of(v: &serde_json::Value) -> Option<Timestamp> {
 /// How many scheduled runs of `job` have succeeded.
 fn succeeded_slots(runs: &[serde_json::Value], job: &str) -> usize {
     runs.iter()
-        .filter(|r| r["job"] == job && r["trigger"] == "schedule" && r["state"] == "succeeded")
+        .filter(|r| {
+            r["job"] == job
+                && r["kind"] == "backup"
+                && r["trigger"] == "schedule"
+                && r["state"] == "succeeded"
+        })
         .count()
 }
 
@@ -64,7 +69,8 @@ fn command_job(name: &str, dest: &std::path::Path, command: &str, extra: &str) -
 fn assert_each_slot_once(runs: &[serde_json::Value], job: &str, step_ms: i64) -> usize {
     let mut slots: Vec<i64> = runs
         .iter()
-        .filter(|r| r["job"] == job && r["trigger"] == "schedule")
+        // Backups: the prune that follows each has no slot of its own.
+        .filter(|r| r["job"] == job && r["kind"] == "backup" && r["trigger"] == "schedule")
         .map(|r| ts_of(&r["scheduled_for"]).unwrap().as_millisecond())
         .collect();
     slots.sort();
@@ -179,11 +185,18 @@ fn three_instances_on_postgres_run_each_slot_once_and_take_over_a_killed_worker(
     let dest = sauve.dest("b");
     let mut jobs = String::new();
     for name in ["alpha", "beta", "gamma"] {
+        // alpha also rotates: each backup is followed by a prune, which any
+        // instance may take; every removed backup is purged exactly once.
+        let retention = if name == "alpha" {
+            "\n[job.retention]\nkeep_last = 2\ntrash_for = \"0s\""
+        } else {
+            ""
+        };
         jobs += &command_job(
             name,
             &dest,
             "echo $RANDOM",
-            "schedule = \"every 2s\"\noverlap = \"queue\"",
+            &format!("schedule = \"every 2s\"\noverlap = \"queue\"{retention}"),
         );
     }
     jobs += &command_job("slow", &dest, "sleep 5; echo slow done", "max_attempts = 3");
@@ -252,6 +265,37 @@ fn three_instances_on_postgres_run_each_slot_once_and_take_over_a_killed_worker(
     assert!(stuck.is_empty(), "runs stuck in running: {stuck:?}");
     let failed: Vec<_> = all.iter().filter(|r| r["state"] == "failed").collect();
     assert!(failed.is_empty(), "failed runs: {failed:?}");
+
+    // Rotation across instances: prunes ran (never more than backups), and
+    // after a last one every alpha backup but the newest two is purged, each
+    // audited once, whichever instance purged it.
+    let kind_of = |k: &str| {
+        all.iter()
+            .filter(|r| r["job"] == "alpha" && r["kind"] == k)
+            .count()
+    };
+    let (backups, prunes) = (kind_of("backup"), kind_of("prune"));
+    assert!(
+        prunes >= 1 && prunes <= backups,
+        "{prunes} prunes for {backups} backups"
+    );
+    sauve.run(&["retention", "apply", "alpha"]).ok();
+    let live = sauve
+        .run(&["backup", "list", "--job", "alpha", "--json"])
+        .ok()
+        .json();
+    assert_eq!(live.as_array().unwrap().len(), 2, "{live}");
+    let purges = psql(
+        &db.0,
+        "SELECT COUNT(*), COUNT(DISTINCT target) FROM audit WHERE action = 'backup.purge'",
+    );
+    let stored = psql(
+        &db.0,
+        "SELECT COUNT(*) FROM backups WHERE job_name = 'alpha' AND deleted_at IS NOT NULL",
+    );
+    let n = stored.trim();
+    assert_eq!(purges.trim(), format!("{n}|{n}"), "each purge audited once");
+    assert!(n.parse::<usize>().unwrap() >= 6, "{n} purged");
 }
 
 #[test]
