@@ -3,7 +3,7 @@
 //! so any worker may take it; a foreground caller may execute it at once.
 
 use super::{Executed, Runner, Stopper};
-use crate::domain::{RunKind, RunParams, RunState};
+use crate::domain::{RunKind, RunParams};
 use crate::store::{Claim, StoreError, StoredJob};
 
 impl Runner {
@@ -19,16 +19,7 @@ impl Runner {
             return None;
         }
         // A prune already waiting will see this backup too: one is enough.
-        let waiting = self
-            .store
-            .runs(&crate::store::RunFilter {
-                job: Some(job.name.clone()),
-                state: Some(RunState::Queued),
-                kind: Some(RunKind::Prune),
-                limit: 1,
-            })
-            .await;
-        if let Ok(Some(run)) = waiting.map(|r| r.into_iter().next()) {
+        if let Ok(Some(run)) = self.store.waiting_run(&job.name, RunKind::Prune).await {
             return Some(run.id);
         }
         let params = RunParams::Prune {

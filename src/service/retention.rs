@@ -100,16 +100,7 @@ impl Sauve {
         let stored = self.store.job(name).await?;
         stored.spec.validate()?;
         // Twenty clicks, one prune: one already waiting will do.
-        let waiting = self
-            .store
-            .runs(&crate::store::RunFilter {
-                job: Some(stored.name.clone()),
-                state: Some(crate::domain::RunState::Queued),
-                kind: Some(RunKind::Prune),
-                limit: 1,
-            })
-            .await?;
-        if let Some(run) = waiting.into_iter().next() {
+        if let Some(run) = self.store.waiting_run(&stored.name, RunKind::Prune).await? {
             return Ok((run, false));
         }
         let (run, created) = self

@@ -139,16 +139,11 @@ impl Sauve {
     ) -> Result<(Run, bool), ServiceError> {
         let stored = self.store.job(name).await?;
         let job = stored.spec.validate()?;
-        let waiting = self
+        if let Some(run) = self
             .store
-            .runs(&RunFilter {
-                job: Some(stored.name.clone()),
-                state: Some(RunState::Queued),
-                kind: Some(RunKind::Backup),
-                limit: 1,
-            })
-            .await?;
-        if let Some(run) = waiting.into_iter().next() {
+            .waiting_run(&stored.name, RunKind::Backup)
+            .await?
+        {
             return Ok((run, false));
         }
         let (run, created) = self

@@ -311,6 +311,20 @@ impl Store {
         Ok((self.run(&existing).await?, false))
     }
 
+    /// The oldest run of `kind` of the job still waiting in the queue: a
+    /// request for another one (twenty clicks) gets it instead.
+    pub async fn waiting_run(&self, job: &str, kind: RunKind) -> Result<Option<Run>, StoreError> {
+        let waiting = self
+            .runs(&super::RunFilter {
+                job: Some(job.to_string()),
+                state: Some(RunState::Queued),
+                kind: Some(kind),
+                limit: 1,
+            })
+            .await?;
+        Ok(waiting.into_iter().next())
+    }
+
     /// Whether the job has a run queued or running that a new backup would wait
     /// for (the `skip` overlap policy).
     pub async fn job_busy(&self, job_id: &str) -> Result<bool, StoreError> {
