@@ -593,26 +593,43 @@ async fn kinds_story(store: Store) {
         let store = store.clone();
         async move { store.claim("w", 60_000, Some(&id)).await.unwrap() }
     };
+    // A run of `kind` started in the foreground (as the CLI does), and one queued.
+    let start = |kind: RunKind| {
+        let (store, job) = (store.clone(), job.clone());
+        async move {
+            store
+                .start_claimed_run(
+                    &NewRun {
+                        kind,
+                        ..NewRun::backup(&job, Trigger::Manual, 1)
+                    },
+                    "cli",
+                    60_000,
+                )
+                .await
+        }
+    };
+    let queue = |kind: RunKind, key: &'static str| {
+        let (store, job) = (store.clone(), job.clone());
+        async move {
+            store
+                .enqueue(&NewRun {
+                    kind,
+                    idempotency_key: Some(key),
+                    ..NewRun::backup(&job, Trigger::Manual, 1)
+                })
+                .await
+                .unwrap()
+                .0
+        }
+    };
     let claimed = claim(restore_run.id.clone()).await.unwrap();
     assert_eq!(
         (claimed.run.id.as_str(), claimed.run.kind),
         (restore_run.id.as_str(), RunKind::Restore)
     );
-    let (backup_run, _) = store
-        .enqueue(&NewRun {
-            idempotency_key: Some("b1"),
-            ..NewRun::backup(&job, Trigger::Manual, 1)
-        })
-        .await
-        .unwrap();
-    let (verify_run, _) = store
-        .enqueue(&NewRun {
-            kind: RunKind::Verify,
-            idempotency_key: Some("v1"),
-            ..NewRun::backup(&job, Trigger::Manual, 1)
-        })
-        .await
-        .unwrap();
+    let backup_run = queue(RunKind::Backup, "b1").await;
+    let verify_run = queue(RunKind::Verify, "v1").await;
     assert!(
         claim(backup_run.id.clone()).await.is_none(),
         "the backup waits for the restore"
@@ -625,23 +642,11 @@ async fn kinds_story(store: Store) {
         "a running restore makes a backup wait"
     );
     assert!(matches!(
-        store
-            .start_claimed_run(&NewRun::backup(&job, Trigger::Manual, 1), "cli", 60_000)
-            .await,
+        start(RunKind::Backup).await,
         Err(StoreError::AlreadyRunning(_))
     ));
     // A second verify may start in the foreground beside the first.
-    let second_verify = store
-        .start_claimed_run(
-            &NewRun {
-                kind: RunKind::Verify,
-                ..NewRun::backup(&job, Trigger::Manual, 1)
-            },
-            "cli",
-            60_000,
-        )
-        .await
-        .unwrap();
+    let second_verify = start(RunKind::Verify).await.unwrap();
     for c in [&claimed, &next, &second_verify] {
         assert!(
             store
@@ -652,25 +657,8 @@ async fn kinds_story(store: Store) {
     }
     // A prune never runs beside a verify (it could delete what it reads),
     // nor beside another prune; beside a backup it may.
-    let verify_again = store
-        .start_claimed_run(
-            &NewRun {
-                kind: RunKind::Verify,
-                ..NewRun::backup(&job, Trigger::Manual, 1)
-            },
-            "cli",
-            60_000,
-        )
-        .await
-        .unwrap();
-    let (prune_run, _) = store
-        .enqueue(&NewRun {
-            kind: RunKind::Prune,
-            idempotency_key: Some("p1"),
-            ..NewRun::backup(&job, Trigger::Manual, 1)
-        })
-        .await
-        .unwrap();
+    let verify_again = start(RunKind::Verify).await.unwrap();
+    let prune_run = queue(RunKind::Prune, "p1").await;
     assert!(
         claim(prune_run.id.clone()).await.is_none(),
         "the prune waits for the verify"
@@ -681,16 +669,7 @@ async fn kinds_story(store: Store) {
         .unwrap();
     let pruning = claim(prune_run.id.clone()).await.expect("then it runs");
     assert!(matches!(
-        store
-            .start_claimed_run(
-                &NewRun {
-                    kind: RunKind::Prune,
-                    ..NewRun::backup(&job, Trigger::Manual, 1)
-                },
-                "cli",
-                60_000
-            )
-            .await,
+        start(RunKind::Prune).await,
         Err(StoreError::AlreadyRunning(_))
     ));
     let after = claim(backup_run.id.clone())
