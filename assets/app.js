@@ -400,6 +400,32 @@ function updateRetentionNote() {
   if (none) none.hidden = hasRules(retentionSpec());
 }
 
+function channelLines() {
+  return jobForm.elements.notify.value.split("\n").map((s) => s.trim()).filter(Boolean);
+}
+
+// -- notifications: a test to a channel, on a click -------------------------
+
+async function sendTest(channel) {
+  const r = await api("POST", "/api/admin/notifications/test", { channel })
+    .catch((err) => ({ ok: false, data: { message: String(err) } }));
+  return r.ok
+    ? { ok: true, text: `sent: answered ${r.data.status ?? "ok"} in ${r.data.duration_ms} ms` }
+    : { ok: false, text: r.data?.message ?? `Failed (${r.status})` };
+}
+
+for (const b of document.querySelectorAll("button.send-test")) {
+  b.addEventListener("click", async () => {
+    const out = b.nextElementSibling;
+    b.disabled = true;
+    out.textContent = "sending…";
+    const r = await sendTest(b.dataset.channel);
+    out.textContent = r.text;
+    out.className = `result ${r.ok ? "state-succeeded" : "error"}`;
+    b.disabled = false;
+  });
+}
+
 function resetJobForm() {
   editing = null;
   createdById = new Map();
@@ -432,6 +458,8 @@ for (const b of document.querySelectorAll("button.edit-job")) {
     f.recipients.value = (job.encryption?.recipients ?? []).join("\n");
     f.schedule.value = job.schedule ?? "";
     f.timezone.value = job.timezone ?? "";
+    f.notify.value = (job.notify ?? []).join("\n");
+    f.max_age.value = job.max_age ?? "";
     for (const input of retentionInputs) {
       const v = job.retention?.[input.name];
       input.value = v === undefined || v === null ? "" : String(v);
@@ -511,6 +539,27 @@ if (jobForm) {
     }
     testDestinations.disabled = false;
   });
+  // A test per channel line, only on this click (one POST each).
+  const testChannels = document.getElementById("test-channels");
+  testChannels.addEventListener("click", async () => {
+    const out = document.getElementById("channel-results");
+    out.replaceChildren();
+    const uris = channelLines();
+    if (!uris.length) {
+      out.append(el("li", { className: "error", textContent: "Type a channel first, one per line." }));
+      return;
+    }
+    testChannels.disabled = true;
+    for (const uri of uris) {
+      const result = el("span", { textContent: "sending…" });
+      const li = el("li", {}, el("code", { textContent: uri }), ": ", result);
+      out.append(li);
+      const r = await sendTest(uri);
+      result.textContent = r.text;
+      li.className = r.ok ? "state-succeeded" : "error";
+    }
+    testChannels.disabled = false;
+  });
   const submit = jobForm.querySelector('button[type="submit"]');
   jobForm.addEventListener("submit", async (e) => {
     e.preventDefault();
@@ -524,6 +573,8 @@ if (jobForm) {
     if (f.schedule.value.trim()) { spec.schedule = f.schedule.value.trim(); spec.timezone = f.timezone.value || "UTC"; }
     const recipients = f.recipients.value.split(/[\s,]+/).map((s) => s.trim()).filter(Boolean);
     if (recipients.length) spec.encryption = { recipients };
+    spec.notify = channelLines();
+    if (f.max_age.value.trim()) spec.max_age = f.max_age.value.trim();
     const retention = retentionSpec();
     let body = spec;
     if (editing) {
@@ -535,6 +586,7 @@ if (jobForm) {
       // (not shown here) stays as it is.
       if (!recipients.length && editing.encryption?.recipients) delete merged.encryption;
       if (!spec.schedule) { delete merged.schedule; delete merged.timezone; }
+      if (!spec.max_age) delete merged.max_age;
       // A destination written as a table keeps its table (its own retention).
       const tables = new Map(editing.destinations.filter((d) => typeof d !== "string").map((d) => [d.uri, d]));
       merged.destinations = spec.destinations.map((uri) => tables.get(uri) ?? uri);

@@ -11,7 +11,8 @@ pub mod schedule;
 pub mod secrets;
 pub mod storage;
 pub mod store;
-// Layer 2: moving bytes, both ways.
+// Layer 2: moving bytes, both ways; telling people.
+pub mod notify;
 pub mod pipeline;
 pub mod restore;
 // Layer 3: executing runs of every kind.

@@ -8,16 +8,24 @@ use clap::Parser;
 use std::io::IsTerminal;
 
 fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
+    let args = cli::args::Cli::parse();
+    let json = matches!(&args.command, cli::args::Command::Serve(s) if s.log_format == cli::args::LogFormat::Json);
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("SAUVE_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
-        .with_writer(std::io::stderr)
+        .with_writer(std::io::stderr);
+    if json {
+        // One JSON object per line, for log collectors (journald, Loki, …).
+        logs.json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .init();
+    } else {
         // Colours on a terminal only: a log file or journald gets plain text.
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
-    let args = cli::args::Cli::parse();
+        logs.with_ansi(std::io::stderr().is_terminal()).init();
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {

@@ -1,7 +1,10 @@
 //! The serve loop of `sauve serve`, beside the HTTP server: the scheduler
 //! ticks every job's schedule (queueing each slot once, whatever the number of
-//! instances) and the runner's pool claims and executes what is queued. Both
-//! stop when `shutdown` turns true; the pool then drains its running runs.
+//! instances), the runner's pool claims and executes what is queued, the
+//! watchdog checks every job for staleness on its own ticker (so it fires
+//! when nothing runs at all: a wrong schedule, a stuck queue, no worker), and
+//! the sender drains the notifications outbox. All stop when `shutdown`
+//! turns true; the pool then drains its running runs.
 
 use crate::domain::new_id;
 use crate::runner::{self, PoolConfig};
@@ -11,18 +14,86 @@ use tokio::sync::watch;
 
 /// The scheduler and the workers, until `shutdown` turns true. The pool's
 /// `tick` paces both: schedules are checked as often as the queue is polled.
-pub async fn serve_queue(sauve: Sauve, pool: PoolConfig, shutdown: watch::Receiver<bool>) {
+pub async fn serve_queue(
+    sauve: Sauve,
+    pool: PoolConfig,
+    watchdog: Duration,
+    shutdown: watch::Receiver<bool>,
+) {
     let owner = format!("{}:{}", instance_name(), &new_id()[20..]);
     let tick = pool.tick;
     let workers = tokio::spawn(runner::work(
         sauve.runner().clone(),
-        owner,
+        owner.clone(),
         pool,
+        shutdown.clone(),
+    ));
+    let watchdog = tokio::spawn(watch_jobs(sauve.clone(), watchdog, shutdown.clone()));
+    let sender = tokio::spawn(send_notifications(
+        sauve.clone(),
+        owner,
+        tick,
         shutdown.clone(),
     ));
     tick_schedules(&sauve, tick, shutdown).await;
     let _ = workers.await;
-    tracing::info!("scheduler and workers stopped");
+    let _ = watchdog.await;
+    // Runs that finished while draining may have queued alerts: one last pass.
+    let _ = sender.await;
+    tracing::info!("scheduler, workers, watchdog and sender stopped");
+}
+
+/// Sleeps `nap`, or less if `shutdown` turns true; false once it has.
+async fn pause(nap: Duration, shutdown: &mut watch::Receiver<bool>) -> bool {
+    if *shutdown.borrow() {
+        return false;
+    }
+    tokio::select! {
+        _ = tokio::time::sleep(nap) => true,
+        changed = shutdown.changed() => changed.is_ok() && !*shutdown.borrow(),
+    }
+}
+
+/// The watchdog: every job's staleness, checked every `every` by whichever
+/// instances run it (each alert is keyed, so sent once).
+async fn watch_jobs(sauve: Sauve, every: Duration, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        match sauve.watchdog_tick().await {
+            Ok(r) if !r.stale.is_empty() => {
+                tracing::debug!(stale = ?r.stale, "watchdog: stale jobs")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "watchdog tick failed"),
+        }
+        if !pause(every, &mut shutdown).await {
+            return;
+        }
+    }
+}
+
+/// The outbox's sender: what is due, every tick or as soon as this process
+/// queues something. A delivery in flight at shutdown is finished; one left
+/// claimed by a killed process is taken again when its lease expires.
+async fn send_notifications(
+    sauve: Sauve,
+    owner: String,
+    tick: Duration,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let wake = sauve.delivery_wake();
+    loop {
+        if let Err(e) = sauve.deliver_due(&owner, None, 100).await {
+            tracing::warn!(error = %e, "sending notifications failed");
+        }
+        if *shutdown.borrow() {
+            return;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(tick.max(Duration::from_secs(1))) => {}
+            _ = wake.notified() => {}
+            changed = shutdown.changed() => if changed.is_err() { return },
+        }
+    }
 }
 
 async fn tick_schedules(sauve: &Sauve, tick: Duration, mut shutdown: watch::Receiver<bool>) {

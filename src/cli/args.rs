@@ -99,6 +99,9 @@ pub(crate) enum Command {
     /// plan, apply it now.
     #[command(subcommand)]
     Retention(RetentionCommand),
+    /// Test a notification channel; list what was sent.
+    #[command(subcommand)]
+    Notify(NotifyCommand),
 }
 
 #[derive(Subcommand)]
@@ -371,6 +374,17 @@ pub(crate) enum JobCommand {
         tz: Option<String>,
         #[command(flatten)]
         keep: Box<KeepArgs>,
+        /// Tell this channel when the job fails, recovers or goes stale
+        /// (repeatable), e.g. webhook+https://hooks.example.com/sauve.
+        #[arg(long = "notify")]
+        notify: Vec<String>,
+        /// Stale when no backup was stored for this long, e.g. 26h
+        /// [default: twice the schedule's interval plus 1h].
+        #[arg(long)]
+        max_age: Option<String>,
+        /// Alert again about a failure streak or a staleness this often [default: 24h].
+        #[arg(long)]
+        remind_every: Option<String>,
     },
     /// Set, change or remove a job's schedule.
     SetSchedule {
@@ -491,6 +505,43 @@ pub(crate) enum RunCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Print a run's log: Sauve's steps, the dump tool's messages, sizes,
+    /// retention decisions.
+    Log {
+        /// Run id (or a unique prefix of it).
+        id: String,
+        /// Keep printing what each attempt adds until the run ends.
+        #[arg(long, short)]
+        follow: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum NotifyCommand {
+    /// Send a test notification to a channel now and say how it went.
+    Test {
+        /// webhook+https://…, slack://secret:NAME, discord://secret:NAME,
+        /// ntfy://host/topic, smtp://host:port?from=…&to=…, ping+https://…
+        uri: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the notifications sent or waiting, newest first, and the
+    /// channels that are failing.
+    List {
+        /// Only this job's.
+        #[arg(long)]
+        job: Option<String>,
+        /// Only in this state: pending, sending, sent, failed.
+        #[arg(long)]
+        state: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// The TOML file format of `job apply` / `job export`.
@@ -553,10 +604,28 @@ pub(crate) struct ServeArgs {
     /// Connections served at once; more are closed as soon as they connect.
     #[arg(long, env = "SAUVE_MAX_CONNECTIONS", default_value_t = 4096)]
     pub(crate) max_connections: usize,
+    /// A channel told about every job's failures, recoveries and staleness,
+    /// beside each job's own (repeat for several; in SAUVE_NOTIFY, separate
+    /// them with spaces), e.g. webhook+https://hooks.example.com/sauve.
+    #[arg(long = "notify", env = "SAUVE_NOTIFY", value_delimiter = ' ')]
+    pub(crate) notify: Vec<String>,
+    /// How often the watchdog checks every job for staleness, in seconds.
+    #[arg(long, env = "SAUVE_WATCHDOG_SECS", default_value_t = 60)]
+    pub(crate) watchdog_secs: u64,
+    /// How a server log line looks: text for people, json (one object per
+    /// line) for log collectors.
+    #[arg(long, env = "SAUVE_LOG_FORMAT", default_value = "text")]
+    pub(crate) log_format: LogFormat,
     /// How long a connection may take to send a request's headers, also
     /// while idle between requests (tests shorten it).
     #[arg(long, hide = true, default_value_t = 20_000)]
     pub(crate) header_timeout_ms: u64,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum LogFormat {
+    Text,
+    Json,
 }
 
 /// `10.0.0.0/8`, `::1/128`, or a bare address (that one address).

@@ -19,6 +19,9 @@ pub(super) async fn command(sauve: &Sauve, cmd: JobCommand) -> anyhow::Result<()
             schedule,
             tz,
             keep,
+            notify,
+            max_age,
+            remind_every,
         } => {
             let encryption = (encrypt_passphrase_env.is_some() || !encrypt_recipients.is_empty())
                 .then_some(EncryptionSpec {
@@ -34,6 +37,9 @@ pub(super) async fn command(sauve: &Sauve, cmd: JobCommand) -> anyhow::Result<()
                         schedule,
                         timezone: tz,
                         retention: keep.spec(),
+                        notify,
+                        max_age,
+                        remind_every,
                         ..JobSpec::new(name, SourceSpec::Uri(source), destinations)
                     },
                 )

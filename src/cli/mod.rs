@@ -8,6 +8,7 @@
 pub mod args;
 mod backup;
 mod job;
+mod notify;
 pub mod output;
 mod restore;
 mod retention;
@@ -25,6 +26,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let mut config = Config::new(cli.data_dir.clone(), cli.database_url.clone());
     if let Command::Serve(args) = &cli.command {
         config.allowed_paths = args.allow_paths.clone();
+        config.notify = args.notify.clone();
+        config.public_url = args.public_url.clone();
+    } else {
+        // A foreground run (`backup run` from cron) tells the server's channels too.
+        config.notify = std::env::var("SAUVE_NOTIFY")
+            .map(|v| v.split_whitespace().map(String::from).collect())
+            .unwrap_or_default();
+        config.public_url = std::env::var("SAUVE_PUBLIC_URL").ok();
     }
     match cli.command {
         Command::Backup(BackupCommand::List {
@@ -60,6 +69,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Token(cmd) => user::token_command(&sauve, cmd).await,
         Command::Secret(cmd) => secret::command(&sauve, cmd).await,
         Command::Retention(cmd) => retention::command(&sauve, cmd).await,
+        Command::Notify(cmd) => notify::command(&sauve, cmd).await,
         Command::Storage(StorageCommand::Reconcile {
             uri,
             job,

@@ -1,5 +1,5 @@
-//! `sauve run list|show|cancel`: the runs of every kind, queued, running and
-//! finished.
+//! `sauve run list|show|log|cancel`: the runs of every kind, queued, running
+//! and finished.
 
 use super::args::RunCommand;
 use super::output;
@@ -89,6 +89,43 @@ pub(super) async fn command(sauve: &Sauve, cmd: RunCommand) -> anyhow::Result<()
                 }
             }
         }
+        RunCommand::Log { id, follow } => log(sauve, &id, follow).await?,
     }
     Ok(())
+}
+
+/// Prints a run's log; with `follow`, what each attempt adds (a retry, the
+/// final outcome) until the run ends. The log is written when an attempt
+/// ends: `--follow` says what the run is doing meanwhile on stderr.
+async fn log(sauve: &Sauve, id: &str, follow: bool) -> anyhow::Result<()> {
+    let mut run = sauve.run(id).await?;
+    let mut shown = 0;
+    let mut said = None;
+    loop {
+        if run.log.len() > shown {
+            // A log capped in the middle is shown again whole.
+            let from = if run.log.is_char_boundary(shown) {
+                shown
+            } else {
+                0
+            };
+            print!("{}", &run.log[from..]);
+            if !run.log.ends_with('\n') {
+                println!();
+            }
+            shown = run.log.len();
+        }
+        if !follow || run.state.is_finished() {
+            if follow {
+                eprintln!("run {} {}", run.id, run.state);
+            }
+            return Ok(());
+        }
+        if said != Some(run.state) {
+            eprintln!("run {} is {}; waiting for it to end…", run.id, run.state);
+            said = Some(run.state);
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        run = sauve.run(&run.id).await?;
+    }
 }

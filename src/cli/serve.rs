@@ -69,7 +69,8 @@ pub(super) async fn command(config: &Config, a: ServeArgs) -> anyhow::Result<()>
             tick: Duration::from_millis(a.tick_ms.max(10)),
             grace: Duration::from_secs(a.grace_secs),
         };
-        tokio::spawn(serve_queue(sauve.clone(), cfg, stop_rx.clone()))
+        let watchdog = Duration::from_secs(a.watchdog_secs.max(1));
+        tokio::spawn(serve_queue(sauve.clone(), cfg, watchdog, stop_rx.clone()))
     });
     let signal = tokio::spawn(async move {
         shutdown_signal().await;

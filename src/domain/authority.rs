@@ -8,6 +8,7 @@
 //!
 //! Pure: paths arrive already resolved (symlinks followed) by the caller.
 
+use super::channel::Channel;
 use super::destination::Destination;
 use super::job::{Encryption, Job};
 use super::secret::Credential;
@@ -166,6 +167,12 @@ pub fn check_remote_job(job: &Job, before: Option<&Job>) -> ValidationErrors {
         }
         check_destination(d, &format!("destinations[{i}]"), &mut errors);
     }
+    for (i, c) in job.notify.iter().enumerate() {
+        if before.is_some_and(|b| b.notify.contains(c)) {
+            continue;
+        }
+        check_channel(c, &format!("notify[{i}]"), &mut errors);
+    }
     let enc_kept = before.is_some_and(|b| b.encryption == job.encryption);
     if !enc_kept && let Some(Encryption::Passphrase { env }) = &job.encryption {
         errors.push(
@@ -196,6 +203,21 @@ pub fn check_destination(d: &Destination, field: &str, errors: &mut ValidationEr
         errors.push(
             field,
             "key= names a key file on the server: only the operator may choose one (CLI or TOML); through the API, SFTP uses the server's default keys",
+        );
+    }
+}
+
+/// A channel given by a remote caller (in a job or to test): named secrets
+/// only, and nothing in clear text (plain http goes to this machine's own
+/// services, which a remote caller must not be able to reach).
+pub fn check_channel(c: &Channel, field: &str, errors: &mut ValidationErrors) {
+    for (what, cred) in c.credentials() {
+        env_refused(cred, what, field, errors);
+    }
+    if c.is_plaintext() {
+        errors.push(
+            field,
+            "a channel in clear text (webhook+http://, ntfy+http://, ping+http://, smtp with tls=none) reaches this machine's own services: only the operator may set one (CLI or TOML)",
         );
     }
 }
@@ -330,5 +352,46 @@ mod tests {
             e.contains("WEBDAV_PASSWORD") && e.contains("key file") && e.contains("passphrase"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn remote_writers_name_channel_secrets_and_send_nothing_in_clear_text() {
+        let with = |notify: &str| {
+            job(&format!(
+                "name = \"n\"\nsource = \"sqlite:///srv/a.db\"\ndestinations = [\"/srv/b\"]\nnotify = [\"{notify}\"]\n"
+            ))
+        };
+        // (channel, refused for a remote writer with this in the message)
+        let cases: &[(&str, Option<&str>)] = &[
+            ("webhook+https://h.example/x?secret=secret:hook", None),
+            ("slack://secret:ops", None),
+            ("ntfy://ntfy.sh/t?token=secret:t", None),
+            ("ping+https://hc-ping.com/x", None),
+            ("slack://env:SLACK_URL", Some("SLACK_URL")),
+            ("webhook+https://h.example/x?secret_env=HOOK", Some("HOOK")),
+            (
+                "smtp://m.example?from=a@x.test&to=b@x.test&user=u&password_env=PW",
+                Some("PW"),
+            ),
+            ("webhook+http://127.0.0.1:9/x", Some("clear text")),
+            ("ping+http://localhost/x", Some("clear text")),
+            (
+                "smtp://relay.internal?from=a@x.test&to=b@x.test&tls=none",
+                Some("clear text"),
+            ),
+        ];
+        for (uri, refused) in cases {
+            let j = with(uri);
+            let e = check_remote_job(&j, None);
+            match refused {
+                None => assert!(e.is_empty(), "{uri}: {e}"),
+                Some(needle) => {
+                    assert_eq!(e.0[0].field, "notify[0]", "{uri}");
+                    assert!(e.to_string().contains(needle), "{uri}: {e}");
+                }
+            }
+            // What the operator wrote stays when a remote caller keeps it.
+            assert!(check_remote_job(&j, Some(&j)).is_empty(), "{uri}");
+        }
     }
 }

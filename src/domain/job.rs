@@ -2,6 +2,7 @@
 //! metadata store, later the API's JSON); [`JobSpec::validate`] turns it into a
 //! [`Job`] whose fields are parsed and checked, or into every field error at once.
 
+use super::channel::Channel;
 use super::destination::Destination;
 use super::destinations::DestinationSpec;
 use super::source::{Source, SourceSpec, is_env_name};
@@ -46,6 +47,17 @@ pub struct JobSpec {
     /// Which backups to keep (restic's rules); none: every backup is kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retention: Option<RetentionSpec>,
+    /// Channels told when the job fails, recovers or goes stale (URIs:
+    /// webhook+https://…, slack://secret:NAME, ntfy://…, smtp://…, ping+https://…).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notify: Vec<String>,
+    /// Stale when no backup was stored for this long, e.g. `26h` [default:
+    /// twice the schedule's interval plus 1h; none without a schedule].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_age: Option<String>,
+    /// How often an open failure streak or a staleness is alerted again [default: 24h].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remind_every: Option<String>,
 }
 
 #[derive(
@@ -106,12 +118,38 @@ pub struct Job {
     /// The retention policy in force at each destination (same order as
     /// `destinations`): the destination's own rules, else the job's.
     pub retention: Vec<Policy>,
+    /// The job's own channels (the server's defaults are added when sending).
+    pub notify: Vec<Channel>,
+    /// `max_age` as written; see [`Job::max_age_ms`] for the one in force.
+    pub max_age: Option<std::time::Duration>,
+    pub remind_every: std::time::Duration,
 }
 
 impl Job {
     /// Whether any destination has keep rules (else retention removes nothing).
     pub fn has_retention(&self) -> bool {
         self.retention.iter().any(|p| !p.rules.is_empty())
+    }
+
+    /// How long the job may go without a stored backup before it is stale:
+    /// its `max_age`, else twice its schedule's longest gap (seen from `now`)
+    /// plus an hour; None for a job with neither (nothing to expect).
+    pub fn max_age_ms(&self, now: jiff::Timestamp) -> Option<i64> {
+        if let Some(d) = self.max_age {
+            return Some(d.as_millis() as i64);
+        }
+        let fires: Vec<i64> = self
+            .schedule
+            .as_ref()?
+            .upcoming(now, 8)
+            .iter()
+            .map(|t| t.as_millisecond())
+            .collect();
+        crate::policy::alerts::default_max_age(&fires)
+    }
+
+    pub fn remind_ms(&self) -> i64 {
+        self.remind_every.as_millis() as i64
     }
 }
 
@@ -149,6 +187,9 @@ impl JobSpec {
             timeout: None,
             max_attempts: None,
             retention: None,
+            notify: vec![],
+            max_age: None,
+            remind_every: None,
         }
     }
 
@@ -251,6 +292,33 @@ impl JobSpec {
             );
         }
         let retention = self.validate_retention(&mut errors);
+        let mut notify = Vec::new();
+        for (i, uri) in self.notify.iter().enumerate() {
+            match Channel::parse(uri) {
+                Ok(c) if notify.contains(&c) => errors.push(
+                    format!("notify[{i}]"),
+                    format!("{} is listed twice", c.uri()),
+                ),
+                Ok(c) => notify.push(c),
+                Err(e) => errors.extend_prefixed(&format!("notify[{i}]"), e),
+            }
+        }
+        let duration = |field: &str, v: &Option<String>, errors: &mut ValidationErrors| {
+            v.as_ref().and_then(|t| {
+                let d = super::parse_duration(t);
+                if d.is_none() {
+                    errors.push(
+                        field,
+                        format!("{t:?} is not a duration; write e.g. 26h, 90m or 7d"),
+                    );
+                }
+                d
+            })
+        };
+        let max_age = duration("max_age", &self.max_age, &mut errors);
+        let remind_every = duration("remind_every", &self.remind_every, &mut errors).unwrap_or(
+            std::time::Duration::from_millis(crate::policy::alerts::DEFAULT_REMIND_MS as u64),
+        );
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -267,6 +335,9 @@ impl JobSpec {
             timeout,
             max_attempts,
             retention,
+            notify,
+            max_age,
+            remind_every,
         })
     }
 

@@ -3,6 +3,7 @@
 //! does no I/O.
 
 pub mod authority;
+pub mod channel;
 pub mod destination;
 pub mod destinations;
 pub mod job;
@@ -12,6 +13,7 @@ pub mod source;
 pub mod validation;
 
 pub use authority::{Authority, PathRules, PathUse};
+pub use channel::{Channel, ChannelKind, EventKind};
 pub use destination::Destination;
 pub use destinations::{DestinationSpec, DestinationTable};
 pub use job::{CatchUp, Encryption, EncryptionSpec, Job, JobSpec, Overlap};
@@ -28,6 +30,14 @@ pub use validation::{FieldError, ValidationErrors};
 pub fn parse_duration(s: &str) -> Option<std::time::Duration> {
     crate::schedule::parse_interval(s.trim())
         .map(|secs| std::time::Duration::from_secs(secs as u64))
+}
+
+/// Whether `host` is this machine: the only place plain http may go.
+pub fn is_loopback(host: &str) -> bool {
+    let h = host.trim_start_matches('[').trim_end_matches(']');
+    h.eq_ignore_ascii_case("localhost")
+        || h.parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// `1.5 MiB`: a byte count for people (CLI and dashboard alike).

@@ -380,6 +380,64 @@ impl Keyring {
     }
 }
 
+impl Keyring {
+    /// A credential whose value is itself a URL (a Slack or Discord incoming
+    /// webhook): revealed only when that URL is https (or plain http to this
+    /// machine) and, for a named secret, its host is one the secret is bound
+    /// to. Errors never show the URL, only its host.
+    pub fn reveal_url(
+        &self,
+        cred: &Credential,
+        what: &str,
+    ) -> Result<(SecretValue, Endpoint), CredentialError> {
+        let (value, binding, name) = match cred {
+            Credential::Env(_) => (
+                self.reveal(cred, &Endpoint::host("", None), what)?,
+                None,
+                None,
+            ),
+            Credential::Secret(name) => match self.secrets.get(name) {
+                None => return Err(CredentialError::Unknown(name.clone())),
+                Some((_, b)) if b.hosts.is_empty() => {
+                    return Err(CredentialError::NotBound {
+                        name: name.clone(),
+                        to: "any host".into(),
+                        allowed: b.describe(),
+                    });
+                }
+                Some((source, b)) => (self.open(name, source)?, Some(b), Some(name)),
+            },
+        };
+        let unusable = |why: &str| match name {
+            Some(n) => CredentialError::Unreadable(n.clone(), why.to_string()),
+            None => CredentialError::EnvUnset {
+                what: format!("{what} (its value {why})"),
+                var: match cred {
+                    Credential::Env(v) => v.clone(),
+                    Credential::Secret(n) => n.to_string(),
+                },
+            },
+        };
+        let url = url::Url::parse(value.expose().trim())
+            .map_err(|_| unusable("is not a URL; store the webhook's https:// URL"))?;
+        let endpoint = Endpoint::of_url(url.as_str(), None);
+        let loopback = super::is_loopback(&endpoint.host);
+        if !(url.scheme() == "https" || (url.scheme() == "http" && loopback)) {
+            return Err(unusable("is not an https:// URL"));
+        }
+        if let (Some(b), Some(n)) = (binding, name)
+            && !b.allows(&endpoint)
+        {
+            return Err(CredentialError::NotBound {
+                name: n.clone(),
+                to: endpoint.to_string(),
+                allowed: b.describe(),
+            });
+        }
+        Ok((SecretValue(url.to_string()), endpoint))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,6 +13,7 @@
 
 pub mod codec;
 pub mod io;
+pub mod log;
 pub mod process;
 pub mod sources;
 
@@ -98,7 +99,7 @@ struct Target {
 /// are pushed to `log` whatever the outcome.
 pub async fn run_backup(
     req: BackupRequest<'_>,
-    log: &mut Vec<String>,
+    log: &mut log::RunLog,
 ) -> Result<BackupOutcome, PipelineError> {
     let job = req.job;
     let source = job.source.clone();
@@ -250,7 +251,13 @@ pub async fn run_backup(
             (None, None) => Err("not written".to_string()),
         };
         match &outcome {
-            Ok(_) => log.push(format!("stored {} at {}", t.key, t.uri)),
+            Ok(_) => log.push(format!(
+                "stored {} at {}: {} from {} read",
+                t.key,
+                t.uri,
+                log::size_and_rate(size, (finished_at - started_at).as_millis() as i64),
+                crate::domain::human_bytes(bytes_in)
+            )),
             Err(e) => log.push(format!("destination {} failed: {e}", t.uri)),
         }
         results.push(DestinationResult {

@@ -12,6 +12,7 @@
 //! The runner sits below the service: it uses the store, storage, the pipeline
 //! and restore, never the service.
 
+mod alerts;
 mod backup;
 mod follow;
 mod holds;
@@ -24,6 +25,7 @@ mod restore;
 mod stopper;
 mod verify;
 
+pub use alerts::NotifyConfig;
 pub use backup::DestinationFailure;
 pub use holds::Hold;
 pub use live::{LiveProgress, LiveRuns};
@@ -41,6 +43,7 @@ use crate::domain::Keyring;
 use crate::domain::job::DEFAULT_TIMEOUT;
 use crate::domain::{Backup, Job, RunKind, RunParams, RunState, ValidationErrors};
 use crate::pipeline::codec::CodecError;
+use crate::pipeline::log::RunLog;
 use crate::pipeline::{PipelineError, Progress};
 use crate::restore::{RestoreError, VerifyReport};
 use crate::secrets::Vault;
@@ -204,7 +207,7 @@ struct Work<'a> {
     claim: &'a Claim,
     job: Option<&'a StoredJob>,
     progress: Progress,
-    log: Vec<String>,
+    log: RunLog,
 }
 
 impl Work<'_> {
@@ -238,6 +241,15 @@ async fn perform(params: &RunParams, work: &mut Work<'_>) -> Result<Done, RunErr
     }
 }
 
+/// How a run's work ended, for [`Runner::conclude`] to record.
+struct Ended {
+    result: Result<Done, RunError>,
+    reason: Stop,
+    log: RunLog,
+    bytes_in: i64,
+    timeout: Duration,
+}
+
 /// Aborts a task when dropped.
 struct AbortOnDrop(tokio::task::JoinHandle<()>);
 
@@ -261,6 +273,10 @@ pub struct Runner {
     vault: Arc<Vault>,
     /// Backups being downloaded in this process: not purged meanwhile.
     holds: Arc<holds::Holds>,
+    /// The server's channels and links.
+    notify: Arc<NotifyConfig>,
+    /// Rung when deliveries were queued, so the sender goes at once.
+    notify_wake: Arc<Notify>,
 }
 
 impl Runner {
@@ -273,7 +289,20 @@ impl Runner {
             holds: Arc::default(),
             vault: Arc::new(Vault::new(&data_dir)),
             data_dir,
+            notify: Arc::default(),
+            notify_wake: Arc::default(),
         }
+    }
+
+    /// The server's default channels and public address.
+    pub fn with_notify(mut self, config: NotifyConfig) -> Self {
+        self.notify = Arc::new(config);
+        self
+    }
+
+    /// Rung when deliveries are queued in this process.
+    pub fn notify_wake(&self) -> Arc<Notify> {
+        self.notify_wake.clone()
     }
 
     /// The operator's secrets with their bindings; a value is unsealed only
@@ -334,7 +363,7 @@ impl Runner {
             Ok(p) => p,
             Err(why) => {
                 let error = RunError::Internal(format!("run {} cannot start: {why}", claim.run.id));
-                return self.fail(claim, vec![], error).await;
+                return self.fail(claim, RunLog::new(), error).await;
             }
         };
         let timeout = job
@@ -356,17 +385,20 @@ impl Runner {
             }
         }
         let _unlist = Unlist(&self.live, &claim.run.id);
+        self.announce_start(&claim.run, job.as_ref(), claim.attempt)
+            .await;
 
         let mut work = Work {
             runner: self,
             claim,
             job: job.as_ref(),
             progress: progress.clone(),
-            log: vec![format!(
-                "{} attempt {} of {} on {}",
-                claim.run.kind, claim.attempt, claim.max_attempts, claim.owner
-            )],
+            log: RunLog::new(),
         };
+        work.log.push(format!(
+            "{} attempt {} of {} on {}",
+            claim.run.kind, claim.attempt, claim.max_attempts, claim.owner
+        ));
         let result = {
             let performed = perform(&params, &mut work);
             tokio::pin!(performed);
@@ -381,8 +413,37 @@ impl Runner {
         drop(heartbeat);
         let log = work.log;
         let bytes_in = progress.bytes_in.load(Ordering::Relaxed) as i64;
+        let ended = Ended {
+            result,
+            reason: stopper.reason(),
+            log,
+            bytes_in,
+            timeout,
+        };
+        let executed = self.conclude(claim, job.as_ref(), ended).await?;
+        if let Executed::Finished { run, output, .. } = &executed {
+            let refused = matches!(output, Some(Output::Prune(p)) if p.destinations.iter().any(|d| d.refused.is_some()));
+            self.announce_end(run, job.as_ref(), refused).await;
+        }
+        Ok(executed)
+    }
 
-        match (result, stopper.reason()) {
+    /// Records how a run's work ended: finished (and a prune queued after a
+    /// backup that stored something), retried later, released, or nothing.
+    async fn conclude(
+        &self,
+        claim: &Claim,
+        job: Option<&StoredJob>,
+        ended: Ended,
+    ) -> Result<Executed, StoreError> {
+        let Ended {
+            result,
+            reason,
+            log,
+            bytes_in,
+            timeout,
+        } = ended;
+        match (result, reason) {
             (_, Stop::LostLease) => {
                 tracing::warn!(run = %claim.run.id, "lost the lease; another worker has the run");
                 Ok(Executed::LostLease)
@@ -391,7 +452,7 @@ impl Runner {
                 let stored = claim.run.kind == RunKind::Backup && !done.backups.is_empty();
                 let mut executed = self.finish(claim, log, done).await?;
                 if let (true, Some(job), Executed::Finished { follow_up, .. }) =
-                    (stored, &job, &mut executed)
+                    (stored, job, &mut executed)
                 {
                     *follow_up = self.queue_prune_after(claim, job).await;
                 }
@@ -401,7 +462,7 @@ impl Runner {
             // overwrite what was written to the target since.
             (Err(_), Stop::Shutdown) if claim.run.kind == RunKind::Restore => {
                 let mut log = log;
-                log.push("stopped by a shutdown before it finished".into());
+                log.push("stopped by a shutdown before it finished");
                 let error = RunError::Gone(
                     "Sauve shut down before the restore finished; the target was left as it was (MySQL: partly restored); run it again".into(),
                 );
@@ -414,7 +475,7 @@ impl Runner {
             }
             (Err(_), Stop::UserCancel) => {
                 let mut log = log;
-                log.push("cancelled on request".into());
+                log.push("cancelled on request");
                 self.record(
                     claim,
                     RunState::Cancelled,
@@ -471,12 +532,7 @@ impl Runner {
         })
     }
 
-    async fn finish(
-        &self,
-        claim: &Claim,
-        log: Vec<String>,
-        done: Done,
-    ) -> Result<Executed, StoreError> {
+    async fn finish(&self, claim: &Claim, log: RunLog, done: Done) -> Result<Executed, StoreError> {
         if !self
             .store
             .finish_claimed(
@@ -502,7 +558,7 @@ impl Runner {
     async fn fail(
         &self,
         claim: &Claim,
-        log: Vec<String>,
+        log: RunLog,
         error: RunError,
     ) -> Result<Executed, StoreError> {
         self.record(claim, RunState::Failed, (0, 0), log, error)
@@ -515,7 +571,7 @@ impl Runner {
         claim: &Claim,
         state: RunState,
         bytes: (i64, i64),
-        mut log: Vec<String>,
+        mut log: RunLog,
         error: RunError,
     ) -> Result<Executed, StoreError> {
         let message = error.to_string();

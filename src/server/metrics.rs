@@ -1,6 +1,7 @@
 //! `GET /metrics` in the Prometheus text format, computed from the runs table at
 //! scrape time (so every instance on a shared store reports the same totals),
-//! plus this process's count of expired leases.
+//! plus this process's counts of expired leases and notification attempts, and
+//! the watchdog's verdict per job.
 
 use super::AppState;
 use super::auth::Caller;
@@ -104,5 +105,28 @@ pub async fn metrics(
         "# HELP sauve_lease_expiries_total Leases this instance found expired.\n# TYPE sauve_lease_expiries_total counter\nsauve_lease_expiries_total {}",
         crate::runner::LEASE_EXPIRIES.load(std::sync::atomic::Ordering::Relaxed)
     );
+    let _ = writeln!(
+        out,
+        "# HELP sauve_job_stale 1 when the job stored no backup within its max_age (the watchdog's last check).\n# TYPE sauve_job_stale gauge"
+    );
+    for (job, stale) in &m.stale {
+        let _ = writeln!(
+            out,
+            "sauve_job_stale{{job=\"{}\"}} {}",
+            label(job),
+            *stale as u8
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP sauve_notifications_total Notification attempts this instance made, by channel kind and outcome (sent, retry, failed).\n# TYPE sauve_notifications_total counter"
+    );
+    for (kind, outcome, n) in crate::notify::delivery_counts() {
+        let _ = writeln!(
+            out,
+            "sauve_notifications_total{{channel=\"{}\",outcome=\"{outcome}\"}} {n}",
+            label(&kind)
+        );
+    }
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out))
 }

@@ -12,6 +12,7 @@ mod headers;
 mod limit;
 pub mod listen;
 mod metrics;
+mod notifications;
 pub mod openapi;
 mod origin;
 mod retention;
@@ -350,7 +351,8 @@ fn routes() -> openapi::Routes {
             get(readyz),
             Op::new("GET", "/readyz", None, "The metadata store answers").returns::<Health>(200),
         );
-    retention::routes(r)
+    let r = retention::routes(r);
+    notifications::routes(r)
 }
 
 pub fn router(sauve: Sauve, config: ServerConfig) -> Router {

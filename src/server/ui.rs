@@ -6,6 +6,7 @@
 //! The page only ever reads on load; changes happen through the API, on a
 //! person's click (see the script's header).
 
+mod notifications;
 mod retention;
 
 use super::AppState;
@@ -18,6 +19,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use jiff::Timestamp;
+use notifications::{DeliveryRow, FailingChannel};
 use retention::{DestinationRetention, RULES, RuleField, TrashRow, retention_words};
 use serde::Deserialize;
 
@@ -105,6 +107,10 @@ struct JobCard {
     retention_words: String,
     /// Destinations written with their own `retention` table, and its words.
     destination_retention: Vec<DestinationRetention>,
+    /// The job's own channels (URIs: names of secrets, never values).
+    notify: Vec<String>,
+    /// "stale after 26h without a backup", or empty when nothing is expected.
+    max_age_words: String,
 }
 
 struct BackupRow {
@@ -153,6 +159,8 @@ struct DashboardPage {
     more_runs: bool,
     next_limit: i64,
     version: &'static str,
+    deliveries: Vec<DeliveryRow>,
+    failing_channels: Vec<FailingChannel>,
 }
 
 #[derive(Deserialize)]
@@ -261,20 +269,14 @@ async fn page(
             .map(|r| r.id.clone())
             .unwrap_or_default();
         let schedule = valid.as_ref().and_then(|j| j.schedule.clone());
-        // Stale: no good backup within two periods of the schedule.
-        let stale = match &schedule {
-            None => false,
-            Some(s) => {
-                let slots = s.upcoming(now, 2);
-                let period = match slots.as_slice() {
-                    [a, b] => b.as_second() - a.as_second(),
-                    _ => 86_400,
-                };
-                let good_at = last_good.as_ref().and_then(|r| r.finished_at);
-                let since = good_at.unwrap_or(stored.created_at);
-                now.as_second() - since.as_second() > 2 * period
-            }
-        };
+        // Stale by the watchdog's rule: no backup stored within max_age of
+        // the last one (or of the job's creation).
+        let max_age = valid.as_ref().and_then(|j| j.max_age_ms(now));
+        let stale = max_age.is_some_and(|max| {
+            let good_at = last_good.as_ref().and_then(|r| r.finished_at);
+            let since = good_at.unwrap_or(stored.created_at);
+            now.as_millisecond() - since.as_millisecond() >= max
+        });
         let tz = stored.spec.timezone.clone().unwrap_or_else(|| "UTC".into());
         let next_run = match sauve.next_fire(&stored).await? {
             Some(t) => match jiff::tz::TimeZone::get(&tz) {
@@ -337,9 +339,14 @@ async fn page(
                     DestinationSpec::Uri(_) => None,
                 })
                 .collect(),
+            notify: stored.spec.notify.clone(),
+            max_age_words: max_age
+                .map(|ms| format!("stale after {} without a backup", duration_words(ms)))
+                .unwrap_or_default(),
             name: stored.name,
         });
     }
+    let notes = notifications::rows(sauve).await?;
     let backups = sauve
         .backups(&BackupFilter {
             limit: 50,
@@ -427,5 +434,18 @@ async fn page(
         more_runs,
         next_limit: limit * 2,
         version: env!("CARGO_PKG_VERSION"),
+        deliveries: notes.deliveries,
+        failing_channels: notes.failing,
     })
+}
+
+/// `26h`, `3d`, `90s`: a duration as people write it in a job.
+fn duration_words(ms: i64) -> String {
+    let s = ms / 1000;
+    match s {
+        s if s % 86_400 == 0 && s >= 86_400 => format!("{}d", s / 86_400),
+        s if s % 3600 == 0 && s >= 3600 => format!("{}h", s / 3600),
+        s if s % 60 == 0 && s >= 60 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
 }

@@ -41,6 +41,9 @@ pub enum ServiceError {
         #[source]
         source: std::io::Error,
     },
+    /// A notification sent for the caller (`notify test`) did not go out.
+    #[error("the test notification was not sent: {0}")]
+    Notify(#[from] crate::notify::SendError),
     #[error("sign in, or send Authorization: Bearer <token> (sauve token create)")]
     Unauthorized,
     #[error("this needs the {0} permission, which the caller does not have")]
@@ -167,6 +170,17 @@ fn pipeline_kind(e: &PipelineError) -> ErrorKind {
     }
 }
 
+fn notify_kind(e: &crate::notify::SendError) -> ErrorKind {
+    use crate::notify::SendError;
+    match e {
+        // The channel as written cannot be used: the caller's to fix.
+        SendError::Credential(_) | SendError::Invalid(_) => ErrorKind::Invalid,
+        SendError::Refused { .. } | SendError::Unreachable { .. } | SendError::Smtp { .. } => {
+            ErrorKind::Failed
+        }
+    }
+}
+
 fn run_kind(e: &RunError) -> ErrorKind {
     match e {
         RunError::Backup(p) => pipeline_kind(p),
@@ -194,6 +208,7 @@ impl ServiceError {
             ServiceError::Restore(e) => restore_kind(e),
             ServiceError::Codec(e) => codec_kind(e),
             ServiceError::Output { .. } => ErrorKind::Failed,
+            ServiceError::Notify(e) => notify_kind(e),
             ServiceError::Unauthorized => ErrorKind::Unauthorized,
             ServiceError::Forbidden(_) => ErrorKind::Forbidden,
             ServiceError::Internal(_) => ErrorKind::Internal,
@@ -285,12 +300,13 @@ mod tests {
             ServiceError::Restore(_) => "Restore",
             ServiceError::Codec(_) => "Codec",
             ServiceError::Output { .. } => "Output",
+            ServiceError::Notify(_) => "Notify",
             ServiceError::Unauthorized => "Unauthorized",
             ServiceError::Forbidden(_) => "Forbidden",
             ServiceError::Internal(_) => "Internal",
         }
     }
-    const VARIANTS: usize = 11;
+    const VARIANTS: usize = 12;
 
     fn sql() -> sqlx::Error {
         sqlx::Error::PoolTimedOut
@@ -465,6 +481,42 @@ mod tests {
             (unset().into(), Invalid, 2, 422),
             (CodecError::Setup("x".into()).into(), Internal, 1, 500),
             (output, Failed, 1, 502),
+            (
+                crate::notify::SendError::Refused {
+                    host: "h".into(),
+                    status: 503,
+                    retryable: true,
+                }
+                .into(),
+                Failed,
+                1,
+                502,
+            ),
+            (
+                crate::notify::SendError::Unreachable {
+                    host: "h".into(),
+                    why: "refused".into(),
+                }
+                .into(),
+                Failed,
+                1,
+                502,
+            ),
+            (
+                crate::notify::SendError::Credential(crate::domain::CredentialError::Unknown(
+                    crate::domain::SecretName::parse("hook").unwrap(),
+                ))
+                .into(),
+                Invalid,
+                2,
+                422,
+            ),
+            (
+                crate::notify::SendError::Invalid("bad key".into()).into(),
+                Invalid,
+                2,
+                422,
+            ),
             (ServiceError::Unauthorized, Unauthorized, 2, 401),
             (ServiceError::Forbidden("restore".into()), Forbidden, 2, 403),
             (ServiceError::Internal("x".into()), Internal, 1, 500),

@@ -7,7 +7,8 @@
 //!
 //! One file per concern: `jobs.rs`, `schedule.rs`, `runs.rs`, `backups.rs`,
 //! `restore.rs`, `destinations.rs`, `access.rs` (users, tokens, sessions),
-//! `retention.rs` (plans, prune, trash, reconcile), `audit.rs` (who did what).
+//! `retention.rs` (plans, prune, trash, reconcile), `notifications.rs` (the
+//! watchdog, the outbox, channel tests), `audit.rs` (who did what).
 
 mod access;
 mod audit;
@@ -16,6 +17,7 @@ mod destinations;
 mod error;
 mod guard;
 mod jobs;
+mod notifications;
 mod restore;
 mod retention;
 mod runs;
@@ -27,6 +29,7 @@ pub use audit::Actor;
 pub use backups::BackupRef;
 pub use destinations::SweepReport;
 pub use error::{ErrorKind, ServiceError};
+pub use notifications::{ChannelHealth, ChannelTest, Notifications, WatchReport};
 pub use runs::RunReport;
 pub use schedule::{SchedulePreview, preview_schedule};
 pub use secrets::SecretInput;
@@ -50,6 +53,10 @@ pub struct Config {
     /// the working directory Sauve started in (none if that is a system
     /// directory such as `/`).
     pub allowed_paths: Vec<PathBuf>,
+    /// Channels told about every job (`serve --notify`, `SAUVE_NOTIFY`).
+    pub notify: Vec<String>,
+    /// The address people reach Sauve at, for links in notifications.
+    pub public_url: Option<String>,
 }
 
 impl Config {
@@ -58,6 +65,8 @@ impl Config {
             data_dir,
             database_url,
             allowed_paths: vec![],
+            notify: vec![],
+            public_url: None,
         }
     }
 
@@ -134,8 +143,23 @@ impl Sauve {
                 protected.push(dir.to_path_buf());
             }
         }
+        let mut defaults = Vec::new();
+        let mut errors = crate::domain::ValidationErrors::new();
+        for (i, uri) in config.notify.iter().enumerate() {
+            match crate::domain::Channel::parse(uri) {
+                Ok(c) => defaults.push(c),
+                Err(e) => errors.extend_prefixed(&format!("notify[{i}]"), e),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors.into());
+        }
+        let notify = crate::runner::NotifyConfig {
+            defaults,
+            public_url: config.public_url.clone(),
+        };
         Ok(Sauve {
-            runner: Runner::new(store.clone(), config.data_dir.clone(), timing),
+            runner: Runner::new(store.clone(), config.data_dir.clone(), timing).with_notify(notify),
             store,
             paths: std::sync::Arc::new(guard::resolved_rules(&config.allowed_roots(), &protected)),
         })
@@ -153,7 +177,25 @@ impl Sauve {
 
     /// What `/metrics` shows, read at scrape time.
     pub async fn metrics(&self) -> Result<crate::store::MetricsSnapshot, ServiceError> {
-        Ok(self.store.metrics().await?)
+        let mut m = self.store.metrics().await?;
+        let health: std::collections::HashMap<String, bool> = self
+            .store
+            .all_health()
+            .await?
+            .into_iter()
+            .map(|(job, h)| (job, h.stale.is_some()))
+            .collect();
+        m.stale = self
+            .store
+            .jobs()
+            .await?
+            .into_iter()
+            .map(|j| {
+                let stale = health.get(&j.name).copied().unwrap_or(false);
+                (j.name, stale)
+            })
+            .collect();
+        Ok(m)
     }
 }
 

@@ -71,7 +71,9 @@ impl Sauve {
             run_id,
             error: Box::new(error),
         };
-        match self.runner.execute(&claim, stopper).await? {
+        let executed = self.runner.execute(&claim, stopper).await?;
+        self.send_now(&claim.run.id).await;
+        match executed {
             Executed::Finished {
                 run,
                 output: Some(output),
@@ -88,6 +90,28 @@ impl Sauve {
             Executed::Released | Executed::LostLease => {
                 Err(failed(claim.run.id.clone(), RunError::LeaseLost))
             }
+        }
+    }
+
+    /// Sends the notifications a foreground run queued, once each, before
+    /// its command returns (a cron-driven `sauve backup run` has no server to
+    /// send them); what fails is retried by a server, if one runs.
+    async fn send_now(&self, run_id: &str) {
+        let owner = format!("{}:{}", instance_name(), &crate::domain::new_id()[20..]);
+        let sent = tokio::time::timeout(
+            std::time::Duration::from_secs(60),
+            self.deliver_due(&owner, Some(run_id), 50),
+        )
+        .await;
+        match sent {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
+                tracing::warn!(run = run_id, error = %e, "could not send the run's notifications")
+            }
+            Err(_) => tracing::warn!(
+                run = run_id,
+                "sending the run's notifications took over a minute; a server will retry them"
+            ),
         }
     }
 

@@ -1,4 +1,5 @@
-//! The metadata store: jobs, runs (the queue and the history) and backups, in
+//! The metadata store: jobs, runs (the queue and the history), backups and
+//! the notifications outbox (`outbox.rs`), in
 //! SQLite (the zero-setup default) or PostgreSQL (when instances share the work).
 //!
 //! One implementation serves both engines: queries go through sqlx's `Any` driver
@@ -8,6 +9,7 @@
 //! migration folder so their schemas can diverge when they need to.
 
 mod access;
+mod outbox;
 mod queue;
 mod records;
 mod secrets;
@@ -21,6 +23,7 @@ use std::path::Path;
 use std::time::Duration;
 
 pub use access::{ApiToken, AuditEntry, Session, User};
+pub use outbox::{Delivery, DeliveryAttempt, DeliveryFilter, NewDelivery};
 pub use queue::{CancelOutcome, Claim, Expired, Heartbeat, MetricsSnapshot, NewRun};
 pub use records::{BackupFilter, NewBackup, RunFilter, StoredJob};
 pub use secrets::StoredSecret;

@@ -113,7 +113,7 @@ pub struct Expired {
 
 impl Store {
     /// SQL for "now, in Unix milliseconds", by the database's clock.
-    fn now_sql(&self) -> &'static str {
+    pub(super) fn now_sql(&self) -> &'static str {
         match self.engine {
             Engine::Sqlite => "CAST(unixepoch('subsec') * 1000 AS INTEGER)",
             Engine::Postgres => "CAST(extract(epoch FROM clock_timestamp()) * 1000 AS BIGINT)",
@@ -619,6 +619,8 @@ pub struct MetricsSnapshot {
     pub queued: i64,
     pub running: i64,
     pub jobs: i64,
+    /// (job, stale now): the watchdog's last verdict per job.
+    pub stale: Vec<(String, bool)>,
 }
 
 impl Store {

@@ -11,6 +11,7 @@ mod api;
 mod databases;
 mod edge;
 mod local;
+mod notify;
 mod objects;
 mod retention;
 mod scheduler;

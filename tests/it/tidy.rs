@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[(u8, &str, &str)] = &[
     (0, "domain, schedule, policy, auth", "nothing of ours (except domain -> schedule, domain -> policy)"),
     (1, "store, storage, secrets", "layer 0"),
-    (2, "pipeline, restore",      "layers 0-1 (and restore -> pipeline)"),
+    (2, "pipeline, restore, notify", "layers 0-1 (and restore -> pipeline)"),
     (3, "runner",                 "layers 0-2"),
     (4, "service",                "layers 0-3"),
     (5, "scheduler, server, cli", "layers 0-4 (and cli -> server, cli -> scheduler)"),

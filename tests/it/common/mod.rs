@@ -3,6 +3,9 @@
 //! and makes throwaway databases on the machine's PostgreSQL and MariaDB
 //! (`SAUVE_TEST_PG_URL`, `SAUVE_TEST_MYSQL_URL`).
 
+mod receiver;
+pub use receiver::{Receiver, Request};
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, ExitStatus, Output, Stdio};

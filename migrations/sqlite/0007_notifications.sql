@@ -1,0 +1,49 @@
+-- Notifications: each job's alerting state (failure streak, staleness), and
+-- the outbox of deliveries, one row per (event, channel), sent with retries
+-- by whichever instance claims it, every attempt recorded.
+
+-- A job's Health (policy::alerts) as JSON, moved by compare-and-set on
+-- version so instances folding the same run agree on one outcome.
+CREATE TABLE job_health (
+    job_name    TEXT PRIMARY KEY,
+    health      TEXT NOT NULL,
+    version     BIGINT NOT NULL DEFAULT 0,
+    updated_at  BIGINT NOT NULL
+);
+
+CREATE TABLE deliveries (
+    id               TEXT PRIMARY KEY,
+    -- Made of the job and its history only: the same decision, taken by two
+    -- instances, makes the same key, and the unique index keeps one row.
+    event_key        TEXT NOT NULL,
+    channel          TEXT NOT NULL,       -- the channel's URI (names, never values)
+    channel_kind     TEXT NOT NULL,
+    event            TEXT NOT NULL,
+    job_name         TEXT,
+    run_id           TEXT,
+    payload          TEXT NOT NULL,       -- the event as JSON, the same for every attempt
+    state            TEXT NOT NULL,       -- pending | sending | sent | failed
+    attempts         BIGINT NOT NULL DEFAULT 0,
+    next_attempt_at  BIGINT NOT NULL,
+    lease_owner      TEXT,
+    lease_expires_at BIGINT,
+    last_status      BIGINT,              -- the receiver's HTTP or SMTP code
+    last_error       TEXT,
+    created_at       BIGINT NOT NULL,
+    updated_at       BIGINT NOT NULL,
+    sent_at          BIGINT
+);
+CREATE UNIQUE INDEX deliveries_once ON deliveries (event_key, channel);
+CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at);
+CREATE INDEX deliveries_channel ON deliveries (channel, id);
+
+CREATE TABLE delivery_attempts (
+    delivery_id  TEXT NOT NULL,
+    attempt      BIGINT NOT NULL,
+    at           BIGINT NOT NULL,
+    ok           BIGINT NOT NULL,
+    status       BIGINT,
+    error        TEXT,
+    duration_ms  BIGINT NOT NULL,
+    PRIMARY KEY (delivery_id, attempt)
+);
