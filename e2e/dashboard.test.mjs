@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { Sauve, browser, watchedPage, signIn, writes, SHOTS } from "./harness.mjs";
+import { BIN, Sauve, browser, watchedPage, signIn, writes, SHOTS } from "./harness.mjs";
 
 const ADMIN = ["ada", "admin-password-for-e2e"];
 const VIEWER = ["vic", "viewer-password-for-e2e"];
@@ -534,4 +534,80 @@ keep_weekly = 4
   assert.deepEqual(unexpected(log.consoleErrors), [], "console errors");
   assert.deepEqual(log.failed, [], "failed requests");
   await page.close();
+});
+
+test("notifications: the last deliveries, a channel in the form, Send test on a click only", async () => {
+  // A webhook receiver on loopback; the operator's job tells it (plain http
+  // to this machine is the operator's to choose, from the CLI).
+  const { createServer } = await import("node:http");
+  const received = [];
+  const receiver = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => (body += c));
+    req.on("end", () => { received.push({ path: req.url, body }); res.end("ok"); });
+  });
+  await new Promise((r) => receiver.listen(0, "127.0.0.1", r));
+  const hook = `webhook+http://127.0.0.1:${receiver.address().port}/hook`;
+  sauve.cli(["job", "create", "alerted", "--source", `sqlite://${join(sauve.dir, "missing.db")}`,
+    "--dest", join(sauve.dir, "backups"), "--notify", hook]);
+  // A failed foreground backup sends its alert before the command returns
+  // (run without blocking this process, which is also the receiver).
+  const { execFile } = await import("node:child_process");
+  const code = await new Promise((resolve) => {
+    execFile(BIN, ["--data-dir", sauve.data, "backup", "run", "alerted"], { env: { ...process.env, SAUVE_LOG: "warn" } },
+      (err) => resolve(err?.code ?? 0));
+  });
+  assert.equal(code, 1, "a failed backup exits 1");
+  assert.equal(received.length, 1);
+  assert.equal(JSON.parse(received[0].body).type, "run.failed");
+
+  const { page, log } = await watchedPage(b, { viewport: { width: 1200, height: 900 } });
+  await signIn(page, sauve.base, ...ADMIN);
+  const loaded = Date.now();
+  await page.reload();
+  await page.waitForLoadState("networkidle");
+  assert.deepEqual(writes(log, loaded), [], "loading the page sent a write");
+  const section = page.locator("#notifications");
+  const row = section.locator("tr").filter({ hasText: "run.failed" }).filter({ hasText: "alerted" });
+  await row.getByText("sent", { exact: true }).waitFor();
+  const card = page.locator('.card[data-job="alerted"]');
+  await card.locator(".channels code").getByText(hook).waitFor();
+
+  // Send test on the card: one POST; a clear-text channel is the operator's,
+  // and the page says so instead of sending it.
+  let clicked = Date.now();
+  await card.getByRole("button", { name: `Send a test to ${hook}` }).click();
+  await card.locator(".channels .result").getByText(/clear text/).waitFor();
+  assert.deepEqual(writes(log, clicked).map((p) => new URL(p.url).pathname), ["/api/admin/notifications/test"]);
+  assert.equal(received.length, 1, "nothing was sent in clear text from the page");
+
+  // The form: channels one per line, each tested on a click, saved with the job.
+  await page.getByText("Create a job").click();
+  const form = page.locator("#job-form");
+  await form.getByLabel("Name").fill("told");
+  await form.getByLabel("Source", { exact: true }).fill(`sqlite://${join(sauve.dir, "app.db")}`);
+  await form.getByLabel("Destinations, one per line").fill(pathToFileURL(join(sauve.dir, "backups")).href);
+  const unreachable = "ntfy://127.0.0.1:9/backups";
+  await form.getByLabel("Notify, one channel per line (optional)").fill(`${unreachable}\n\n  `);
+  await form.getByLabel("Alert when no backup for (optional)").fill("26h");
+  clicked = Date.now();
+  await form.getByRole("button", { name: "Send a test to each" }).click();
+  const results = form.locator("#channel-results li");
+  await results.first().filter({ hasNotText: "sending…" }).waitFor();
+  assert.match(await results.first().textContent(), /^ntfy:\/\/127\.0\.0\.1:9\/backups: .*cannot reach 127\.0\.0\.1/);
+  assert.equal(await results.count(), 1, "one result per non-blank line");
+  await page.screenshot({ path: join(SHOTS, "notifications.png"), fullPage: true });
+  await form.getByRole("button", { name: "Create job" }).click();
+  await page.locator('.card[data-job="told"]').waitFor();
+  const saved = JSON.parse(sauve.cli(["job", "show", "told", "--json"]));
+  assert.deepEqual(saved.notify, [unreachable]);
+  assert.equal(saved.max_age, "26h");
+  assert.deepEqual(
+    writes(log, clicked).map((p) => new URL(p.url).pathname),
+    ["/api/admin/notifications/test", "/api/admin/jobs"],
+  );
+  // What a person provoked (the 422 and the 502 of the tests) is all the console saw.
+  assert.deepEqual(log.consoleErrors.filter((e) => !/notifications\/test/.test(e)), []);
+  await page.close();
+  receiver.close();
 });

@@ -338,6 +338,28 @@ impl Store {
         if done.rows_affected() != 1 {
             return Ok(false);
         }
+        // The run's log says what became of its notifications, once each
+        // is settled (sent, or failed for good), not at every retry.
+        if let (Some(run), true) = (&d.run_id, state != "pending") {
+            let line = format!(
+                "\n{} notification {} to {}: {}{}",
+                attempt.at.strftime("%Y-%m-%dT%H:%M:%S%.3fZ"),
+                d.event,
+                d.channel,
+                state,
+                match (&attempt.status, &attempt.error) {
+                    (_, Some(e)) => format!(" after {} attempts ({e})", attempt.attempt),
+                    (Some(code), None) => format!(" ({code})"),
+                    (None, None) => String::new(),
+                }
+            );
+            sqlx::query("UPDATE runs SET log = log || $1 WHERE id = $2")
+                .bind(super::cap_log(&line))
+                .bind(run)
+                .execute(&mut *tx)
+                .await
+                .map_err(q("note a notification in the run's log"))?;
+        }
         sqlx::query(
             "INSERT INTO delivery_attempts (delivery_id, attempt, at, ok, status, error, duration_ms)
              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",

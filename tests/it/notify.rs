@@ -356,6 +356,27 @@ fn email_once_per_streak_from_foreground_runs() {
         .map(|d| d["state"].as_str().unwrap())
         .collect();
     assert_eq!(states, ["sent", "sent"], "{list}");
+    // The failed run's log says what became of its alert.
+    let run = list["deliveries"][1]["run_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let log = sauve.run(&["run", "log", &run]).ok().stdout();
+    assert!(
+        log.contains("notification run.failed to smtp://127.0.0.1") && log.contains(": sent (250)"),
+        "{log}"
+    );
+    // Each line of Sauve's own is stamped with when it was written.
+    let first = log.lines().next().unwrap();
+    assert!(
+        first
+            .split(' ')
+            .next()
+            .unwrap()
+            .parse::<jiff::Timestamp>()
+            .is_ok(),
+        "{first}"
+    );
 }
 
 #[test]
@@ -672,4 +693,133 @@ fn the_alerting_rules_file_parses_and_names_metrics_sauve_exports() {
             "alerts.yml reads {name}, which /metrics does not export"
         );
     }
+}
+
+#[test]
+fn three_instances_on_postgres_send_each_alert_once() {
+    let db = PgDb::create("sauve_notify");
+    let mut sauve = Sauve::new();
+    sauve.env.push(("SAUVE_DATABASE_URL".into(), pg_url(&db.0)));
+    let hooks = Receiver::start();
+    let src = sauve.dest("app.db");
+    let quiet = sauve.dest("quiet.db");
+    make_db(&quiet);
+    write_jobs(
+        &sauve,
+        &format!(
+            r#"[[job]]
+name = "app"
+source = "sqlite://{src}"
+destinations = ["{dest}"]
+schedule = "every 2s"
+max_attempts = 1
+notify = ["webhook+http://{hook}"]
+
+[[job]]
+name = "quiet"
+source = "sqlite://{quiet}"
+destinations = ["{dest}"]
+schedule = "cron \"0 3 1 1 *\""
+max_age = "2s"
+notify = ["webhook+http://{hook}"]
+"#,
+            src = src.display(),
+            quiet = quiet.display(),
+            dest = sauve.dest("b").display(),
+            hook = hooks.url("/hook"),
+        ),
+    );
+    let opts = || {
+        ServerOpts::new().tick_ms(100).args([
+            "--retry-base-secs",
+            "1",
+            "--watchdog-secs",
+            "1",
+            "--lease-secs",
+            "2",
+        ])
+    };
+    let mut servers: Vec<Server> = (0..3).map(|_| sauve.spawn_server(opts())).collect();
+    let of = |job: &str, kind: &str| {
+        hooks
+            .requests("/hook")
+            .iter()
+            .filter(|r| {
+                let v = r.json();
+                v["type"] == kind && v["data"]["job"] == job
+            })
+            .count()
+    };
+    let failed_runs = || {
+        sauve
+            .run(&["run", "list", "--job", "app", "--state", "failed", "--json"])
+            .ok()
+            .json()
+            .as_array()
+            .map_or(0, Vec::len)
+    };
+    wait_until(
+        Duration::from_secs(40),
+        "four failed runs and the alerts",
+        || failed_runs() >= 4 && of("app", "run.failed") >= 1 && of("quiet", "backup.stale") >= 1,
+    );
+    // One instance dies; the others carry on. A run it held fails once its
+    // lease expires: inside the open streak, so no second alert.
+    let dead = format!(":{}:", servers[0].pid());
+    servers[0].kill_9();
+    servers.remove(0);
+    wait_until(
+        Duration::from_secs(20),
+        "the dead instance's run to be taken over",
+        || {
+            let running = sauve
+                .run(&[
+                    "run", "list", "--job", "app", "--state", "running", "--json",
+                ])
+                .ok()
+                .json();
+            !running.to_string().contains(&dead)
+        },
+    );
+    make_db(&src);
+    wait_until(Duration::from_secs(40), "the recovery", || {
+        of("app", "run.recovered") >= 1
+    });
+    // A few more slots and watchdog ticks on every instance: still once each.
+    let ok = || {
+        sauve
+            .run(&[
+                "run",
+                "list",
+                "--job",
+                "app",
+                "--state",
+                "succeeded",
+                "--json",
+            ])
+            .ok()
+            .json()
+            .as_array()
+            .map_or(0, Vec::len)
+    };
+    let before = ok();
+    wait_until(Duration::from_secs(30), "three more successes", || {
+        ok() >= before + 3
+    });
+    let failures = failed_runs();
+    assert!(failures >= 4);
+    assert_eq!(
+        of("app", "run.failed"),
+        1,
+        "{failures} failures: {:?}",
+        events(&hooks.requests("/hook"))
+    );
+    assert_eq!(of("app", "run.recovered"), 1);
+    assert_eq!(of("quiet", "backup.stale"), 1);
+    assert_eq!(
+        hooks.requests("/hook").len(),
+        3,
+        "{:?}",
+        events(&hooks.requests("/hook"))
+    );
 }

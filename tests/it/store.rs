@@ -4,8 +4,8 @@
 use crate::common::*;
 use sauve::domain::{Backup, JobSpec, RunKind, RunState, SourceSpec, Trigger};
 use sauve::store::{
-    BackupFilter, CancelOutcome, Heartbeat, NewBackup, NewRun, RowState, RunFilter, Store,
-    StoreError,
+    BackupFilter, CancelOutcome, DeliveryAttempt, DeliveryFilter, Heartbeat, NewBackup,
+    NewDelivery, NewRun, RowState, RunFilter, Store, StoreError,
 };
 
 fn spec(name: &str, dest: &str) -> JobSpec {
@@ -833,6 +833,214 @@ async fn access_story(store: Store) {
     let older = store.audit_log(10, Some(&log[0].id)).await.unwrap();
     assert_eq!(older.len(), 1);
     assert_eq!(older[0].ip.as_deref(), Some("127.0.0.1"));
+}
+
+fn delivery(key: &str, channel: &str, run: &str) -> NewDelivery {
+    NewDelivery {
+        event_key: key.into(),
+        channel: channel.into(),
+        channel_kind: "webhook".into(),
+        event: "run.failed".into(),
+        job: Some("app".into()),
+        run_id: Some(run.into()),
+        payload: "{}".into(),
+    }
+}
+
+fn attempt(n: i64, ok: bool) -> DeliveryAttempt {
+    DeliveryAttempt {
+        attempt: n,
+        at: jiff::Timestamp::now(),
+        ok,
+        status: Some(if ok { 200 } else { 503 }),
+        error: (!ok).then(|| "answered HTTP 503".to_string()),
+        duration_ms: 5,
+    }
+}
+
+/// The notifications outbox: health moved by compare-and-set with its
+/// deliveries, one row per (event, channel), claims fenced and leased.
+async fn outbox_story(store: Store) {
+    use sauve::policy::alerts::Health;
+    let (h, version) = store.health("app").await.unwrap();
+    assert_eq!((h, version), (Health::default(), None));
+    let seen = Health {
+        seen: Some((10, "r1".into())),
+        ..Health::default()
+    };
+    let first = [delivery("run.failed:app:r1", "webhook+https://a/x", "r1")];
+    assert!(store.save_health("app", None, &seen, &first).await.unwrap());
+    // A second instance that read "nothing saved yet" loses, and queues nothing.
+    let dup = [delivery("run.failed:app:r1", "webhook+https://b/x", "r1")];
+    assert!(!store.save_health("app", None, &seen, &dup).await.unwrap());
+    let (h, version) = store.health("app").await.unwrap();
+    assert_eq!((h.seen.clone(), version), (seen.seen.clone(), Some(0)));
+    assert!(
+        !store
+            .save_health("app", Some(7), &seen, &dup)
+            .await
+            .unwrap()
+    );
+    // Two instances with the same version: exactly one moves it.
+    let (a, b) = tokio::join!(
+        store.save_health("app", Some(0), &seen, &[]),
+        store.save_health("app", Some(0), &seen, &[])
+    );
+    assert!(a.unwrap() ^ b.unwrap(), "exactly one compare-and-set wins");
+    assert_eq!(store.health("app").await.unwrap().1, Some(1));
+    // The same key to the same channel is one row, whoever queues it.
+    assert_eq!(store.queue_deliveries(&first).await.unwrap(), 0);
+    assert_eq!(
+        store
+            .queue_deliveries(&[delivery("run.failed:app:r1", "ntfy://n/t", "r1")])
+            .await
+            .unwrap(),
+        1
+    );
+    let all = store
+        .deliveries(&DeliveryFilter {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 2, "{all:?}");
+    assert!(all.iter().all(|d| d.state == "pending" && d.attempts == 0));
+
+    // Claims: each delivery to one sender; a failed attempt goes back with
+    // its delay; the second attempt is fenced by its attempt number.
+    let d1 = store
+        .claim_delivery("a", 60_000, Some("r1"))
+        .await
+        .unwrap()
+        .unwrap();
+    let d2 = store
+        .claim_delivery("b", 60_000, None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(d1.id, d2.id);
+    assert!(
+        store
+            .claim_delivery("c", 60_000, None)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .finish_delivery(&d1, &attempt(1, false), Some(0))
+            .await
+            .unwrap()
+    );
+    let again = store
+        .claim_delivery("a", 60_000, None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((again.id.clone(), again.attempts), (d1.id.clone(), 2));
+    // The first claim's record of the same delivery is stale: refused.
+    assert!(
+        !store
+            .finish_delivery(&d1, &attempt(1, true), None)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .finish_delivery(&again, &attempt(2, true), None)
+            .await
+            .unwrap()
+    );
+    // A sender that died: its lease expires and another takes the delivery.
+    let expired = [delivery("run.failed:app:r9", "webhook+https://a/x", "r9")];
+    store.queue_deliveries(&expired).await.unwrap();
+    let dead = store
+        .claim_delivery("dead", 1, Some("r9"))
+        .await
+        .unwrap()
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    let taken = store
+        .claim_delivery("alive", 60_000, Some("r9"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((taken.id.clone(), taken.attempts), (dead.id.clone(), 2));
+    assert!(
+        !store
+            .finish_delivery(&dead, &attempt(1, true), None)
+            .await
+            .unwrap()
+    );
+    // Every attempt spent: failed for good, each attempt kept.
+    assert!(
+        store
+            .finish_delivery(&taken, &attempt(2, false), None)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .claim_delivery("x", 60_000, Some("r9"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let sent = store.delivery_attempts(&d1.id).await.unwrap();
+    assert_eq!(
+        sent.iter().map(|a| (a.attempt, a.ok)).collect::<Vec<_>>(),
+        [(1, false), (2, true)]
+    );
+    assert_eq!(sent[0].status, Some(503));
+    let states = |state: &str| {
+        let store = store.clone();
+        let state = state.to_string();
+        async move {
+            store
+                .deliveries(&DeliveryFilter {
+                    state: Some(state),
+                    limit: 10,
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .len()
+        }
+    };
+    assert_eq!(states("sent").await, 1);
+    assert_eq!(states("failed").await, 1);
+    assert_eq!(states("sending").await, 1, "d2 is still being sent by b");
+    let failed = &store
+        .deliveries(&DeliveryFilter {
+            state: Some("failed".into()),
+            limit: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap()[0];
+    assert_eq!(failed.last_status, Some(503));
+    assert_eq!(failed.last_error.as_deref(), Some("answered HTTP 503"));
+    assert_eq!(store.all_health().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn outbox_story_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    outbox_story(
+        Store::connect(&Store::default_url(dir.path()))
+            .await
+            .unwrap(),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn outbox_story_on_postgres() {
+    let db = PgDb::create("sauve_outbox");
+    let store = Store::connect(&pg_url(&db.0)).await.unwrap();
+    outbox_story(store.clone()).await;
+    store.close().await;
 }
 
 #[tokio::test]
