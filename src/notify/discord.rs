@@ -1,7 +1,7 @@
 //! `discord://secret:NAME`: a Discord webhook message. The webhook URL is
 //! the secret, revealed only for the host it is bound to.
 
-use super::{Context, Event, SendError, Sent, http, post};
+use super::{Context, Event, SendError, Sent, post_json};
 use crate::domain::channel::SecretUrl;
 
 /// Discord's limit for `content`.
@@ -27,12 +27,5 @@ pub(super) async fn send(
         "content": content,
         "allowed_mentions": { "parse": [] },
     });
-    post(
-        http()
-            .post(url.expose())
-            .header("content-type", "application/json")
-            .body(body.to_string()),
-        &to.host,
-    )
-    .await
+    post_json(url.expose(), &to.host, &body).await
 }

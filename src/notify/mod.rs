@@ -133,6 +133,23 @@ pub(crate) async fn post(req: reqwest::RequestBuilder, host: &str) -> Result<Sen
     })
 }
 
+/// Posts a JSON `body` to a chat service's incoming webhook (`url` is the
+/// revealed secret; only its host is ever named).
+pub(crate) async fn post_json(
+    url: &str,
+    host: &str,
+    body: &serde_json::Value,
+) -> Result<Sent, SendError> {
+    post(
+        http()
+            .post(url)
+            .header("content-type", "application/json")
+            .body(body.to_string()),
+        host,
+    )
+    .await
+}
+
 fn describe(e: &reqwest::Error) -> String {
     if e.is_timeout() {
         "no answer in time".into()

@@ -1,7 +1,7 @@
 //! `slack://secret:NAME`: a Slack incoming-webhook message. The webhook URL
 //! is the secret, revealed only for the host it is bound to.
 
-use super::{Context, Event, SendError, Sent, http, post};
+use super::{Context, Event, SendError, Sent, post_json};
 use crate::domain::channel::SecretUrl;
 
 /// Slack reads `<…>` as links and mentions (`<!channel>`): a log line must
@@ -24,12 +24,5 @@ pub(super) async fn send(
         "text": format!("*{subject}*\n{rest}"),
         "unfurl_links": false,
     });
-    post(
-        http()
-            .post(url.expose())
-            .header("content-type", "application/json")
-            .body(body.to_string()),
-        &to.host,
-    )
-    .await
+    post_json(url.expose(), &to.host, &body).await
 }

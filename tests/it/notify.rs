@@ -46,6 +46,18 @@ fn events(reqs: &[Request]) -> Vec<String> {
         .collect()
 }
 
+/// How many runs of `job` are in `state` (the store shared by every instance).
+fn runs_in(sauve: &Sauve, job: &str, state: &str) -> usize {
+    sauve
+        .run(&[
+            "run", "list", "--job", job, "--state", state, "--limit", "1000", "--json",
+        ])
+        .ok()
+        .json()
+        .as_array()
+        .map_or(0, Vec::len)
+}
+
 fn write_jobs(sauve: &Sauve, toml: &str) {
     let file = sauve.dest("jobs.toml");
     std::fs::write(&file, toml).unwrap();
@@ -95,13 +107,7 @@ notify = [
         "1",
     ]));
     let api = Client::bearer(&server.base, &token(&sauve, "t", "all"));
-    let failed_runs = || {
-        api.get("/api/admin/runs?job=app&state=failed&limit=100")
-            .expect(200)
-            .json()
-            .as_array()
-            .map_or(0, Vec::len)
-    };
+    let failed_runs = || runs_in(&sauve, "app", "failed");
     wait_until(Duration::from_secs(30), "four failed runs", || {
         failed_runs() >= 4
     });
@@ -109,24 +115,12 @@ notify = [
         !hooks.requests("/hook").is_empty()
     });
     make_db(&db);
-    wait_until(Duration::from_secs(30), "a succeeded run", || {
-        api.get("/api/admin/runs?job=app&state=succeeded&limit=5")
-            .expect(200)
-            .json()
-            .as_array()
-            .is_some_and(|a| !a.is_empty())
-    });
+    let ok_runs = || runs_in(&sauve, "app", "succeeded");
+    wait_until(Duration::from_secs(30), "a succeeded run", || ok_runs() > 0);
     wait_until(Duration::from_secs(10), "the recovery", || {
         hooks.requests("/hook").len() >= 2
     });
     // Two more slots succeed: nothing more to say.
-    let ok_runs = || {
-        api.get("/api/admin/runs?job=app&state=succeeded&limit=50")
-            .expect(200)
-            .json()
-            .as_array()
-            .map_or(0, Vec::len)
-    };
     let before = ok_runs();
     wait_until(Duration::from_secs(20), "two more successes", || {
         ok_runs() >= before + 2
@@ -630,18 +624,12 @@ fn channels_never_carry_a_secret_where_the_caller_points() {
 
 #[test]
 fn the_alerting_rules_file_parses_and_names_metrics_sauve_exports() {
-    let rules = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/deploy/prometheus/alerts.yml"
-    ))
-    .unwrap();
+    const RULES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/prometheus/alerts.yml");
+    let rules = std::fs::read_to_string(RULES).unwrap();
     // promtool when it is installed; else YAML parsed by Python (PyYAML).
     let checked = std::process::Command::new("promtool")
         .args(["check", "rules"])
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/deploy/prometheus/alerts.yml"
-        ))
+        .arg(RULES)
         .output();
     match checked {
         Ok(out) => assert!(
@@ -658,10 +646,7 @@ fn the_alerting_rules_file_parses_and_names_metrics_sauve_exports() {
                      assert rules and all('alert' in r and 'expr' in r for r in rules); \
                      print(json.dumps([r['expr'] for r in rules]))",
                 ])
-                .arg(concat!(
-                    env!("CARGO_MANIFEST_DIR"),
-                    "/deploy/prometheus/alerts.yml"
-                ))
+                .arg(RULES)
                 .output()
                 .unwrap();
             assert!(
@@ -750,14 +735,7 @@ notify = ["webhook+http://{hook}"]
             })
             .count()
     };
-    let failed_runs = || {
-        sauve
-            .run(&["run", "list", "--job", "app", "--state", "failed", "--json"])
-            .ok()
-            .json()
-            .as_array()
-            .map_or(0, Vec::len)
-    };
+    let failed_runs = || runs_in(&sauve, "app", "failed");
     wait_until(
         Duration::from_secs(40),
         "four failed runs and the alerts",
@@ -786,22 +764,7 @@ notify = ["webhook+http://{hook}"]
         of("app", "run.recovered") >= 1
     });
     // A few more slots and watchdog ticks on every instance: still once each.
-    let ok = || {
-        sauve
-            .run(&[
-                "run",
-                "list",
-                "--job",
-                "app",
-                "--state",
-                "succeeded",
-                "--json",
-            ])
-            .ok()
-            .json()
-            .as_array()
-            .map_or(0, Vec::len)
-    };
+    let ok = || runs_in(&sauve, "app", "succeeded");
     let before = ok();
     wait_until(Duration::from_secs(30), "three more successes", || {
         ok() >= before + 3
