@@ -786,3 +786,56 @@ notify = ["webhook+http://{hook}"]
         events(&hooks.requests("/hook"))
     );
 }
+
+#[test]
+fn server_logs_can_be_one_json_object_per_line_without_secrets() {
+    let sauve = Sauve::new();
+    let hooks = Receiver::start();
+    sauve.set_secret("hook", HOOK_KEY, &["--host", "127.0.0.1"]);
+    let channel = format!("webhook+http://{}?secret=secret:hook", hooks.url("/fail/x"));
+    let server = sauve.spawn_server(ServerOpts::new().workers(1).env("SAUVE_LOG", "info").args([
+        "--log-format",
+        "json",
+        // Quick retries: the run's three attempts, then the alert.
+        "--retry-base-secs",
+        "0",
+        "--notify",
+        &channel,
+    ]));
+    // A failing job: its alert is refused by the receiver, so the log has a
+    // warning with fields, and the signing key must not be in it.
+    sauve.create_job(
+        "j",
+        &format!("sqlite://{}", sauve.dest("missing.db").display()),
+        &[sauve.dest("b").to_str().unwrap()],
+    );
+    sauve.run(&["backup", "run", "j", "--queue"]).ok();
+    wait_until(Duration::from_secs(20), "the refused notification", || {
+        !hooks.requests("/fail/x").is_empty()
+    });
+    wait_until(Duration::from_secs(10), "its log line", || {
+        server.log().contains("notification not sent")
+    });
+    let log = server.log();
+    for line in log.lines().filter(|l| !l.trim().is_empty()) {
+        let v: serde_json::Value = serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("not one JSON object ({e}): {line}"));
+        assert!(
+            v["timestamp"].is_string() && v["level"].is_string(),
+            "{line}"
+        );
+    }
+    let refused = log
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|v| v["message"] == "notification not sent")
+        .unwrap();
+    assert_eq!(refused["channel"], "webhook");
+    assert_eq!(refused["event"], "run.failed");
+    assert_eq!(refused["job"], "j");
+    assert!(
+        refused["error"].as_str().unwrap().contains("HTTP 500"),
+        "{refused}"
+    );
+    assert!(!log.contains(HOOK_KEY.trim_start_matches("whsec_")));
+}
