@@ -587,14 +587,15 @@ test("notifications: the last deliveries, a channel in the form, Send test on a 
   await form.getByLabel("Name").fill("told");
   await form.getByLabel("Source", { exact: true }).fill(`sqlite://${join(sauve.dir, "app.db")}`);
   await form.getByLabel("Destinations, one per line").fill(pathToFileURL(join(sauve.dir, "backups")).href);
-  const unreachable = "ntfy://127.0.0.1:9/backups";
+  // .invalid never resolves (RFC 2606): the send fails, and says where.
+  const unreachable = "ntfy://ntfy.invalid/backups";
   await form.getByLabel("Notify, one channel per line (optional)").fill(`${unreachable}\n\n  `);
   await form.getByLabel("Alert when no backup for (optional)").fill("26h");
   clicked = Date.now();
   await form.getByRole("button", { name: "Send a test to each" }).click();
   const results = form.locator("#channel-results li");
   await results.first().filter({ hasNotText: "sending…" }).waitFor();
-  assert.match(await results.first().textContent(), /^ntfy:\/\/127\.0\.0\.1:9\/backups: .*cannot reach 127\.0\.0\.1/);
+  assert.match(await results.first().textContent(), /^ntfy:\/\/ntfy\.invalid\/backups: .*cannot reach ntfy\.invalid/);
   assert.equal(await results.count(), 1, "one result per non-blank line");
   await page.screenshot({ path: join(SHOTS, "notifications.png"), fullPage: true });
   await form.getByRole("button", { name: "Create job" }).click();

@@ -82,8 +82,16 @@ async fn send_notifications(
 ) {
     let wake = sauve.delivery_wake();
     loop {
-        if let Err(e) = sauve.deliver_due(&owner, None, 100).await {
-            tracing::warn!(error = %e, "sending notifications failed");
+        // Small batches, so a shutdown waits for a few sends at most.
+        loop {
+            match sauve.deliver_due(&owner, None, 8).await {
+                Ok(n) if n == 8 && !*shutdown.borrow() => continue,
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, "sending notifications failed");
+                    break;
+                }
+            }
         }
         if *shutdown.borrow() {
             return;

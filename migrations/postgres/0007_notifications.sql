@@ -3,11 +3,37 @@
 -- by whichever instance claims it, every attempt recorded.
 
 -- A job's Health (policy::alerts) as JSON, moved by compare-and-set on
--- version so instances folding the same run agree on one outcome.
+-- version so instances folding the same run agree on one outcome. Keyed by
+-- the job's id: a job deleted and created again under its name starts anew.
 CREATE TABLE job_health (
-    job_name    TEXT PRIMARY KEY,
+    job_id      TEXT PRIMARY KEY,
     health      TEXT NOT NULL,
     version     BIGINT NOT NULL DEFAULT 0,
+    updated_at  BIGINT NOT NULL
+);
+-- Jobs that exist already start from their history as seen: their newest
+-- finished backup run and their last good backup, so an upgrade does not
+-- replay every past failure to the channels.
+INSERT INTO job_health (job_id, health, version, updated_at)
+SELECT j.id,
+       '{"seen":' || COALESCE((SELECT '[' || CAST(r.finished_at AS TEXT) || ',"' || r.id || '"]'
+                               FROM runs r
+                               WHERE r.job_id = j.id AND r.kind = 'backup' AND r.finished_at IS NOT NULL
+                                 AND r.state IN ('succeeded', 'partial', 'failed')
+                               ORDER BY r.finished_at DESC, r.id DESC LIMIT 1), 'null')
+       || ',"last_good_at":' || COALESCE((SELECT CAST(MAX(r.finished_at) AS TEXT)
+                                          FROM runs r
+                                          WHERE r.job_id = j.id AND r.kind = 'backup'
+                                            AND r.state IN ('succeeded', 'partial')), 'null')
+       || '}',
+       0, 0
+FROM jobs j;
+
+-- Settings one instance publishes for all: the server's default channels
+-- (`serve --notify`), read by every process that finishes a run.
+CREATE TABLE settings (
+    key         TEXT PRIMARY KEY,
+    value       TEXT NOT NULL,
     updated_at  BIGINT NOT NULL
 );
 

@@ -23,6 +23,8 @@ pub(super) async fn command(config: &Config, a: ServeArgs) -> anyhow::Result<()>
         }
     }
     let sauve = Sauve::open_with(config, timing).await?;
+    // Validated by open_with: every process that finishes a run reads them.
+    sauve.publish_default_channels(&config.notify).await?;
     let listener = tokio::net::TcpListener::bind(&a.listen)
         .await
         .with_context(|| {

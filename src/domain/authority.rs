@@ -219,6 +219,13 @@ pub fn check_channel(c: &Channel, field: &str, errors: &mut ValidationErrors) {
             field,
             "a channel in clear text (webhook+http://, ntfy+http://, ping+http://, smtp with tls=none) reaches this machine's own services: only the operator may set one (CLI or TOML)",
         );
+    } else if let Some(host) = c.host().filter(|h| super::is_internal(h)) {
+        errors.push(
+            field,
+            format!(
+                "{host} is this machine or a private network: through the API a channel goes to a public host; only the operator may point one inward (CLI or TOML)"
+            ),
+        );
     }
 }
 
@@ -379,6 +386,28 @@ mod tests {
                 "smtp://relay.internal?from=a@x.test&to=b@x.test&tls=none",
                 Some("clear text"),
             ),
+            (
+                "webhook+https://127.0.0.1:8080/api/admin/jobs",
+                Some("private network"),
+            ),
+            ("webhook+https://localhost/x", Some("private network")),
+            ("ntfy://10.0.0.5/t", Some("private network")),
+            ("ntfy://192.168.1.10/t", Some("private network")),
+            (
+                "ping+https://169.254.169.254/latest/meta-data",
+                Some("private network"),
+            ),
+            ("webhook+https://[::1]/x", Some("private network")),
+            ("webhook+https://[fd00::1]/x", Some("private network")),
+            (
+                "webhook+https://[::ffff:10.1.2.3]/x",
+                Some("private network"),
+            ),
+            (
+                "smtp://172.16.0.9?from=a@x.test&to=b@x.test",
+                Some("private network"),
+            ),
+            ("webhook+https://8.8.8.8/x", None),
         ];
         for (uri, refused) in cases {
             let j = with(uri);

@@ -155,7 +155,20 @@ pub enum ChannelKind {
     },
     Ping {
         target: Target,
+        service: PingService,
     },
+}
+
+/// Which monitor a ping channel talks to: each has its own URL grammar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PingService {
+    /// healthchecks.io and self-hosted Healthchecks: `/start`, the URL,
+    /// `/fail`, with `rid=` (a UUID) pairing a start with its end.
+    Healthchecks,
+    /// Uptime Kuma push monitors: `?status=up|down&msg=…`; no start.
+    Kuma,
+    /// Cronitor telemetry: `?state=run|complete|fail&series=<run>`.
+    Cronitor,
 }
 
 /// A parsed channel: what it is, and which events it takes.
@@ -231,13 +244,25 @@ impl Channel {
         }
     }
 
+    /// The host a channel connects to, when it is written in the URI
+    /// (Slack's and Discord's are inside their secret).
+    pub fn host(&self) -> Option<&str> {
+        match &self.kind {
+            ChannelKind::Webhook { target, .. }
+            | ChannelKind::Ntfy { target, .. }
+            | ChannelKind::Ping { target, .. } => Some(&target.host),
+            ChannelKind::Smtp { host, .. } => Some(host),
+            ChannelKind::Slack(_) | ChannelKind::Discord(_) => None,
+        }
+    }
+
     /// Whether the channel talks plain text over the network (http, SMTP
     /// without TLS): only the operator may choose that.
     pub fn is_plaintext(&self) -> bool {
         match &self.kind {
             ChannelKind::Webhook { target, .. }
             | ChannelKind::Ntfy { target, .. }
-            | ChannelKind::Ping { target } => target.url.starts_with("http://"),
+            | ChannelKind::Ping { target, .. } => target.url.starts_with("http://"),
             ChannelKind::Smtp { tls, .. } => *tls == SmtpTls::None,
             ChannelKind::Slack(_) | ChannelKind::Discord(_) => false,
         }
@@ -408,8 +433,18 @@ fn parse(uri: &str) -> Result<Channel, String> {
             ChannelKind::Ntfy { target: t, token }
         }
         "ping+https" | "ping+http" => {
+            let service = match params.take("service")?.as_deref() {
+                None | Some("healthchecks") => PingService::Healthchecks,
+                Some("kuma") => PingService::Kuma,
+                Some("cronitor") => PingService::Cronitor,
+                Some(other) => {
+                    return Err(format!(
+                        "service={other}: choose healthchecks (the default), kuma or cronitor"
+                    ));
+                }
+            };
             let t = target(&scheme, path, &params)?;
-            ChannelKind::Ping { target: t }
+            ChannelKind::Ping { target: t, service }
         }
         "slack" | "discord" => {
             params.finish(&scheme)?;
@@ -556,6 +591,14 @@ mod tests {
             ),
             ("ping+https://hc-ping.com/0f1e2d", "ping"),
             ("ping+http://127.0.0.1:1/p", "ping"),
+            (
+                "ping+https://kuma.example/api/push/tok?service=kuma",
+                "ping",
+            ),
+            (
+                "ping+https://cronitor.link/p/key/job?service=cronitor",
+                "ping",
+            ),
         ];
         for (uri, kind) in cases {
             let c = Channel::parse(uri).unwrap_or_else(|e| panic!("{uri}: {e}"));
@@ -577,6 +620,10 @@ mod tests {
             ),
             ("ntfy+http://ntfy.sh/t", "only for a receiver"),
             ("ping+http://hc-ping.com/x", "only for a receiver"),
+            (
+                "ping+https://hc-ping.com/x?service=nagios",
+                "choose healthchecks",
+            ),
             (
                 "webhook+https://u:p@hooks.example.com/x",
                 "cannot hold a user or password",

@@ -32,6 +32,29 @@ pub fn parse_duration(s: &str) -> Option<std::time::Duration> {
         .map(|secs| std::time::Duration::from_secs(secs as u64))
 }
 
+/// Whether `host` is written as an address of this machine or of a private
+/// network (loopback, RFC 1918, link-local, unique local, `localhost`):
+/// somewhere a remote caller must not make Sauve connect to.
+pub fn is_internal(host: &str) -> bool {
+    let h = host.trim_start_matches('[').trim_end_matches(']');
+    if is_loopback(h) || h.to_ascii_lowercase().ends_with(".localhost") {
+        return true;
+    }
+    match h.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(ip)) => {
+            ip.is_private() || ip.is_link_local() || ip.is_unspecified() || ip.is_broadcast()
+        }
+        Ok(std::net::IpAddr::V6(ip)) => {
+            let first = ip.segments()[0];
+            ip.is_unspecified()
+                || (first & 0xfe00) == 0xfc00 // unique local
+                || (first & 0xffc0) == 0xfe80 // link-local
+                || ip.to_ipv4_mapped().is_some_and(|v4| is_internal(&v4.to_string()))
+        }
+        Err(_) => false,
+    }
+}
+
 /// Whether `host` is this machine: the only place plain http may go.
 pub fn is_loopback(host: &str) -> bool {
     let h = host.trim_start_matches('[').trim_end_matches(']');

@@ -428,9 +428,10 @@ impl Keyring {
         if let (Some(b), Some(n)) = (binding, name)
             && !b.allows(&endpoint)
         {
+            // The host is part of the secret's value: not named to the caller.
             return Err(CredentialError::NotBound {
                 name: n.clone(),
-                to: endpoint.to_string(),
+                to: "the host its value points to".into(),
                 allowed: b.describe(),
             });
         }

@@ -94,7 +94,7 @@ pub async fn send(channel: &Channel, event: &Event, ctx: &Context<'_>) -> Result
         ChannelKind::Discord(url) => discord::send(url, event, ctx).await,
         ChannelKind::Ntfy { target, token } => ntfy::send(target, token.as_ref(), event, ctx).await,
         ChannelKind::Smtp { .. } => smtp::send(&channel.kind, event, ctx).await,
-        ChannelKind::Ping { target } => ping::send(target, event).await,
+        ChannelKind::Ping { target, service } => ping::send(target, *service, event).await,
     }
 }
 
@@ -188,7 +188,8 @@ impl Default for DeliveryTiming {
         DeliveryTiming {
             base: Duration::from_secs(30),
             max_attempts: 8,
-            lease: Duration::from_secs(120),
+            // Longer than the slowest send: SMTP's 20 s per command, a few commands.
+            lease: Duration::from_secs(300),
         }
     }
 }

@@ -41,5 +41,20 @@ pub(super) async fn send(
         let token = ctx.keys.reveal(cred, &to, "ntfy token")?;
         req = req.bearer_auth(token.expose());
     }
-    post(req.body(body.to_string()), &target.host).await
+    post(req.body(cut(body, MAX_BODY)), &target.host).await
+}
+
+/// ntfy refuses (or, on ntfy.sh, turns into an attachment) a message over
+/// 4,096 bytes: keep the start, which says what happened.
+const MAX_BODY: usize = 3500;
+
+fn cut(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
 }

@@ -1,30 +1,110 @@
-//! `ping+https://…`: healthchecks-style pings (healthchecks.io, Uptime Kuma,
-//! Cronitor): `/start` when a backup starts, the plain URL when it
-//! succeeds, `/fail` when it failed, each with `rid=<run id>` so a start and
-//! its end pair up. A test is a plain ping.
+//! `ping+https://…`: pings to an uptime monitor, in its own grammar
+//! (`service=`): Healthchecks (`/start` when a backup starts, the plain URL
+//! when it succeeds, `/fail` when it failed, `rid=` pairing them), Uptime
+//! Kuma push monitors (`status=up|down`), Cronitor telemetry
+//! (`state=run|complete|fail`, `series=` pairing them). A test is a success.
 
 use super::{Event, SendError, Sent, http, post};
 use crate::domain::EventKind;
-use crate::domain::channel::Target;
+use crate::domain::channel::{PingService, Target};
 
-pub(super) async fn send(target: &Target, event: &Event) -> Result<Sent, SendError> {
-    let suffix = match event.kind {
-        EventKind::RunStarted => "/start",
-        EventKind::RunFailed | EventKind::BackupStale | EventKind::VerifyFailed => "/fail",
-        EventKind::RetentionRefused => "/fail",
-        EventKind::RunSucceeded | EventKind::RunRecovered | EventKind::Test => "",
+/// Where a ping stands in a run's life.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Start,
+    Success,
+    Failure,
+}
+
+pub(super) async fn send(
+    target: &Target,
+    service: PingService,
+    event: &Event,
+) -> Result<Sent, SendError> {
+    let phase = match event.kind {
+        EventKind::RunStarted => Phase::Start,
+        EventKind::RunSucceeded | EventKind::RunRecovered | EventKind::Test => Phase::Success,
+        EventKind::RunFailed
+        | EventKind::BackupStale
+        | EventKind::VerifyFailed
+        | EventKind::RetentionRefused => Phase::Failure,
     };
     let mut url = url::Url::parse(&target.url)
         .map_err(|e| SendError::Invalid(format!("the ping URL is not valid: {e}")))?;
-    let path = format!("{}{suffix}", url.path().trim_end_matches('/'));
-    url.set_path(&path);
-    if let Some(run) = &event.data.run_id {
-        url.query_pairs_mut().append_pair("rid", run);
+    let run = event.data.run_id.as_deref();
+    match service {
+        PingService::Healthchecks => {
+            let suffix = match phase {
+                Phase::Start => "/start",
+                Phase::Success => "",
+                Phase::Failure => "/fail",
+            };
+            let path = format!("{}{suffix}", url.path().trim_end_matches('/'));
+            url.set_path(&path);
+            // Healthchecks takes a UUID for rid; a run id is a ULID, the
+            // same 128 bits.
+            if let Some(uuid) = run.and_then(run_uuid) {
+                url.query_pairs_mut().append_pair("rid", &uuid);
+            }
+        }
+        PingService::Kuma => {
+            // A push monitor has no "started": only the outcome counts.
+            if phase == Phase::Start {
+                return Ok(Sent { status: None });
+            }
+            let status = if phase == Phase::Success {
+                "up"
+            } else {
+                "down"
+            };
+            url.query_pairs_mut()
+                .append_pair("status", status)
+                .append_pair("msg", &event.subject());
+        }
+        PingService::Cronitor => {
+            let state = match phase {
+                Phase::Start => "run",
+                Phase::Success => "complete",
+                Phase::Failure => "fail",
+            };
+            url.query_pairs_mut().append_pair("state", state);
+            if let Some(run) = run {
+                url.query_pairs_mut().append_pair("series", run);
+            }
+        }
     }
     // The body shows in the check's log: the error and the log tail.
-    let body = match event.kind {
-        EventKind::RunStarted => String::new(),
+    let body = match phase {
+        Phase::Start => String::new(),
         _ => event.text(),
     };
     post(http().post(url.as_str()).body(body), &target.host).await
+}
+
+/// A run's ULID as a canonical lower-case UUID.
+fn run_uuid(run: &str) -> Option<String> {
+    let n = ulid::Ulid::from_string(&run.to_ascii_uppercase()).ok()?.0;
+    let hex = format!("{n:032x}");
+    Some(format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_ids_become_uuids() {
+        assert_eq!(
+            run_uuid("01arz3ndektsv4rrffq69g5fav").as_deref(),
+            Some("01563e3a-b5d3-d676-4c61-efb99302bd5b")
+        );
+        assert_eq!(run_uuid("not a ulid"), None);
+    }
 }

@@ -57,7 +57,11 @@ pub struct Streak {
 /// No backup stored for longer than the job's `max_age`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stale {
-    /// When the job became stale: the last backup (or creation) + `max_age`.
+    /// The last backup (or the job's creation) the staleness counts from:
+    /// its name. `max_age` may move (a default follows the schedule's gaps,
+    /// a person edits it) without making it another staleness.
+    pub reference: i64,
+    /// When the job became stale: `reference` + `max_age` as last seen.
     pub since: i64,
     pub notified_at: i64,
     pub reminders: u32,
@@ -128,8 +132,10 @@ impl Alert {
             } => format!("run.recovered:{job}:{r}"),
             Alert::Recovered { since, .. } => format!("run.recovered:{job}:stale-{since}"),
             Alert::Stale {
-                since, reminder, ..
-            } => format!("backup.stale:{job}:{since}{}", suffix(*reminder)),
+                reference,
+                reminder,
+                ..
+            } => format!("backup.stale:{job}:{reference}{}", suffix(*reminder)),
         }
     }
 }
@@ -158,7 +164,7 @@ pub fn on_finished(h: &Health, f: Finished<'_>, remind_ms: i64) -> Option<(Healt
                     since: streak
                         .as_ref()
                         .map(|s| s.since)
-                        .or(h.stale.as_ref().map(|s| s.since))
+                        .or(h.stale.as_ref().map(|s| s.reference))
                         .unwrap_or(f.at),
                     failures: streak.as_ref().map_or(0, |s| s.failures),
                     streak_run: streak.map(|s| s.run),
@@ -223,10 +229,14 @@ pub fn on_watch(h: &Health, created_at: i64, max_ms: i64, remind_ms: i64, now: i
         };
     }
     match &h.stale {
-        Some(s) if s.since == since => {
+        Some(s) if s.reference == reference => {
             if now - s.notified_at < remind_ms {
+                // The same staleness; `since` follows a moved max_age quietly.
                 return Watch {
-                    health: None,
+                    health: (s.since != since).then(|| Health {
+                        stale: Some(Stale { since, ..s.clone() }),
+                        ..h.clone()
+                    }),
                     alert: None,
                 };
             }
@@ -234,6 +244,7 @@ pub fn on_watch(h: &Health, created_at: i64, max_ms: i64, remind_ms: i64, now: i
             Watch {
                 health: Some(Health {
                     stale: Some(Stale {
+                        reference,
                         since,
                         notified_at: now,
                         reminders,
@@ -250,6 +261,7 @@ pub fn on_watch(h: &Health, created_at: i64, max_ms: i64, remind_ms: i64, now: i
         _ => Watch {
             health: Some(Health {
                 stale: Some(Stale {
+                    reference,
                     since,
                     notified_at: now,
                     reminders: 0,
@@ -424,7 +436,7 @@ mod tests {
         let since = created + max;
         assert_eq!(
             w.alert.as_ref().unwrap().key("j"),
-            format!("backup.stale:j:{since}")
+            format!("backup.stale:j:{created}")
         );
         let stale = w.health.unwrap();
         // Still stale, within remind_every: nothing.
@@ -440,7 +452,7 @@ mod tests {
         let w = on_watch(&stale, created, max, DAY, since + DAY);
         assert_eq!(
             w.alert.unwrap().key("j"),
-            format!("backup.stale:j:{since}:r1")
+            format!("backup.stale:j:{created}:r1")
         );
         let reminded = w.health.unwrap();
         assert_eq!(reminded.stale.as_ref().unwrap().reminders, 1);
@@ -456,7 +468,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(ok.stale, None);
-        assert_eq!(alerts[0].key("j"), format!("run.recovered:j:stale-{since}"));
+        assert_eq!(
+            alerts[0].key("j"),
+            format!("run.recovered:j:stale-{created}")
+        );
         // Counted from the last backup now.
         let w = on_watch(&ok, created, max, DAY, since + DAY + 6);
         assert_eq!(
@@ -466,9 +481,24 @@ mod tests {
                 alert: None
             }
         );
-        let later = since + DAY + 5 + max;
-        let w = on_watch(&ok, created, max, DAY, later);
-        assert_eq!(w.alert.unwrap().key("j"), format!("backup.stale:j:{later}"));
+        let good = since + DAY + 5;
+        let w = on_watch(&ok, created, max, DAY, good + max);
+        assert_eq!(w.alert.unwrap().key("j"), format!("backup.stale:j:{good}"));
+        // A max_age that moves while the job stays stale (a default that
+        // follows the schedule across DST, an edit): the same staleness,
+        // no new alert, and its reminder still counts from the first.
+        let w = on_watch(&stale, created, max + H, DAY, since + 2 * H);
+        assert_eq!(w.alert, None);
+        let moved = w.health.unwrap();
+        assert_eq!(moved.stale.as_ref().unwrap().since, since + H);
+        assert_eq!(moved.stale.as_ref().unwrap().notified_at, since);
+        let w = on_watch(&moved, created, max - H, DAY, since + 3 * H);
+        assert_eq!(w.alert, None);
+        let w = on_watch(&moved, created, max, DAY, since + DAY);
+        assert_eq!(
+            w.alert.unwrap().key("j"),
+            format!("backup.stale:j:{created}:r1")
+        );
         // A larger max_age makes an alerted job fresh again, silently.
         let w = on_watch(&stale, created, 100 * H, DAY, since + 1);
         assert_eq!(w.alert, None);

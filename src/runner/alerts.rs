@@ -29,13 +29,33 @@ pub struct NotifyConfig {
 /// How many unseen runs one fold takes at most (the rest wait for the next).
 const FOLD_BATCH: i64 = 500;
 
+/// The setting `serve` publishes its `--notify` channels under, so a
+/// foreground run (`sauve backup run` from cron) tells them too.
+pub const DEFAULT_CHANNELS: &str = "notify";
+
 impl Runner {
-    /// The channels a job's events go to: its own, then the server's.
-    fn channels_of(&self, job: Option<&Job>) -> Vec<Channel> {
+    /// The channels a job's events go to: its own, then the server's (as the
+    /// last `serve` started published them, and this process's own).
+    async fn channels_of(&self, job: Option<&Job>) -> Vec<Channel> {
         let mut out: Vec<Channel> = job.map(|j| j.notify.clone()).unwrap_or_default();
-        for c in &self.notify.defaults {
+        let published: Vec<String> = match self.store.setting(DEFAULT_CHANNELS).await {
+            Ok(Some(json)) => serde_json::from_str(&json).unwrap_or_default(),
+            Ok(None) => vec![],
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the server's channels; using this process's");
+                vec![]
+            }
+        };
+        let published = published.iter().filter_map(|u| match Channel::parse(u) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                tracing::warn!(channel = %u, error = %e, "a published channel is not valid; skipped");
+                None
+            }
+        });
+        for c in self.notify.defaults.iter().cloned().chain(published) {
             if !out.iter().any(|o| o.uri() == c.uri()) {
-                out.push(c.clone());
+                out.push(c);
             }
         }
         out
@@ -114,7 +134,7 @@ impl Runner {
             return;
         }
         let valid = job.and_then(|j| j.spec.validate().ok());
-        let channels = self.channels_of(valid.as_ref());
+        let channels = self.channels_of(valid.as_ref()).await;
         let mut event = self.run_event(EventKind::RunStarted, run);
         event.timestamp = Timestamp::now();
         let key = format!("run.started:{}:{}", run.job, run.id);
@@ -127,7 +147,7 @@ impl Runner {
     pub(super) async fn announce_end(&self, run: &Run, job: Option<&StoredJob>, refused: bool) {
         let Some(job) = job else { return };
         let valid = job.spec.validate().ok();
-        let channels = self.channels_of(valid.as_ref());
+        let channels = self.channels_of(valid.as_ref()).await;
         let single = match (run.kind, run.state) {
             (RunKind::Verify, RunState::Failed) => Some(EventKind::VerifyFailed),
             (RunKind::Prune, _) if refused => Some(EventKind::RetentionRefused),
@@ -151,19 +171,20 @@ impl Runner {
     /// any time: each run is folded once.
     pub async fn fold(&self, job: &StoredJob) -> Result<(), StoreError> {
         let valid = job.spec.validate().ok();
-        let channels = self.channels_of(valid.as_ref());
+        let channels = self.channels_of(valid.as_ref()).await;
         let remind = valid
             .as_ref()
             .map_or(alerts::DEFAULT_REMIND_MS, |j| j.remind_ms());
         loop {
-            let (mut health, mut version) = self.store.health(&job.name).await?;
+            let (mut health, mut version) = self.store.health(&job.id).await?;
             let runs = self
                 .store
-                .finished_backups_after(&job.name, health.seen.as_ref(), FOLD_BATCH)
+                .finished_backups_after(&job.id, health.seen.as_ref(), FOLD_BATCH)
                 .await?;
             if runs.is_empty() {
                 return Ok(());
             }
+            let seen_before = health.seen.clone();
             let mut deliveries = Vec::new();
             for run in &runs {
                 let outcome = match run.state {
@@ -191,10 +212,16 @@ impl Runner {
                 }
                 health = next;
             }
+            if health.seen == seen_before {
+                // Every run listed was seen already (the store's order and
+                // ours disagree): nothing to fold, and no reason to loop.
+                tracing::warn!(job = %job.name, "runs listed after the last one seen were all seen; stopping");
+                return Ok(());
+            }
             let new = !deliveries.is_empty();
             if self
                 .store
-                .save_health(&job.name, version.take(), &health, &deliveries)
+                .save_health(&job.id, version.take(), &health, &deliveries)
                 .await?
             {
                 if new {
@@ -309,9 +336,9 @@ impl Runner {
         let Some(max_age) = valid.max_age_ms(ts(now)) else {
             return Ok(false);
         };
-        let channels = self.channels_of(Some(&valid));
+        let channels = self.channels_of(Some(&valid)).await;
         for _ in 0..3 {
-            let (health, version) = self.store.health(&job.name).await?;
+            let (health, version) = self.store.health(&job.id).await?;
             let created = job.created_at.as_millisecond();
             let watch = alerts::on_watch(&health, created, max_age, valid.remind_ms(), now);
             let stale = watch.health.as_ref().unwrap_or(&health).stale.is_some();
@@ -332,7 +359,7 @@ impl Runner {
             }
             if self
                 .store
-                .save_health(&job.name, version, &next, &deliveries)
+                .save_health(&job.id, version, &next, &deliveries)
                 .await?
             {
                 if !deliveries.is_empty() {

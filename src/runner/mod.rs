@@ -25,7 +25,7 @@ mod restore;
 mod stopper;
 mod verify;
 
-pub use alerts::NotifyConfig;
+pub use alerts::{DEFAULT_CHANNELS, NotifyConfig};
 pub use backup::DestinationFailure;
 pub use holds::Hold;
 pub use live::{LiveProgress, LiveRuns};

@@ -178,6 +178,7 @@ impl Sauve {
     /// What `/metrics` shows, read at scrape time.
     pub async fn metrics(&self) -> Result<crate::store::MetricsSnapshot, ServiceError> {
         let mut m = self.store.metrics().await?;
+        // Keyed by job id: a job deleted and created again starts fresh.
         let health: std::collections::HashMap<String, bool> = self
             .store
             .all_health()
@@ -191,7 +192,7 @@ impl Sauve {
             .await?
             .into_iter()
             .map(|j| {
-                let stale = health.get(&j.name).copied().unwrap_or(false);
+                let stale = health.get(&j.id).copied().unwrap_or(false);
                 (j.name, stale)
             })
             .collect();

@@ -87,6 +87,17 @@ impl Sauve {
         Ok(notify::drain(&self.store, &keys, owner, &timing, only_run, max).await?)
     }
 
+    /// Publishes this server's `--notify` channels for every process that
+    /// finishes a run (a cron-driven `sauve backup run` included). The last
+    /// `serve` started decides: give every instance the same list.
+    pub async fn publish_default_channels(&self, uris: &[String]) -> Result<(), ServiceError> {
+        let json = serde_json::to_string(uris).expect("a list of strings serialises");
+        Ok(self
+            .store
+            .set_setting(crate::runner::DEFAULT_CHANNELS, &json)
+            .await?)
+    }
+
     /// Rung when this process queued deliveries.
     pub fn delivery_wake(&self) -> std::sync::Arc<tokio::sync::Notify> {
         self.runner.notify_wake()

@@ -146,10 +146,10 @@ async fn insert_deliveries(
 }
 
 impl Store {
-    /// A job's health and its version (None: never saved).
-    pub async fn health(&self, job: &str) -> Result<(Health, Option<i64>), StoreError> {
-        let row = sqlx::query("SELECT health, version FROM job_health WHERE job_name = $1")
-            .bind(job)
+    /// A job's health (by job id) and its version (None: never saved).
+    pub async fn health(&self, job_id: &str) -> Result<(Health, Option<i64>), StoreError> {
+        let row = sqlx::query("SELECT health, version FROM job_health WHERE job_id = $1")
+            .bind(job_id)
             .fetch_optional(&self.pool)
             .await
             .map_err(q("read job health"))?;
@@ -162,9 +162,9 @@ impl Store {
         Ok((health, Some(row.try_get("version").map_err(corrupt)?)))
     }
 
-    /// Every job's health, by job name (the watchdog and `/metrics`).
+    /// Every job's health, by job id (`/metrics`).
     pub async fn all_health(&self) -> Result<Vec<(String, Health)>, StoreError> {
-        sqlx::query("SELECT job_name, health FROM job_health ORDER BY job_name")
+        sqlx::query("SELECT job_id, health FROM job_health ORDER BY job_id")
             .fetch_all(&self.pool)
             .await
             .map_err(q("read job health"))?
@@ -172,7 +172,7 @@ impl Store {
             .map(|row| {
                 let json: String = row.try_get("health").map_err(corrupt)?;
                 Ok((
-                    row.try_get("job_name").map_err(corrupt)?,
+                    row.try_get("job_id").map_err(corrupt)?,
                     serde_json::from_str(&json)
                         .map_err(|e| StoreError::Corrupt(format!("job health: {e}")))?,
                 ))
@@ -185,7 +185,7 @@ impl Store {
     /// nothing written) when another instance moved it first.
     pub async fn save_health(
         &self,
-        job: &str,
+        job_id: &str,
         version: Option<i64>,
         health: &Health,
         deliveries: &[NewDelivery],
@@ -195,19 +195,19 @@ impl Store {
         let now = self.now_sql();
         let done = match version {
             None => sqlx::query(AssertSqlSafe(format!(
-                "INSERT INTO job_health (job_name, health, version, updated_at) VALUES ($1, $2, 0, {now})
+                "INSERT INTO job_health (job_id, health, version, updated_at) VALUES ($1, $2, 0, {now})
                  ON CONFLICT DO NOTHING"
             )))
-            .bind(job)
+            .bind(job_id)
             .bind(&json)
             .execute(&mut *tx)
             .await,
             Some(v) => sqlx::query(AssertSqlSafe(format!(
                 "UPDATE job_health SET health = $1, version = version + 1, updated_at = {now}
-                 WHERE job_name = $2 AND version = $3"
+                 WHERE job_id = $2 AND version = $3"
             )))
             .bind(&json)
-            .bind(job)
+            .bind(job_id)
             .bind(v)
             .execute(&mut *tx)
             .await,
@@ -232,24 +232,24 @@ impl Store {
         insert_deliveries(&mut conn, self.now_sql(), deliveries).await
     }
 
-    /// The job's finished backup runs after `seen` (finished at, id), oldest
-    /// first: what the alerting has not folded in yet.
+    /// The job's (by id) finished backup runs after `seen` (finished at,
+    /// id), oldest first: what the alerting has not folded in yet.
     pub async fn finished_backups_after(
         &self,
-        job: &str,
+        job_id: &str,
         seen: Option<&(i64, String)>,
         limit: i64,
     ) -> Result<Vec<Run>, StoreError> {
         let (at, id) = seen.map_or((i64::MIN, ""), |(a, i)| (*a, i.as_str()));
         sqlx::query(AssertSqlSafe(format!(
-            "SELECT {} FROM runs WHERE job_name = $1 AND kind = 'backup'
+            "SELECT {} FROM runs WHERE job_id = $1 AND kind = 'backup'
                AND state IN ('succeeded', 'partial', 'failed') AND finished_at IS NOT NULL
                AND (finished_at > $2 OR (finished_at = $2 AND id > $3))
              ORDER BY finished_at, id LIMIT {}",
             records::RUN_COLUMNS,
             limit.clamp(1, 10_000)
         )))
-        .bind(job)
+        .bind(job_id)
         .bind(at)
         .bind(id)
         .fetch_all(&self.pool)
@@ -341,11 +341,19 @@ impl Store {
         // The run's log says what became of its notifications, once each
         // is settled (sent, or failed for good), not at every retry.
         if let (Some(run), true) = (&d.run_id, state != "pending") {
+            // The channel's kind and host, not its URI: a ping's or a
+            // webhook's URL may be a capability, and logs travel (log tails
+            // go to other channels).
+            let host = url::Url::parse(&d.channel)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_string))
+                .unwrap_or_default();
             let line = format!(
-                "\n{} notification {} to {}: {}{}",
+                "\n{} notification {} to {} {}: {}{}",
                 attempt.at.strftime("%Y-%m-%dT%H:%M:%S%.3fZ"),
                 d.event,
-                d.channel,
+                d.channel_kind,
+                host,
                 state,
                 match (&attempt.status, &attempt.error) {
                     (_, Some(e)) => format!(" after {} attempts ({e})", attempt.attempt),
@@ -376,6 +384,31 @@ impl Store {
         .map_err(q("record a notification attempt"))?;
         tx.commit().await.map_err(q("commit"))?;
         Ok(true)
+    }
+
+    /// A setting one instance publishes for all (`notify`: the server's
+    /// default channels, as a JSON list).
+    pub async fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT value FROM settings WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(q("read a setting"))?;
+        row.map(|r| r.try_get("value").map_err(corrupt)).transpose()
+    }
+
+    pub async fn set_setting(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        sqlx::query(AssertSqlSafe(format!(
+            "INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, {now})
+             ON CONFLICT (key) DO UPDATE SET value = $2, updated_at = {now}",
+            now = self.now_sql()
+        )))
+        .bind(key)
+        .bind(value)
+        .execute(&self.pool)
+        .await
+        .map_err(q("write a setting"))?;
+        Ok(())
     }
 
     /// Deliveries, newest first.

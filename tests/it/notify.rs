@@ -357,7 +357,7 @@ fn email_once_per_streak_from_foreground_runs() {
         .to_string();
     let log = sauve.run(&["run", "log", &run]).ok().stdout();
     assert!(
-        log.contains("notification run.failed to smtp://127.0.0.1") && log.contains(": sent (250)"),
+        log.contains("notification run.failed to smtp 127.0.0.1: sent (250)"),
         "{log}"
     );
     // Each line of Sauve's own is stamped with when it was written.
@@ -537,7 +537,7 @@ fn channels_never_carry_a_secret_where_the_caller_points() {
         .fails(2, &["not bound to 127.0.0.2"]);
     sauve
         .run(&["notify", "test", "slack://secret:slack"])
-        .fails(2, &["not bound to 127.0.0.2"]);
+        .fails(2, &["not bound to the host its value points to"]);
     // Inline values are refused before anything is sent.
     for (uri, needle) in [
         (
@@ -581,6 +581,15 @@ fn channels_never_carry_a_secret_where_the_caller_points() {
             "secret:NAME",
         ),
         ("gopher://x".to_string(), "not a channel kind"),
+        // Sauve's own API, a database's HTTP port, the cloud's metadata service.
+        (
+            format!("webhook+https://{}", rx.url("/x")),
+            "private network",
+        ),
+        (
+            "ping+https://169.254.169.254/latest/meta-data".to_string(),
+            "private network",
+        ),
     ] {
         let r = writer
             .post("/api/admin/jobs", job(&notify))
@@ -612,6 +621,14 @@ fn channels_never_carry_a_secret_where_the_caller_points() {
         .expect(422)
         .json();
     assert!(r.to_string().contains("clear text"), "{r}");
+    let r = admin
+        .post(
+            "/api/admin/notifications/test",
+            serde_json::json!({"channel": format!("webhook+https://{}", rx.url("/x"))}),
+        )
+        .expect(422)
+        .json();
+    assert!(r.to_string().contains("private network"), "{r}");
     admin
         .post(
             "/api/admin/notifications/test",
@@ -838,4 +855,26 @@ fn server_logs_can_be_one_json_object_per_line_without_secrets() {
         "{refused}"
     );
     assert!(!log.contains(HOOK_KEY.trim_start_matches("whsec_")));
+}
+
+#[test]
+fn a_cron_driven_backup_run_tells_the_servers_channels() {
+    let sauve = Sauve::new();
+    let hooks = Receiver::start();
+    let hook = format!("webhook+http://{}", hooks.url("/hook"));
+    // The server publishes its --notify channels when it starts…
+    let mut server = sauve.spawn_server(ServerOpts::new().workers(0).args(["--notify", &hook]));
+    server.terminate();
+    // …and a `backup run` from cron, with no SAUVE_NOTIFY of its own, tells them.
+    sauve.create_job(
+        "nightly",
+        &format!("sqlite://{}", sauve.dest("gone.db").display()),
+        &[sauve.dest("b").to_str().unwrap()],
+    );
+    sauve
+        .run(&["backup", "run", "nightly"])
+        .fails(1, &["gone.db"]);
+    let got = hooks.requests("/hook");
+    assert_eq!(events(&got), ["run.failed"]);
+    assert_eq!(got[0].json()["data"]["job"], "nightly");
 }

@@ -1124,3 +1124,84 @@ async fn unsupported_store_urls_are_refused_clearly() {
         "{msg}"
     );
 }
+
+/// The schema as it was before notifications (migrations 0001–0006), with
+/// jobs and runs, then 0007: existing jobs start from their history as
+/// seen, so an upgrade replays no past failure to the channels.
+#[test]
+fn upgrading_seeds_each_jobs_health_from_its_history_on_both_engines() {
+    use sauve::policy::alerts::Health;
+    let before: Vec<&str> = (1..=6).map(|n| migration("sqlite", n)).collect();
+    let data = "INSERT INTO jobs (id, name, spec, created_at, updated_at)
+                VALUES ('j1', 'a', '{}', 1, 1), ('j2', 'b', '{}', 1, 1);
+                INSERT INTO runs (id, job_id, job_name, trigger, state, queued_at, finished_at, kind)
+                VALUES ('r1', 'j1', 'a', 'manual', 'succeeded', 1, 100, 'backup'),
+                       ('r2', 'j1', 'a', 'manual', 'failed', 2, 200, 'backup'),
+                       ('r3', 'j1', 'a', 'manual', 'succeeded', 3, 300, 'prune'),
+                       ('r4', 'j1', 'a', 'manual', 'running', 4, NULL, 'backup');";
+    let want = |health: &str, id: &str| {
+        let h: Health =
+            serde_json::from_str(health).unwrap_or_else(|e| panic!("{id}: {e}: {health}"));
+        match id {
+            "j1" => {
+                assert_eq!(h.seen, Some((200, "r2".to_string())));
+                assert_eq!(h.last_good_at, Some(100));
+            }
+            _ => assert_eq!(h, Health::default()),
+        }
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let db = rusqlite::Connection::open(dir.path().join("old.db")).unwrap();
+    for sql in &before {
+        db.execute_batch(sql).unwrap();
+    }
+    db.execute_batch(data).unwrap();
+    db.execute_batch(migration("sqlite", 7)).unwrap();
+    let mut rows = db
+        .prepare("SELECT job_id, health FROM job_health ORDER BY job_id")
+        .unwrap();
+    let got: Vec<(String, String)> = rows
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(got.len(), 2);
+    for (id, health) in &got {
+        want(health, id);
+    }
+
+    let pg = PgDb::create("sauve_seed");
+    for n in 1..=6 {
+        psql(&pg.0, migration("postgres", n));
+    }
+    psql(&pg.0, data);
+    psql(&pg.0, migration("postgres", 7));
+    let out = psql(
+        &pg.0,
+        "SELECT job_id || '|' || health FROM job_health ORDER BY job_id",
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    for line in lines {
+        let (id, health) = line.split_once('|').unwrap();
+        want(health, id);
+    }
+}
+
+/// A migration's SQL, by engine and number.
+fn migration(engine: &str, n: u32) -> &'static str {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(engine);
+    let prefix = format!("{n:04}_");
+    let file = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+        .unwrap_or_else(|| panic!("no migration {prefix} in {}", dir.display()));
+    Box::leak(
+        std::fs::read_to_string(file.path())
+            .unwrap()
+            .into_boxed_str(),
+    )
+}
