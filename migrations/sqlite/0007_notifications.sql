@@ -29,6 +29,9 @@ SELECT j.id,
        0, 0
 FROM jobs j;
 
+-- What the alerting folds: a job's finished runs in the order they ended.
+CREATE INDEX runs_job_finished ON runs (job_id, finished_at, id);
+
 -- Settings one instance publishes for all: the server's default channels
 -- (`serve --notify`), read by every process that finishes a run.
 CREATE TABLE settings (
