@@ -12,13 +12,14 @@ CREATE TABLE job_health (
     updated_at  BIGINT NOT NULL
 );
 -- Jobs that exist already start from their history as seen: their newest
--- finished backup run and their last good backup, so an upgrade does not
--- replay every past failure to the channels.
+-- finished backup, verify or prune run and their last good backup, so an
+-- upgrade does not replay every past failure to the channels.
 INSERT INTO job_health (job_id, health, version, updated_at)
 SELECT j.id,
        '{"seen":' || COALESCE((SELECT '[' || CAST(r.finished_at AS TEXT) || ',"' || r.id || '"]'
                                FROM runs r
-                               WHERE r.job_id = j.id AND r.kind = 'backup' AND r.finished_at IS NOT NULL
+                               WHERE r.job_id = j.id AND r.kind IN ('backup', 'verify', 'prune')
+                                 AND r.finished_at IS NOT NULL
                                  AND r.state IN ('succeeded', 'partial', 'failed')
                                ORDER BY r.finished_at DESC, r.id DESC LIMIT 1), 'null')
        || ',"last_good_at":' || COALESCE((SELECT CAST(MAX(r.finished_at) AS TEXT)

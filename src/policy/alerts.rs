@@ -140,13 +140,18 @@ impl Alert {
     }
 }
 
-/// Folds a finished run into the job's health. None: the run was seen
-/// already (folded by another instance, or replayed).
-pub fn on_finished(h: &Health, f: Finished<'_>, remind_ms: i64) -> Option<(Health, Vec<Alert>)> {
-    if h.seen
+/// Whether the run that finished at `at` was folded already: runs are
+/// folded in (finished at, id) order, once.
+pub fn is_seen(h: &Health, at: i64, run: &str) -> bool {
+    h.seen
         .as_ref()
-        .is_some_and(|(at, run)| (*at, run.as_str()) >= (f.at, f.run))
-    {
+        .is_some_and(|(seen_at, seen)| (*seen_at, seen.as_str()) >= (at, run))
+}
+
+/// Folds a finished backup run into the job's health. None: the run was
+/// seen already (folded by another instance, or replayed).
+pub fn on_finished(h: &Health, f: Finished<'_>, remind_ms: i64) -> Option<(Health, Vec<Alert>)> {
+    if is_seen(h, f.at, f.run) {
         return None;
     }
     let mut next = h.clone();

@@ -142,33 +142,31 @@ impl Runner {
             .await;
     }
 
-    /// After a run reached its final state: fold backups into the job's
-    /// health; a failed verify or a refused retention plan is told as is.
-    pub(super) async fn announce_end(&self, run: &Run, job: Option<&StoredJob>, refused: bool) {
-        let Some(job) = job else { return };
-        let valid = job.spec.validate().ok();
-        let channels = self.channels_of(valid.as_ref()).await;
-        let single = match (run.kind, run.state) {
-            (RunKind::Verify, RunState::Failed) => Some(EventKind::VerifyFailed),
-            (RunKind::Prune, _) if refused => Some(EventKind::RetentionRefused),
-            _ => None,
-        };
-        if let Some(kind) = single {
-            let key = format!("{kind}:{}:{}", run.job, run.id);
-            let event = self.run_event(kind, run);
-            self.queue(Self::deliveries(&channels, &key, &event, |_| true))
-                .await;
-        }
-        if run.kind == RunKind::Backup
-            && let Err(e) = self.fold(job).await
-        {
+    /// After a run reached its final state: fold it (and whatever else of
+    /// the job's is unseen) into the job's health. A failure here is logged:
+    /// the watchdog folds it on its next tick.
+    pub(super) async fn announce_end(&self, job: &StoredJob) {
+        if let Err(e) = self.fold(job).await {
             tracing::warn!(job = %job.name, error = %e, "could not record the run for notifications; the watchdog will");
         }
     }
 
-    /// Folds the job's finished backup runs not yet seen into its health,
-    /// queueing what they alert, in order. Safe to call from any instance at
-    /// any time: each run is folded once.
+    /// What a finished verify or prune run tells as is: a damaged backup, a
+    /// retention plan refused.
+    fn single_event(run: &Run) -> Option<EventKind> {
+        match (run.kind, run.state) {
+            (RunKind::Verify, RunState::Failed) => Some(EventKind::VerifyFailed),
+            (RunKind::Prune, _) if run.log.contains(super::prune::REFUSED_MARK) => {
+                Some(EventKind::RetentionRefused)
+            }
+            _ => None,
+        }
+    }
+
+    /// Folds the job's finished runs not yet seen into its health, queueing
+    /// what they alert, in order: backups through the streak rules, failed
+    /// verifies and refused prunes as they are. Safe to call from any
+    /// instance at any time: each run is folded once.
     pub async fn fold(&self, job: &StoredJob) -> Result<(), StoreError> {
         let valid = job.spec.validate().ok();
         let channels = self.channels_of(valid.as_ref()).await;
@@ -179,7 +177,7 @@ impl Runner {
             let (mut health, mut version) = self.store.health(&job.id).await?;
             let runs = self
                 .store
-                .finished_backups_after(&job.id, health.seen.as_ref(), FOLD_BATCH)
+                .finished_runs_after(&job.id, health.seen.as_ref(), FOLD_BATCH)
                 .await?;
             if runs.is_empty() {
                 return Ok(());
@@ -187,12 +185,24 @@ impl Runner {
             let seen_before = health.seen.clone();
             let mut deliveries = Vec::new();
             for run in &runs {
+                let at = run.finished_at.map_or(0, |t| t.as_millisecond());
+                if run.kind != RunKind::Backup {
+                    if alerts::is_seen(&health, at, &run.id) {
+                        continue;
+                    }
+                    health.seen = Some((at, run.id.clone()));
+                    if let Some(kind) = Self::single_event(run) {
+                        let key = format!("{kind}:{}:{}", run.job, run.id);
+                        let event = self.run_event(kind, run);
+                        deliveries.extend(Self::deliveries(&channels, &key, &event, |_| true));
+                    }
+                    continue;
+                }
                 let outcome = match run.state {
                     RunState::Succeeded => Outcome::Succeeded,
                     RunState::Partial => Outcome::Partial,
                     _ => Outcome::Failed,
                 };
-                let at = run.finished_at.map_or(0, |t| t.as_millisecond());
                 let Some((next, raised)) = alerts::on_finished(
                     &health,
                     Finished {
@@ -369,5 +379,69 @@ impl Runner {
             }
         }
         Ok(false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Trigger;
+
+    fn run(kind: RunKind, state: RunState, log: &str) -> Run {
+        Run {
+            id: "01r".into(),
+            job: "j".into(),
+            kind,
+            trigger: Trigger::Schedule,
+            state,
+            queued_at: Timestamp::UNIX_EPOCH,
+            started_at: None,
+            finished_at: Some(Timestamp::UNIX_EPOCH),
+            bytes_in: 0,
+            bytes_out: 0,
+            error: None,
+            log: log.into(),
+            scheduled_for: None,
+            attempt: 1,
+            max_attempts: 1,
+            owner: None,
+        }
+    }
+
+    #[test]
+    fn verifies_and_prunes_tell_what_they_found() {
+        use RunKind::*;
+        use RunState::*;
+        let refused = format!(
+            "file:///b: {} the plan keeps nothing",
+            super::super::prune::REFUSED_MARK
+        );
+        let cases = [
+            (Verify, Failed, "", Some(EventKind::VerifyFailed)),
+            (Verify, Succeeded, "", None),
+            (
+                Prune,
+                Succeeded,
+                refused.as_str(),
+                Some(EventKind::RetentionRefused),
+            ),
+            (
+                Prune,
+                Partial,
+                refused.as_str(),
+                Some(EventKind::RetentionRefused),
+            ),
+            (Prune, Succeeded, "file:///b: keep 01x (keep_last)", None),
+            (Prune, Failed, "cannot list", None),
+            // Backups go through the streak rules, not this.
+            (Backup, Failed, "", None),
+        ];
+        for (kind, state, log, want) in cases {
+            assert_eq!(
+                Runner::single_event(&run(kind, state, log)),
+                want,
+                "{kind} {state} {log}"
+            );
+        }
     }
 }

@@ -421,9 +421,8 @@ impl Runner {
             timeout,
         };
         let executed = self.conclude(claim, job.as_ref(), ended).await?;
-        if let Executed::Finished { run, output, .. } = &executed {
-            let refused = matches!(output, Some(Output::Prune(p)) if p.destinations.iter().any(|d| d.refused.is_some()));
-            self.announce_end(run, job.as_ref(), refused).await;
+        if let (Executed::Finished { .. }, Some(job)) = (&executed, &job) {
+            self.announce_end(job).await;
         }
         Ok(executed)
     }

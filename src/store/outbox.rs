@@ -232,9 +232,10 @@ impl Store {
         insert_deliveries(&mut conn, self.now_sql(), deliveries).await
     }
 
-    /// The job's (by id) finished backup runs after `seen` (finished at,
-    /// id), oldest first: what the alerting has not folded in yet.
-    pub async fn finished_backups_after(
+    /// The job's (by id) finished backup, verify and prune runs after
+    /// `seen` (finished at, id), oldest first: what the alerting has not
+    /// folded in yet.
+    pub async fn finished_runs_after(
         &self,
         job_id: &str,
         seen: Option<&(i64, String)>,
@@ -242,7 +243,7 @@ impl Store {
     ) -> Result<Vec<Run>, StoreError> {
         let (at, id) = seen.map_or((i64::MIN, ""), |(a, i)| (*a, i.as_str()));
         sqlx::query(AssertSqlSafe(format!(
-            "SELECT {} FROM runs WHERE job_id = $1 AND kind = 'backup'
+            "SELECT {} FROM runs WHERE job_id = $1 AND kind IN ('backup', 'verify', 'prune')
                AND state IN ('succeeded', 'partial', 'failed') AND finished_at IS NOT NULL
                AND (finished_at > $2 OR (finished_at = $2 AND id > $3))
              ORDER BY finished_at, id LIMIT {}",

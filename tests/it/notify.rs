@@ -878,3 +878,42 @@ fn a_cron_driven_backup_run_tells_the_servers_channels() {
     assert_eq!(events(&got), ["run.failed"]);
     assert_eq!(got[0].json()["data"]["job"], "nightly");
 }
+
+#[test]
+fn a_damaged_backup_found_by_verify_is_told_once() {
+    let sauve = Sauve::new();
+    let hooks = Receiver::start();
+    let db = sauve.dest("app.db");
+    make_db(&db);
+    sauve
+        .run(&[
+            "job",
+            "create",
+            "app",
+            "--source",
+            &format!("sqlite://{}", db.display()),
+            "--dest",
+            sauve.dest("b").to_str().unwrap(),
+            "--notify",
+            &format!("webhook+http://{}", hooks.url("/hook")),
+        ])
+        .ok();
+    let id = sauve.backup("app");
+    assert_eq!(hooks.count(), 0, "a success after nothing is not news");
+    flip_byte(&sauve.artifact_path(&id));
+    sauve.run(&["verify", &id]).fails(1, &["is corrupted"]);
+    sauve.run(&["verify", &id]).fails(1, &["is corrupted"]);
+    let got = hooks.requests("/hook");
+    // One per failed verify run: each is its own finding, on its own run.
+    assert_eq!(events(&got), ["verify.failed", "verify.failed"]);
+    let first = got[0].json();
+    assert_eq!(first["data"]["kind"], "verify");
+    assert!(
+        first["data"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("is corrupted"),
+        "{first}"
+    );
+    assert_ne!(first["data"]["run_id"], got[1].json()["data"]["run_id"]);
+}
