@@ -38,7 +38,8 @@ pub async fn serve_queue(
     tick_schedules(&sauve, tick, shutdown).await;
     let _ = workers.await;
     let _ = watchdog.await;
-    // Runs that finished while draining may have queued alerts: one last pass.
+    // The sender stops with the others; what it did not send stays in the
+    // outbox for the next start (or another instance).
     let _ = sender.await;
     tracing::info!("scheduler, workers, watchdog and sender stopped");
 }

@@ -11,15 +11,27 @@ CREATE TABLE job_health (
     version     BIGINT NOT NULL DEFAULT 0,
     updated_at  BIGINT NOT NULL
 );
--- Jobs that exist already start from their history as seen: their newest
--- finished backup, verify or prune run and their last good backup, so an
--- upgrade does not replay every past failure to the channels.
+-- Which finished runs the alerting has folded: each run once, whichever
+-- instance gets there, marked in the transaction that moves the job's
+-- health. A per-run mark, not a cursor: a verify or a prune may finish
+-- beside a backup, and on PostgreSQL a run's finished_at is stamped before
+-- its transaction commits, so "everything before the last one seen" is not
+-- a safe rule. `notice` is what a run has to tell beyond its state
+-- (`retention.refused`), written with its outcome.
+ALTER TABLE runs ADD COLUMN alerted BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN notice TEXT;
+-- The history before notifications existed is told already: an upgrade
+-- replays no past failure to the channels.
+UPDATE runs SET alerted = 1 WHERE finished_at IS NOT NULL;
+CREATE INDEX runs_unalerted ON runs (job_id, finished_at, id) WHERE alerted = 0;
+
+-- Existing jobs start from their history: their newest finished backup and
+-- their last good one (staleness counts from it).
 INSERT INTO job_health (job_id, health, version, updated_at)
 SELECT j.id,
        '{"seen":' || COALESCE((SELECT '[' || CAST(r.finished_at AS TEXT) || ',"' || r.id || '"]'
                                FROM runs r
-                               WHERE r.job_id = j.id AND r.kind IN ('backup', 'verify', 'prune')
-                                 AND r.finished_at IS NOT NULL
+                               WHERE r.job_id = j.id AND r.kind = 'backup' AND r.finished_at IS NOT NULL
                                  AND r.state IN ('succeeded', 'partial', 'failed')
                                ORDER BY r.finished_at DESC, r.id DESC LIMIT 1), 'null')
        || ',"last_good_at":' || COALESCE((SELECT CAST(MAX(r.finished_at) AS TEXT)
@@ -29,9 +41,6 @@ SELECT j.id,
        || '}',
        0, 0
 FROM jobs j;
-
--- What the alerting folds: a job's finished runs in the order they ended.
-CREATE INDEX runs_job_finished ON runs (job_id, finished_at, id);
 
 -- Settings one instance publishes for all: the server's default channels
 -- (`serve --notify`), read by every process that finishes a run.

@@ -408,6 +408,18 @@ mod tests {
                 Some("private network"),
             ),
             ("webhook+https://8.8.8.8/x", None),
+            // Spellings the resolver reads as this machine.
+            (
+                "smtp://127.1?from=a@x.test&to=b@x.test",
+                Some("private network"),
+            ),
+            (
+                "smtp://0x7f.1?from=a@x.test&to=b@x.test",
+                Some("private network"),
+            ),
+            ("webhook+https://localhost.:8080/x", Some("private network")),
+            ("webhook+https://2130706433/x", Some("private network")),
+            ("ntfy://100.100.100.100/t", Some("private network")),
         ];
         for (uri, refused) in cases {
             let j = with(uri);

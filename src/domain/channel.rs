@@ -494,11 +494,19 @@ fn smtp(authority: &str, mut params: Params) -> Result<ChannelKind, String> {
     if !matches!(url.path(), "" | "/") {
         return Err("smtp:// takes host:port only; put from=, to= and the rest after ?".into());
     }
-    let host = url
+    let raw = url
         .host_str()
         .filter(|h| !h.is_empty())
-        .ok_or("smtp:// needs a host, e.g. smtp://mail.example.com:587")?
-        .to_ascii_lowercase();
+        .ok_or("smtp:// needs a host, e.g. smtp://mail.example.com:587")?;
+    // `smtp` is not a scheme the URL parser knows, so it keeps the host as
+    // written; parse it the http way, so `127.1` or `0x7f.1` are read as
+    // the address the resolver would connect to.
+    let host = url::Host::parse(raw)
+        .map_err(|e| format!("smtp://{raw}: not a host ({e})"))?
+        .to_string()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
     let tls = match params.take("tls")?.as_deref() {
         None | Some("starttls") => SmtpTls::Starttls,
         Some("tls") => SmtpTls::Tls,
@@ -587,6 +595,10 @@ mod tests {
             ),
             (
                 "smtp://127.0.0.1:2525?from=a@x.test&to=b@x.test&tls=none",
+                "smtp",
+            ),
+            (
+                "smtp://[::1]:2525?from=a@x.test&to=b@x.test&tls=none",
                 "smtp",
             ),
             ("ping+https://hc-ping.com/0f1e2d", "ping"),
@@ -751,6 +763,23 @@ mod tests {
                 serde_json::to_string(&e).unwrap(),
                 format!("\"{}\"", e.as_str())
             );
+        }
+    }
+
+    #[test]
+    fn smtp_hosts_are_read_as_the_resolver_reads_them() {
+        for (uri, host) in [
+            ("smtp://127.1?from=a@x.test&to=b@x.test", "127.0.0.1"),
+            ("smtp://0x7f.1?from=a@x.test&to=b@x.test", "127.0.0.1"),
+            ("smtp://2130706433?from=a@x.test&to=b@x.test", "127.0.0.1"),
+            (
+                "smtp://Mail.Example.COM?from=a@x.test&to=b@x.test",
+                "mail.example.com",
+            ),
+            ("smtp://[::1]?from=a@x.test&to=b@x.test", "::1"),
+        ] {
+            let c = Channel::parse(uri).unwrap();
+            assert_eq!(c.host(), Some(host), "{uri}");
         }
     }
 

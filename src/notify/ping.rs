@@ -43,9 +43,8 @@ pub(super) async fn send(
             url.set_path(&path);
             // Healthchecks takes a UUID for rid; a run id is a ULID, the
             // same 128 bits.
-            if let Some(uuid) = run.and_then(run_uuid) {
-                url.query_pairs_mut().append_pair("rid", &uuid);
-            }
+            let uuid = run.and_then(run_uuid);
+            set_query(&mut url, &[("rid", uuid.as_deref())]);
         }
         PingService::Kuma => {
             // A push monitor has no "started": only the outcome counts.
@@ -57,9 +56,16 @@ pub(super) async fn send(
             } else {
                 "down"
             };
-            url.query_pairs_mut()
-                .append_pair("status", status)
-                .append_pair("msg", &event.subject());
+            // Kuma's copied URL ends in `?status=up&msg=OK&ping=`: ours replace those.
+            let msg = event.subject();
+            set_query(
+                &mut url,
+                &[
+                    ("status", Some(status)),
+                    ("msg", Some(&msg)),
+                    ("ping", None),
+                ],
+            );
         }
         PingService::Cronitor => {
             let state = match phase {
@@ -67,10 +73,7 @@ pub(super) async fn send(
                 Phase::Success => "complete",
                 Phase::Failure => "fail",
             };
-            url.query_pairs_mut().append_pair("state", state);
-            if let Some(run) = run {
-                url.query_pairs_mut().append_pair("series", run);
-            }
+            set_query(&mut url, &[("state", Some(state)), ("series", run)]);
         }
     }
     // The body shows in the check's log: the error and the log tail.
@@ -79,6 +82,27 @@ pub(super) async fn send(
         _ => event.text(),
     };
     post(http().post(url.as_str()).body(body), &target.host).await
+}
+
+/// Sets each of `pairs` on the URL's query (None removes the key), keeping
+/// the monitor's own parameters (a token, say) as they were.
+fn set_query(url: &mut url::Url, pairs: &[(&str, Option<&str>)]) {
+    let kept: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, _)| !pairs.iter().any(|(p, _)| p == k))
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in &kept {
+        q.append_pair(k, v);
+    }
+    for (k, v) in pairs {
+        if let Some(v) = v {
+            q.append_pair(k, v);
+        }
+    }
+    let q = q.finish();
+    url.set_query((!q.is_empty()).then_some(q.as_str()));
 }
 
 /// A run's ULID as a canonical lower-case UUID.
@@ -106,5 +130,25 @@ mod tests {
             Some("01563e3a-b5d3-d676-4c61-efb99302bd5b")
         );
         assert_eq!(run_uuid("not a ulid"), None);
+    }
+
+    #[test]
+    fn a_monitors_own_parameters_are_replaced_not_repeated() {
+        let mut url =
+            url::Url::parse("https://kuma.example/api/push/tok?status=up&msg=OK&ping=&x=1")
+                .unwrap();
+        let pairs = [
+            ("status", Some("down")),
+            ("msg", Some("[Sauve] a: backup failed")),
+            ("ping", None),
+        ];
+        set_query(&mut url, &pairs);
+        assert_eq!(
+            url.as_str(),
+            "https://kuma.example/api/push/tok?x=1&status=down&msg=%5BSauve%5D+a%3A+backup+failed"
+        );
+        let mut url = url::Url::parse("https://hc-ping.com/u?rid=old").unwrap();
+        set_query(&mut url, &[("rid", None)]);
+        assert_eq!(url.as_str(), "https://hc-ping.com/u");
     }
 }

@@ -11,7 +11,7 @@
 //!   reminders; the next stored backup clears it.
 //!
 //! Each alert has a key made only of the job and the history (the run that
-//! opened the streak, the instant staleness began, the reminder's number),
+//! opened the streak, the backup a staleness counts from, the reminder's number),
 //! so instances that reach the same decision make the same key, and the
 //! outbox keeps one delivery per key.
 //!

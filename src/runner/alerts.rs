@@ -5,10 +5,11 @@
 //! (`watch`) checks each job's staleness on its own ticker, outside any run,
 //! so it fires when nothing runs at all.
 //!
-//! Folding is a catch-up over the job's finished runs not yet seen, so a
-//! run finished by a process that died before telling anyone (or failed by
-//! an expired lease) is folded by the next watchdog tick, once, whichever
-//! instance gets there first.
+//! Folding is a catch-up over the job's finished runs not yet told (each run
+//! is marked in the transaction that moves the health), so a run finished by
+//! a process that died before telling anyone (or failed by an expired lease)
+//! is folded by the next watchdog tick, once, whichever instance gets there
+//! first.
 
 use super::Runner;
 use crate::domain::{Channel, EventKind, Job, Run, RunKind, RunState};
@@ -152,21 +153,22 @@ impl Runner {
     }
 
     /// What a finished verify or prune run tells as is: a damaged backup, a
-    /// retention plan refused.
-    fn single_event(run: &Run) -> Option<EventKind> {
+    /// retention plan refused (the run's notice, written with its outcome).
+    fn single_event(run: &Run, notice: Option<&str>) -> Option<EventKind> {
         match (run.kind, run.state) {
             (RunKind::Verify, RunState::Failed) => Some(EventKind::VerifyFailed),
-            (RunKind::Prune, _) if run.log.contains(super::prune::REFUSED_MARK) => {
+            (RunKind::Prune, _) if notice == Some(EventKind::RetentionRefused.as_str()) => {
                 Some(EventKind::RetentionRefused)
             }
             _ => None,
         }
     }
 
-    /// Folds the job's finished runs not yet seen into its health, queueing
-    /// what they alert, in order: backups through the streak rules, failed
-    /// verifies and refused prunes as they are. Safe to call from any
-    /// instance at any time: each run is folded once.
+    /// Folds the job's finished runs not yet told into its health, queueing
+    /// what they alert, in the order they ended: backups through the streak
+    /// rules, failed verifies and refused prunes as they are. Each run is
+    /// marked told in the transaction that moves the health, so any instance
+    /// may fold at any time, and each run is folded once.
     pub async fn fold(&self, job: &StoredJob) -> Result<(), StoreError> {
         let valid = job.spec.validate().ok();
         let channels = self.channels_of(valid.as_ref()).await;
@@ -174,24 +176,15 @@ impl Runner {
             .as_ref()
             .map_or(alerts::DEFAULT_REMIND_MS, |j| j.remind_ms());
         loop {
-            let (mut health, mut version) = self.store.health(&job.id).await?;
-            let runs = self
-                .store
-                .finished_runs_after(&job.id, health.seen.as_ref(), FOLD_BATCH)
-                .await?;
+            let (mut health, version) = self.store.health(&job.id).await?;
+            let runs = self.store.unalerted_runs(&job.id, FOLD_BATCH).await?;
             if runs.is_empty() {
                 return Ok(());
             }
-            let seen_before = health.seen.clone();
             let mut deliveries = Vec::new();
-            for run in &runs {
-                let at = run.finished_at.map_or(0, |t| t.as_millisecond());
+            for (run, notice) in &runs {
                 if run.kind != RunKind::Backup {
-                    if alerts::is_seen(&health, at, &run.id) {
-                        continue;
-                    }
-                    health.seen = Some((at, run.id.clone()));
-                    if let Some(kind) = Self::single_event(run) {
+                    if let Some(kind) = Self::single_event(run, notice.as_deref()) {
                         let key = format!("{kind}:{}:{}", run.job, run.id);
                         let event = self.run_event(kind, run);
                         deliveries.extend(Self::deliveries(&channels, &key, &event, |_| true));
@@ -201,8 +194,11 @@ impl Runner {
                 let outcome = match run.state {
                     RunState::Succeeded => Outcome::Succeeded,
                     RunState::Partial => Outcome::Partial,
-                    _ => Outcome::Failed,
+                    RunState::Failed => Outcome::Failed,
+                    // Cancelled: a person stopped it; nothing to tell.
+                    _ => continue,
                 };
+                let at = run.finished_at.map_or(0, |t| t.as_millisecond());
                 let Some((next, raised)) = alerts::on_finished(
                     &health,
                     Finished {
@@ -222,26 +218,20 @@ impl Runner {
                 }
                 health = next;
             }
-            if health.seen == seen_before {
-                // Every run listed was seen already (the store's order and
-                // ours disagree): nothing to fold, and no reason to loop.
-                tracing::warn!(job = %job.name, "runs listed after the last one seen were all seen; stopping");
-                return Ok(());
-            }
-            let new = !deliveries.is_empty();
+            let folded: Vec<&str> = runs.iter().map(|(r, _)| r.id.as_str()).collect();
             if self
                 .store
-                .save_health(&job.id, version.take(), &health, &deliveries)
+                .save_health(&job.id, version, &health, &deliveries, &folded)
                 .await?
             {
-                if new {
+                if !deliveries.is_empty() {
                     self.notify_wake.notify_one();
                 }
                 if (runs.len() as i64) < FOLD_BATCH {
                     return Ok(());
                 }
             }
-            // Another instance moved the health first: read it again.
+            // Another instance moved the health first, or more runs wait.
         }
     }
 
@@ -369,7 +359,7 @@ impl Runner {
             }
             if self
                 .store
-                .save_health(&job.id, version, &next, &deliveries)
+                .save_health(&job.id, version, &next, &deliveries, &[])
                 .await?
             {
                 if !deliveries.is_empty() {
@@ -412,35 +402,24 @@ mod tests {
     fn verifies_and_prunes_tell_what_they_found() {
         use RunKind::*;
         use RunState::*;
-        let refused = format!(
-            "file:///b: {} the plan keeps nothing",
-            super::super::prune::REFUSED_MARK
-        );
+        let refused = Some("retention.refused");
+        // A URI that says the words in its log is not a refusal.
+        let log = "file:///retention.refused:/b: keep 01x (keep_last)";
         let cases = [
-            (Verify, Failed, "", Some(EventKind::VerifyFailed)),
-            (Verify, Succeeded, "", None),
-            (
-                Prune,
-                Succeeded,
-                refused.as_str(),
-                Some(EventKind::RetentionRefused),
-            ),
-            (
-                Prune,
-                Partial,
-                refused.as_str(),
-                Some(EventKind::RetentionRefused),
-            ),
-            (Prune, Succeeded, "file:///b: keep 01x (keep_last)", None),
-            (Prune, Failed, "cannot list", None),
+            (Verify, Failed, None, Some(EventKind::VerifyFailed)),
+            (Verify, Succeeded, None, None),
+            (Prune, Succeeded, refused, Some(EventKind::RetentionRefused)),
+            (Prune, Partial, refused, Some(EventKind::RetentionRefused)),
+            (Prune, Succeeded, None, None),
+            (Prune, Failed, None, None),
             // Backups go through the streak rules, not this.
-            (Backup, Failed, "", None),
+            (Backup, Failed, refused, None),
         ];
-        for (kind, state, log, want) in cases {
+        for (kind, state, notice, want) in cases {
             assert_eq!(
-                Runner::single_event(&run(kind, state, log)),
+                Runner::single_event(&run(kind, state, log), notice),
                 want,
-                "{kind} {state} {log}"
+                "{kind} {state} {notice:?}"
             );
         }
     }

@@ -532,15 +532,17 @@ impl Runner {
     }
 
     async fn finish(&self, claim: &Claim, log: RunLog, done: Done) -> Result<Executed, StoreError> {
+        let refused = matches!(&done.output, Output::Prune(p) if p.destinations.iter().any(|d| d.refused.is_some()));
         if !self
             .store
-            .finish_claimed(
+            .finish_claimed_with(
                 claim,
                 done.state,
                 done.bytes,
                 done.error.as_deref(),
                 &log.join("\n"),
                 &done.backups,
+                refused.then_some(crate::domain::EventKind::RetentionRefused.as_str()),
             )
             .await?
         {

@@ -19,10 +19,6 @@ use crate::store::{BackupFilter, Store};
 use jiff::Timestamp;
 use serde::Serialize;
 
-/// How a prune's log says a plan was refused: `retention.refused` is
-/// raised from a finished prune run whose log has it.
-pub const REFUSED_MARK: &str = "retention.refused:";
-
 /// Who the audit log names for what retention does by itself.
 pub const RETENTION_ACTOR: &str = "system:retention";
 
@@ -227,9 +223,9 @@ async fn prune_destination(
     }
     done.kept = planned.plan.keep.len();
     if let Some(why) = &planned.plan.refused {
-        // The line notifications read `retention.refused` from (run logs
-        // are what every instance can see of a finished run).
-        work.log.push(format!("{uri}: {REFUSED_MARK} {why}"));
+        // The run's notice says it too (the runner records it with the
+        // outcome), for notifications; this line is for people.
+        work.log.push(format!("{uri}: retention.refused: {why}"));
         done.refused = Some(why.clone());
         return done;
     }

@@ -181,14 +181,16 @@ impl Store {
     }
 
     /// Moves a job's health from `version` (None: not saved yet) to
-    /// `health` and queues `deliveries`, in one transaction. False (and
-    /// nothing written) when another instance moved it first.
+    /// `health`, marks the runs `folded` into it as told, and queues
+    /// `deliveries`, in one transaction. False (and nothing written) when
+    /// another instance moved it first.
     pub async fn save_health(
         &self,
         job_id: &str,
         version: Option<i64>,
         health: &Health,
         deliveries: &[NewDelivery],
+        folded: &[&str],
     ) -> Result<bool, StoreError> {
         let json = serde_json::to_string(health).expect("Health serialises");
         let mut tx = self.pool.begin().await.map_err(q("begin"))?;
@@ -216,6 +218,13 @@ impl Store {
         if done.rows_affected() != 1 {
             return Ok(false);
         }
+        for run in folded {
+            sqlx::query("UPDATE runs SET alerted = 1 WHERE id = $1")
+                .bind(run)
+                .execute(&mut *tx)
+                .await
+                .map_err(q("mark a run told"))?;
+        }
         insert_deliveries(&mut tx, now, deliveries).await?;
         tx.commit().await.map_err(q("commit"))?;
         Ok(true)
@@ -232,32 +241,30 @@ impl Store {
         insert_deliveries(&mut conn, self.now_sql(), deliveries).await
     }
 
-    /// The job's (by id) finished backup, verify and prune runs after
-    /// `seen` (finished at, id), oldest first: what the alerting has not
-    /// folded in yet.
-    pub async fn finished_runs_after(
+    /// The job's (by id) finished runs the alerting has not folded yet, in
+    /// the order they ended, each with its notice (`retention.refused`).
+    pub async fn unalerted_runs(
         &self,
         job_id: &str,
-        seen: Option<&(i64, String)>,
         limit: i64,
-    ) -> Result<Vec<Run>, StoreError> {
-        let (at, id) = seen.map_or((i64::MIN, ""), |(a, i)| (*a, i.as_str()));
+    ) -> Result<Vec<(Run, Option<String>)>, StoreError> {
         sqlx::query(AssertSqlSafe(format!(
-            "SELECT {} FROM runs WHERE job_id = $1 AND kind IN ('backup', 'verify', 'prune')
-               AND state IN ('succeeded', 'partial', 'failed') AND finished_at IS NOT NULL
-               AND (finished_at > $2 OR (finished_at = $2 AND id > $3))
+            "SELECT {}, notice FROM runs WHERE job_id = $1 AND alerted = 0 AND finished_at IS NOT NULL
              ORDER BY finished_at, id LIMIT {}",
             records::RUN_COLUMNS,
             limit.clamp(1, 10_000)
         )))
         .bind(job_id)
-        .bind(at)
-        .bind(id)
         .fetch_all(&self.pool)
         .await
-        .map_err(q("list finished runs"))?
+        .map_err(q("list runs to tell"))?
         .iter()
-        .map(records::run_from_row)
+        .map(|row| {
+            Ok((
+                records::run_from_row(row)?,
+                row.try_get("notice").map_err(corrupt)?,
+            ))
+        })
         .collect()
     }
 

@@ -445,11 +445,28 @@ impl Store {
         log: &str,
         backups: &[NewBackup],
     ) -> Result<bool, StoreError> {
+        self.finish_claimed_with(claim, state, bytes, error, log, backups, None)
+            .await
+    }
+
+    /// `finish_claimed`, with what the run has to tell beyond its state
+    /// (`notice`: `retention.refused`), recorded in the same transaction.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn finish_claimed_with(
+        &self,
+        claim: &Claim,
+        state: RunState,
+        bytes: (i64, i64),
+        error: Option<&str>,
+        log: &str,
+        backups: &[NewBackup],
+        notice: Option<&str>,
+    ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await.map_err(q("begin"))?;
         let done = sqlx::query(AssertSqlSafe(format!(
             "UPDATE runs SET state = $1, finished_at = {}, bytes_in = $2, bytes_out = $3, error = $4,
                              log = CASE WHEN log = '' THEN $5 ELSE log || $9 || $5 END,
-                             lease_owner = NULL, lease_expires_at = NULL
+                             lease_owner = NULL, lease_expires_at = NULL, notice = $10
              WHERE id = $6 AND lease_owner = $7 AND attempt = $8 AND state = 'running'",
             self.now_sql()
         )))
@@ -462,6 +479,7 @@ impl Store {
         .bind(&claim.owner)
         .bind(claim.attempt)
         .bind("\n")
+        .bind(notice)
         .execute(&mut *tx)
         .await
         .map_err(q("finish run"))?;

@@ -869,22 +869,32 @@ async fn outbox_story(store: Store) {
         ..Health::default()
     };
     let first = [delivery("run.failed:app:r1", "webhook+https://a/x", "r1")];
-    assert!(store.save_health("app", None, &seen, &first).await.unwrap());
+    assert!(
+        store
+            .save_health("app", None, &seen, &first, &[])
+            .await
+            .unwrap()
+    );
     // A second instance that read "nothing saved yet" loses, and queues nothing.
     let dup = [delivery("run.failed:app:r1", "webhook+https://b/x", "r1")];
-    assert!(!store.save_health("app", None, &seen, &dup).await.unwrap());
+    assert!(
+        !store
+            .save_health("app", None, &seen, &dup, &[])
+            .await
+            .unwrap()
+    );
     let (h, version) = store.health("app").await.unwrap();
     assert_eq!((h.seen.clone(), version), (seen.seen.clone(), Some(0)));
     assert!(
         !store
-            .save_health("app", Some(7), &seen, &dup)
+            .save_health("app", Some(7), &seen, &dup, &[])
             .await
             .unwrap()
     );
     // Two instances with the same version: exactly one moves it.
     let (a, b) = tokio::join!(
-        store.save_health("app", Some(0), &seen, &[]),
-        store.save_health("app", Some(0), &seen, &[])
+        store.save_health("app", Some(0), &seen, &[], &[]),
+        store.save_health("app", Some(0), &seen, &[], &[])
     );
     assert!(a.unwrap() ^ b.unwrap(), "exactly one compare-and-set wins");
     assert_eq!(store.health("app").await.unwrap().1, Some(1));
@@ -1144,8 +1154,7 @@ fn upgrading_seeds_each_jobs_health_from_its_history_on_both_engines() {
             serde_json::from_str(health).unwrap_or_else(|e| panic!("{id}: {e}: {health}"));
         match id {
             "j1" => {
-                // The prune ended last: seen; the running backup is not.
-                assert_eq!(h.seen, Some((300, "r3".to_string())));
+                assert_eq!(h.seen, Some((200, "r2".to_string())));
                 assert_eq!(h.last_good_at, Some(100));
             }
             _ => assert_eq!(h, Health::default()),
@@ -1170,6 +1179,16 @@ fn upgrading_seeds_each_jobs_health_from_its_history_on_both_engines() {
     for (id, health) in &got {
         want(health, id);
     }
+    // Every finished run is told already; the running one will be.
+    let told: Vec<(String, i64)> = db
+        .prepare("SELECT id, alerted FROM runs ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let told_want = [("r1", 1), ("r2", 1), ("r3", 1), ("r4", 0)].map(|(r, a)| (r.to_string(), a));
+    assert_eq!(told, told_want);
 
     let pg = PgDb::create("sauve_seed");
     for n in 1..=6 {
@@ -1187,6 +1206,13 @@ fn upgrading_seeds_each_jobs_health_from_its_history_on_both_engines() {
         let (id, health) = line.split_once('|').unwrap();
         want(health, id);
     }
+    assert_eq!(
+        psql(
+            &pg.0,
+            "SELECT string_agg(id || '=' || alerted, ',' ORDER BY id) FROM runs"
+        ),
+        "r1=1,r2=1,r3=1,r4=0"
+    );
 }
 
 /// A migration's SQL, by engine and number.
