@@ -172,9 +172,17 @@ impl Runner {
     pub async fn fold(&self, job: &StoredJob) -> Result<(), StoreError> {
         let valid = job.spec.validate().ok();
         let channels = self.channels_of(valid.as_ref()).await;
-        let remind = valid
-            .as_ref()
-            .map_or(alerts::DEFAULT_REMIND_MS, |j| j.remind_ms());
+        self.fold_to(job, valid.as_ref(), &channels).await
+    }
+
+    /// `fold`, with the job's channels already read.
+    async fn fold_to(
+        &self,
+        job: &StoredJob,
+        valid: Option<&Job>,
+        channels: &[Channel],
+    ) -> Result<(), StoreError> {
+        let remind = valid.map_or(alerts::DEFAULT_REMIND_MS, |j| j.remind_ms());
         loop {
             let (mut health, version) = self.store.health(&job.id).await?;
             let runs = self.store.unalerted_runs(&job.id, FOLD_BATCH).await?;
@@ -187,7 +195,7 @@ impl Runner {
                     if let Some(kind) = Self::single_event(run, notice.as_deref()) {
                         let key = format!("{kind}:{}:{}", run.job, run.id);
                         let event = self.run_event(kind, run);
-                        deliveries.extend(Self::deliveries(&channels, &key, &event, |_| true));
+                        deliveries.extend(Self::deliveries(channels, &key, &event, |_| true));
                     }
                     continue;
                 }
@@ -210,11 +218,11 @@ impl Runner {
                 ) else {
                     continue;
                 };
-                deliveries.extend(self.run_deliveries(&channels, run, outcome));
+                deliveries.extend(self.run_deliveries(channels, run, outcome));
                 for alert in raised {
                     let event = self.alert_event(&job.name, &alert, Some(run), None);
                     let key = alert.key(&job.name);
-                    deliveries.extend(Self::deliveries(&channels, &key, &event, |c| !c.per_run()));
+                    deliveries.extend(Self::deliveries(channels, &key, &event, |c| !c.per_run()));
                 }
                 health = next;
             }
@@ -329,14 +337,15 @@ impl Runner {
     /// (counted from its creation when it never stored one). Returns whether
     /// the job is stale now (for `/metrics`).
     pub async fn watch(&self, job: &StoredJob, now: i64) -> Result<bool, StoreError> {
-        self.fold(job).await?;
-        let Ok(valid) = job.spec.validate() else {
+        let valid = job.spec.validate().ok();
+        let channels = self.channels_of(valid.as_ref()).await;
+        self.fold_to(job, valid.as_ref(), &channels).await?;
+        let Some(valid) = valid else {
             return Ok(false);
         };
         let Some(max_age) = valid.max_age_ms(ts(now)) else {
             return Ok(false);
         };
-        let channels = self.channels_of(Some(&valid)).await;
         for _ in 0..3 {
             let (health, version) = self.store.health(&job.id).await?;
             let created = job.created_at.as_millisecond();
