@@ -21,6 +21,7 @@ mod locate;
 mod pool;
 mod prune;
 mod reconcile;
+mod record;
 mod restore;
 mod stopper;
 mod verify;
@@ -41,7 +42,7 @@ pub use stopper::Stopper;
 
 use crate::domain::Keyring;
 use crate::domain::job::DEFAULT_TIMEOUT;
-use crate::domain::{Backup, Job, RunKind, RunParams, RunState, ValidationErrors};
+use crate::domain::{Backup, Job, RunParams, RunState, ValidationErrors};
 use crate::pipeline::codec::CodecError;
 use crate::pipeline::log::RunLog;
 use crate::pipeline::{PipelineError, Progress};
@@ -49,6 +50,7 @@ use crate::restore::{RestoreError, VerifyReport};
 use crate::secrets::Vault;
 use crate::storage::StorageError;
 use crate::store::{Claim, Heartbeat, NewBackup, Store, StoreError, StoredJob};
+use record::Ended;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -241,15 +243,6 @@ async fn perform(params: &RunParams, work: &mut Work<'_>) -> Result<Done, RunErr
     }
 }
 
-/// How a run's work ended, for [`Runner::conclude`] to record.
-struct Ended {
-    result: Result<Done, RunError>,
-    reason: Stop,
-    log: RunLog,
-    bytes_in: i64,
-    timeout: Duration,
-}
-
 /// Aborts a task when dropped.
 struct AbortOnDrop(tokio::task::JoinHandle<()>);
 
@@ -427,87 +420,6 @@ impl Runner {
         Ok(executed)
     }
 
-    /// Records how a run's work ended: finished (and a prune queued after a
-    /// backup that stored something), retried later, released, or nothing.
-    async fn conclude(
-        &self,
-        claim: &Claim,
-        job: Option<&StoredJob>,
-        ended: Ended,
-    ) -> Result<Executed, StoreError> {
-        let Ended {
-            result,
-            reason,
-            log,
-            bytes_in,
-            timeout,
-        } = ended;
-        match (result, reason) {
-            (_, Stop::LostLease) => {
-                tracing::warn!(run = %claim.run.id, "lost the lease; another worker has the run");
-                Ok(Executed::LostLease)
-            }
-            (Ok(done), _) => {
-                let stored = claim.run.kind == RunKind::Backup && !done.backups.is_empty();
-                let mut executed = self.finish(claim, log, done).await?;
-                if let (true, Some(job), Executed::Finished { follow_up, .. }) =
-                    (stored, job, &mut executed)
-                {
-                    *follow_up = self.queue_prune_after(claim, job).await;
-                }
-                Ok(executed)
-            }
-            // A restore is not handed back: run again later, unasked, it could
-            // overwrite what was written to the target since.
-            (Err(_), Stop::Shutdown) if claim.run.kind == RunKind::Restore => {
-                let mut log = log;
-                log.push("stopped by a shutdown before it finished");
-                let error = RunError::Gone(
-                    "Sauve shut down before the restore finished; the target was left as it was (MySQL: partly restored); run it again".into(),
-                );
-                self.record(claim, RunState::Cancelled, (bytes_in, 0), log, error)
-                    .await
-            }
-            (Err(_), Stop::Shutdown) => {
-                self.store.release(claim).await?;
-                Ok(Executed::Released)
-            }
-            (Err(_), Stop::UserCancel) => {
-                let mut log = log;
-                log.push("cancelled on request");
-                self.record(
-                    claim,
-                    RunState::Cancelled,
-                    (bytes_in, 0),
-                    log,
-                    RunError::Cancelled,
-                )
-                .await
-            }
-            (Err(e), reason) => {
-                let error = if reason == Stop::Timeout {
-                    RunError::Timeout {
-                        secs: timeout.as_secs(),
-                    }
-                } else {
-                    e
-                };
-                let mut log = log;
-                log.push(format!("error: {error}"));
-                if claim.attempt < claim.max_attempts && error.retryable() {
-                    let delay = self.timing.backoff_ms(claim.attempt);
-                    log.push(format!("retrying in {}s", delay / 1000));
-                    self.store
-                        .retry_later(claim, delay, &error.to_string(), &log.join("\n"))
-                        .await?;
-                    return Ok(Executed::Retrying { error });
-                }
-                self.record(claim, RunState::Failed, (bytes_in, 0), log, error)
-                    .await
-            }
-        }
-    }
-
     /// Renews the lease every third of it; stops the run when someone asked to
     /// cancel it or when the lease was lost.
     fn heartbeat(&self, claim: &Claim, stopper: &Stopper) -> tokio::task::JoinHandle<()> {
@@ -528,69 +440,6 @@ impl Runner {
                     Err(e) => tracing::warn!(run = %claim.run.id, error = %e, "heartbeat failed"),
                 }
             }
-        })
-    }
-
-    async fn finish(&self, claim: &Claim, log: RunLog, done: Done) -> Result<Executed, StoreError> {
-        let refused = matches!(&done.output, Output::Prune(p) if p.destinations.iter().any(|d| d.refused.is_some()));
-        if !self
-            .store
-            .finish_claimed_with(
-                claim,
-                done.state,
-                done.bytes,
-                done.error.as_deref(),
-                &log.join("\n"),
-                &done.backups,
-                refused.then_some(crate::domain::EventKind::RetentionRefused.as_str()),
-            )
-            .await?
-        {
-            return Ok(Executed::LostLease);
-        }
-        Ok(Executed::Finished {
-            run: Box::new(self.store.run(&claim.run.id).await?),
-            output: Some(done.output),
-            error: None,
-            follow_up: None,
-        })
-    }
-
-    async fn fail(
-        &self,
-        claim: &Claim,
-        log: RunLog,
-        error: RunError,
-    ) -> Result<Executed, StoreError> {
-        self.record(claim, RunState::Failed, (0, 0), log, error)
-            .await
-    }
-
-    /// Records a run that ends without output (failed or cancelled).
-    async fn record(
-        &self,
-        claim: &Claim,
-        state: RunState,
-        bytes: (i64, i64),
-        mut log: RunLog,
-        error: RunError,
-    ) -> Result<Executed, StoreError> {
-        let message = error.to_string();
-        if log.is_empty() {
-            log.push(message.clone());
-        }
-        if !self
-            .store
-            .finish_claimed(claim, state, bytes, Some(&message), &log.join("\n"), &[])
-            .await?
-        {
-            return Ok(Executed::LostLease);
-        }
-        Ok(Executed::Finished {
-            run: Box::new(self.store.run(&claim.run.id).await?),
-            output: None,
-            error: Some(error),
-            follow_up: None,
         })
     }
 }
