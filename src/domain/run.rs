@@ -245,6 +245,15 @@ pub struct Backup {
     pub source_kind: String,
     pub compression: String,
     pub encrypted: bool,
+    /// When a full re-read (`sauve verify`, a verify run) last found it good.
+    #[schemars(with = "Option<String>")]
+    pub verified_at: Option<Timestamp>,
+    /// When a re-read found it damaged (checksum or decoding): retention
+    /// does not count it; restore another.
+    #[schemars(with = "Option<String>")]
+    pub damaged_at: Option<Timestamp>,
+    /// What that re-read found.
+    pub verify_error: Option<String>,
 }
 
 #[cfg(test)]

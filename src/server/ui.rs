@@ -122,6 +122,10 @@ struct BackupRow {
     sha256: String,
     sha_short: String,
     destination: String,
+    /// `verified`, `damaged` or empty: what the last full re-read found.
+    check: &'static str,
+    /// When, and for a damaged backup what was found.
+    check_detail: String,
 }
 
 struct RunRow {
@@ -355,6 +359,16 @@ async fn page(
         .await?
         .into_iter()
         .map(|b| BackupRow {
+            check: match (b.damaged_at, b.verified_at) {
+                (Some(_), _) => "damaged",
+                (None, Some(_)) => "verified",
+                (None, None) => "",
+            },
+            check_detail: match (b.damaged_at, b.verified_at) {
+                (Some(t), _) => format!("{}: {}", when(t), b.verify_error.as_deref().unwrap_or("")),
+                (None, Some(t)) => when(t),
+                (None, None) => String::new(),
+            },
             sha_short: b.sha256.chars().take(12).collect(),
             created: when(b.created_at),
             size: human(b.size),

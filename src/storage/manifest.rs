@@ -121,6 +121,10 @@ impl Manifest {
             source_kind: self.source.kind.clone(),
             compression: format!("{}-{}", self.compression.algorithm, self.compression.level),
             encrypted: self.encryption.is_some(),
+            // A manifest says what was written, not what a re-read found.
+            verified_at: None,
+            damaged_at: None,
+            verify_error: None,
         }
     }
 }

@@ -417,6 +417,28 @@ impl Store {
         .collect()
     }
 
+    /// Records what a full re-read of a backup found: good (`damage` None:
+    /// `verified_at` now, an earlier damage cleared) or damaged, and why.
+    /// A backup the store does not know (found in a destination alone) is
+    /// left as it is.
+    pub async fn record_verify(&self, id: &str, damage: Option<&str>) -> Result<(), StoreError> {
+        let sql = match damage {
+            None => {
+                "UPDATE backups SET verified_at = $1, damaged_at = NULL, verify_error = NULL WHERE id = $2"
+            }
+            Some(_) => "UPDATE backups SET damaged_at = $1, verify_error = $3 WHERE id = $2",
+        };
+        let mut query = sqlx::query(sql).bind(now_ms()).bind(id);
+        if let Some(why) = damage {
+            query = query.bind(why);
+        }
+        query
+            .execute(&self.pool)
+            .await
+            .map_err(q("record a verification"))?;
+        Ok(())
+    }
+
     /// Records that a backup's objects are gone from storage (deleted by a
     /// person, or purged from the trash).
     pub async fn mark_backup_deleted(&self, id: &str) -> Result<(), StoreError> {

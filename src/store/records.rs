@@ -108,7 +108,7 @@ pub(super) fn run_from_row(row: &AnyRow) -> Result<Run, StoreError> {
 }
 
 pub(super) const BACKUP_COLUMNS: &str = "id, run_id, job_name, created_at, size, raw_size, sha256, \
-     destination, object_key, source_kind, compression, encrypted";
+     destination, object_key, source_kind, compression, encrypted, verified_at, damaged_at, verify_error";
 
 pub(super) fn backup_from_row(row: &AnyRow) -> Result<Backup, StoreError> {
     Ok(Backup {
@@ -124,5 +124,14 @@ pub(super) fn backup_from_row(row: &AnyRow) -> Result<Backup, StoreError> {
         source_kind: row.try_get("source_kind").map_err(corrupt)?,
         compression: row.try_get("compression").map_err(corrupt)?,
         encrypted: row.try_get::<i64, _>("encrypted").map_err(corrupt)? != 0,
+        verified_at: row
+            .try_get::<Option<i64>, _>("verified_at")
+            .map_err(corrupt)?
+            .map(ts),
+        damaged_at: row
+            .try_get::<Option<i64>, _>("damaged_at")
+            .map_err(corrupt)?
+            .map(ts),
+        verify_error: row.try_get("verify_error").map_err(corrupt)?,
     })
 }

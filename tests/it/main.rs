@@ -18,3 +18,4 @@ mod scheduler;
 mod security;
 mod store;
 mod tidy;
+mod verification;

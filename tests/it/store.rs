@@ -31,6 +31,9 @@ fn backup(id: &str, job: &str, run_id: &str, dest: &str, at_ms: i64) -> NewBacku
             source_kind: "sqlite".into(),
             compression: "zstd-3".into(),
             encrypted: false,
+            verified_at: None,
+            damaged_at: None,
+            verify_error: None,
         },
         manifest_json: format!("{{\"backup_id\":\"{id}\"}}"),
     }
