@@ -58,7 +58,31 @@ pub struct JobSpec {
     /// How often an open failure streak or a staleness is alerted again [default: 24h].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remind_every: Option<String>,
+    /// Scheduled re-reads of the stored backups (`[job.verify]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify: Option<VerifySpec>,
 }
+
+/// `[job.verify]`: re-read the job's stored backups on a schedule, so that
+/// each is proven readable at least once per `coverage`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifySpec {
+    /// When to verify, in the job's time zone, e.g. `daily at 05:00`.
+    pub schedule: String,
+    /// Every stored backup is re-read at least once per this period [default: 30d].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<String>,
+}
+
+/// A validated `[job.verify]`.
+#[derive(Debug, Clone)]
+pub struct VerifyPlan {
+    pub schedule: Schedule,
+    pub coverage: std::time::Duration,
+}
+
+pub const DEFAULT_COVERAGE: std::time::Duration = std::time::Duration::from_secs(30 * 86_400);
 
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, schemars::JsonSchema,
@@ -123,6 +147,7 @@ pub struct Job {
     /// `max_age` as written; see [`Job::max_age_ms`] for the one in force.
     pub max_age: Option<std::time::Duration>,
     pub remind_every: std::time::Duration,
+    pub verify: Option<VerifyPlan>,
 }
 
 impl Job {
@@ -190,6 +215,7 @@ impl JobSpec {
             notify: vec![],
             max_age: None,
             remind_every: None,
+            verify: None,
         }
     }
 
@@ -319,6 +345,29 @@ impl JobSpec {
         let remind_every = duration("remind_every", &self.remind_every, &mut errors).unwrap_or(
             std::time::Duration::from_millis(crate::policy::alerts::DEFAULT_REMIND_MS as u64),
         );
+        let verify = self.verify.as_ref().and_then(|v| {
+            // Both fields checked, so every error is reported at once.
+            let schedule = Schedule::parse(&v.schedule, tz)
+                .map_err(|e| errors.push("verify.schedule", e.to_string()))
+                .ok();
+            let coverage = match &v.coverage {
+                None => Some(DEFAULT_COVERAGE),
+                Some(c) => {
+                    let d = super::parse_duration(c);
+                    if d.is_none() {
+                        errors.push(
+                            "verify.coverage",
+                            format!("{c:?} is not a duration; write e.g. 30d or 7d"),
+                        );
+                    }
+                    d
+                }
+            };
+            Some(VerifyPlan {
+                schedule: schedule?,
+                coverage: coverage?,
+            })
+        });
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -338,6 +387,7 @@ impl JobSpec {
             notify,
             max_age,
             remind_every,
+            verify,
         })
     }
 
@@ -420,6 +470,44 @@ mod tests {
             SourceSpec::Uri("sqlite:///data/app.db".into()),
             vec!["file:///backups".into()],
         )
+    }
+
+    #[test]
+    fn verification_is_a_schedule_and_a_coverage() {
+        let mut s = spec("v");
+        s.verify = Some(VerifySpec {
+            schedule: "daily at 05:00".into(),
+            coverage: None,
+        });
+        let j = s.validate().unwrap();
+        let plan = j.verify.unwrap();
+        assert_eq!(plan.coverage, DEFAULT_COVERAGE);
+        assert_eq!(plan.schedule.describe(), "every day at 05:00 (UTC)");
+        s.verify = Some(VerifySpec {
+            schedule: "whenever".into(),
+            coverage: Some("a while".into()),
+        });
+        let e = s.validate().unwrap_err();
+        let fields: Vec<&str> = e.0.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(fields, ["verify.schedule", "verify.coverage"]);
+        let toml_job: JobSpec = toml::from_str(
+            "name = \"t\"\nsource = \"sqlite:///a.db\"\ndestinations = [\"/b\"]\n[verify]\nschedule = \"every 6h\"\ncoverage = \"7d\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            toml_job
+                .validate()
+                .unwrap()
+                .verify
+                .unwrap()
+                .coverage
+                .as_secs(),
+            7 * 86_400
+        );
+        let unknown = toml::from_str::<JobSpec>(
+            "name = \"t\"\nsource = \"sqlite:///a.db\"\ndestinations = [\"/b\"]\n[verify]\nschedule = \"every 6h\"\ntest_restore = true\n",
+        );
+        assert!(unknown.unwrap_err().to_string().contains("test_restore"));
     }
 
     #[test]

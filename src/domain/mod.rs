@@ -16,7 +16,7 @@ pub use authority::{Authority, PathRules, PathUse};
 pub use channel::{Channel, ChannelKind, EventKind};
 pub use destination::Destination;
 pub use destinations::{DestinationSpec, DestinationTable};
-pub use job::{CatchUp, Encryption, EncryptionSpec, Job, JobSpec, Overlap};
+pub use job::{CatchUp, Encryption, EncryptionSpec, Job, JobSpec, Overlap, VerifyPlan, VerifySpec};
 pub use run::{Backup, BackupLocator, KeyNames, Run, RunKind, RunParams, RunState, Trigger};
 pub use secret::{
     Binding, Credential, CredentialError, Endpoint, Keyring, SecretName, SecretSource, SecretValue,

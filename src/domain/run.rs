@@ -144,6 +144,12 @@ pub enum RunParams {
         #[serde(default)]
         keys: KeyNames,
     },
+    /// A scheduled verification: re-read the share of the job's stored
+    /// backups that `[job.verify]`'s coverage asks for at this slot.
+    VerifyDue {
+        /// The schedule slot (Unix ms) it is for.
+        slot: i64,
+    },
     /// Apply the job's retention policy, then purge its trash when due.
     Prune {
         /// Only this destination (canonical URI); None: every destination.
@@ -160,7 +166,7 @@ impl RunParams {
         match self {
             RunParams::Backup => RunKind::Backup,
             RunParams::Restore { .. } => RunKind::Restore,
-            RunParams::Verify { .. } => RunKind::Verify,
+            RunParams::Verify { .. } | RunParams::VerifyDue { .. } => RunKind::Verify,
             RunParams::Prune { .. } => RunKind::Prune,
         }
     }

@@ -168,6 +168,12 @@ pub enum Output {
     },
     Restore(Box<RestoreOutcome>),
     Verify(VerifyReport),
+    /// A scheduled verification: how many backups were proven good, and
+    /// which failed.
+    VerifyDue {
+        verified: usize,
+        failed: Vec<String>,
+    },
     Prune(PruneReport),
 }
 
@@ -239,6 +245,7 @@ async fn perform(params: &RunParams, work: &mut Work<'_>) -> Result<Done, RunErr
             keys,
         } => restore::perform(work, backup, to.as_deref(), *force, keys).await,
         RunParams::Verify { backup, keys } => verify::perform(work, backup, keys).await,
+        RunParams::VerifyDue { slot } => verify::perform_due(work, *slot).await,
         RunParams::Prune { destination, .. } => prune::perform(work, destination.as_deref()).await,
     }
 }

@@ -58,13 +58,19 @@ impl Sauve {
         }
     }
 
-    /// The watchdog's tick: every job's unseen runs folded, every job's
-    /// staleness checked (by the database's clock), alerts queued once.
+    /// The watchdog's tick: every job's scheduled verification queued for its
+    /// latest slot, its unseen runs folded, its staleness checked (by the
+    /// database's clock), alerts queued once.
     pub async fn watchdog_tick(&self) -> Result<WatchReport, ServiceError> {
         let now = self.store.db_now().await?;
         let mut report = WatchReport::default();
         for job in self.store.jobs().await? {
             report.jobs += 1;
+            // Scheduled verification rides the same ticker: its slots are
+            // queued once each (the slot is the run's idempotency key).
+            if let Err(e) = self.runner.queue_due_verify(&job, now).await {
+                tracing::warn!(job = %job.name, error = %e, "could not queue the scheduled verification");
+            }
             match self.runner.watch(&job, now).await {
                 Ok(true) => report.stale.push(job.name.clone()),
                 Ok(false) => {}
