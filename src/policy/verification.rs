@@ -4,10 +4,11 @@
 //!
 //! A backup is due by `deadline = (verified_at or created_at) + coverage`.
 //! A slot takes every backup whose deadline comes before the next slot (it
-//! would be late otherwise), then, up to its share (`n × interval /
-//! coverage`, rounded down), the ones whose deadlines come soonest, so a large history is
-//! spread over the period instead of read in one night. What it takes is
-//! re-read newest first: a fresh backup is the one a restore will want.
+//! would be late otherwise) and, when those are fewer than its share
+//! (`n × interval / coverage`, rounded down), the next soonest due, so a
+//! large history is spread over the period instead of read in one night.
+//! What it takes is re-read soonest deadline first: the ones about to be
+//! late are read at the start of the run, not after the rest.
 //!
 //! Pure: times are Unix milliseconds; no clock, no I/O.
 
@@ -28,8 +29,9 @@ impl Stored {
     }
 }
 
-/// The ids to re-read in the slot at `now`, newest first. `interval_ms` is
-/// the longest gap between two slots of the verification schedule.
+/// The ids to re-read in the slot at `now`, soonest deadline first.
+/// `interval_ms` is the longest gap between two slots of the verification
+/// schedule.
 pub fn due(backups: &[Stored], coverage_ms: i64, interval_ms: i64, now: i64) -> Vec<String> {
     if backups.is_empty() {
         return vec![];
@@ -50,7 +52,6 @@ pub fn due(backups: &[Stored], coverage_ms: i64, interval_ms: i64, now: i64) -> 
             break;
         }
     }
-    chosen.sort_by_key(|b| (std::cmp::Reverse(b.created_at), b.id.clone()));
     chosen.into_iter().map(|b| b.id.clone()).collect()
 }
 
@@ -112,9 +113,9 @@ mod tests {
                 30 * DAY,
                 DAY,
                 2 * DAY,
-                vec!["b01", "b00"],
+                vec!["b00", "b01"],
             ),
-            // Everything would be late before the next slot: all of it, newest first.
+            // Everything would be late before the next slot: all of it, soonest late first.
             (
                 vec![
                     b("old", 0, None),
@@ -124,7 +125,7 @@ mod tests {
                 DAY,
                 DAY,
                 DAY,
-                vec!["new", "mid", "old"],
+                vec!["old", "mid", "new"],
             ),
             // Coverage shorter than the gap between slots: each slot takes all.
             (
@@ -159,21 +160,35 @@ mod tests {
         let mut total = 0;
         for day in 100..190 {
             let now = day * DAY;
+            // Before this slot's reads: nothing has gone unread for longer
+            // than the coverage (the first slot catches up on the history).
+            if day > 100 {
+                for s in &backups {
+                    let since = s.verified_at.unwrap_or(s.created_at);
+                    assert!(
+                        now - since <= coverage,
+                        "{} unread for {} h on day {day}",
+                        s.id,
+                        (now - since) / H
+                    );
+                }
+            }
             let picked = due(&backups, coverage, DAY, now);
             total += picked.len();
-            for id in picked {
+            // Reads take time: the n-th one ends n minutes into the slot.
+            for (n, id) in picked.into_iter().enumerate() {
+                let read_at = now + (n as i64 + 1) * 60_000;
                 let s = backups.iter_mut().find(|s| s.id == id).unwrap();
-                s.verified_at = Some(now);
-                last_read.insert(id, now);
-            }
-            for s in &backups {
-                let since = s.verified_at.unwrap_or(s.created_at);
-                assert!(
-                    now - since <= coverage,
-                    "{} unread for {} days on day {day}",
-                    s.id,
-                    (now - since) / DAY
-                );
+                if day > 100 {
+                    let since = s.verified_at.unwrap_or(s.created_at);
+                    assert!(
+                        read_at - since <= coverage,
+                        "{id} read {} min late",
+                        (read_at - since - coverage) / 60_000
+                    );
+                }
+                s.verified_at = Some(read_at);
+                last_read.insert(id, read_at);
             }
         }
         // About n × days / coverage reads (100 × 90 / 30 = 300), not a
