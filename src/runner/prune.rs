@@ -106,9 +106,10 @@ pub async fn plan_destination(
                 "its manifest is not in storage (sauve storage reconcile --apply writes it back)"
                     .to_string(),
             )
-        } else if let (Some(_), Some(why)) = (b.damaged_at, &b.verify_error) {
+        } else if b.damaged_at.is_some() {
             Some(format!(
-                "it is damaged (a verify found: {why}); it is never counted as kept, and stays until a person deletes it"
+                "it is damaged (a verify found: {}); it is never counted as kept, and stays until a person deletes it",
+                b.verify_error.as_deref().unwrap_or("its bytes are wrong")
             ))
         } else if b.size <= 0 || b.sha256.is_empty() {
             Some("its record has no size or checksum".to_string())

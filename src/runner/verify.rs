@@ -58,12 +58,27 @@ pub(super) async fn perform(
 /// re-read newest first, each outcome kept on its backup. The run fails
 /// when any backup was found damaged or could not be read.
 pub(super) async fn perform_due(work: &mut Work<'_>, slot: i64) -> Result<Done, RunError> {
-    let job = work.valid_job()?;
-    let Some(plan) = &job.verify else {
-        return Err(RunError::Gone(
-            "the job has no [job.verify] any more; nothing to verify".into(),
-        ));
+    // A slot queued before its job lost [job.verify] (or became invalid)
+    // has nothing to do: not a failure, nothing to alert.
+    let planned = work
+        .valid_job()
+        .ok()
+        .and_then(|j| j.verify.clone().map(|p| (j, p)));
+    let Some((job, plan)) = planned else {
+        work.log
+            .push("the job has no [job.verify] now (or is not valid): nothing to verify");
+        return Ok(Done {
+            state: RunState::Succeeded,
+            bytes: (0, 0),
+            error: None,
+            backups: vec![],
+            output: Output::VerifyDue {
+                verified: 0,
+                failed: vec![],
+            },
+        });
     };
+    let plan = &plan;
     let runner = work.runner;
     let stored = runner
         .store
@@ -74,18 +89,24 @@ pub(super) async fn perform_due(work: &mut Work<'_>, slot: i64) -> Result<Done, 
             limit: 100_000,
         })
         .await?;
+    // A backup never verified counts from when the job was last written
+    // (when [job.verify] was set, at the latest), so turning verification
+    // on spreads the history over a coverage period instead of reading it
+    // all in the first slot.
+    let since = work.job.map_or(0, |j| j.updated_at.as_millisecond());
     let candidates: Vec<Stored> = stored
         .iter()
         .filter(|b| b.damaged_at.is_none())
         .map(|b| Stored {
             id: b.id.clone(),
-            created_at: b.created_at.as_millisecond(),
+            created_at: b.created_at.as_millisecond().max(since),
             verified_at: b.verified_at.map(|t| t.as_millisecond()),
         })
         .collect();
+    // From just before the slot, so the gap after it counts too.
     let fires: Vec<i64> = plan
         .schedule
-        .upcoming(crate::store::ts(slot), 8)
+        .upcoming(crate::store::ts(slot - 1), 8)
         .iter()
         .map(|t| t.as_millisecond())
         .collect();
@@ -116,6 +137,11 @@ pub(super) async fn perform_due(work: &mut Work<'_>, slot: i64) -> Result<Done, 
                 bytes = (bytes.0 + done.bytes.0, bytes.1 + done.bytes.1);
             }
             Err(RunError::Cancelled) => return Err(RunError::Cancelled),
+            // Deleted (or purged) since the slot began: nothing to prove.
+            Err(RunError::Store(crate::store::StoreError::NotFound { .. })) => {
+                work.log
+                    .push(format!("backup {id}: gone since the run began; skipped"));
+            }
             Err(e) => {
                 work.log.push(format!("backup {id}: {e}"));
                 bad.push(id);
@@ -151,7 +177,8 @@ impl super::Runner {
     /// Queues the job's scheduled verification for its latest slot up to
     /// `now` (the database's clock), once whatever the number of instances
     /// or ticks: the slot is the run's idempotency key. A slot missed while
-    /// Sauve was down is caught up once; older ones are not.
+    /// Sauve was down is caught up once (within two gaps of the schedule);
+    /// older ones are not, nor slots before the job was last written.
     pub async fn queue_due_verify(
         &self,
         job: &crate::store::StoredJob,
@@ -160,9 +187,39 @@ impl super::Runner {
         let Some(plan) = job.spec.validate().ok().and_then(|j| j.verify) else {
             return Ok(None);
         };
+        // One at a time: a slot that comes while a verification is still
+        // queued or running is skipped (it would pick the same backups).
+        let busy = self
+            .store
+            .runs(&crate::store::RunFilter {
+                job: Some(job.name.clone()),
+                state: None,
+                kind: Some(crate::domain::RunKind::Verify),
+                limit: 20,
+            })
+            .await?
+            .iter()
+            .any(|r| !r.state.is_finished());
+        if busy {
+            return Ok(None);
+        }
         let now_ts = crate::store::ts(now);
-        // Not before the job existed, and not further back than a week.
-        let after = crate::store::ts(job.created_at.as_millisecond().max(now - 7 * 86_400_000));
+        // Not before [job.verify] was written (the job's last change), not
+        // further back than two gaps (so the search stays short, whatever
+        // the schedule), and never more than a week.
+        let gap = plan
+            .schedule
+            .upcoming(now_ts, 8)
+            .windows(2)
+            .map(|w| w[1].as_millisecond() - w[0].as_millisecond())
+            .max()
+            .unwrap_or(86_400_000);
+        let after = crate::store::ts(
+            job.updated_at
+                .as_millisecond()
+                .max(now - 7 * 86_400_000)
+                .max(now - 2 * gap),
+        );
         let Some(slot) = plan.schedule.latest_between(after, now_ts) else {
             return Ok(None);
         };
