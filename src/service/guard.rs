@@ -170,6 +170,21 @@ impl Sauve {
         Ok(done(errors)?)
     }
 
+    /// Whether `actor` may send to this channel (to test it): a remote
+    /// caller names secrets only, and no clear-text or internal host.
+    pub(super) fn guard_channel(
+        &self,
+        actor: &Actor,
+        channel: &crate::domain::Channel,
+        field: &str,
+    ) -> Result<(), ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        if let Authority::Remote { .. } = actor.authority() {
+            authority::check_channel(channel, field, &mut errors);
+        }
+        errors.into_result(())
+    }
+
     /// Whether `actor` may restore into `target` (a path, a database URI or
     /// the value handed to a job's restore command).
     pub(super) async fn guard_restore_target(

@@ -164,13 +164,7 @@ impl Sauve {
             out.extend_prefixed("channel", e);
             out
         })?;
-        if let crate::domain::Authority::Remote { .. } = actor.authority() {
-            let mut errors = ValidationErrors::new();
-            crate::domain::authority::check_channel(&channel, "channel", &mut errors);
-            if !errors.is_empty() {
-                return Err(errors.into());
-            }
-        }
+        self.guard_channel(actor, &channel, "channel")?;
         let keys = self.keyring().await?;
         let id = format!("test_{}", crate::domain::new_id());
         let event = Event {

@@ -15,8 +15,9 @@ fn listed(sauve: &Sauve, id: &str) -> serde_json::Value {
         .clone()
 }
 
-#[test]
-fn a_verify_proves_a_backup_good_or_marks_it_damaged_and_retention_does_not_count_it() {
+/// A job `app` backing a small SQLite file up to a local folder: the
+/// harness, the database and the destination.
+fn sqlite_job() -> (Sauve, std::path::PathBuf, std::path::PathBuf) {
     let sauve = Sauve::new();
     let db = sauve.dest("app.db");
     rusqlite::Connection::open(&db)
@@ -29,6 +30,12 @@ fn a_verify_proves_a_backup_good_or_marks_it_damaged_and_retention_does_not_coun
         &format!("sqlite://{}", db.display()),
         &[dest.to_str().unwrap()],
     );
+    (sauve, db, dest)
+}
+
+#[test]
+fn a_verify_proves_a_backup_good_or_marks_it_damaged_and_retention_does_not_count_it() {
+    let (sauve, _, _) = sqlite_job();
     let good = sauve.backup("app");
     let bad = sauve.backup("app");
     for id in [&good, &bad] {
@@ -92,18 +99,7 @@ fn a_verify_proves_a_backup_good_or_marks_it_damaged_and_retention_does_not_coun
 
 #[test]
 fn scheduled_verification_rereads_every_backup_within_its_coverage() {
-    let sauve = Sauve::new();
-    let db = sauve.dest("app.db");
-    rusqlite::Connection::open(&db)
-        .unwrap()
-        .execute_batch("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1);")
-        .unwrap();
-    let dest = sauve.dest("b");
-    sauve.create_job(
-        "app",
-        &format!("sqlite://{}", db.display()),
-        &[dest.to_str().unwrap()],
-    );
+    let (sauve, db, dest) = sqlite_job();
     let ids: Vec<String> = (0..6).map(|_| sauve.backup("app")).collect();
     // Every 2 s, each backup re-read at least once per 6 s.
     let file = sauve.dest("jobs.toml");
