@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { BIN, Sauve, browser, watchedPage, signIn, writes, SHOTS } from "./harness.mjs";
+import { BIN, Sauve, browser, watchedPage, signIn, writes, until, SHOTS } from "./harness.mjs";
 
 const ADMIN = ["ada", "admin-password-for-e2e"];
 const VIEWER = ["vic", "viewer-password-for-e2e"];
@@ -536,7 +536,7 @@ keep_weekly = 4
   await page.close();
 });
 
-test("notifications: the last deliveries, a channel in the form, Send test on a click only", async () => {
+test("notifications: the last deliveries, a channel in the form, Send test on a click only", async (t) => {
   // A webhook receiver on loopback; the operator's job tells it (plain http
   // to this machine is the operator's to choose, from the CLI).
   const { createServer } = await import("node:http");
@@ -547,10 +547,14 @@ test("notifications: the last deliveries, a channel in the form, Send test on a 
     req.on("end", () => { received.push({ path: req.url, body }); res.end("ok"); });
   });
   await new Promise((r) => receiver.listen(0, "127.0.0.1", r));
+  // Closed even when an assertion fails: an open server would keep this file's
+  // process, and the whole suite, waiting.
+  t.after(() => receiver.close());
   const hook = `webhook+http://127.0.0.1:${receiver.address().port}/hook`;
   sauve.cli(["job", "create", "alerted", "--source", `sqlite://${join(sauve.dir, "missing.db")}`,
     "--dest", join(sauve.dir, "backups"), "--notify", hook]);
-  // A failed foreground backup sends its alert before the command returns
+  // A failed backup alerts once: the command sends it before it returns, or
+  // the server's sender, sharing the store, claims it first and sends it
   // (run without blocking this process, which is also the receiver).
   const { execFile } = await import("node:child_process");
   const code = await new Promise((resolve) => {
@@ -558,6 +562,7 @@ test("notifications: the last deliveries, a channel in the form, Send test on a 
       (err) => resolve(err?.code ?? 0));
   });
   assert.equal(code, 1, "a failed backup exits 1");
+  await until(() => received.length > 0, 15_000, "the run.failed webhook");
   assert.equal(received.length, 1);
   assert.equal(JSON.parse(received[0].body).type, "run.failed");
 
@@ -610,5 +615,4 @@ test("notifications: the last deliveries, a channel in the form, Send test on a 
   // What a person provoked (the 422 and the 502 of the tests) is all the console saw.
   assert.deepEqual(log.consoleErrors.filter((e) => !/notifications\/test/.test(e)), []);
   await page.close();
-  receiver.close();
 });

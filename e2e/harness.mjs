@@ -103,3 +103,12 @@ export async function signIn(page, base, name, password) {
 
 export const writes = (log, since = 0) =>
   log.requests.filter((r) => r.at >= since && ["POST", "PUT", "DELETE", "PATCH"].includes(r.method));
+
+/** Waits until `cond()` holds, checking every 50 ms; fails after `ms` naming `what`. */
+export async function until(cond, ms, what) {
+  const deadline = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`waited ${ms} ms for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -56,6 +56,11 @@ pub(crate) enum Command {
         which: WhichBackup,
         #[command(flatten)]
         keys: KeyArgs,
+        /// Also restore it into a scratch target Sauve creates and drops (a
+        /// database on the source's server, a file or directory under the
+        /// data directory), count its tables' rows and run the job's checks.
+        #[arg(long)]
+        test_restore: bool,
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,

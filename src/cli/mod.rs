@@ -56,7 +56,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Job(cmd) => job::command(&sauve, cmd).await,
         Command::Backup(cmd) => backup::command(&sauve, cmd).await,
-        Command::Verify { which, keys, json } => restore::verify(&sauve, &which, &keys, json).await,
+        Command::Verify {
+            which,
+            keys,
+            test_restore: true,
+            json,
+        } => restore::test_restore(&sauve, &which, &keys, json).await,
+        Command::Verify {
+            which, keys, json, ..
+        } => restore::verify(&sauve, &which, &keys, json).await,
         Command::Restore {
             which,
             to,

@@ -5,7 +5,8 @@
 use super::args::{KeyArgs, WhichBackup};
 use super::output;
 use sauve::domain::human_bytes;
-use sauve::service::{Actor, Sauve, Stopper};
+use sauve::runner::RunError;
+use sauve::service::{Actor, Sauve, ServiceError, Stopper};
 
 pub(super) async fn verify(
     sauve: &Sauve,
@@ -28,6 +29,73 @@ pub(super) async fn verify(
         report.format
     );
     Ok(())
+}
+
+/// `sauve verify --test-restore`: the report, also when it did not pass
+/// (then the command fails after printing it).
+pub(super) async fn test_restore(
+    sauve: &Sauve,
+    which: &WhichBackup,
+    keys: &KeyArgs,
+    json: bool,
+) -> anyhow::Result<()> {
+    let result = sauve
+        .test_restore(&Actor::cli(), &which.reference(), &keys.options())
+        .await;
+    let report = match &result {
+        Ok(r) => r,
+        Err(ServiceError::Run { error, .. }) => match error.as_ref() {
+            RunError::TestRestore(r) => r.as_ref(),
+            _ => return result.map(|_| ()).map_err(Into::into),
+        },
+        Err(_) => return result.map(|_| ()).map_err(Into::into),
+    };
+    if json {
+        output::json(report)?;
+    } else {
+        println!(
+            "backup {} {} in {} ms into {} ({}):",
+            report.backup,
+            if report.ok {
+                "test-restored"
+            } else {
+                "restored but did NOT pass"
+            },
+            report.duration_ms,
+            report.scratch,
+            if report.dropped {
+                "dropped"
+            } else {
+                "NOT dropped yet"
+            }
+        );
+        if let Some(i) = &report.integrity {
+            println!("  integrity_check: {i}");
+        }
+        for t in &report.tables {
+            let size = t
+                .bytes
+                .map(|b| format!(", {}", human_bytes(b)))
+                .unwrap_or_default();
+            println!("  table {}: {} rows{size}", t.name, t.rows);
+        }
+        if let Some(f) = &report.files {
+            println!("  {} files, {}", f.files, human_bytes(f.bytes));
+        }
+        for c in &report.checks {
+            let value = c.value.as_deref().unwrap_or("-");
+            let verdict = if c.ok {
+                "ok"
+            } else {
+                c.error.as_deref().unwrap_or("failed")
+            };
+            println!("  check {:?}: {value} ({verdict})", c.check);
+        }
+        for f in &report.flags {
+            println!("  flagged: {f}");
+        }
+    }
+    result.map(|_| ()).map_err(Into::into)
 }
 
 pub(super) async fn restore(

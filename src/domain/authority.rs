@@ -145,9 +145,19 @@ pub fn source_credentials(source: &Source) -> Vec<(&'static str, &Credential)> {
 }
 
 /// Whether writing `job` over `before` runs code on the server that was not
-/// already there: a new or changed `command` source.
+/// already there: a new or changed `command` source, or new or changed
+/// test-restore `checks` (a command, or SQL run with the source's user).
 pub fn job_needs_exec(job: &Job, before: Option<&Job>) -> bool {
-    matches!(job.source, Source::Command { .. }) && before.is_none_or(|b| b.source != job.source)
+    let checks = |j: &Job| {
+        j.verify
+            .as_ref()
+            .map(|v| v.checks.clone())
+            .unwrap_or_default()
+    };
+    let new_command = matches!(job.source, Source::Command { .. })
+        && before.is_none_or(|b| b.source != job.source);
+    let new_checks = !checks(job).is_empty() && before.is_none_or(|b| checks(b) != checks(job));
+    new_command || new_checks
 }
 
 /// What a remote caller may not write newly: environment credentials and
@@ -172,6 +182,18 @@ pub fn check_remote_job(job: &Job, before: Option<&Job>) -> ValidationErrors {
             continue;
         }
         check_channel(c, &format!("notify[{i}]"), &mut errors);
+    }
+    let scratch = |j: &Job| j.verify.as_ref().and_then(|v| v.test_restore_to.clone());
+    if let Some(to) = scratch(job)
+        && before.is_none_or(|b| scratch(b).as_ref() != Some(&to))
+        && let Some(c) = &to.password
+    {
+        env_refused(
+            c,
+            "database password",
+            "verify.test_restore_to",
+            &mut errors,
+        );
     }
     let enc_kept = before.is_some_and(|b| b.encryption == job.encryption);
     if !enc_kept && let Some(Encryption::Passphrase { env }) = &job.encryption {
@@ -331,6 +353,36 @@ mod tests {
         assert!(check_remote_job(&cmd, None).is_empty());
         // Left unchanged, the operator's command stays.
         assert!(!job_needs_exec(&cmd, Some(&cmd)));
+
+        // Test-restore checks run code (a command, or SQL with the source's
+        // user): new or changed ones need exec; kept ones stay the operator's.
+        let base = "name = \"p\"\nsource = \"postgres://u@db/app?password=secret:app\"\ndestinations = [\"/srv/b\"]\n";
+        let plain = job(base);
+        let checked = job(&format!(
+            "{base}[verify]\nchecks = [{{ sql = \"select 1\" }}]\n"
+        ));
+        let changed = job(&format!(
+            "{base}[verify]\nchecks = [{{ sql = \"select 2\" }}]\n"
+        ));
+        assert!(!job_needs_exec(&plain, None));
+        assert!(job_needs_exec(&checked, None));
+        assert!(job_needs_exec(&checked, Some(&plain)));
+        assert!(!job_needs_exec(&checked, Some(&checked)));
+        assert!(job_needs_exec(&changed, Some(&checked)));
+        assert!(
+            !job_needs_exec(&plain, Some(&checked)),
+            "removing checks runs nothing"
+        );
+        // A scratch server's password from Sauve's environment: operator only.
+        let to = job(&format!(
+            "{base}[verify]\ntest_restore_to = \"postgres://s@scratch/x?password_env=SCRATCH_PW\"\n"
+        ));
+        let e = check_remote_job(&to, None).to_string();
+        assert!(
+            e.contains("verify.test_restore_to") && e.contains("SCRATCH_PW"),
+            "{e}"
+        );
+        assert!(check_remote_job(&to, Some(&to)).is_empty());
 
         let env = job(
             "name = \"p\"\nsource = \"postgres://u@db/app?password_env=APP_PW\"\ndestinations = [\"s3://bkt?endpoint=http://h:1\"]\n",

@@ -64,22 +64,41 @@ pub struct JobSpec {
 }
 
 /// `[job.verify]`: re-read the job's stored backups on a schedule, so that
-/// each is proven readable at least once per `coverage`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+/// each is proven readable at least once per `coverage`; test-restore the
+/// newest into a scratch target and run the job's checks on it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifySpec {
-    /// When to verify, in the job's time zone, e.g. `daily at 05:00`.
-    pub schedule: String,
+    /// When to verify, in the job's time zone, e.g. `daily at 05:00`
+    /// (none: only `sauve verify` and the dashboard's buttons verify).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<String>,
     /// Every stored backup is re-read at least once per this period [default: 30d].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coverage: Option<String>,
+    /// Each scheduled verification also test-restores the newest backup not
+    /// yet test-restored [default: false].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_restore: Option<bool>,
+    /// Another server of the source's kind to test-restore on (a database
+    /// URI; its database name is not used) [default: the source's server].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_restore_to: Option<String>,
+    /// What a test-restored database must pass: `{ sql = "…", min = 1 }` or
+    /// `{ command = ["./check.sh"] }`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<super::proof::CheckSpec>,
 }
 
 /// A validated `[job.verify]`.
 #[derive(Debug, Clone)]
 pub struct VerifyPlan {
-    pub schedule: Schedule,
+    pub schedule: Option<Schedule>,
     pub coverage: std::time::Duration,
+    pub test_restore: bool,
+    /// The server test restores go to instead of the source's.
+    pub test_restore_to: Option<super::DbConn>,
+    pub checks: Vec<super::proof::CheckSpec>,
 }
 
 pub const DEFAULT_COVERAGE: std::time::Duration = std::time::Duration::from_secs(30 * 86_400);
@@ -346,10 +365,14 @@ impl JobSpec {
             std::time::Duration::from_millis(crate::policy::alerts::DEFAULT_REMIND_MS as u64),
         );
         let verify = self.verify.as_ref().and_then(|v| {
-            // Both fields checked, so every error is reported at once.
-            let schedule = Schedule::parse(&v.schedule, tz)
-                .map_err(|e| errors.push("verify.schedule", e.to_string()))
-                .ok();
+            // Every field checked, so every error is reported at once.
+            let schedule = match &v.schedule {
+                None => Some(None),
+                Some(s) => Schedule::parse(s, tz)
+                    .map_err(|e| errors.push("verify.schedule", e.to_string()))
+                    .ok()
+                    .map(Some),
+            };
             let coverage = match &v.coverage {
                 None => Some(DEFAULT_COVERAGE),
                 Some(c) => {
@@ -363,9 +386,50 @@ impl JobSpec {
                     d
                 }
             };
+            let test_restore_to = match (&v.test_restore_to, &source) {
+                (None, _) => Some(None),
+                (Some(uri), Some(src)) => match (super::source::parse_uri(uri), src) {
+                    (Ok(Source::Postgres(c)), Source::Postgres(_))
+                    | (Ok(Source::Mysql(c)), Source::Mysql(_)) => Some(Some(c)),
+                    (Ok(_), _) => {
+                        errors.push(
+                            "verify.test_restore_to",
+                            format!(
+                                "must be a server of the source's kind ({}): a PostgreSQL or MySQL URI such as postgres://user@scratch-host:5432/postgres",
+                                src.kind()
+                            ),
+                        );
+                        None
+                    }
+                    (Err(e), _) => {
+                        errors.extend_prefixed("verify.test_restore_to", e);
+                        None
+                    }
+                },
+                (Some(_), None) => None,
+            };
+            for (i, c) in v.checks.iter().enumerate() {
+                if let Some(problem) = c.problem() {
+                    errors.push(format!("verify.checks[{i}]"), problem);
+                }
+                if c.sql.is_some()
+                    && matches!(
+                        source,
+                        Some(Source::Files { .. } | Source::Command { .. })
+                    )
+                {
+                    errors.push(
+                        format!("verify.checks[{i}].sql"),
+                        "a sql check needs a database source; check files with a command",
+                    );
+                }
+            }
             Some(VerifyPlan {
                 schedule: schedule?,
                 coverage: coverage?,
+                test_restore: v.test_restore.unwrap_or(false),
+                test_restore_to: test_restore_to?,
+                checks: v.checks.clone(),
             })
         });
         if !errors.is_empty() {
@@ -476,16 +540,21 @@ mod tests {
     fn verification_is_a_schedule_and_a_coverage() {
         let mut s = spec("v");
         s.verify = Some(VerifySpec {
-            schedule: "daily at 05:00".into(),
+            schedule: Some("daily at 05:00".into()),
             coverage: None,
+            ..Default::default()
         });
         let j = s.validate().unwrap();
         let plan = j.verify.unwrap();
         assert_eq!(plan.coverage, DEFAULT_COVERAGE);
-        assert_eq!(plan.schedule.describe(), "every day at 05:00 (UTC)");
+        assert_eq!(
+            plan.schedule.unwrap().describe(),
+            "every day at 05:00 (UTC)"
+        );
         s.verify = Some(VerifySpec {
-            schedule: "whenever".into(),
+            schedule: Some("whenever".into()),
             coverage: Some("a while".into()),
+            ..Default::default()
         });
         let e = s.validate().unwrap_err();
         let fields: Vec<&str> = e.0.iter().map(|f| f.field.as_str()).collect();
@@ -505,9 +574,74 @@ mod tests {
             7 * 86_400
         );
         let unknown = toml::from_str::<JobSpec>(
-            "name = \"t\"\nsource = \"sqlite:///a.db\"\ndestinations = [\"/b\"]\n[verify]\nschedule = \"every 6h\"\ntest_restore = true\n",
+            "name = \"t\"\nsource = \"sqlite:///a.db\"\ndestinations = [\"/b\"]\n[verify]\nschedule = \"every 6h\"\ntest_restores = true\n",
         );
-        assert!(unknown.unwrap_err().to_string().contains("test_restore"));
+        assert!(unknown.unwrap_err().to_string().contains("test_restores"));
+    }
+
+    #[test]
+    fn test_restores_name_a_server_of_the_sources_kind_and_checks_that_can_run() {
+        let with = |source: &str, verify: &str| {
+            let toml = format!(
+                "name = \"t\"\nsource = \"{source}\"\ndestinations = [\"/b\"]\n[verify]\n{verify}\n"
+            );
+            toml::from_str::<JobSpec>(&toml).unwrap().validate()
+        };
+        let pg = "postgres://app@db:5432/app";
+        let ok = with(
+            pg,
+            "test_restore = true\ntest_restore_to = \"postgres://sauve@scratch:5432/postgres?password=secret:scratch\"\nchecks = [{ sql = \"select 1\", min = 1 }, { command = [\"./check.sh\"] }]",
+        )
+        .unwrap();
+        let plan = ok.verify.unwrap();
+        assert!(plan.test_restore && plan.schedule.is_none());
+        assert_eq!(plan.test_restore_to.unwrap().host, "scratch");
+        assert_eq!(plan.checks.len(), 2);
+        // (source, [job.verify] body, field at fault)
+        let refused = [
+            (
+                pg,
+                "test_restore_to = \"mysql://db/x\"",
+                "verify.test_restore_to",
+            ),
+            (
+                pg,
+                "test_restore_to = \"postgres://u:pw@db/x\"",
+                "verify.test_restore_to",
+            ),
+            (
+                pg,
+                "checks = [{ sql = \"select 1\", command = [\"x\"] }]",
+                "verify.checks[0]",
+            ),
+            (
+                pg,
+                "checks = [{ command = [\"x\"], min = 1 }]",
+                "verify.checks[0]",
+            ),
+            (
+                pg,
+                "checks = [{ sql = \"select 1\", min = 5, max = 1 }]",
+                "verify.checks[0]",
+            ),
+            (
+                "files:///srv",
+                "checks = [{ sql = \"select 1\" }]",
+                "verify.checks[0].sql",
+            ),
+            (
+                "sqlite:///a.db",
+                "test_restore_to = \"postgres://db/x\"",
+                "verify.test_restore_to",
+            ),
+        ];
+        for (source, body, field) in refused {
+            let e = with(source, body).unwrap_err();
+            assert!(
+                e.0.iter().any(|f| f.field.starts_with(field)),
+                "{body}: {e}"
+            );
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod channel;
 pub mod destination;
 pub mod destinations;
 pub mod job;
+pub mod proof;
 pub mod run;
 pub mod secret;
 pub mod source;

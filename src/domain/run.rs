@@ -76,6 +76,7 @@ string_enum!(
         Backup => "backup",
         Restore => "restore",
         Verify => "verify",
+        TestRestore => "test_restore",
         Prune => "prune",
     }
 );
@@ -88,17 +89,19 @@ impl RunKind {
     /// A backup and a restore of one job never run at once (the restore could
     /// be restoring what the backup is reading, or the other way round), nor
     /// do two of either. A verify only reads a stored artifact: it runs beside
-    /// backups and other verifies. A prune deletes backups: never beside a
-    /// restore or a verify (it could delete what they read) nor another
-    /// prune; beside a backup it is safe, since a backup in flight is not yet
-    /// a candidate.
+    /// backups and other verifies; a test restore reads one and writes only
+    /// into a scratch target of its own, so it runs as freely. A prune
+    /// deletes backups: never beside a restore, a verify or a test restore
+    /// (it could delete what they read) nor another prune; beside a backup
+    /// it is safe, since a backup in flight is not yet a candidate.
     pub fn conflicts_with(self, other: RunKind) -> bool {
         use RunKind::*;
         match (self, other) {
             (Backup | Restore, Backup | Restore) => true,
-            (Prune, Restore | Verify | Prune) | (Restore | Verify, Prune) => true,
+            (Prune, Restore | Verify | TestRestore | Prune)
+            | (Restore | Verify | TestRestore, Prune) => true,
             (Prune, Backup) | (Backup, Prune) => false,
-            (Verify, _) | (_, Verify) => false,
+            (Verify | TestRestore, _) | (_, Verify | TestRestore) => false,
         }
     }
 
@@ -117,7 +120,7 @@ impl RunKind {
     pub fn max_attempts(self, job_max: u32) -> u32 {
         match self {
             RunKind::Backup => job_max,
-            RunKind::Verify | RunKind::Prune => job_max.min(3),
+            RunKind::Verify | RunKind::TestRestore | RunKind::Prune => job_max.min(3),
             RunKind::Restore => 1,
         }
     }
@@ -140,6 +143,13 @@ pub enum RunParams {
         keys: KeyNames,
     },
     Verify {
+        backup: BackupLocator,
+        #[serde(default)]
+        keys: KeyNames,
+    },
+    /// Restore a backup into a scratch target Sauve creates and always
+    /// drops, take its inventory and run the job's checks on it.
+    TestRestore {
         backup: BackupLocator,
         #[serde(default)]
         keys: KeyNames,
@@ -167,6 +177,7 @@ impl RunParams {
             RunParams::Backup => RunKind::Backup,
             RunParams::Restore { .. } => RunKind::Restore,
             RunParams::Verify { .. } | RunParams::VerifyDue { .. } => RunKind::Verify,
+            RunParams::TestRestore { .. } => RunKind::TestRestore,
             RunParams::Prune { .. } => RunKind::Prune,
         }
     }
@@ -260,6 +271,13 @@ pub struct Backup {
     pub damaged_at: Option<Timestamp>,
     /// What that re-read found.
     pub verify_error: Option<String>,
+    /// When a test restore last restored it into a scratch target and
+    /// found what `test_restore` says.
+    #[schemars(with = "Option<String>")]
+    pub test_restored_at: Option<Timestamp>,
+    /// The last test restore's report: whether it passed, the tables and
+    /// their rows (or the files), the checks.
+    pub test_restore: Option<super::proof::TestRestoreReport>,
 }
 
 #[cfg(test)]
@@ -287,6 +305,15 @@ mod tests {
             (Prune, Restore, false),
             (Prune, Verify, false),
             (Prune, Prune, false),
+            (TestRestore, Backup, true),
+            (TestRestore, Restore, true),
+            (TestRestore, Verify, true),
+            (TestRestore, TestRestore, true),
+            (TestRestore, Prune, false),
+            (Backup, TestRestore, true),
+            (Restore, TestRestore, true),
+            (Verify, TestRestore, true),
+            (Prune, TestRestore, false),
         ];
         assert_eq!(table.len(), RunKind::ALL.len() * RunKind::ALL.len());
         for (a, b, together) in table {
@@ -295,7 +322,7 @@ mod tests {
             assert_eq!(a.conflicts_with(b), b.conflicts_with(a), "{a}/{b}");
         }
         assert_eq!(Verify.waits_for(), vec![Prune]);
-        assert_eq!(Prune.waits_for(), vec![Restore, Verify, Prune]);
+        assert_eq!(Prune.waits_for(), vec![Restore, Verify, TestRestore, Prune]);
         assert_eq!(Backup.waits_for(), vec![Backup, Restore]);
     }
 

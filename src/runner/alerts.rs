@@ -156,7 +156,9 @@ impl Runner {
     /// retention plan refused (the run's notice, written with its outcome).
     fn single_event(run: &Run, notice: Option<&str>) -> Option<EventKind> {
         match (run.kind, run.state) {
-            (RunKind::Verify, RunState::Failed) => Some(EventKind::VerifyFailed),
+            (RunKind::Verify | RunKind::TestRestore, RunState::Failed) => {
+                Some(EventKind::VerifyFailed)
+            }
             (RunKind::Prune, _) if notice == Some(EventKind::RetentionRefused.as_str()) => {
                 Some(EventKind::RetentionRefused)
             }
@@ -417,6 +419,8 @@ mod tests {
         let cases = [
             (Verify, Failed, None, Some(EventKind::VerifyFailed)),
             (Verify, Succeeded, None, None),
+            (TestRestore, Failed, None, Some(EventKind::VerifyFailed)),
+            (TestRestore, Succeeded, None, None),
             (Prune, Succeeded, refused, Some(EventKind::RetentionRefused)),
             (Prune, Partial, refused, Some(EventKind::RetentionRefused)),
             (Prune, Succeeded, None, None),

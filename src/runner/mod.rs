@@ -24,6 +24,7 @@ mod reconcile;
 mod record;
 mod restore;
 mod stopper;
+mod test_restore;
 mod verify;
 
 pub use alerts::{DEFAULT_CHANNELS, NotifyConfig};
@@ -99,6 +100,10 @@ pub enum RunError {
     /// everywhere); another attempt may succeed.
     #[error("{0}")]
     Failed(String),
+    /// A test restore restored the backup, but it did not pass: its report
+    /// says what (a check, an integrity error, a table gone).
+    #[error("{}", .0.error.as_deref().unwrap_or("the test restore did not pass"))]
+    TestRestore(Box<crate::domain::proof::TestRestoreReport>),
 }
 
 impl From<PipelineError> for RunError {
@@ -124,6 +129,7 @@ impl RunError {
                 | RunError::Keys(_)
                 | RunError::Cancelled
                 | RunError::LeaseLost
+                | RunError::TestRestore(_)
         ) && !matches!(self, RunError::Restore(r) if matches!(**r, RestoreError::ChecksumMismatch { .. }))
     }
 }
@@ -168,6 +174,7 @@ pub enum Output {
     },
     Restore(Box<RestoreOutcome>),
     Verify(VerifyReport),
+    TestRestore(Box<crate::domain::proof::TestRestoreReport>),
     /// A scheduled verification: how many backups were proven good, and
     /// which failed.
     VerifyDue {
@@ -246,6 +253,7 @@ async fn perform(params: &RunParams, work: &mut Work<'_>) -> Result<Done, RunErr
         } => restore::perform(work, backup, to.as_deref(), *force, keys).await,
         RunParams::Verify { backup, keys } => verify::perform(work, backup, keys).await,
         RunParams::VerifyDue { slot } => verify::perform_due(work, *slot).await,
+        RunParams::TestRestore { backup, keys } => test_restore::perform(work, backup, keys).await,
         RunParams::Prune { destination, .. } => prune::perform(work, destination.as_deref()).await,
     }
 }

@@ -60,11 +60,12 @@ pub(super) async fn perform(
 pub(super) async fn perform_due(work: &mut Work<'_>, slot: i64) -> Result<Done, RunError> {
     // A slot queued before its job lost [job.verify] (or became invalid)
     // has nothing to do: not a failure, nothing to alert.
-    let planned = work
-        .valid_job()
-        .ok()
-        .and_then(|j| j.verify.clone().map(|p| (j, p)));
-    let Some((job, plan)) = planned else {
+    let planned = work.valid_job().ok().and_then(|j| {
+        let plan = j.verify.clone()?;
+        let schedule = plan.schedule.clone()?;
+        Some((j, plan, schedule))
+    });
+    let Some((job, plan, schedule)) = planned else {
         work.log
             .push("the job has no [job.verify] now (or is not valid): nothing to verify");
         return Ok(Done {
@@ -104,8 +105,7 @@ pub(super) async fn perform_due(work: &mut Work<'_>, slot: i64) -> Result<Done, 
         })
         .collect();
     // From just before the slot, so the gap after it counts too.
-    let fires: Vec<i64> = plan
-        .schedule
+    let fires: Vec<i64> = schedule
         .upcoming(crate::store::ts(slot - 1), 8)
         .iter()
         .map(|t| t.as_millisecond())
@@ -148,9 +148,30 @@ pub(super) async fn perform_due(work: &mut Work<'_>, slot: i64) -> Result<Done, 
             }
         }
     }
+    // The newest backup not yet test-restored, when the job asks for it.
+    let untested = stored
+        .iter()
+        .filter(|b| b.damaged_at.is_none() && !bad.contains(&b.id))
+        .max_by_key(|b| b.created_at)
+        .filter(|b| plan.test_restore && b.test_restored_at.is_none());
+    if let Some(b) = untested {
+        let at = BackupLocator {
+            id: b.id.clone(),
+            destination: None,
+        };
+        match super::test_restore::perform(work, &at, &KeyNames::default()).await {
+            Ok(_) => good += 1,
+            Err(RunError::Cancelled) => return Err(RunError::Cancelled),
+            Err(e) => {
+                work.log
+                    .push(format!("test restore of backup {}: {e}", b.id));
+                bad.push(b.id.clone());
+            }
+        }
+    }
     let error = (!bad.is_empty()).then(|| {
         format!(
-            "{} of {} backups failed verification: {}; `sauve backup list --job {}` shows what each found",
+            "{} of {} backups failed verification or their test restore: {}; `sauve backup list --job {}` shows what each found",
             bad.len(),
             good + bad.len(),
             bad.join(", "),
@@ -184,7 +205,13 @@ impl super::Runner {
         job: &crate::store::StoredJob,
         now: i64,
     ) -> Result<Option<String>, crate::store::StoreError> {
-        let Some(plan) = job.spec.validate().ok().and_then(|j| j.verify) else {
+        let Some(schedule) = job
+            .spec
+            .validate()
+            .ok()
+            .and_then(|j| j.verify)
+            .and_then(|p| p.schedule)
+        else {
             return Ok(None);
         };
         // One at a time: a slot that comes while a verification is still
@@ -207,8 +234,7 @@ impl super::Runner {
         // Not before [job.verify] was written (the job's last change), not
         // further back than two gaps (so the search stays short, whatever
         // the schedule), and never more than a week.
-        let gap = plan
-            .schedule
+        let gap = schedule
             .upcoming(now_ts, 8)
             .windows(2)
             .map(|w| w[1].as_millisecond() - w[0].as_millisecond())
@@ -220,7 +246,7 @@ impl super::Runner {
                 .max(now - 7 * 86_400_000)
                 .max(now - 2 * gap),
         );
-        let Some(slot) = plan.schedule.latest_between(after, now_ts) else {
+        let Some(slot) = schedule.latest_between(after, now_ts) else {
             return Ok(None);
         };
         let slot = slot.as_millisecond();

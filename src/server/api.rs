@@ -374,6 +374,22 @@ pub async fn verify_backup(
     Ok(Json(report))
 }
 
+/// `POST /api/admin/backups/{id}/test-restore`: restores the backup into a
+/// scratch target Sauve creates and drops, counts its tables' rows and runs
+/// the job's checks.
+pub async fn test_restore_backup(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<crate::domain::proof::TestRestoreReport>> {
+    caller.require(Scope::BackupsWrite)?;
+    let report = state
+        .sauve
+        .test_restore(&caller.actor(), &BackupRef::Id(id), &KeyOptions::default())
+        .await?;
+    Ok(Json(report))
+}
+
 #[derive(Deserialize, schemars::JsonSchema)]
 pub struct SourceTestBody {
     source: crate::domain::SourceSpec,

@@ -192,6 +192,16 @@ fn routes() -> openapi::Routes {
             .returns::<crate::restore::VerifyReport>(200),
         )
         .op(
+            post(test_restore_backup),
+            Op::new(
+                "POST",
+                "/api/admin/backups/{id}/test-restore",
+                need(Scope::BackupsWrite),
+                "Restore a backup into a scratch target, count its rows, run the job's checks, drop it",
+            )
+            .returns::<crate::domain::proof::TestRestoreReport>(200),
+        )
+        .op(
             post(test_source),
             Op::new(
                 "POST",

@@ -122,6 +122,49 @@ impl Sauve {
         }
     }
 
+    /// Restores a backup into a scratch target Sauve creates and drops, takes
+    /// its inventory and runs the job's checks: a `test_restore` run
+    /// executed now in this process. A test restore that restored but did
+    /// not pass fails with its report (`RunError::TestRestore`).
+    pub async fn test_restore(
+        &self,
+        actor: &Actor,
+        r: &BackupRef,
+        opts: &KeyOptions,
+    ) -> Result<crate::domain::proof::TestRestoreReport, ServiceError> {
+        let located = self.locate(r).await?;
+        let (job_id, job_name) = self.run_job_ref(&located.manifest.job).await?;
+        let params = RunParams::TestRestore {
+            backup: Self::locator(r, &located),
+            keys: opts.clone(),
+        };
+        let new = NewRun {
+            job_id: &job_id,
+            job_name: &job_name,
+            kind: RunKind::TestRestore,
+            trigger: actor.trigger(),
+            params: Some(serde_json::to_string(&params).expect("params serialise")),
+            scheduled_for: None,
+            idempotency_key: None,
+            max_attempts: 1,
+        };
+        let audit = super::runs::Audited {
+            actor,
+            action: "backup.test_restore",
+            target: &located.backup.id,
+            detail: None,
+        };
+        match self
+            .run_in_foreground(new, audit, Stopper::default())
+            .await?
+        {
+            (_, Output::TestRestore(report)) => Ok(*report),
+            _ => Err(ServiceError::Internal(
+                "a test restore run produced no report".into(),
+            )),
+        }
+    }
+
     /// Writes the stored artifact (compressed, encrypted as stored) to `out`,
     /// checking its sha256; the file appears only once complete and correct.
     pub async fn download(

@@ -193,7 +193,7 @@ fn run_kind(e: &RunError) -> ErrorKind {
         RunError::Timeout { .. } | RunError::Cancelled => ErrorKind::Failed,
         RunError::LeaseLost => ErrorKind::Unavailable,
         RunError::Internal(_) => ErrorKind::Internal,
-        RunError::Failed(_) => ErrorKind::Failed,
+        RunError::Failed(_) | RunError::TestRestore(_) => ErrorKind::Failed,
     }
 }
 
@@ -231,6 +231,7 @@ impl ServiceError {
                 RunError::Restore(r) => restore(r),
                 RunError::Store(StoreError::AlreadyRunning(_)) => Some("already_running"),
                 RunError::Keys(_) => Some("keys"),
+                RunError::TestRestore(_) => Some("test_restore_failed"),
                 _ => None,
             },
             ServiceError::Codec(_) => Some("keys"),

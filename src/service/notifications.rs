@@ -15,6 +15,8 @@ pub struct WatchReport {
     pub jobs: usize,
     /// Jobs without a stored backup within their `max_age`.
     pub stale: Vec<String>,
+    /// Scratch targets dropped that test restores of dead processes left.
+    pub swept: usize,
 }
 
 /// A test send that went out.
@@ -63,7 +65,12 @@ impl Sauve {
     /// database's clock), alerts queued once.
     pub async fn watchdog_tick(&self) -> Result<WatchReport, ServiceError> {
         let now = self.store.db_now().await?;
-        let mut report = WatchReport::default();
+        // The first tick comes as serve starts: what a test restore killed
+        // mid-way left is dropped then, and on every tick after.
+        let mut report = WatchReport {
+            swept: self.runner.sweep_scratch().await,
+            ..WatchReport::default()
+        };
         for job in self.store.jobs().await? {
             report.jobs += 1;
             // Scheduled verification rides the same ticker: its slots are

@@ -124,6 +124,8 @@ impl Manifest {
             // A manifest says what was written, not what a re-read found.
             verified_at: None,
             damaged_at: None,
+            test_restored_at: None,
+            test_restore: None,
             verify_error: None,
         }
     }

@@ -10,6 +10,7 @@
 
 mod access;
 mod outbox;
+mod proofs;
 mod queue;
 mod records;
 mod secrets;
@@ -24,6 +25,7 @@ use std::time::Duration;
 
 pub use access::{ApiToken, AuditEntry, Session, User};
 pub use outbox::{Delivery, DeliveryAttempt, DeliveryFilter, NewDelivery};
+pub use proofs::ScratchRow;
 pub use queue::{CancelOutcome, Claim, Expired, Heartbeat, MetricsSnapshot, NewRun};
 pub use records::{BackupFilter, NewBackup, RunFilter, StoredJob};
 pub use secrets::StoredSecret;

@@ -767,7 +767,8 @@ mod tests {
             "((r.kind = 'backup' AND b.kind IN ('backup', 'restore')) \
              OR (r.kind = 'restore' AND b.kind IN ('backup', 'restore', 'prune')) \
              OR (r.kind = 'verify' AND b.kind IN ('prune')) \
-             OR (r.kind = 'prune' AND b.kind IN ('restore', 'verify', 'prune')))"
+             OR (r.kind = 'test_restore' AND b.kind IN ('prune')) \
+             OR (r.kind = 'prune' AND b.kind IN ('restore', 'verify', 'test_restore', 'prune')))"
         );
     }
 }

@@ -108,7 +108,8 @@ pub(super) fn run_from_row(row: &AnyRow) -> Result<Run, StoreError> {
 }
 
 pub(super) const BACKUP_COLUMNS: &str = "id, run_id, job_name, created_at, size, raw_size, sha256, \
-     destination, object_key, source_kind, compression, encrypted, verified_at, damaged_at, verify_error";
+     destination, object_key, source_kind, compression, encrypted, verified_at, damaged_at, verify_error, \
+     test_restored_at, test_restore";
 
 pub(super) fn backup_from_row(row: &AnyRow) -> Result<Backup, StoreError> {
     Ok(Backup {
@@ -133,5 +134,15 @@ pub(super) fn backup_from_row(row: &AnyRow) -> Result<Backup, StoreError> {
             .map_err(corrupt)?
             .map(ts),
         verify_error: row.try_get("verify_error").map_err(corrupt)?,
+        test_restored_at: row
+            .try_get::<Option<i64>, _>("test_restored_at")
+            .map_err(corrupt)?
+            .map(ts),
+        // A report this version cannot read is left out, not an error: the
+        // backup itself is as good as before.
+        test_restore: row
+            .try_get::<Option<String>, _>("test_restore")
+            .map_err(corrupt)?
+            .and_then(|j| serde_json::from_str(&j).ok()),
     })
 }

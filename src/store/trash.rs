@@ -211,16 +211,17 @@ impl Store {
         Ok(row.try_get::<i64, _>("n").map_err(corrupt)? > 0)
     }
 
-    /// Whether a queued or running restore or verify reads this backup: the
+    /// Whether a queued or running restore, verify or test restore reads this backup: the
     /// purge leaves it for the next prune.
     pub async fn backup_in_use(&self, id: &str) -> Result<bool, StoreError> {
         // Ids are ULIDs ([0-9a-z]): nothing in one can widen the pattern.
         let clean: String = id.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
         let row = sqlx::query(AssertSqlSafe(format!(
             "SELECT COUNT(*) AS n FROM runs WHERE state IN ('queued', 'running')
-             AND kind IN ('{}', '{}') AND params LIKE $1",
+             AND kind IN ('{}', '{}', '{}') AND params LIKE $1",
             RunKind::Restore,
-            RunKind::Verify
+            RunKind::Verify,
+            RunKind::TestRestore
         )))
         .bind(format!("%\"id\":\"{clean}\"%"))
         .fetch_one(&self.pool)

@@ -13,6 +13,7 @@ mod edge;
 mod local;
 mod notify;
 mod objects;
+mod proofs;
 mod retention;
 mod scheduler;
 mod security;

@@ -33,6 +33,8 @@ fn backup(id: &str, job: &str, run_id: &str, dest: &str, at_ms: i64) -> NewBacku
             encrypted: false,
             verified_at: None,
             damaged_at: None,
+            test_restored_at: None,
+            test_restore: None,
             verify_error: None,
         },
         manifest_json: format!("{{\"backup_id\":\"{id}\"}}"),

@@ -6,8 +6,10 @@
 
 use super::super::process::{SourceError, copy_large};
 use super::sibling_temp;
+use crate::domain::proof::{FileSample, FilesCount};
 use crate::storage::manifest::SourceInfo;
 use globset::{Glob, GlobSet, GlobSetBuilder};
+use sha2::{Digest, Sha256};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -362,4 +364,64 @@ pub fn restore(target: &Path, force: bool, input: &mut dyn Read) -> Result<Strin
         "unpacked into"
     };
     result.map(|()| format!("{verb} {}", target.display()))
+}
+
+/// What a restored tree holds: its regular files, their total size, and the
+/// sha256 of a sample of `SAMPLE` files chosen by a hash of their path (so
+/// the same files are sampled from one test restore to the next).
+pub fn inventory(root: &Path) -> Result<FilesCount, SourceError> {
+    const SAMPLE: usize = 5;
+    let err =
+        |p: &Path, e| SourceError::io(format!("reading the restored tree at {}", p.display()), e);
+    let (mut files, mut bytes) = (0u64, 0u64);
+    let mut picks: Vec<([u8; 32], PathBuf, u64)> = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).map_err(|e| err(&dir, e))? {
+            let entry = entry.map_err(|e| err(&dir, e))?;
+            let kind = entry.file_type().map_err(|e| err(&entry.path(), e))?;
+            if kind.is_dir() {
+                stack.push(entry.path());
+            } else if kind.is_file() {
+                let size = entry.metadata().map_err(|e| err(&entry.path(), e))?.len();
+                files += 1;
+                bytes += size;
+                let rel = entry
+                    .path()
+                    .strip_prefix(root)
+                    .unwrap_or(&entry.path())
+                    .to_path_buf();
+                let key: [u8; 32] = Sha256::digest(rel.as_os_str().as_encoded_bytes()).into();
+                picks.push((key, rel, size));
+                picks.sort();
+                picks.truncate(SAMPLE);
+            }
+        }
+    }
+    let sample = picks
+        .into_iter()
+        .map(|(_, rel, size)| {
+            let path = root.join(&rel);
+            let mut f = std::fs::File::open(&path).map_err(|e| err(&path, e))?;
+            let mut h = Sha256::new();
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                let n = f.read(&mut buf).map_err(|e| err(&path, e))?;
+                if n == 0 {
+                    break;
+                }
+                h.update(&buf[..n]);
+            }
+            Ok(FileSample {
+                path: rel.display().to_string(),
+                size,
+                sha256: hex::encode(h.finalize()),
+            })
+        })
+        .collect::<Result<Vec<_>, SourceError>>()?;
+    Ok(FilesCount {
+        files,
+        bytes,
+        sample,
+    })
 }

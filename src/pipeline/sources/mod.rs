@@ -7,6 +7,7 @@ mod command;
 mod files;
 mod mysql;
 mod postgres;
+pub mod scratch;
 mod sqlite;
 
 use super::process::{Cancel, CancellableReader, SourceError};

@@ -11,6 +11,7 @@ use super::super::process::{
 };
 use super::Db as DbConn;
 use super::{check_reachable, sql_literal};
+use crate::domain::proof::TableCount;
 use crate::storage::manifest::SourceInfo;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -185,4 +186,91 @@ pub fn restore(c: &DbConn, input: &mut dyn Read, cancel: &Cancel) -> Result<Stri
     cmd.arg("--binary-mode")
         .arg(format!("--database={}", c.database));
     run_feed(&mut cmd, "mariadb", input, cancel).map_err(|e| classify(c, e))
+}
+
+/// Every base table of the database with its exact row count (one
+/// `COUNT(*)` per table, in one query) and its data and index size.
+pub fn inventory(c: &DbConn) -> Result<Vec<TableCount>, SourceError> {
+    let listed = query(
+        c,
+        &format!(
+            "SELECT table_name, COALESCE(data_length, 0) + COALESCE(index_length, 0) \
+             FROM information_schema.tables WHERE table_schema = {} AND table_type = 'BASE TABLE' \
+             ORDER BY table_name",
+            sql_literal(&c.database)
+        ),
+    )?;
+    let tables: Vec<(String, Option<u64>)> = listed
+        .lines()
+        .filter_map(|l| l.split_once('\t'))
+        .map(|(n, b)| (n.to_string(), b.trim().parse().ok()))
+        .collect();
+    if tables.is_empty() {
+        return Ok(vec![]);
+    }
+    let db = quote_ident(&c.database);
+    let counts = query(
+        c,
+        &tables
+            .iter()
+            .enumerate()
+            .map(|(i, (n, _))| format!("SELECT {i}, COUNT(*) FROM {db}.{}", quote_ident(n)))
+            .collect::<Vec<_>>()
+            .join(" UNION ALL "),
+    )?;
+    let mut rows = vec![None; tables.len()];
+    for line in counts.lines() {
+        if let Some((i, n)) = line.split_once('\t')
+            && let (Ok(i), Ok(n)) = (i.parse::<usize>(), n.trim().parse::<u64>())
+            && i < rows.len()
+        {
+            rows[i] = Some(n);
+        }
+    }
+    tables
+        .into_iter()
+        .zip(rows)
+        .map(|((name, bytes), rows)| {
+            let rows = rows.ok_or_else(|| SourceError::Format {
+                format: "mariadb output",
+                detail: format!("no row count for table {name}"),
+            })?;
+            Ok(TableCount { name, rows, bytes })
+        })
+        .collect()
+}
+
+/// The first value a query returns, as text, in a read-only transaction.
+pub fn scalar(c: &DbConn, sql: &str) -> Result<String, SourceError> {
+    let mut cmd = command(&client_tool()?, c)?;
+    // The client runs each statement in turn: the transaction is read-only
+    // before the check's query starts.
+    cmd.arg(format!("--database={}", c.database)).args([
+        "--connect-timeout=10",
+        "--batch",
+        "--skip-column-names",
+        "--init-command=SET SESSION TRANSACTION READ ONLY",
+        "--execute",
+        sql,
+    ]);
+    let out = run_capture(&mut cmd, "mariadb").map_err(|e| classify(c, e))?;
+    Ok(out
+        .lines()
+        .next()
+        .and_then(|l| l.split('\t').next())
+        .unwrap_or("")
+        .to_string())
+}
+
+/// Drops the database.
+pub fn drop_database(c: &DbConn) -> Result<(), SourceError> {
+    query(
+        c,
+        &format!("DROP DATABASE IF EXISTS {}", quote_ident(&c.database)),
+    )
+    .map(|_| ())
+}
+
+fn quote_ident(s: &str) -> String {
+    format!("`{}`", s.replace('`', "``"))
 }

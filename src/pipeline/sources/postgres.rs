@@ -10,6 +10,7 @@ use super::super::process::{
 };
 use super::Db as DbConn;
 use super::{check_reachable, sql_literal};
+use crate::domain::proof::TableCount;
 use crate::storage::manifest::SourceInfo;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -175,4 +176,72 @@ pub fn restore(
         cmd.args(["--clean", "--if-exists"]);
     }
     run_feed(&mut cmd, "pg_restore", input, cancel).map_err(|e| classify(c, &c.database, e))
+}
+
+/// Every user table of the database with its exact row count (`count(*)`,
+/// one query through `query_to_xml`) and its size with indexes and TOAST.
+/// A partitioned table is counted once, through its parent.
+pub fn inventory(c: &DbConn) -> Result<Vec<TableCount>, SourceError> {
+    const SQL: &str = "SELECT n.nspname || '.' || c.relname, \
+         (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM %I.%I', n.nspname, c.relname), false, true, '')))[1]::text, \
+         pg_total_relation_size(c.oid) \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition \
+         AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+         AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%' \
+         ORDER BY 1";
+    let out = psql_rows(c, &c.database, SQL)?;
+    out.lines()
+        .filter(|l| !l.is_empty())
+        .map(|line| {
+            let f: Vec<&str> = line.split(FIELD_SEP).collect();
+            let bad = || SourceError::Format {
+                format: "psql output",
+                detail: format!("unexpected inventory line {line:?}"),
+            };
+            if f.len() != 3 {
+                return Err(bad());
+            }
+            Ok(TableCount {
+                name: f[0].to_string(),
+                rows: f[1].trim().parse().map_err(|_| bad())?,
+                bytes: f[2].trim().parse().ok(),
+            })
+        })
+        .collect()
+}
+
+/// The first value a query returns, as text, run in a read-only transaction.
+pub fn scalar(c: &DbConn, sql: &str) -> Result<String, SourceError> {
+    let mut cmd = command(&tool("psql")?, c, &c.database)?;
+    // Read-only by default: a check looks, it does not change what it checks.
+    cmd.env("PGOPTIONS", "-c default_transaction_read_only=on")
+        .args(["--no-psqlrc", "--tuples-only", "--no-align", "--quiet"])
+        .args(["--set", "ON_ERROR_STOP=1", "--command", sql]);
+    let out = run_capture(&mut cmd, "psql").map_err(|e| classify(c, &c.database, e))?;
+    Ok(out.lines().next().unwrap_or("").to_string())
+}
+
+/// Drops the database, disconnecting whoever is still in it.
+pub fn drop_database(c: &DbConn) -> Result<(), SourceError> {
+    psql(
+        c,
+        "postgres",
+        &format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            ident(&c.database)
+        ),
+    )
+    .map(|_| ())
+}
+
+/// Separates psql's columns: a byte no table name holds in practice.
+const FIELD_SEP: char = '\u{1f}';
+
+fn psql_rows(c: &DbConn, database: &str, sql: &str) -> Result<String, SourceError> {
+    let mut cmd = command(&tool("psql")?, c, database)?;
+    cmd.args(["--no-psqlrc", "--tuples-only", "--no-align", "--quiet"])
+        .arg(format!("--field-separator={FIELD_SEP}"))
+        .args(["--command", sql]);
+    run_capture(&mut cmd, "psql").map_err(|e| classify(c, database, e))
 }

@@ -6,6 +6,7 @@
 
 use super::super::process::{SourceError, copy_large};
 use super::{SourceContext, sibling_temp};
+use crate::domain::proof::TableCount;
 use crate::storage::manifest::SourceInfo;
 use rusqlite::{Connection, OpenFlags, backup::StepResult};
 use std::fs::File;
@@ -237,4 +238,59 @@ pub fn restore(target: &Path, input: &mut dyn Read) -> Result<String, SourceErro
         let _ = std::fs::remove_file(&temp);
     }
     result
+}
+
+/// What a restored database holds: `PRAGMA integrity_check`'s answer and
+/// every table with its exact row count (sizes where SQLite's `dbstat` is
+/// compiled in).
+pub fn inventory(path: &Path) -> Result<(String, Vec<TableCount>), SourceError> {
+    let what = || format!("cannot read the restored database {}", path.display());
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(sqlite_err(what()))?;
+    let integrity: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .map_err(sqlite_err(what()))?;
+    let names: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+        .map_err(sqlite_err(what()))?;
+    let mut tables = Vec::with_capacity(names.len());
+    for name in names {
+        let quoted = format!("\"{}\"", name.replace('"', "\"\""));
+        let rows: i64 = conn
+            .query_row(&format!("SELECT count(*) FROM {quoted}"), [], |r| r.get(0))
+            .map_err(sqlite_err(what()))?;
+        let bytes = conn
+            .query_row(
+                "SELECT SUM(pgsize) FROM dbstat WHERE name = ?1",
+                [&name],
+                |r| r.get::<_, Option<i64>>(0),
+            )
+            .ok()
+            .flatten()
+            .map(|b| b as u64);
+        tables.push(TableCount {
+            name,
+            rows: rows as u64,
+            bytes,
+        });
+    }
+    Ok((integrity, tables))
+}
+
+/// The first value a query returns, as text; the database opened read-only.
+pub fn scalar(path: &Path, sql: &str) -> Result<String, SourceError> {
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(sqlite_err(format!("cannot open {}", path.display())))?;
+    let value: rusqlite::types::Value = conn
+        .query_row(sql, [], |r| r.get(0))
+        .map_err(|e| SourceError::Config(format!("the query failed: {e}")))?;
+    use rusqlite::types::Value;
+    Ok(match value {
+        Value::Null => String::new(),
+        Value::Integer(i) => i.to_string(),
+        Value::Real(f) => f.to_string(),
+        Value::Text(t) => t,
+        Value::Blob(b) => format!("{} bytes", b.len()),
+    })
 }
