@@ -675,6 +675,26 @@ for (const b of document.querySelectorAll("button.verify")) {
   });
 }
 
+for (const b of document.querySelectorAll("button.test-restore")) {
+  b.addEventListener("click", async () => {
+    const out = b.parentElement.querySelector(".result");
+    out.textContent = "Test-restoring into a scratch target…";
+    b.disabled = true;
+    const r = await api("POST", `/api/admin/backups/${b.dataset.id}/test-restore`);
+    if (r.ok) {
+      const d = r.data;
+      const found = d.files
+        ? `${d.files.files} files`
+        : `${d.tables.length} table${d.tables.length === 1 ? "" : "s"}, ${d.tables.reduce((n, t) => n + t.rows, 0)} rows`;
+      const checks = d.checks.length ? `, ${d.checks.length} checks passed` : "";
+      out.textContent = `Restores: ${found}${checks} (${(d.duration_ms / 1000).toFixed(1)} s; scratch ${d.dropped ? "dropped" : "NOT dropped yet"})`;
+    } else {
+      out.textContent = `Failed: ${r.data?.message}`;
+    }
+    b.disabled = false;
+  });
+}
+
 for (const b of document.querySelectorAll("button.restore")) {
   b.addEventListener("click", async () => {
     const out = b.parentElement.querySelector(".result");

@@ -216,7 +216,7 @@ test("sign-in, sign-out, CSRF refusal, and a viewer who can change nothing", asy
 
   await signIn(page, sauve.base, ...VIEWER);
   assert.equal(await page.getByRole("button", { name: "Back up now" }).count(), 0);
-  assert.equal(await page.getByRole("button", { name: "Restore" }).count(), 0);
+  assert.equal(await page.getByRole("button", { name: "Restore", exact: true }).count(), 0);
   assert.equal(await page.getByText("Create a job").count(), 0);
   assert.equal(await page.getByRole("button", { name: "Test destinations" }).count(), 0);
   // The API refuses the viewer anyway, and a write without the CSRF token.
@@ -243,7 +243,7 @@ test("restore a backup from the page, with a typed confirmation", async () => {
   const answers = [target, target];
   page.on("dialog", (d) => d.accept(answers.shift()));
   const row = page.locator("tr[data-backup]").first();
-  await row.getByRole("button", { name: "Restore" }).click();
+  await row.getByRole("button", { name: "Restore", exact: true }).click();
   await row.locator(".result").getByText(/Succeeded/).waitFor({ timeout: 30_000 });
   assert.ok(existsSync(target));
   const rows = execFileSync("sqlite3", [target, "SELECT body FROM notes ORDER BY id"], { encoding: "utf8" });
@@ -251,12 +251,34 @@ test("restore a backup from the page, with a typed confirmation", async () => {
   // A confirmation that does not match restores nothing.
   const other = join(sauve.dir, "never.db");
   answers.push(other, "something else");
-  await row.getByRole("button", { name: "Restore" }).click();
+  await row.getByRole("button", { name: "Restore", exact: true }).click();
   await row.locator(".result").getByText("the confirmation did not match").waitFor();
   assert.ok(!existsSync(other));
   // Verify from the page.
   await row.getByRole("button", { name: "Verify" }).click();
   await row.locator(".result").getByText(/Good: SQLite database/).waitFor();
+  await page.close();
+});
+
+test("Test restore: one POST on a click, the rows it found, the proof on the card", async () => {
+  const { page, log } = await watchedPage(b, { viewport: { width: 1200, height: 900 } });
+  await signIn(page, sauve.base, ...ADMIN);
+  const row = page.locator("tr[data-backup]").filter({ hasText: "notes" }).first();
+  const clicked = Date.now();
+  await row.getByRole("button", { name: "Test restore" }).click();
+  await row.locator(".result").getByText(/^Restores: 1 table, 2 rows \(.* s; scratch dropped\)$/).waitFor({ timeout: 30_000 });
+  assert.deepEqual(writes(log, clicked).map((p) => new URL(p.url).pathname).filter((p) => p.endsWith("/test-restore")).length, 1);
+  // Kept on the backup, and the card says how old the newest proven backup is.
+  await page.reload();
+  await row.locator(".badge.check-test-restored").waitFor();
+  const proof = page.locator('.card[data-job="notes"] .proof');
+  assert.match(await proof.textContent(), /old \(backup \w+: verified .*, test-restored .*, 1 table, 2 rows\)/);
+  assert.match(await proof.textContent(), /Last check: test restore succeeded/);
+  // Nothing left under the data directory's scratch folder.
+  const scratch = join(sauve.data, "scratch");
+  assert.equal(existsSync(scratch) ? execFileSync("find", [scratch, "-mindepth", "1"], { encoding: "utf8" }) : "", "");
+  await page.screenshot({ path: join(SHOTS, "test-restore.png"), fullPage: true });
+  assert.deepEqual(log.failed, []);
   await page.close();
 });
 

@@ -7,6 +7,7 @@
 //! person's click (see the script's header).
 
 mod notifications;
+mod proof;
 mod retention;
 
 use super::AppState;
@@ -111,6 +112,8 @@ struct JobCard {
     notify: Vec<String>,
     /// "stale after 26h without a backup", or empty when nothing is expected.
     max_age_words: String,
+    /// How old the newest proven-restorable backup is, and how it was proven.
+    proof: proof::JobProof,
 }
 
 struct BackupRow {
@@ -126,6 +129,10 @@ struct BackupRow {
     check: &'static str,
     /// When, and for a damaged backup what was found.
     check_detail: String,
+    /// `test-restored`, `test-failed` or empty: the last test restore.
+    tested: &'static str,
+    /// When, and its tables and rows (or why it failed).
+    tested_detail: String,
 }
 
 struct RunRow {
@@ -347,6 +354,16 @@ async fn page(
             max_age_words: max_age
                 .map(|ms| format!("stale after {} without a backup", duration_words(ms)))
                 .unwrap_or_default(),
+            proof: proof::of_job(
+                sauve,
+                &stored.name,
+                valid
+                    .as_ref()
+                    .and_then(|j| j.verify.as_ref())
+                    .is_some_and(|v| v.test_restore),
+                now,
+            )
+            .await?,
             name: stored.name,
         });
     }
@@ -359,6 +376,8 @@ async fn page(
         .await?
         .into_iter()
         .map(|b| BackupRow {
+            tested: proof::tested(&b).0,
+            tested_detail: proof::tested(&b).1,
             check: match (b.damaged_at, b.verified_at) {
                 (Some(_), _) => "damaged",
                 (None, Some(_)) => "verified",

@@ -14,6 +14,7 @@ mod local;
 mod notify;
 mod objects;
 mod proofs;
+mod recipes;
 mod retention;
 mod scheduler;
 mod security;
