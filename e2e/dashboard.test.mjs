@@ -261,6 +261,7 @@ test("restore a backup from the page, with a typed confirmation", async () => {
 });
 
 test("Test restore: one POST on a click, the rows it found, the proof on the card", async () => {
+  sauve.cli(["backup", "run", "notes"]);
   const { page, log } = await watchedPage(b, { viewport: { width: 1200, height: 900 } });
   await signIn(page, sauve.base, ...ADMIN);
   const row = page.locator("tr[data-backup]").filter({ hasText: "notes" }).first();
