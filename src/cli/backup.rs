@@ -3,7 +3,7 @@
 
 use super::args::BackupCommand;
 use super::output;
-use sauve::domain::human_bytes;
+use sauve::domain::{RunState, human_bytes};
 use sauve::pipeline::Progress;
 use sauve::service::{Actor, Sauve, ServiceError, Stopper};
 use sauve::store::BackupFilter;
@@ -59,6 +59,9 @@ pub(super) async fn command(sauve: &Sauve, cmd: BackupCommand) -> anyhow::Result
                     "state": report.run.state,
                     "backups": report.backups,
                     "failures": report.failures,
+                    "verified": report.verified.iter().map(|v| serde_json::json!({
+                        "run_id": v.id, "state": v.state, "error": v.error,
+                    })).collect::<Vec<_>>(),
                     "prune": report.prune.as_ref().map(|p| serde_json::json!({
                         "run_id": p.id, "state": p.state, "error": p.error,
                     })),
@@ -77,12 +80,30 @@ pub(super) async fn command(sauve: &Sauve, cmd: BackupCommand) -> anyhow::Result
                 for f in &report.failures {
                     eprintln!("  FAILED at {}: {}", f.destination, f.error);
                 }
+                for v in &report.verified {
+                    eprintln!("  read back: verify run {} {}", v.id, v.state);
+                    if let Some(e) = &v.error {
+                        eprintln!("    {e}");
+                    }
+                }
                 if let Some(p) = &report.prune {
                     eprintln!("  retention: prune run {} {}", p.id, p.state);
                     if let Some(e) = &p.error {
                         eprintln!("    {e}");
                     }
                 }
+            }
+            if let Some(v) = report
+                .verified
+                .iter()
+                .find(|v| v.state != RunState::Succeeded)
+            {
+                anyhow::bail!(
+                    "run {} stored its backups, but reading one back failed (verify run {}): {}",
+                    report.run.id,
+                    v.id,
+                    v.error.as_deref().unwrap_or("see `sauve run log` for why")
+                );
             }
             if !report.failures.is_empty() {
                 anyhow::bail!(

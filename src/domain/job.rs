@@ -61,6 +61,10 @@ pub struct JobSpec {
     /// Scheduled re-reads of the stored backups (`[job.verify]`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verify: Option<VerifySpec>,
+    /// Re-read each new backup right after it is written [default: true at
+    /// remote destinations (S3, SFTP, WebDAV, GCS, Azure), false at local ones].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify_after_backup: Option<bool>,
 }
 
 /// `[job.verify]`: re-read the job's stored backups on a schedule, so that
@@ -167,9 +171,23 @@ pub struct Job {
     pub max_age: Option<std::time::Duration>,
     pub remind_every: std::time::Duration,
     pub verify: Option<VerifyPlan>,
+    /// `verify_after_backup` as written; see [`Job::verifies_after_backup`].
+    pub verify_after_backup: Option<bool>,
 }
 
 impl Job {
+    /// Whether a new backup at `destination` is re-read right after it is
+    /// written: as the job says, else at remote destinations only (a local
+    /// one was just written through this machine's own file system).
+    pub fn verifies_after_backup(&self, destination: &str) -> bool {
+        self.verify_after_backup.unwrap_or_else(|| {
+            !matches!(
+                Destination::parse(destination),
+                Ok(Destination::Local { .. })
+            )
+        })
+    }
+
     /// Whether any destination has keep rules (else retention removes nothing).
     pub fn has_retention(&self) -> bool {
         self.retention.iter().any(|p| !p.rules.is_empty())
@@ -235,6 +253,7 @@ impl JobSpec {
             max_age: None,
             remind_every: None,
             verify: None,
+            verify_after_backup: None,
         }
     }
 
@@ -452,6 +471,7 @@ impl JobSpec {
             max_age,
             remind_every,
             verify,
+            verify_after_backup: self.verify_after_backup,
         })
     }
 
@@ -577,6 +597,25 @@ mod tests {
             "name = \"t\"\nsource = \"sqlite:///a.db\"\ndestinations = [\"/b\"]\n[verify]\nschedule = \"every 6h\"\ntest_restores = true\n",
         );
         assert!(unknown.unwrap_err().to_string().contains("test_restores"));
+    }
+
+    #[test]
+    fn new_backups_are_read_back_at_remote_destinations_unless_told() {
+        let remote = "s3://bkt/app?endpoint=https://s3.example.com&region=x";
+        // (verify_after_backup as written, destination, read back?)
+        let cases = [
+            (None, "file:///srv/b", false),
+            (None, remote, true),
+            (None, "sftp://backup@nas/srv", true),
+            (Some(false), remote, false),
+            (Some(true), "file:///srv/b", true),
+        ];
+        for (written, dest, want) in cases {
+            let mut s = spec("app");
+            s.verify_after_backup = written;
+            let job = s.validate().unwrap();
+            assert_eq!(job.verifies_after_backup(dest), want, "{written:?} {dest}");
+        }
     }
 
     #[test]

@@ -195,7 +195,7 @@ pub enum Executed {
         output: Option<Output>,
         error: Option<RunError>,
         /// A run this one queued to follow it (the prune after a backup).
-        follow_up: Option<String>,
+        follow_ups: Vec<String>,
     },
     /// The attempt failed and the run is queued again for later.
     Retrying { error: RunError },

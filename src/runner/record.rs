@@ -43,10 +43,18 @@ impl Runner {
             (Ok(done), _) => {
                 let stored = claim.run.kind == RunKind::Backup && !done.backups.is_empty();
                 let mut executed = self.finish(claim, log, done).await?;
-                if let (true, Some(job), Executed::Finished { follow_up, .. }) =
-                    (stored, job, &mut executed)
+                if let (
+                    true,
+                    Some(job),
+                    Executed::Finished {
+                        follow_ups, output, ..
+                    },
+                ) = (stored, job, &mut executed)
                 {
-                    *follow_up = self.queue_prune_after(claim, job).await;
+                    if let Some(Output::Backup { backups, .. }) = output {
+                        follow_ups.extend(self.queue_verify_after(claim, job, backups).await);
+                    }
+                    follow_ups.extend(self.queue_prune_after(claim, job).await);
                 }
                 Ok(executed)
             }
@@ -121,7 +129,7 @@ impl Runner {
             run: Box::new(self.store.run(&claim.run.id).await?),
             output: Some(done.output),
             error: None,
-            follow_up: None,
+            follow_ups: vec![],
         })
     }
 
@@ -159,7 +167,7 @@ impl Runner {
             run: Box::new(self.store.run(&claim.run.id).await?),
             output: None,
             error: Some(error),
-            follow_up: None,
+            follow_ups: vec![],
         })
     }
 }

@@ -23,6 +23,8 @@ pub struct RunReport {
     pub backups: Vec<Backup>,
     /// Destinations that did not get the backup, with why.
     pub failures: Vec<DestinationFailure>,
+    /// The verifies that re-read its new backups (`verify_after_backup`).
+    pub verified: Vec<Run>,
     /// The prune that followed it (when the job has keep rules or a trash).
     pub prune: Option<Run>,
 }
@@ -48,7 +50,7 @@ impl Sauve {
         new: NewRun<'_>,
         audit: Audited<'_>,
         stopper: Stopper,
-    ) -> Result<(Run, Output, Option<String>), ServiceError> {
+    ) -> Result<(Run, Output, Vec<String>), ServiceError> {
         let (kind, job) = (new.kind, new.job_name.to_string());
         // A CLI-only set-up has no pool to notice a foreground run whose process
         // died (kill -9, OOM): end such runs here, or the job would stay
@@ -78,8 +80,8 @@ impl Sauve {
                 run,
                 output: Some(output),
                 error: None,
-                follow_up,
-            } => Ok((*run, output, follow_up)),
+                follow_ups,
+            } => Ok((*run, output, follow_ups)),
             Executed::Finished { run, error, .. } => Err(failed(
                 run.id,
                 error.unwrap_or_else(|| RunError::Internal("the run produced nothing".into())),
@@ -133,20 +135,28 @@ impl Sauve {
             target: name,
             detail: Some("in the foreground"),
         };
-        let (run, output, follow_up) = self.run_in_foreground_then(new, audit, stopper).await?;
+        let (run, output, follow_ups) = self.run_in_foreground_then(new, audit, stopper).await?;
         let Output::Backup { backups, failures } = output else {
             return Err(ServiceError::Internal(
                 "a backup run produced no backup report".into(),
             ));
         };
-        let prune = match follow_up {
-            Some(id) => self.run_follow_up(&id).await,
-            None => None,
-        };
+        // The verifies of the new backups first (they read what was just
+        // written), then the prune.
+        let (mut verified, mut prune) = (Vec::new(), None);
+        for id in &follow_ups {
+            if let Some(run) = self.run_follow_up(id).await {
+                match run.kind {
+                    RunKind::Verify => verified.push(run),
+                    _ => prune = Some(run),
+                }
+            }
+        }
         Ok(RunReport {
             run,
             backups,
             failures,
+            verified,
             prune,
         })
     }

@@ -66,6 +66,43 @@ fn count_notes(path: &std::path::Path) -> i64 {
 }
 
 #[test]
+fn verify_after_backup_can_be_turned_off_or_on_for_local_destinations_too() {
+    let s3 = s3();
+    let mut sauve = Sauve::new();
+    s3.with_keys(&mut sauve);
+    let prefix = unique("readback");
+    let source = sqlite_source(&sauve);
+    let local = sauve.dest("local");
+    sauve.create_job(
+        "notes",
+        &source,
+        &[local.to_str().unwrap(), &s3.uri(&prefix)],
+    );
+    // Turned off, nothing is read back; turned on, the local copy is too.
+    for (setting, reads) in [("false", 0), ("true", 2)] {
+        let toml = sauve.run(&["job", "export"]).ok().stdout();
+        let toml: String = toml
+            .lines()
+            .filter(|l| !l.starts_with("verify_after_backup"))
+            .map(|l| match l {
+                "[[job]]" => format!("[[job]]\nverify_after_backup = {setting}\n"),
+                other => format!("{other}\n"),
+            })
+            .collect();
+        std::fs::write(sauve.dest("jobs.toml"), toml).unwrap();
+        sauve
+            .run(&["job", "apply", sauve.dest("jobs.toml").to_str().unwrap()])
+            .ok();
+        let report = sauve.run(&["backup", "run", "notes", "--json"]).ok().json();
+        assert_eq!(
+            report["verified"].as_array().unwrap().len(),
+            reads,
+            "{setting}: {report}"
+        );
+    }
+}
+
+#[test]
 fn a_backup_goes_to_disk_and_s3_in_one_pass_and_restores_from_s3_alone() {
     let s3 = s3();
     let mut sauve = Sauve::new();
@@ -97,8 +134,24 @@ fn a_backup_goes_to_disk_and_s3_in_one_pass_and_restores_from_s3_alone() {
         in_s3["sha256"], on_disk["sha256"],
         "the same bytes, read once"
     );
+    // Read back at once where it is remote (verify_after_backup's
+    // default), not where it was just written to this machine's disk.
+    let verified = report["verified"].as_array().unwrap();
+    assert_eq!(verified.len(), 1, "{report}");
+    assert_eq!(verified[0]["state"], "succeeded", "{report}");
+    let listed = sauve.run(&["backup", "list", "--json"]).ok().json();
+    let at = |scheme: &str| {
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["destination"].as_str().unwrap().starts_with(scheme))
+            .unwrap()
+            .clone()
+    };
+    assert!(at("s3://")["verified_at"].as_str().is_some(), "{listed}");
+    assert!(at("file://")["verified_at"].is_null(), "{listed}");
     sauve.run(&["verify", in_s3["id"].as_str().unwrap()]).ok();
-
     // The server holding the metadata is gone: list and restore from S3 alone.
     std::fs::remove_dir_all(sauve.data_dir()).unwrap();
     std::fs::remove_dir_all(&local).unwrap();
