@@ -4,10 +4,13 @@
 //!
 //! The sha256 is computed on the async side over every stored byte, even when the
 //! consumer stops early, so a damaged artifact is reported as damaged rather than as
-//! whatever decoding error it happened to cause. `restore` reads the artifact twice:
-//! a full verification first, so a corrupted artifact is refused before the target
-//! is touched, then the restore itself.
+//! whatever decoding error it happened to cause. `restore` reads the artifact
+//! once into a target that can roll back (PostgreSQL, SQLite, files), holding
+//! the stream's tail back until the checksum is known (`gate.rs`), so a
+//! damaged artifact is never committed; MySQL and a restore command cannot roll
+//! back, so they get a full verification first, then the restore.
 
+mod gate;
 mod plan;
 pub use plan::{resolve_keys, restore_target};
 
@@ -84,15 +87,56 @@ where
     T: Send + 'static,
     F: FnOnce(&mut dyn Read) -> Result<T, SourceError> + Send + 'static,
 {
+    read_with(storage, manifest, keys, decode, false, cancel, consumer).await
+}
+
+/// `read_artifact` decoding, with the decoded stream's tail held back from
+/// the consumer until the stored bytes' sha256 and size, and the decoded
+/// size, match the manifest: a consumer that commits at the end of its
+/// input commits only a good backup.
+pub async fn read_gated<T, F>(
+    storage: &Storage,
+    manifest: &Manifest,
+    keys: Arc<Keys>,
+    cancel: &Cancel,
+    consumer: F,
+) -> Result<T, RestoreError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut dyn Read) -> Result<T, SourceError> + Send + 'static,
+{
+    read_with(storage, manifest, keys, true, true, cancel, consumer).await
+}
+
+async fn read_with<T, F>(
+    storage: &Storage,
+    manifest: &Manifest,
+    keys: Arc<Keys>,
+    decode: bool,
+    gated: bool,
+    cancel: &Cancel,
+    consumer: F,
+) -> Result<T, RestoreError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut dyn Read) -> Result<T, SourceError> + Send + 'static,
+{
     let mut stream = storage.read_stream(&manifest.artifact.key).await?;
     let (tx, rx) = mpsc::channel::<std::io::Result<bytes::Bytes>>(CHANNEL_CHUNKS);
+    let (verdict_tx, verdict_rx) = std::sync::mpsc::channel::<Result<(), String>>();
     let encrypted = manifest.encryption.is_some();
+    let raw_size = manifest.artifact.raw_size;
     let consumer_task = tokio::task::spawn_blocking(move || -> Result<T, ConsumeError> {
         let mut raw = ChannelReader::new(rx);
         if decode {
             let mut plain =
                 codec::opener(&mut raw, encrypted, &keys).map_err(ConsumeError::Codec)?;
-            consumer(&mut plain).map_err(ConsumeError::Source)
+            if gated {
+                let mut gate = gate::Gated::new(&mut plain, raw_size, verdict_rx);
+                consumer(&mut gate).map_err(ConsumeError::Source)
+            } else {
+                consumer(&mut plain).map_err(ConsumeError::Source)
+            }
         } else {
             consumer(&mut raw).map_err(ConsumeError::Source)
         }
@@ -133,6 +177,19 @@ where
         }
     }
     drop(tx);
+    let actual = hex::encode(hasher.finalize());
+    let intact = actual == manifest.artifact.sha256 && size == manifest.artifact.size;
+    // The gate waits for this before giving out the stream's last bytes.
+    let _ = verdict_tx.send(match (&read_error, intact) {
+        (None, true) => Ok(()),
+        (Some(e), _) => Err(format!(
+            "reading the backup failed ({e}); nothing was committed"
+        )),
+        (None, false) => Err(format!(
+            "backup {} is corrupted (its sha256 is not the manifest's); nothing was committed",
+            manifest.backup_id
+        )),
+    });
     let consumed = consumer_task
         .await
         .map_err(|e| RestoreError::Internal(e.to_string()))?;
@@ -144,8 +201,7 @@ where
     if let Some(e) = read_error {
         return Err(e.into());
     }
-    let actual = hex::encode(hasher.finalize());
-    if actual != manifest.artifact.sha256 || size != manifest.artifact.size {
+    if !intact {
         return Err(RestoreError::ChecksumMismatch {
             backup_id: manifest.backup_id.clone(),
             job: manifest.job.clone(),
@@ -244,7 +300,10 @@ impl<R: Read> Read for CountingReader<R> {
     }
 }
 
-/// Verifies the artifact, checks the target, then restores into it.
+/// Checks the target, then restores into it: in one pass where the target
+/// can roll back (a damaged artifact is refused before anything is
+/// committed, and a database created for it is dropped), else after a full
+/// verification.
 pub async fn restore(
     storage: &Storage,
     manifest: &Manifest,
@@ -254,6 +313,9 @@ pub async fn restore(
     cancel: &Cancel,
     secrets: Keyring,
 ) -> Result<(VerifyReport, String), RestoreError> {
+    if target.rolls_back() {
+        return restore_in_one_pass(storage, manifest, keys, target, force, cancel, secrets).await;
+    }
     let report = verify(storage, manifest, keys.clone(), cancel).await?;
     let target = Arc::new(target);
     let t = target.clone();
@@ -270,4 +332,51 @@ pub async fn restore(
     })
     .await?;
     Ok((report, log))
+}
+
+async fn restore_in_one_pass(
+    storage: &Storage,
+    manifest: &Manifest,
+    keys: Arc<Keys>,
+    target: RestoreTarget,
+    force: bool,
+    cancel: &Cancel,
+    secrets: Keyring,
+) -> Result<(VerifyReport, String), RestoreError> {
+    let target = Arc::new(target);
+    let (t, s) = (target.clone(), secrets.clone());
+    let created = tokio::task::spawn_blocking(move || t.prepare(force, &s))
+        .await
+        .map_err(|e| RestoreError::Internal(e.to_string()))??;
+    let restored = if cancel.is_cancelled() {
+        Err(RestoreError::Cancelled)
+    } else {
+        let (t, s, feed_cancel) = (target.clone(), secrets.clone(), cancel.clone());
+        read_gated(storage, manifest, keys, cancel, move |input| {
+            t.restore(force, input, &feed_cancel, &s)
+        })
+        .await
+    };
+    match restored {
+        Ok(log) => Ok((
+            VerifyReport {
+                backup_id: manifest.backup_id.clone(),
+                sha256: manifest.artifact.sha256.clone(),
+                size: manifest.artifact.size,
+                raw_size: manifest.artifact.raw_size,
+                format: format!(
+                    "restored in one pass into {}; sha256 and sizes checked before it was committed",
+                    target.describe()
+                ),
+            },
+            log,
+        )),
+        Err(e) => {
+            if created {
+                // What this restore created for itself goes with it.
+                let _ = tokio::task::spawn_blocking(move || target.drop_created(&secrets)).await;
+            }
+            Err(e)
+        }
+    }
 }

@@ -35,7 +35,7 @@ pub(super) async fn perform(
         located.backup.id,
         target.describe()
     ));
-    let (verified, tool_log) = restore::restore(
+    let restored = restore::restore(
         &located.storage,
         &located.manifest,
         keys,
@@ -44,7 +44,16 @@ pub(super) async fn perform(
         &work.progress.cancel,
         secrets,
     )
+    .await;
+    // A restore reads every byte, as a verify does: what it found is kept
+    // on the backup the same way.
+    super::verify::record_read(
+        work.runner,
+        &located.backup.id,
+        restored.as_ref().map(|_| ()),
+    )
     .await?;
+    let (verified, tool_log) = restored?;
     if !tool_log.is_empty() {
         work.log.push(tool_log.clone());
     }

@@ -10,7 +10,7 @@ use crate::domain::proof::{self, CheckResult, CheckSpec, TestRestoreReport};
 use crate::domain::{BackupLocator, DbConn, KeyNames, Keyring, RunState, Source};
 use crate::pipeline::process::Cancel;
 use crate::pipeline::sources::scratch::{Inventory, Scratch};
-use crate::restore::{self, RestoreError};
+use crate::restore;
 use crate::store::ScratchRow;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -84,21 +84,13 @@ pub(super) async fn perform(
         Ok(found) => found,
         Err(e) => {
             // Its bytes are wrong: the backup is damaged, as a verify would find.
-            if let RunError::Restore(r) = &e
-                && matches!(
-                    **r,
-                    RestoreError::ChecksumMismatch { .. } | RestoreError::Decompress { .. }
-                )
-            {
-                runner
-                    .store
-                    .record_verify(&located.backup.id, Some(&e.to_string()))
-                    .await?;
+            if let RunError::Restore(r) = &e {
+                super::verify::record_read(runner, &located.backup.id, Err(r)).await?;
             }
             return Err(e);
         }
     };
-    runner.store.record_verify(&located.backup.id, None).await?;
+    super::verify::record_read(runner, &located.backup.id, Ok(())).await?;
     let mut report = TestRestoreReport {
         ok: true,
         backup: located.backup.id.clone(),
@@ -200,17 +192,16 @@ async fn restore_and_inspect(
         let (s, t, k) = (scratch.clone(), target.clone(), secrets.clone());
         move || {
             s.create(&k)?;
-            t.prepare(false, &k)
+            t.prepare(false, &k).map(|_| ())
         }
     })
     .await
     .map_err(|e| RunError::Restore(Box::new(e.into())))?;
     let (feed_cancel, k) = (cancel.clone(), secrets.clone());
-    restore::read_artifact(
+    restore::read_gated(
         &located.storage,
         &located.manifest,
         keys,
-        true,
         cancel,
         move |input| target.restore(false, input, &feed_cancel, &k),
     )

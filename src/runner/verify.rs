@@ -23,22 +23,12 @@ pub(super) async fn perform(
         &work.progress.cancel,
     )
     .await;
-    // What the re-read found goes on the backup: proven good, or damaged
-    // (its bytes are wrong), which retention then does not count. A key
-    // that does not open it or a storage outage says nothing of the backup.
-    let damage = match &verified {
-        Ok(_) => Some(None),
-        Err(e @ (RestoreError::ChecksumMismatch { .. } | RestoreError::Decompress { .. })) => {
-            Some(Some(e.to_string()))
-        }
-        Err(_) => None,
-    };
-    if let Some(damage) = damage {
-        work.runner
-            .store
-            .record_verify(&located.backup.id, damage.as_deref())
-            .await?;
-    }
+    record_read(
+        work.runner,
+        &located.backup.id,
+        verified.as_ref().map(|_| ()),
+    )
+    .await?;
     let report = verified?;
     work.log.push(format!(
         "backup {} at {} is good: sha256 {}, {}",
@@ -51,6 +41,28 @@ pub(super) async fn perform(
         backups: vec![],
         output: Output::Verify(report),
     })
+}
+
+/// Keeps on the backup what a full read of it found (a verify, a restore, a
+/// test restore): proven good, or damaged (its bytes are wrong), which
+/// retention then does not count. A key that does not open it or a storage
+/// outage says nothing of the backup, and changes nothing.
+pub(super) async fn record_read(
+    runner: &super::Runner,
+    backup_id: &str,
+    read: Result<(), &RestoreError>,
+) -> Result<(), crate::store::StoreError> {
+    let damage = match read {
+        Ok(_) => None,
+        Err(e @ (RestoreError::ChecksumMismatch { .. } | RestoreError::Decompress { .. })) => {
+            Some(e.to_string())
+        }
+        Err(_) => return Ok(()),
+    };
+    runner
+        .store
+        .record_verify(backup_id, damage.as_deref())
+        .await
 }
 
 /// A scheduled verification: the share of the job's stored backups that

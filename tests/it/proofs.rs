@@ -326,3 +326,64 @@ checks = [{{ command = ["sleep", "120"] }}]
         !pg_has_database(&scratch)
     });
 }
+
+/// Another backup's artifact put in place of this one's decodes cleanly:
+/// only its sha256 tells. A one-pass restore holds the stream's tail back
+/// until that is known, so nothing is committed: no SQLite file, no
+/// PostgreSQL database left behind.
+#[test]
+fn a_swapped_artifact_that_decodes_cleanly_is_never_committed() {
+    let sauve = Sauve::new();
+    let dest = sauve.dest("b");
+    let file = sauve.dest("app.db");
+    let conn = rusqlite::Connection::open(&file).unwrap();
+    conn.execute_batch("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1);")
+        .unwrap();
+    sauve.create_job(
+        "lite",
+        &format!("sqlite://{}", file.display()),
+        &[dest.to_str().unwrap()],
+    );
+    let first = sauve.backup("lite");
+    conn.execute_batch("INSERT INTO t VALUES (2);").unwrap();
+    let second = sauve.backup("lite");
+    std::fs::copy(sauve.artifact_path(&second), sauve.artifact_path(&first)).unwrap();
+    let target = sauve.dest("restored.db");
+    sauve
+        .run(&["restore", &first, "--to", target.to_str().unwrap()])
+        .fails(1, &["is corrupted"]);
+    assert!(!target.exists(), "nothing committed");
+    let leftovers: Vec<_> = std::fs::read_dir(target.parent().unwrap())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains("sauve-restore"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    // The good one restores, in one pass.
+    let out = sauve
+        .run(&["restore", &second, "--to", target.to_str().unwrap()])
+        .ok();
+    assert!(target.exists(), "{}", out.stderr());
+    // Each restore read every byte: what it found is kept on the backup.
+    assert!(listed(&sauve, &first)["damaged_at"].as_str().is_some());
+    assert!(listed(&sauve, &second)["verified_at"].as_str().is_some());
+
+    let db = PgDb::create("onepass");
+    psql(&db.0, "CREATE TABLE t (x int); INSERT INTO t VALUES (1);");
+    sauve.create_job("pg", &pg_url(&db.0), &[dest.to_str().unwrap()]);
+    let a = sauve.backup("pg");
+    psql(&db.0, "INSERT INTO t VALUES (2);");
+    let b = sauve.backup("pg");
+    std::fs::copy(sauve.artifact_path(&b), sauve.artifact_path(&a)).unwrap();
+    let never = PgDb::reserve("onepass_never");
+    sauve
+        .run(&["restore", &a, "--to", &pg_url(&never.0)])
+        .fails(1, &["is corrupted"]);
+    assert!(
+        !pg_has_database(&never.0),
+        "the database it created is dropped"
+    );
+    let fine = PgDb::reserve("onepass_fine");
+    sauve.run(&["restore", &b, "--to", &pg_url(&fine.0)]).ok();
+    assert_eq!(psql(&fine.0, "SELECT count(*) FROM t"), "2");
+}

@@ -168,16 +168,37 @@ impl RestoreTarget {
     }
 
     /// Checks the target before any byte is read: reachable, tools present, and
-    /// not holding data unless `force`. Returns what will be done.
-    pub fn prepare(&self, force: bool, keys: &Keyring) -> Result<(), SourceError> {
+    /// not holding data unless `force`. Returns whether it created the
+    /// target database (PostgreSQL), which `drop_created` undoes.
+    pub fn prepare(&self, force: bool, keys: &Keyring) -> Result<bool, SourceError> {
         match self {
             RestoreTarget::Postgres(c) => postgres::prepare_target(&Db::open(c, keys)?, force),
-            RestoreTarget::Mysql(c) => mysql::prepare_target(&Db::open(c, keys)?, force),
-            RestoreTarget::Sqlite(p) => sqlite::prepare_target(p, force),
-            RestoreTarget::Files(p) => files::prepare_target(p, force),
+            RestoreTarget::Mysql(c) => {
+                mysql::prepare_target(&Db::open(c, keys)?, force).map(|()| false)
+            }
+            RestoreTarget::Sqlite(p) => sqlite::prepare_target(p, force).map(|()| false),
+            RestoreTarget::Files(p) => files::prepare_target(p, force).map(|()| false),
             RestoreTarget::Command {
                 restore_command, ..
-            } => command::preflight(restore_command).map(|_| ()),
+            } => command::preflight(restore_command).map(|_| false),
+        }
+    }
+
+    /// Whether a failed restore leaves the target as it was (a transaction,
+    /// a temporary path renamed into place at the end): then it can read the
+    /// artifact once, committing only after the checksum.
+    pub fn rolls_back(&self) -> bool {
+        matches!(
+            self,
+            RestoreTarget::Postgres(_) | RestoreTarget::Sqlite(_) | RestoreTarget::Files(_)
+        )
+    }
+
+    /// Drops the database `prepare` created, after a restore into it failed.
+    pub fn drop_created(&self, keys: &Keyring) -> Result<(), SourceError> {
+        match self {
+            RestoreTarget::Postgres(c) => postgres::drop_database(&Db::open(c, keys)?),
+            _ => Ok(()),
         }
     }
 

@@ -130,7 +130,8 @@ const USER_OBJECTS: &str = "SELECT count(*) FROM pg_class c JOIN pg_namespace n 
      AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
      AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'";
 
-pub fn prepare_target(c: &DbConn, force: bool) -> Result<(), SourceError> {
+/// Returns whether it created the database.
+pub fn prepare_target(c: &DbConn, force: bool) -> Result<bool, SourceError> {
     tool("pg_restore")?;
     check_reachable(KIND, c)?;
     let exists = psql(
@@ -147,7 +148,7 @@ pub fn prepare_target(c: &DbConn, force: bool) -> Result<(), SourceError> {
             "postgres",
             &format!("CREATE DATABASE {}", ident(&c.database)),
         )?;
-        return Ok(());
+        return Ok(true);
     }
     let objects: u64 = psql(c, &c.database, USER_OBJECTS)?
         .trim()
@@ -161,7 +162,7 @@ pub fn prepare_target(c: &DbConn, force: bool) -> Result<(), SourceError> {
             ),
         });
     }
-    Ok(())
+    Ok(false)
 }
 
 pub fn restore(
