@@ -258,6 +258,28 @@ async fn perform(params: &RunParams, work: &mut Work<'_>) -> Result<Done, RunErr
     }
 }
 
+/// Keeps on the backup what a full read of it found (a verify, a restore, a
+/// test restore): proven good, or damaged (its bytes are wrong), which
+/// retention then does not count. A key that does not open it or a storage
+/// outage says nothing of the backup, and changes nothing.
+async fn record_read(
+    runner: &Runner,
+    backup_id: &str,
+    read: Result<(), &RestoreError>,
+) -> Result<(), crate::store::StoreError> {
+    let damage = match read {
+        Ok(_) => None,
+        Err(e @ (RestoreError::ChecksumMismatch { .. } | RestoreError::Decompress { .. })) => {
+            Some(e.to_string())
+        }
+        Err(_) => return Ok(()),
+    };
+    runner
+        .store
+        .record_verify(backup_id, damage.as_deref())
+        .await
+}
+
 /// Aborts a task when dropped.
 struct AbortOnDrop(tokio::task::JoinHandle<()>);
 

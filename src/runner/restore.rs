@@ -47,7 +47,7 @@ pub(super) async fn perform(
     .await;
     // A restore reads every byte, as a verify does: what it found is kept
     // on the backup the same way.
-    super::verify::record_read(
+    super::record_read(
         work.runner,
         &located.backup.id,
         restored.as_ref().map(|_| ()),

@@ -85,12 +85,12 @@ pub(super) async fn perform(
         Err(e) => {
             // Its bytes are wrong: the backup is damaged, as a verify would find.
             if let RunError::Restore(r) = &e {
-                super::verify::record_read(runner, &located.backup.id, Err(r)).await?;
+                super::record_read(runner, &located.backup.id, Err(r)).await?;
             }
             return Err(e);
         }
     };
-    super::verify::record_read(runner, &located.backup.id, Ok(())).await?;
+    super::record_read(runner, &located.backup.id, Ok(())).await?;
     let mut report = TestRestoreReport {
         ok: true,
         backup: located.backup.id.clone(),

@@ -5,7 +5,7 @@
 use super::{Done, Output, RunError, Work, locate};
 use crate::domain::{BackupLocator, KeyNames, RunState};
 use crate::policy::verification::{Stored, due};
-use crate::restore::{self, RestoreError};
+use crate::restore;
 use crate::store::BackupFilter;
 
 pub(super) async fn perform(
@@ -23,7 +23,7 @@ pub(super) async fn perform(
         &work.progress.cancel,
     )
     .await;
-    record_read(
+    super::record_read(
         work.runner,
         &located.backup.id,
         verified.as_ref().map(|_| ()),
@@ -41,28 +41,6 @@ pub(super) async fn perform(
         backups: vec![],
         output: Output::Verify(report),
     })
-}
-
-/// Keeps on the backup what a full read of it found (a verify, a restore, a
-/// test restore): proven good, or damaged (its bytes are wrong), which
-/// retention then does not count. A key that does not open it or a storage
-/// outage says nothing of the backup, and changes nothing.
-pub(super) async fn record_read(
-    runner: &super::Runner,
-    backup_id: &str,
-    read: Result<(), &RestoreError>,
-) -> Result<(), crate::store::StoreError> {
-    let damage = match read {
-        Ok(_) => None,
-        Err(e @ (RestoreError::ChecksumMismatch { .. } | RestoreError::Decompress { .. })) => {
-            Some(e.to_string())
-        }
-        Err(_) => return Ok(()),
-    };
-    runner
-        .store
-        .record_verify(backup_id, damage.as_deref())
-        .await
 }
 
 /// A scheduled verification: the share of the job's stored backups that
