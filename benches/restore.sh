@@ -39,7 +39,7 @@ if [ ! -f "$tree.complete" ]; then
     for i in $(seq 1 $((SIZE_MIB / 4))); do
         d=$tree/d$((i % 16)); mkdir -p "$d"
         if [ $((i % 2)) = 0 ]; then head -c 4194304 /dev/urandom >"$d/f$i.bin"
-        else yes "line $i of a text file that compresses" | head -c 4194304 >"$d/f$i.txt"; fi
+        else { yes "line $i of a text file that compresses" || true; } | head -c 4194304 >"$d/f$i.txt"; fi
     done
     touch "$tree.complete"
 fi

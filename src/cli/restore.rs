@@ -39,16 +39,32 @@ pub(super) async fn test_restore(
     keys: &KeyArgs,
     json: bool,
 ) -> anyhow::Result<()> {
+    // Ctrl-C stops it and still drops the scratch target.
+    let stopper = Stopper::default();
+    let on_interrupt = output::cancel_on_ctrl_c(&stopper, "test restore");
     let result = sauve
-        .test_restore(&Actor::cli(), &which.reference(), &keys.options())
+        .test_restore(&Actor::cli(), &which.reference(), &keys.options(), stopper)
         .await;
+    on_interrupt.abort();
     let report = match &result {
         Ok(r) => r,
-        Err(ServiceError::Run { error, .. }) => match error.as_ref() {
-            RunError::TestRestore(r) => r.as_ref(),
-            _ => return result.map(|_| ()).map_err(Into::into),
-        },
-        Err(_) => return result.map(|_| ()).map_err(Into::into),
+        Err(ServiceError::Run { error, .. }) if matches!(**error, RunError::TestRestore(_)) => {
+            match error.as_ref() {
+                RunError::TestRestore(r) => r.as_ref(),
+                _ => unreachable!("matched above"),
+            }
+        }
+        Err(e) => {
+            if json {
+                // Scripts get an answer on stdout whatever went wrong.
+                output::json(&serde_json::json!({
+                    "ok": false,
+                    "backup": null,
+                    "error": output::error_text(&anyhow::anyhow!(e.to_string())),
+                }))?;
+            }
+            return result.map(|_| ()).map_err(Into::into);
+        }
     };
     if json {
         output::json(report)?;

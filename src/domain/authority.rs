@@ -154,9 +154,12 @@ pub fn job_needs_exec(job: &Job, before: Option<&Job>) -> bool {
             .map(|v| v.checks.clone())
             .unwrap_or_default()
     };
-    let new_command = matches!(job.source, Source::Command { .. })
-        && before.is_none_or(|b| b.source != job.source);
-    let new_checks = !checks(job).is_empty() && before.is_none_or(|b| checks(b) != checks(job));
+    let source_changed = before.is_none_or(|b| b.source != job.source);
+    let new_command = matches!(job.source, Source::Command { .. }) && source_changed;
+    // Checks kept as the operator wrote them run on what the operator's
+    // source holds; over a source the caller chose, they are the caller's.
+    let new_checks = !checks(job).is_empty()
+        && (source_changed || before.is_some_and(|b| checks(b) != checks(job)));
     new_command || new_checks
 }
 
@@ -183,9 +186,12 @@ pub fn check_remote_job(job: &Job, before: Option<&Job>) -> ValidationErrors {
         }
         check_channel(c, &format!("notify[{i}]"), &mut errors);
     }
+    // The operator's scratch server credentials restore what the operator's
+    // source holds: with another source, a dump the caller chose would be
+    // restored with them.
     let scratch = |j: &Job| j.verify.as_ref().and_then(|v| v.test_restore_to.clone());
     if let Some(to) = scratch(job)
-        && before.is_none_or(|b| scratch(b).as_ref() != Some(&to))
+        && (!source_kept || before.is_none_or(|b| scratch(b).as_ref() != Some(&to)))
         && let Some(c) = &to.password
     {
         env_refused(
@@ -373,6 +379,11 @@ mod tests {
             !job_needs_exec(&plain, Some(&checked)),
             "removing checks runs nothing"
         );
+        // The operator's checks over a source the caller swapped in: theirs now.
+        let moved = job(
+            "name = \"p\"\nsource = \"postgres://u@evil/app?password=secret:app\"\ndestinations = [\"/srv/b\"]\n[verify]\nchecks = [{ sql = \"select 1\" }]\n",
+        );
+        assert!(job_needs_exec(&moved, Some(&checked)));
         // A scratch server's password from Sauve's environment: operator only.
         let to = job(&format!(
             "{base}[verify]\ntest_restore_to = \"postgres://s@scratch/x?password_env=SCRATCH_PW\"\n"
@@ -383,6 +394,14 @@ mod tests {
             "{e}"
         );
         assert!(check_remote_job(&to, Some(&to)).is_empty());
+        let to_moved = job(
+            "name = \"p\"\nsource = \"postgres://u@evil/app?password=secret:app\"\ndestinations = [\"/srv/b\"]\n[verify]\ntest_restore_to = \"postgres://s@scratch/x?password_env=SCRATCH_PW\"\n",
+        );
+        let e = check_remote_job(&to_moved, Some(&to)).to_string();
+        assert!(
+            e.contains("verify.test_restore_to"),
+            "kept scratch credentials, new source: {e}"
+        );
 
         let env = job(
             "name = \"p\"\nsource = \"postgres://u@db/app?password_env=APP_PW\"\ndestinations = [\"s3://bkt?endpoint=http://h:1\"]\n",

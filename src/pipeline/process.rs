@@ -389,15 +389,19 @@ pub fn run_feed(
     if cancel.is_cancelled() {
         return Err(Cancel::cancelled_error(label));
     }
-    if !status.success() {
-        return Err(failed(label, status, &stderr));
+    match copied {
+        // A reader error (corrupt artifact, decryption failure, a refused
+        // checksum) is the cause, and the tool was killed for it: that is
+        // the error, not the kill.
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+            Err(SourceError::io(format!("feeding {label}"), e))
+        }
+        // A broken pipe means the tool stopped reading early, which it
+        // reports itself.
+        _ if !status.success() => Err(failed(label, status, &stderr)),
+        Err(e) => Err(SourceError::io(format!("feeding {label}"), e)),
+        Ok(_) => Ok(stderr),
     }
-    if let Err(e) = copied {
-        // A reader error (corrupt artifact, decryption failure) is the cause; a
-        // broken pipe means the tool stopped reading early, which it reports itself.
-        return Err(SourceError::io(format!("feeding {label}"), e));
-    }
-    Ok(stderr)
 }
 
 /// Runs `cmd` to completion and returns its stdout (for small queries).

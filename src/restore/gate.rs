@@ -14,6 +14,9 @@ use std::sync::mpsc::Receiver;
 /// header), so none can finish without them.
 pub const HOLD: usize = 1 << 20;
 
+/// How a decoded size that is not the manifest's starts: a damaged backup.
+pub const SIZE_MISMATCH: &str = "the backup decompresses to";
+
 pub struct Gated<'a> {
     inner: &'a mut dyn Read,
     /// Read from `inner`, not yet given out; the tail is held here.
@@ -31,6 +34,8 @@ pub struct Gated<'a> {
 enum State {
     Streaming,
     Released,
+    /// Refused: every later read says why again.
+    Refused(String),
 }
 
 impl<'a> Gated<'a> {
@@ -73,6 +78,9 @@ impl Read for Gated<'_> {
             return Ok(0);
         }
         loop {
+            if let State::Refused(why) = &self.state {
+                return Err(io::Error::other(why.clone()));
+            }
             if self.state == State::Released {
                 let n = self.held().min(out.len());
                 return Ok(self.give(out, n));
@@ -97,21 +105,21 @@ impl Read for Gated<'_> {
             }
             // The whole stream is decoded: release the tail only if what was
             // stored is what the manifest says.
-            if self.seen != self.expected_size {
-                return Err(io::Error::other(format!(
-                    "the backup decompresses to {} bytes, its manifest records {}; nothing was committed",
+            self.state = if self.seen != self.expected_size {
+                State::Refused(format!(
+                    "{SIZE_MISMATCH} {} bytes, its manifest records {}; nothing was committed",
                     self.seen, self.expected_size
-                )));
-            }
-            match self.verdict.recv() {
-                Ok(Ok(())) => self.state = State::Released,
-                Ok(Err(why)) => return Err(io::Error::other(why)),
-                Err(_) => {
-                    return Err(io::Error::other(
-                        "the backup's stored bytes could not all be read; nothing was committed",
-                    ));
+                ))
+            } else {
+                match self.verdict.recv() {
+                    Ok(Ok(())) => State::Released,
+                    Ok(Err(why)) => State::Refused(why),
+                    Err(_) => State::Refused(
+                        "the backup's stored bytes could not all be read; nothing was committed"
+                            .into(),
+                    ),
                 }
-            }
+            };
         }
     }
 }

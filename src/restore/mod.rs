@@ -232,7 +232,11 @@ where
 
 fn is_zstd_error(e: &std::io::Error) -> bool {
     let s = e.to_string().to_lowercase();
-    s.contains("frame") || s.contains("checksum") || s.contains("corrupt") || s.contains("unknown")
+    s.contains("frame")
+        || s.contains("checksum")
+        || s.contains("corrupt")
+        || s.contains("unknown")
+        || e.to_string().starts_with(gate::SIZE_MISMATCH)
 }
 
 /// age reports a bad chunk as an I/O error mid-stream.

@@ -37,7 +37,13 @@ pub(super) async fn perform(
             _ => None,
         });
     let checks: Vec<CheckSpec> = plan.map(|p| p.checks).unwrap_or_default();
-    let scratch = Scratch::new(&kind, server.as_ref(), &work.claim.run.id, &runner.scratch_dir())
+    let scratch = Scratch::new(
+        &kind,
+        server.as_ref(),
+        &work.claim.run.id,
+        work.claim.attempt,
+        &runner.scratch_dir(),
+    )
         .ok_or_else(|| {
             RunError::Gone(match kind.as_str() {
                 "command" => "a command's backup has no scratch target Sauve can make: verify it (sauve verify), or restore it with the job's restore_command".to_string(),
@@ -79,6 +85,11 @@ pub(super) async fn perform(
             "could not drop the scratch target {} ({e}); the next sweep tries again",
             scratch.name()
         )),
+    }
+    // Stopped (a cancel, the job's timeout): nothing was found out, so
+    // nothing is kept on the backup, and a check cut short is no failure.
+    if work.progress.cancel.is_cancelled() {
+        return Err(RunError::Cancelled);
     }
     let (inventory, checks_done) = match outcome {
         Ok(found) => found,
@@ -291,21 +302,33 @@ impl Runner {
         let dir = self.scratch_dir();
         let mut swept = 0;
         for row in orphans {
+            // A path under another instance's data directory is that
+            // instance's to sweep: left alone here.
             let Some(scratch) = Scratch::from_location(&row.kind, &row.location, &dir) else {
-                tracing::warn!(scratch = %row.name, "a scratch target row Sauve did not write; forgotten, not dropped");
-                let _ = self.store.remove_scratch(&row.name).await;
+                tracing::debug!(scratch = %row.name, "a scratch target this instance cannot reach; left for its own");
                 continue;
             };
+            match self.store.take_orphan_scratch(&row.name).await {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(e) => {
+                    tracing::warn!(scratch = %row.name, error = %e, "could not take a scratch target to sweep");
+                    continue;
+                }
+            }
             let k = secrets.clone();
             let s = scratch.clone();
             match blocking(move || s.drop_it(&k)).await {
                 Ok(()) => {
                     tracing::info!(scratch = %row.name, run = %row.run_id, "dropped a scratch target left by a test restore that did not finish");
-                    let _ = self.store.remove_scratch(&row.name).await;
                     swept += 1;
                 }
                 Err(e) => {
-                    tracing::warn!(scratch = %row.name, error = %e, "could not drop a scratch target; the next sweep tries again")
+                    tracing::warn!(scratch = %row.name, error = %e, "could not drop a scratch target; the next sweep tries again");
+                    // Written down again, so it is not forgotten.
+                    if let Err(e) = self.store.add_scratch(&row).await {
+                        tracing::warn!(scratch = %row.name, error = %e, "could not write a scratch target down again");
+                    }
                 }
             }
         }

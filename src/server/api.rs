@@ -385,7 +385,12 @@ pub async fn test_restore_backup(
     caller.require(Scope::BackupsWrite)?;
     let report = state
         .sauve
-        .test_restore(&caller.actor(), &BackupRef::Id(id), &KeyOptions::default())
+        .test_restore(
+            &caller.actor(),
+            &BackupRef::Id(id),
+            &KeyOptions::default(),
+            crate::service::Stopper::default(),
+        )
         .await?;
     Ok(Json(report))
 }

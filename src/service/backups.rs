@@ -131,6 +131,7 @@ impl Sauve {
         actor: &Actor,
         r: &BackupRef,
         opts: &KeyOptions,
+        stopper: Stopper,
     ) -> Result<crate::domain::proof::TestRestoreReport, ServiceError> {
         let located = self.locate(r).await?;
         let (job_id, job_name) = self.run_job_ref(&located.manifest.job).await?;
@@ -154,10 +155,7 @@ impl Sauve {
             target: &located.backup.id,
             detail: None,
         };
-        match self
-            .run_in_foreground(new, audit, Stopper::default())
-            .await?
-        {
+        match self.run_in_foreground(new, audit, stopper).await? {
             (_, Output::TestRestore(report)) => Ok(*report),
             _ => Err(ServiceError::Internal(
                 "a test restore run produced no report".into(),

@@ -36,8 +36,9 @@ impl Store {
         Ok(())
     }
 
-    /// The latest test restore of `job` on another backup than `except`,
-    /// the one a new test restore is compared with.
+    /// The test restore a new one of backup `except` is compared with: that
+    /// of the newest backup of `job` taken before it (an older backup tested
+    /// after a newer one is not held to the newer one's growth).
     pub async fn previous_test_restore(
         &self,
         job: &str,
@@ -45,7 +46,9 @@ impl Store {
     ) -> Result<Option<TestRestoreReport>, StoreError> {
         let row = sqlx::query(
             "SELECT test_restore FROM backups WHERE job_name = $1 AND id <> $2
-             AND test_restore IS NOT NULL ORDER BY test_restored_at DESC LIMIT 1",
+             AND test_restore IS NOT NULL
+             AND created_at < (SELECT created_at FROM backups WHERE id = $2)
+             ORDER BY created_at DESC LIMIT 1",
         )
         .bind(job)
         .bind(except)
@@ -63,11 +66,12 @@ impl Store {
         }
     }
 
-    /// Writes a scratch target down before it is created.
+    /// Writes a scratch target down before it is created. Each attempt's
+    /// name is its own: a row already there is an error, never shared.
     pub async fn add_scratch(&self, s: &ScratchRow) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO scratch_targets (name, run_id, kind, location, created_at)
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO NOTHING",
+             VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(&s.name)
         .bind(&s.run_id)
@@ -88,6 +92,26 @@ impl Store {
             .await
             .map_err(q("forget a scratch target"))?;
         Ok(())
+    }
+
+    /// Takes a scratch target's row for a sweep to drop it: deleted only if
+    /// its run is still not running under a live lease, so two instances'
+    /// sweeps never both drop it, and none drops one a live run uses. False:
+    /// someone else took it, or its run is alive. A sweep that cannot drop
+    /// it writes it down again (`add_scratch`).
+    pub async fn take_orphan_scratch(&self, name: &str) -> Result<bool, StoreError> {
+        let now = self.db_now().await?;
+        let done = sqlx::query(
+            "DELETE FROM scratch_targets WHERE name = $1
+             AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = scratch_targets.run_id
+                 AND r.state = 'running' AND r.lease_expires_at > $2)",
+        )
+        .bind(name)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(q("take a scratch target to sweep"))?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Scratch targets whose run is not running under a live lease: the

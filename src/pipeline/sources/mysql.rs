@@ -209,15 +209,24 @@ pub fn inventory(c: &DbConn) -> Result<Vec<TableCount>, SourceError> {
         return Ok(vec![]);
     }
     let db = quote_ident(&c.database);
-    let counts = query(
-        c,
-        &tables
+    // In batches: one command-line argument holds at most 128 KiB.
+    let mut counts = String::new();
+    for (b, batch) in tables.chunks(200).enumerate() {
+        let sql = batch
             .iter()
             .enumerate()
-            .map(|(i, (n, _))| format!("SELECT {i}, COUNT(*) FROM {db}.{}", quote_ident(n)))
+            .map(|(i, (n, _))| {
+                format!(
+                    "SELECT {}, COUNT(*) FROM {db}.{}",
+                    b * 200 + i,
+                    quote_ident(n)
+                )
+            })
             .collect::<Vec<_>>()
-            .join(" UNION ALL "),
-    )?;
+            .join(" UNION ALL ");
+        counts.push_str(&query(c, &sql)?);
+        counts.push('\n');
+    }
     let mut rows = vec![None; tables.len()];
     for line in counts.lines() {
         if let Some((i, n)) = line.split_once('\t')
@@ -254,12 +263,18 @@ pub fn scalar(c: &DbConn, sql: &str) -> Result<String, SourceError> {
         sql,
     ]);
     let out = run_capture(&mut cmd, "mariadb").map_err(|e| classify(c, e))?;
-    Ok(out
+    // The first column of the first row; the client prints NULL as `NULL`,
+    // which must fail a check as PostgreSQL's and SQLite's empty value does.
+    let value = out
         .lines()
         .next()
         .and_then(|l| l.split('\t').next())
-        .unwrap_or("")
-        .to_string())
+        .unwrap_or("");
+    Ok(if value == "NULL" {
+        String::new()
+    } else {
+        value.to_string()
+    })
 }
 
 /// Drops the database.

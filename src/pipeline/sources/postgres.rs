@@ -218,22 +218,40 @@ pub fn scalar(c: &DbConn, sql: &str) -> Result<String, SourceError> {
     // Read-only by default: a check looks, it does not change what it checks.
     cmd.env("PGOPTIONS", "-c default_transaction_read_only=on")
         .args(["--no-psqlrc", "--tuples-only", "--no-align", "--quiet"])
+        .arg(format!("--field-separator={FIELD_SEP}"))
         .args(["--set", "ON_ERROR_STOP=1", "--command", sql]);
     let out = run_capture(&mut cmd, "psql").map_err(|e| classify(c, &c.database, e))?;
-    Ok(out.lines().next().unwrap_or("").to_string())
+    // The first column of the first row; NULL prints as nothing.
+    Ok(out
+        .lines()
+        .next()
+        .and_then(|l| l.split(FIELD_SEP).next())
+        .unwrap_or("")
+        .to_string())
 }
 
-/// Drops the database, disconnecting whoever is still in it.
+/// Drops the database, disconnecting whoever is still in it (`WITH
+/// (FORCE)`, PostgreSQL 13 and later; before, its sessions are ended first).
 pub fn drop_database(c: &DbConn) -> Result<(), SourceError> {
-    psql(
+    let db = ident(&c.database);
+    match psql(
         c,
         "postgres",
-        &format!(
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            ident(&c.database)
-        ),
-    )
-    .map(|_| ())
+        &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"),
+    ) {
+        Err(e) if e.to_string().contains("syntax error") => {
+            psql(
+                c,
+                "postgres",
+                &format!(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = {}",
+                    sql_literal(&c.database)
+                ),
+            )?;
+            psql(c, "postgres", &format!("DROP DATABASE IF EXISTS {db}")).map(|_| ())
+        }
+        other => other.map(|_| ()),
+    }
 }
 
 /// Separates psql's columns: a byte no table name holds in practice.

@@ -51,12 +51,20 @@ struct Location {
 }
 
 impl Scratch {
-    /// The scratch target of run `run_id` for a backup of `kind`: on
-    /// `server` for a database, under `dir` for a file or directory. None:
-    /// this kind has nothing to restore into (a command's output).
-    pub fn new(kind: &str, server: Option<&DbConn>, run_id: &str, dir: &Path) -> Option<Scratch> {
+    /// The scratch target of attempt `attempt` of run `run_id` for a backup
+    /// of `kind`: on `server` for a database, under `dir` for a file or
+    /// directory. None: this kind has nothing to restore into (a command's
+    /// output). Each attempt has its own, so a sweep dropping what a dead
+    /// attempt left never meets the next attempt's.
+    pub fn new(
+        kind: &str,
+        server: Option<&DbConn>,
+        run_id: &str,
+        attempt: i64,
+        dir: &Path,
+    ) -> Option<Scratch> {
         // Run ids are ULIDs: letters and digits only, nothing to quote.
-        let name = format!("{PREFIX}{}", run_id.to_ascii_lowercase());
+        let name = format!("{PREFIX}{}_{attempt}", run_id.to_ascii_lowercase());
         let on = |c: &DbConn| DbConn {
             database: name.clone(),
             ..c.clone()
@@ -272,11 +280,41 @@ impl Scratch {
                     let f = PathBuf::from(f);
                     gone(&f, std::fs::remove_file(&f))?;
                 }
-                Ok(())
+                remove_siblings(p)
             }
-            Scratch::Files(p) => gone(p, std::fs::remove_dir_all(p)),
+            Scratch::Files(p) => {
+                gone(p, std::fs::remove_dir_all(p))?;
+                remove_siblings(p)
+            }
         }
     }
+}
+
+/// What a restore killed mid-way left beside a scratch path: its
+/// temporary file or tree (`.NAME.sauve-restore-…`, `.NAME.sauve-replaced-…`),
+/// as big as the backup.
+fn remove_siblings(p: &Path) -> Result<(), SourceError> {
+    let (Some(dir), Some(name)) = (p.parent(), p.file_name().and_then(|n| n.to_str())) else {
+        return Ok(());
+    };
+    let prefix = format!(".{name}.sauve-");
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(SourceError::io(format!("cannot list {}", dir.display()), e)),
+    };
+    for entry in entries.flatten() {
+        if !entry.file_name().to_string_lossy().starts_with(&prefix) {
+            continue;
+        }
+        let path = entry.path();
+        let removed = match entry.file_type() {
+            Ok(t) if t.is_dir() => std::fs::remove_dir_all(&path),
+            _ => std::fs::remove_file(&path),
+        };
+        removed.map_err(|e| SourceError::io(format!("cannot remove {}", path.display()), e))?;
+    }
+    Ok(())
 }
 
 fn uri(scheme: &str, c: &DbConn) -> String {
@@ -303,13 +341,17 @@ mod tests {
             password: Some(Credential::secret("password", "secret:pg").unwrap()),
         };
         for kind in ["postgres", "mysql", "sqlite", "files"] {
-            let s = Scratch::new(kind, Some(&conn), "01ABCDEF", dir).unwrap();
+            let s = Scratch::new(kind, Some(&conn), "01ABCDEF", 2, dir).unwrap();
             let back = Scratch::from_location(kind, &s.location(), dir);
             assert_eq!(back.as_ref(), Some(&s), "{kind}");
-            assert!(s.name().contains("sauve_scratch_01abcdef"), "{}", s.name());
+            assert!(
+                s.name().contains("sauve_scratch_01abcdef_2"),
+                "{}",
+                s.name()
+            );
         }
-        assert_eq!(Scratch::new("command", Some(&conn), "01A", dir), None);
-        assert_eq!(Scratch::new("postgres", None, "01A", dir), None);
+        assert_eq!(Scratch::new("command", Some(&conn), "01A", 1, dir), None);
+        assert_eq!(Scratch::new("postgres", None, "01A", 1, dir), None);
         // A row that names a database not made by a test restore, or a path
         // elsewhere, is never dropped.
         let refused = [

@@ -251,7 +251,10 @@ pub fn inventory(path: &Path) -> Result<(String, Vec<TableCount>), SourceError> 
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .map_err(sqlite_err(what()))?;
     let names: Vec<String> = conn
-        .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        .prepare(
+            "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
+             AND sql NOT LIKE 'CREATE VIRTUAL%' ORDER BY name",
+        )
         .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
         .map_err(sqlite_err(what()))?;
     let mut tables = Vec::with_capacity(names.len());
