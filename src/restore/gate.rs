@@ -19,16 +19,21 @@ pub const SIZE_MISMATCH: &str = "the backup decompresses to";
 
 pub struct Gated<'a> {
     inner: &'a mut dyn Read,
-    /// Read from `inner`, not yet given out; the tail is held here.
-    pending: Vec<u8>,
-    /// Where `pending`'s unread bytes start.
+    /// A fixed buffer, zeroed once: `[start, end)` was read from `inner` and
+    /// not given out yet; its last `HOLD` bytes are the held tail.
+    buf: Vec<u8>,
     start: usize,
+    end: usize,
     /// Bytes read from `inner` so far, to compare with the manifest.
     seen: u64,
     expected_size: u64,
     verdict: Receiver<Result<(), String>>,
     state: State,
 }
+
+/// The buffer: the held tail plus room for large reads, so the tail is
+/// moved to the front only once every `BUF - HOLD` bytes or so.
+const BUF: usize = 4 * HOLD;
 
 #[derive(PartialEq)]
 enum State {
@@ -48,8 +53,9 @@ impl<'a> Gated<'a> {
     ) -> Self {
         Gated {
             inner,
-            pending: Vec::with_capacity(2 * HOLD),
+            buf: vec![0; BUF],
             start: 0,
+            end: 0,
             seen: 0,
             expected_size,
             verdict,
@@ -58,17 +64,27 @@ impl<'a> Gated<'a> {
     }
 
     fn held(&self) -> usize {
-        self.pending.len() - self.start
+        self.end - self.start
     }
 
     fn give(&mut self, out: &mut [u8], n: usize) -> usize {
-        out[..n].copy_from_slice(&self.pending[self.start..self.start + n]);
+        out[..n].copy_from_slice(&self.buf[self.start..self.start + n]);
         self.start += n;
-        if self.start >= HOLD {
-            self.pending.drain(..self.start);
+        n
+    }
+
+    /// Reads more from `inner` after what is held; 0 at its end.
+    fn fill(&mut self) -> io::Result<usize> {
+        if self.end == self.buf.len() {
+            // Full: move the unread bytes (about HOLD) to the front.
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
             self.start = 0;
         }
-        n
+        let n = self.inner.read(&mut self.buf[self.end..])?;
+        self.end += n;
+        self.seen += n as u64;
+        Ok(n)
     }
 }
 
@@ -89,18 +105,7 @@ impl Read for Gated<'_> {
                 let n = (self.held() - HOLD).min(out.len());
                 return Ok(self.give(out, n));
             }
-            let at = self.pending.len();
-            self.pending.resize(at + out.len().max(64 * 1024), 0);
-            let n = match self.inner.read(&mut self.pending[at..]) {
-                Ok(n) => n,
-                Err(e) => {
-                    self.pending.truncate(at);
-                    return Err(e);
-                }
-            };
-            self.pending.truncate(at + n);
-            self.seen += n as u64;
-            if n > 0 {
+            if self.fill()? > 0 {
                 continue;
             }
             // The whole stream is decoded: release the tail only if what was

@@ -25,9 +25,10 @@ fn pg_has_database(name: &str) -> bool {
     ) != "0"
 }
 
-/// The scratch database a run of this id makes.
+/// The scratch database the first attempt of a run of this id makes (a
+/// foreground run has one attempt).
 fn scratch_of(run_id: &str) -> String {
-    format!("sauve_scratch_{}", run_id.to_ascii_lowercase())
+    format!("sauve_scratch_{}_1", run_id.to_ascii_lowercase())
 }
 
 /// The newest test_restore run of `job`.
