@@ -2,7 +2,7 @@
 //! verify, download, delete.
 
 use super::{Actor, KeyOptions, Sauve, ServiceError};
-use crate::domain::{Backup, BackupLocator, RunKind, RunParams};
+use crate::domain::{Backup, BackupLocator, RunParams};
 use crate::pipeline::codec::Keys;
 use crate::pipeline::process::{Cancel, SourceError, copy_large};
 use crate::restore::{self, VerifyReport};
@@ -89,33 +89,12 @@ impl Sauve {
         r: &BackupRef,
         opts: &KeyOptions,
     ) -> Result<VerifyReport, ServiceError> {
-        let located = self.locate(r).await?;
-        let (job_id, job_name) = self.run_job_ref(&located.manifest.job).await?;
-        let params = RunParams::Verify {
-            backup: Self::locator(r, &located),
-            keys: opts.clone(),
-        };
-        let new = NewRun {
-            job_id: &job_id,
-            job_name: &job_name,
-            kind: RunKind::Verify,
-            trigger: actor.trigger(),
-            params: Some(serde_json::to_string(&params).expect("params serialise")),
-            scheduled_for: None,
-            idempotency_key: None,
-            max_attempts: 1,
-        };
-        let audit = super::runs::Audited {
-            actor,
-            action: "backup.verify",
-            target: &located.backup.id,
-            detail: None,
-        };
+        let params = |backup, keys| RunParams::Verify { backup, keys };
         match self
-            .run_in_foreground(new, audit, Stopper::default())
+            .read_now(actor, r, opts, params, "backup.verify", Stopper::default())
             .await?
         {
-            (_, Output::Verify(report)) => Ok(report),
+            Output::Verify(report) => Ok(report),
             _ => Err(ServiceError::Internal(
                 "a verify run produced no report".into(),
             )),
@@ -133,16 +112,36 @@ impl Sauve {
         opts: &KeyOptions,
         stopper: Stopper,
     ) -> Result<crate::domain::proof::TestRestoreReport, ServiceError> {
+        let params = |backup, keys| RunParams::TestRestore { backup, keys };
+        match self
+            .read_now(actor, r, opts, params, "backup.test_restore", stopper)
+            .await?
+        {
+            Output::TestRestore(report) => Ok(*report),
+            _ => Err(ServiceError::Internal(
+                "a test restore run produced no report".into(),
+            )),
+        }
+    }
+
+    /// A run that reads one backup (`params` of its locator and key names),
+    /// executed now in this process with one attempt, audited as `action`.
+    async fn read_now(
+        &self,
+        actor: &Actor,
+        r: &BackupRef,
+        opts: &KeyOptions,
+        params: impl FnOnce(BackupLocator, KeyOptions) -> RunParams,
+        action: &str,
+        stopper: Stopper,
+    ) -> Result<Output, ServiceError> {
         let located = self.locate(r).await?;
         let (job_id, job_name) = self.run_job_ref(&located.manifest.job).await?;
-        let params = RunParams::TestRestore {
-            backup: Self::locator(r, &located),
-            keys: opts.clone(),
-        };
+        let params = params(Self::locator(r, &located), opts.clone());
         let new = NewRun {
             job_id: &job_id,
             job_name: &job_name,
-            kind: RunKind::TestRestore,
+            kind: params.kind(),
             trigger: actor.trigger(),
             params: Some(serde_json::to_string(&params).expect("params serialise")),
             scheduled_for: None,
@@ -151,16 +150,11 @@ impl Sauve {
         };
         let audit = super::runs::Audited {
             actor,
-            action: "backup.test_restore",
+            action,
             target: &located.backup.id,
             detail: None,
         };
-        match self.run_in_foreground(new, audit, stopper).await? {
-            (_, Output::TestRestore(report)) => Ok(*report),
-            _ => Err(ServiceError::Internal(
-                "a test restore run produced no report".into(),
-            )),
-        }
+        Ok(self.run_in_foreground(new, audit, stopper).await?.1)
     }
 
     /// Writes the stored artifact (compressed, encrypted as stored) to `out`,

@@ -8,16 +8,6 @@ use crate::common::*;
 use std::process::Stdio;
 use std::time::Duration;
 
-fn listed(sauve: &Sauve, id: &str) -> serde_json::Value {
-    let all = sauve.run(&["backup", "list", "--json"]).ok().json();
-    all.as_array()
-        .unwrap()
-        .iter()
-        .find(|b| b["id"] == id)
-        .unwrap_or_else(|| panic!("{id} listed: {all}"))
-        .clone()
-}
-
 fn pg_has_database(name: &str) -> bool {
     psql(
         "postgres",
@@ -120,7 +110,7 @@ checks = [
     let run = last_test_restore_run(&sauve, "shop");
     assert_eq!(run["state"], "succeeded", "{run}");
     assert!(!pg_has_database(&scratch_of(run["id"].as_str().unwrap())));
-    let b = listed(&sauve, &first);
+    let b = sauve.listed(&first);
     assert!(b["test_restored_at"].as_str().is_some(), "{b}");
     assert!(b["verified_at"].as_str().is_some(), "{b}");
     assert_eq!(b["test_restore"]["tables"][2]["rows"], 1200, "{b}");
@@ -135,7 +125,7 @@ checks = [
     let run = last_test_restore_run(&sauve, "shop");
     assert_eq!(run["state"], "failed", "{run}");
     assert!(!pg_has_database(&scratch_of(run["id"].as_str().unwrap())));
-    let b = listed(&sauve, &second);
+    let b = sauve.listed(&second);
     assert!(b["damaged_at"].as_str().is_some(), "{b}");
     assert!(b["test_restored_at"].is_null(), "{b}");
 
@@ -171,7 +161,7 @@ checks = [
     assert_eq!(report["checks"][0]["ok"], false);
     assert_eq!(report["checks"][0]["value"], "100");
     // Restored and read: the backup itself is good, and says what it held.
-    let b = listed(&sauve, &third);
+    let b = sauve.listed(&third);
     assert!(
         b["verified_at"].as_str().is_some() && b["damaged_at"].is_null(),
         "{b}"
@@ -366,8 +356,8 @@ fn a_swapped_artifact_that_decodes_cleanly_is_never_committed() {
         .ok();
     assert!(target.exists(), "{}", out.stderr());
     // Each restore read every byte: what it found is kept on the backup.
-    assert!(listed(&sauve, &first)["damaged_at"].as_str().is_some());
-    assert!(listed(&sauve, &second)["verified_at"].as_str().is_some());
+    assert!(sauve.listed(&first)["damaged_at"].as_str().is_some());
+    assert!(sauve.listed(&second)["verified_at"].as_str().is_some());
 
     let db = PgDb::create("onepass");
     psql(&db.0, "CREATE TABLE t (x int); INSERT INTO t VALUES (1);");

@@ -5,16 +5,6 @@
 use crate::common::*;
 use std::time::Duration;
 
-fn listed(sauve: &Sauve, id: &str) -> serde_json::Value {
-    let all = sauve.run(&["backup", "list", "--json"]).ok().json();
-    all.as_array()
-        .unwrap()
-        .iter()
-        .find(|b| b["id"] == id)
-        .unwrap_or_else(|| panic!("{id} listed: {all}"))
-        .clone()
-}
-
 /// A job `app` backing a small SQLite file up to a local folder: the
 /// harness, the database and the destination.
 fn sqlite_job() -> (Sauve, std::path::PathBuf, std::path::PathBuf) {
@@ -39,7 +29,7 @@ fn a_verify_proves_a_backup_good_or_marks_it_damaged_and_retention_does_not_coun
     let good = sauve.backup("app");
     let bad = sauve.backup("app");
     for id in [&good, &bad] {
-        let b = listed(&sauve, id);
+        let b = sauve.listed(id);
         assert!(
             b["verified_at"].is_null() && b["damaged_at"].is_null(),
             "{b}"
@@ -47,7 +37,7 @@ fn a_verify_proves_a_backup_good_or_marks_it_damaged_and_retention_does_not_coun
     }
 
     sauve.run(&["verify", &good]).ok();
-    let b = listed(&sauve, &good);
+    let b = sauve.listed(&good);
     assert!(b["verified_at"].as_str().is_some(), "{b}");
     assert!(
         b["damaged_at"].is_null() && b["verify_error"].is_null(),
@@ -56,7 +46,7 @@ fn a_verify_proves_a_backup_good_or_marks_it_damaged_and_retention_does_not_coun
 
     flip_byte(&sauve.artifact_path(&bad));
     sauve.run(&["verify", &bad]).fails(1, &["is corrupted"]);
-    let b = listed(&sauve, &bad);
+    let b = sauve.listed(&bad);
     assert!(b["damaged_at"].as_str().is_some(), "{b}");
     assert!(
         b["verify_error"].as_str().unwrap().contains("is corrupted"),
@@ -90,7 +80,7 @@ fn a_verify_proves_a_backup_good_or_marks_it_damaged_and_retention_does_not_coun
     // A backup repaired in place (the bytes put back) is good again.
     flip_byte(&sauve.artifact_path(&bad));
     sauve.run(&["verify", &bad]).ok();
-    let b = listed(&sauve, &bad);
+    let b = sauve.listed(&bad);
     assert!(
         b["damaged_at"].is_null() && b["verified_at"].as_str().is_some(),
         "{b}"
@@ -119,7 +109,7 @@ fn scheduled_verification_rereads_every_backup_within_its_coverage() {
             .tick_ms(100)
             .args(["--watchdog-secs", "1"]),
     );
-    let verified = |id: &str| listed(&sauve, id)["verified_at"].as_str().map(String::from);
+    let verified = |id: &str| sauve.listed(id)["verified_at"].as_str().map(String::from);
     wait_until(Duration::from_secs(20), "every backup verified", || {
         ids.iter().all(|id| verified(id).is_some())
     });
@@ -138,7 +128,7 @@ fn scheduled_verification_rereads_every_backup_within_its_coverage() {
     // and its run fails (which is what raises verify.failed).
     flip_byte(&sauve.artifact_path(&ids[2]));
     wait_until(Duration::from_secs(20), "the damage found", || {
-        listed(&sauve, &ids[2])["damaged_at"].as_str().is_some()
+        sauve.listed(&ids[2])["damaged_at"].as_str().is_some()
     });
     let failed = sauve
         .run(&[
@@ -156,7 +146,7 @@ fn scheduled_verification_rereads_every_backup_within_its_coverage() {
     wait_until(Duration::from_secs(20), "a second round", || {
         verified(&ids[5]).is_some_and(|t| t > before)
     });
-    assert!(listed(&sauve, &ids[0])["damaged_at"].is_null());
+    assert!(sauve.listed(&ids[0])["damaged_at"].is_null());
     let all = sauve
         .run(&[
             "run", "list", "--job", "app", "--kind", "verify", "--json", "--limit", "1000",

@@ -160,6 +160,17 @@ impl Sauve {
             .to_string()
     }
 
+    /// Backup `id` as `backup list --json` shows it.
+    pub fn listed(&self, id: &str) -> serde_json::Value {
+        let all = self.run(&["backup", "list", "--json"]).ok().json();
+        all.as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["id"] == id)
+            .unwrap_or_else(|| panic!("{id} listed: {all}"))
+            .clone()
+    }
+
     /// Path of a backup's artifact in a local destination.
     pub fn artifact_path(&self, id: &str) -> PathBuf {
         let v = self.run(&["backup", "list", "--json"]).ok().json();
