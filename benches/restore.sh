@@ -6,7 +6,7 @@
 #   pg     sauve restore ID --to NEWDB vs  createdb + zstd -dc ARTIFACT |
 #                                          pg_restore --single-transaction -d NEWDB
 #
-#   benches/restore.sh                        # 512 MiB tree, ~1M-row table, 3 runs
+#   benches/restore.sh                        # 512 MiB tree, ~1M-row table, 9 runs (it is noisy)
 #   SIZE_MIB=2048 ROWS=4000000 RUNS=5 benches/restore.sh
 #
 # Sauve restores in one pass (the checksum checked before the commit), so the
@@ -21,7 +21,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 SIZE_MIB=${SIZE_MIB:-512}
 ROWS=${ROWS:-1000000}
-RUNS=${RUNS:-3}
+RUNS=${RUNS:-9}
 BENCH_DIR=${BENCH_DIR:-/tmp/sauve-restore-bench}
 SAUVE_BIN=${SAUVE_BIN:-${CARGO_TARGET_DIR:-$HOME/.cache/sauve/target}/release/sauve}
 [ -x "$SAUVE_BIN" ] || { echo "no sauve binary at $SAUVE_BIN: cargo build --release" >&2; exit 2; }
