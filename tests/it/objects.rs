@@ -65,12 +65,13 @@ fn count_notes(path: &std::path::Path) -> i64 {
         .unwrap()
 }
 
-#[test]
-fn verify_after_backup_can_be_turned_off_or_on_for_local_destinations_too() {
+/// A job `notes` backing a SQLite file up to a local folder and to S3
+/// under a prefix of its own: the harness, S3, the prefix, the folder.
+fn notes_to_disk_and_s3(prefix: &str) -> (Sauve, S3, String, std::path::PathBuf) {
     let s3 = s3();
     let mut sauve = Sauve::new();
     s3.with_keys(&mut sauve);
-    let prefix = unique("readback");
+    let prefix = unique(prefix);
     let source = sqlite_source(&sauve);
     let local = sauve.dest("local");
     sauve.create_job(
@@ -78,6 +79,12 @@ fn verify_after_backup_can_be_turned_off_or_on_for_local_destinations_too() {
         &source,
         &[local.to_str().unwrap(), &s3.uri(&prefix)],
     );
+    (sauve, s3, prefix, local)
+}
+
+#[test]
+fn verify_after_backup_can_be_turned_off_or_on_for_local_destinations_too() {
+    let (sauve, _, _, _) = notes_to_disk_and_s3("readback");
     // Turned off, nothing is read back; turned on, the local copy is too.
     for (setting, reads) in [("false", 0), ("true", 2)] {
         let toml = sauve.run(&["job", "export"]).ok().stdout();
@@ -104,17 +111,7 @@ fn verify_after_backup_can_be_turned_off_or_on_for_local_destinations_too() {
 
 #[test]
 fn a_backup_goes_to_disk_and_s3_in_one_pass_and_restores_from_s3_alone() {
-    let s3 = s3();
-    let mut sauve = Sauve::new();
-    s3.with_keys(&mut sauve);
-    let prefix = unique("roundtrip");
-    let source = sqlite_source(&sauve);
-    let local = sauve.dest("local");
-    sauve.create_job(
-        "notes",
-        &source,
-        &[local.to_str().unwrap(), &s3.uri(&prefix)],
-    );
+    let (sauve, s3, prefix, local) = notes_to_disk_and_s3("roundtrip");
     let report = sauve.run(&["backup", "run", "notes", "--json"]).ok().json();
     let backups = report["backups"].as_array().unwrap();
     assert_eq!(backups.len(), 2, "{report}");
