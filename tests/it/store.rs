@@ -1077,6 +1077,44 @@ async fn access_story_on_postgres() {
     store.close().await;
 }
 
+/// Every list of runs is served by an index in the list's order: a page
+/// reads what it shows, never the whole history, and never sorts it.
+#[tokio::test]
+async fn every_list_of_runs_reads_an_index_in_its_order_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::connect(&Store::default_url(dir.path()))
+        .await
+        .unwrap();
+    let job = || Some("small".to_string());
+    let filters = [
+        (None, None, None),
+        (job(), None, None),
+        (None, Some(RunState::Failed), None),
+        (None, None, Some(RunKind::Verify)),
+        (job(), None, Some(RunKind::Backup)),
+        (job(), Some(RunState::Succeeded), None),
+        (None, Some(RunState::Failed), Some(RunKind::Backup)),
+        (job(), Some(RunState::Failed), Some(RunKind::Backup)),
+    ];
+    for (job, state, kind) in filters {
+        let filter = RunFilter {
+            job,
+            state,
+            kind,
+            limit: 50,
+        };
+        let plan = store.runs_plan(&filter).await.unwrap();
+        assert!(!plan.contains("TEMP B-TREE"), "{filter:?} sorts: {plan}");
+        let filtered = filter.job.is_some() || filter.state.is_some() || filter.kind.is_some();
+        if filtered {
+            assert!(
+                plan.contains("SEARCH runs USING"),
+                "{filter:?} scans: {plan}"
+            );
+        }
+    }
+}
+
 #[tokio::test]
 async fn queue_story_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
