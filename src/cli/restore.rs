@@ -46,21 +46,23 @@ pub(super) async fn test_restore(
         .test_restore(&Actor::cli(), &which.reference(), &keys.options(), stopper)
         .await;
     on_interrupt.abort();
-    let report = match &result {
-        Ok(r) => r,
-        Err(ServiceError::Run { error, .. }) if matches!(**error, RunError::TestRestore(_)) => {
-            match error.as_ref() {
-                RunError::TestRestore(r) => r.as_ref(),
-                _ => unreachable!("matched above"),
-            }
-        }
-        Err(e) => {
+    // Restored but did not pass: the report says why, like a pass.
+    let did_not_pass = match &result {
+        Err(ServiceError::Run { error, .. }) => match error.as_ref() {
+            RunError::TestRestore(r) => Some(r.as_ref()),
+            _ => None,
+        },
+        _ => None,
+    };
+    let report = match (&result, did_not_pass) {
+        (Ok(r), _) | (Err(_), Some(r)) => r,
+        (Err(e), None) => {
             if json {
                 // Scripts get an answer on stdout whatever went wrong.
                 output::json(&serde_json::json!({
                     "ok": false,
                     "backup": null,
-                    "error": output::error_text(&anyhow::anyhow!(e.to_string())),
+                    "error": e.to_string(),
                 }))?;
             }
             return result.map(|_| ()).map_err(Into::into);

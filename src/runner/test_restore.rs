@@ -23,36 +23,8 @@ pub(super) async fn perform(
     let runner = work.runner;
     let secrets = runner.keyring().await?;
     let located = locate(&runner.store, &secrets, at).await?;
-    let job = work.job.and_then(|j| j.spec.validate().ok());
     let keys = restore::resolve_keys(&located.manifest, names, work.job.map(|j| &j.spec))?;
-    let kind = located.manifest.source.kind.clone();
-    let plan = job.as_ref().and_then(|j| j.verify.clone());
-    // A database is test-restored on the job's test_restore_to, else on the
-    // source's own server.
-    let server: Option<DbConn> = plan
-        .as_ref()
-        .and_then(|p| p.test_restore_to.clone())
-        .or_else(|| match job.as_ref().map(|j| &j.source) {
-            Some(Source::Postgres(c) | Source::Mysql(c)) => Some(c.clone()),
-            _ => None,
-        });
-    let checks: Vec<CheckSpec> = plan.map(|p| p.checks).unwrap_or_default();
-    let scratch = Scratch::new(
-        &kind,
-        server.as_ref(),
-        &work.claim.run.id,
-        work.claim.attempt,
-        &runner.scratch_dir(),
-    )
-        .ok_or_else(|| {
-            RunError::Gone(match kind.as_str() {
-                "command" => "a command's backup has no scratch target Sauve can make: verify it (sauve verify), or restore it with the job's restore_command".to_string(),
-                _ => format!(
-                    "job {} is gone or not valid, so there is no {kind} server to test-restore on; restore the backup by hand (sauve restore … --to)",
-                    located.manifest.job
-                ),
-            })
-        })?;
+    let (scratch, checks) = scratch_for(work, &located)?;
     let started = jiff::Timestamp::now();
     let clock = std::time::Instant::now();
     work.log.push(format!(
@@ -73,22 +45,10 @@ pub(super) async fn perform(
         .await?;
     let cancel = work.progress.cancel.clone();
     let outcome = restore_and_inspect(&located, keys, &scratch, &checks, &secrets, &cancel).await;
-    // Dropped whatever happened; forgotten only once it is gone.
-    let dropped = blocking({
-        let (s, k) = (scratch.clone(), secrets.clone());
-        move || s.drop_it(&k)
-    })
-    .await;
-    match &dropped {
-        Ok(()) => runner.store.remove_scratch(&scratch.name()).await?,
-        Err(e) => work.log.push(format!(
-            "could not drop the scratch target {} ({e}); the next sweep tries again",
-            scratch.name()
-        )),
-    }
+    let dropped = drop_scratch(runner, &scratch, &secrets, &mut work.log).await?;
     // Stopped (a cancel, the job's timeout): nothing was found out, so
     // nothing is kept on the backup, and a check cut short is no failure.
-    if work.progress.cancel.is_cancelled() {
+    if cancel.is_cancelled() {
         return Err(RunError::Cancelled);
     }
     let (inventory, checks_done) = match outcome {
@@ -109,7 +69,7 @@ pub(super) async fn perform(
         started_at: started,
         duration_ms: clock.elapsed().as_millis() as u64,
         scratch: scratch.name(),
-        dropped: dropped.is_ok(),
+        dropped,
         integrity: inventory.integrity,
         tables: inventory.tables,
         files: inventory.files,
@@ -132,29 +92,10 @@ pub(super) async fn perform(
         .store
         .record_test_restore(&located.backup.id, &report)
         .await?;
-    for t in &report.tables {
-        work.log.push(format!("table {}: {} rows", t.name, t.rows));
-    }
-    if let Some(f) = &report.files {
-        work.log
-            .push(format!("{} files, {} bytes", f.files, f.bytes));
-    }
-    for c in &report.checks {
-        work.log.push(format!(
-            "check {:?}: {}",
-            c.check,
-            if c.ok { "passed" } else { "FAILED" }
-        ));
-    }
+    log_report(&mut work.log, &report);
     if !report.ok {
         return Err(RunError::TestRestore(Box::new(report)));
     }
-    work.log.push(format!(
-        "backup {} restores: {} tables, {} rows; scratch dropped",
-        report.backup,
-        report.tables.len(),
-        report.total_rows()
-    ));
     Ok(Done {
         state: RunState::Succeeded,
         bytes: (located.backup.raw_size, located.backup.size),
@@ -162,6 +103,93 @@ pub(super) async fn perform(
         backups: vec![],
         output: Output::TestRestore(Box::new(report)),
     })
+}
+
+/// The scratch target of this attempt and the job's checks. A database is
+/// test-restored on the job's `test_restore_to`, else on the source's own
+/// server; a deleted or invalid job leaves no server to use.
+fn scratch_for(
+    work: &Work<'_>,
+    located: &super::locate::Located,
+) -> Result<(Scratch, Vec<CheckSpec>), RunError> {
+    let job = work.job.and_then(|j| j.spec.validate().ok());
+    let kind = located.manifest.source.kind.as_str();
+    let plan = job.as_ref().and_then(|j| j.verify.clone());
+    let server: Option<DbConn> = plan
+        .as_ref()
+        .and_then(|p| p.test_restore_to.clone())
+        .or_else(|| match job.as_ref().map(|j| &j.source) {
+            Some(Source::Postgres(c) | Source::Mysql(c)) => Some(c.clone()),
+            _ => None,
+        });
+    let scratch = Scratch::new(
+        kind,
+        server.as_ref(),
+        &work.claim.run.id,
+        work.claim.attempt,
+        &work.runner.scratch_dir(),
+    )
+    .ok_or_else(|| {
+        RunError::Gone(match kind {
+            "command" => "a command's backup has no scratch target Sauve can make: verify it (sauve verify), or restore it with the job's restore_command".to_string(),
+            _ => format!(
+                "job {} is gone or not valid, so there is no {kind} server to test-restore on; restore the backup by hand (sauve restore … --to)",
+                located.manifest.job
+            ),
+        })
+    })?;
+    Ok((scratch, plan.map(|p| p.checks).unwrap_or_default()))
+}
+
+/// Drops the scratch target whatever the test restore found, and forgets it
+/// only once it is gone (else the next sweep tries again). Whether it went.
+async fn drop_scratch(
+    runner: &Runner,
+    scratch: &Scratch,
+    secrets: &Keyring,
+    log: &mut crate::pipeline::log::RunLog,
+) -> Result<bool, RunError> {
+    let (s, k) = (scratch.clone(), secrets.clone());
+    match blocking(move || s.drop_it(&k)).await {
+        Ok(()) => {
+            runner.store.remove_scratch(&scratch.name()).await?;
+            Ok(true)
+        }
+        Err(e) => {
+            log.push(format!(
+                "could not drop the scratch target {} ({e}); the next sweep tries again",
+                scratch.name()
+            ));
+            Ok(false)
+        }
+    }
+}
+
+/// What the run's log keeps of a report.
+fn log_report(log: &mut crate::pipeline::log::RunLog, report: &TestRestoreReport) {
+    for t in &report.tables {
+        log.push(format!("table {}: {} rows", t.name, t.rows));
+    }
+    if let Some(f) = &report.files {
+        log.push(format!("{} files, {} bytes", f.files, f.bytes));
+    }
+    for c in &report.checks {
+        let verdict = if c.ok { "passed" } else { "FAILED" };
+        log.push(format!("check {:?}: {verdict}", c.check));
+    }
+    if report.ok {
+        log.push(format!(
+            "backup {} restores: {} tables, {} rows; scratch {}",
+            report.backup,
+            report.tables.len(),
+            report.total_rows(),
+            if report.dropped {
+                "dropped"
+            } else {
+                "NOT dropped yet (the next sweep drops it)"
+            }
+        ));
+    }
 }
 
 /// Why a test restore that restored did not pass: an integrity check that

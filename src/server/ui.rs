@@ -375,27 +375,32 @@ async fn page(
         })
         .await?
         .into_iter()
-        .map(|b| BackupRow {
-            tested: proof::tested(&b).0,
-            tested_detail: proof::tested(&b).1,
-            check: match (b.damaged_at, b.verified_at) {
-                (Some(_), _) => "damaged",
-                (None, Some(_)) => "verified",
-                (None, None) => "",
-            },
-            check_detail: match (b.damaged_at, b.verified_at) {
-                (Some(t), _) => format!("{}: {}", when(t), b.verify_error.as_deref().unwrap_or("")),
-                (None, Some(t)) => when(t),
-                (None, None) => String::new(),
-            },
-            sha_short: b.sha256.chars().take(12).collect(),
-            created: when(b.created_at),
-            size: human(b.size),
-            kind: b.source_kind,
-            id: b.id,
-            job: b.job,
-            sha256: b.sha256,
-            destination: b.destination,
+        .map(|b| {
+            let (tested, tested_detail) = proof::tested(&b);
+            BackupRow {
+                tested,
+                tested_detail,
+                check: match (b.damaged_at, b.verified_at) {
+                    (Some(_), _) => "damaged",
+                    (None, Some(_)) => "verified",
+                    (None, None) => "",
+                },
+                check_detail: match (b.damaged_at, b.verified_at) {
+                    (Some(t), _) => {
+                        format!("{}: {}", when(t), b.verify_error.as_deref().unwrap_or(""))
+                    }
+                    (None, Some(t)) => when(t),
+                    (None, None) => String::new(),
+                },
+                sha_short: b.sha256.chars().take(12).collect(),
+                created: when(b.created_at),
+                size: human(b.size),
+                kind: b.source_kind,
+                id: b.id,
+                job: b.job,
+                sha256: b.sha256,
+                destination: b.destination,
+            }
         })
         .collect();
     const TRASH_SHOWN: i64 = 100;

@@ -315,14 +315,8 @@ impl Store {
 
     pub async fn runs(&self, filter: &RunFilter) -> Result<Vec<Run>, StoreError> {
         let (sql, args) = Self::runs_sql(filter);
-        let mut query = sqlx::query(AssertSqlSafe(sql));
-        for a in &args {
-            query = query.bind(a);
-        }
-        query
-            .fetch_all(&self.pool)
-            .await
-            .map_err(q("list runs"))?
+        self.fetch_all(sql, &args, "list runs")
+            .await?
             .iter()
             .map(records::run_from_row)
             .collect()
@@ -337,14 +331,9 @@ impl Store {
             Engine::Sqlite => format!("EXPLAIN QUERY PLAN {sql}"),
             Engine::Postgres => format!("EXPLAIN {sql}"),
         };
-        let mut query = sqlx::query(AssertSqlSafe(explain));
-        for a in &args {
-            query = query.bind(a);
-        }
-        let rows = query
-            .fetch_all(&self.pool)
-            .await
-            .map_err(q("explain a list of runs"))?;
+        let rows = self
+            .fetch_all(explain, &args, "explain a list of runs")
+            .await?;
         let column = match self.engine {
             Engine::Sqlite => "detail",
             Engine::Postgres => "QUERY PLAN",
@@ -353,6 +342,21 @@ impl Store {
             .map(|r| r.try_get::<String, _>(column).map_err(corrupt))
             .collect::<Result<Vec<_>, _>>()
             .map(|lines| lines.join("\n"))
+    }
+
+    /// Every row of a list query built from a filter: `sql` with its
+    /// `$1…` placeholders bound to `args`, in order.
+    async fn fetch_all(
+        &self,
+        sql: String,
+        args: &[String],
+        what: &'static str,
+    ) -> Result<Vec<AnyRow>, StoreError> {
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for a in args {
+            query = query.bind(a);
+        }
+        query.fetch_all(&self.pool).await.map_err(q(what))
     }
 
     fn runs_sql(filter: &RunFilter) -> (String, Vec<String>) {
@@ -424,14 +428,8 @@ impl Store {
             " ORDER BY id DESC LIMIT {}",
             filter.limit.clamp(1, 100_000)
         ));
-        let mut query = sqlx::query(AssertSqlSafe(sql));
-        for a in &args {
-            query = query.bind(a);
-        }
-        query
-            .fetch_all(&self.pool)
-            .await
-            .map_err(q("list backups"))?
+        self.fetch_all(sql, &args, "list backups")
+            .await?
             .iter()
             .map(records::backup_from_row)
             .collect()
