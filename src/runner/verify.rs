@@ -138,38 +138,55 @@ pub(super) async fn perform_due(work: &mut Work<'_>, slot: i64) -> Result<Done, 
             }
         }
     }
-    // The newest backup not yet test-restored, when the job asks for it.
+    // The newest backup not yet test-restored, when the job asks for it: a
+    // further proof of a backup, not another backup, so it is told apart.
     let untested = stored
         .iter()
         .filter(|b| b.damaged_at.is_none() && !bad.contains(&b.id))
         .max_by_key(|b| b.created_at)
         .filter(|b| plan.test_restore && b.test_restored_at.is_none());
+    let mut test_failure = None;
     if let Some(b) = untested {
         let at = BackupLocator {
             id: b.id.clone(),
             destination: None,
         };
         match super::test_restore::perform(work, &at, &KeyNames::default()).await {
-            Ok(_) => good += 1,
+            Ok(_) => {}
             Err(RunError::Cancelled) => return Err(RunError::Cancelled),
             Err(e) => {
                 work.log
                     .push(format!("test restore of backup {}: {e}", b.id));
-                bad.push(b.id.clone());
+                test_failure = Some((
+                    b.id.clone(),
+                    format!("the test restore of backup {} failed: {e}", b.id),
+                ));
             }
         }
     }
-    let error = (!bad.is_empty()).then(|| {
-        format!(
-            "{} of {} backups failed verification or their test restore: {}; `sauve backup list --job {}` shows what each found",
+    let mut why = Vec::new();
+    if !bad.is_empty() {
+        why.push(format!(
+            "{} of {} backups failed verification: {}",
             bad.len(),
             good + bad.len(),
-            bad.join(", "),
+            bad.join(", ")
+        ));
+    }
+    let mut failed = bad;
+    if let Some((id, message)) = test_failure {
+        failed.push(id);
+        why.push(message);
+    }
+    let error = (!why.is_empty()).then(|| {
+        format!(
+            "{}; `sauve backup list --job {}` shows what each found",
+            why.join("; "),
             job.name
         )
     });
     Ok(Done {
-        state: if bad.is_empty() {
+        state: if error.is_none() {
             RunState::Succeeded
         } else {
             RunState::Failed
@@ -179,7 +196,7 @@ pub(super) async fn perform_due(work: &mut Work<'_>, slot: i64) -> Result<Done, 
         backups: vec![],
         output: Output::VerifyDue {
             verified: good,
-            failed: bad,
+            failed,
         },
     })
 }

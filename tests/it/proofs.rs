@@ -378,3 +378,70 @@ fn a_swapped_artifact_that_decodes_cleanly_is_never_committed() {
     sauve.run(&["restore", &b, "--to", &pg_url(&fine.0)]).ok();
     assert_eq!(psql(&fine.0, "SELECT count(*) FROM t"), "2");
 }
+
+/// `[job.verify] test_restore = true`: each scheduled slot also
+/// test-restores the newest backup not yet tested; a check that fails
+/// fails the slot's run, which says so, and the backup keeps the report.
+#[test]
+fn a_scheduled_slot_test_restores_the_newest_backup_and_fails_on_a_failing_check() {
+    let sauve = Sauve::new();
+    let db = sauve.dest("app.db");
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute_batch("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1), (2);")
+        .unwrap();
+    let dest = sauve.dest("b");
+    apply(
+        &sauve,
+        &format!(
+            r#"[[job]]
+name = "lite"
+source = "sqlite://{}"
+destinations = ["{}"]
+[job.verify]
+schedule = "every 2s"
+test_restore = true
+checks = [{{ sql = "select count(*) from t", min = 3 }}]
+"#,
+            db.display(),
+            dest.display()
+        ),
+    );
+    let older = sauve.backup("lite");
+    let newest = sauve.backup("lite");
+    let _server = sauve.spawn_server(
+        ServerOpts::new()
+            .tick_ms(100)
+            .args(["--watchdog-secs", "1"]),
+    );
+    wait_until(
+        Duration::from_secs(30),
+        "the newest backup test-restored",
+        || sauve.listed(&newest)["test_restored_at"].as_str().is_some(),
+    );
+    let b = sauve.listed(&newest);
+    assert_eq!(b["test_restore"]["ok"], false, "{b}");
+    assert_eq!(b["test_restore"]["checks"][0]["value"], "2", "{b}");
+    assert!(sauve.listed(&older)["test_restored_at"].is_null());
+    // The report is kept before the run ends: wait for the run.
+    let mut error = String::new();
+    wait_until(Duration::from_secs(10), "the slot's run failed", || {
+        let failed = sauve
+            .run(&[
+                "run", "list", "--job", "lite", "--kind", "verify", "--state", "failed", "--json",
+            ])
+            .ok()
+            .json();
+        error = failed[0]["error"].as_str().unwrap_or_default().to_string();
+        !error.is_empty()
+    });
+    let failed = &error;
+    assert!(
+        error.contains(&format!("the test restore of backup {newest} failed")),
+        "{failed}"
+    );
+    assert!(
+        !error.contains("failed verification"),
+        "both backups read fine: {error}"
+    );
+}
