@@ -3,8 +3,9 @@
 //! instances), the runner's pool claims and executes what is queued, the
 //! watchdog checks every job for staleness on its own ticker (so it fires
 //! when nothing runs at all: a wrong schedule, a stuck queue, no worker), and
-//! the sender drains the notifications outbox. All stop when `shutdown`
-//! turns true; the pool then drains its running runs.
+//! the sender drains the notifications outbox, and the keeper prunes history
+//! older than `--keep-runs` every hour. All stop when `shutdown` turns true;
+//! the pool then drains its running runs.
 
 use crate::domain::new_id;
 use crate::runner::{self, PoolConfig};
@@ -18,6 +19,7 @@ pub async fn serve_queue(
     sauve: Sauve,
     pool: PoolConfig,
     watchdog: Duration,
+    keep_runs: Option<Duration>,
     shutdown: watch::Receiver<bool>,
 ) {
     let owner = format!("{}:{}", instance_name(), &new_id()[20..]);
@@ -29,6 +31,7 @@ pub async fn serve_queue(
         shutdown.clone(),
     ));
     let watchdog = tokio::spawn(watch_jobs(sauve.clone(), watchdog, shutdown.clone()));
+    let keeper = tokio::spawn(keep_history(sauve.clone(), keep_runs, shutdown.clone()));
     let sender = tokio::spawn(send_notifications(
         sauve.clone(),
         owner,
@@ -38,10 +41,11 @@ pub async fn serve_queue(
     tick_schedules(&sauve, tick, shutdown).await;
     let _ = workers.await;
     let _ = watchdog.await;
+    let _ = keeper.await;
     // The sender stops with the others; what it did not send stays in the
     // outbox for the next start (or another instance).
     let _ = sender.await;
-    tracing::info!("scheduler, workers, watchdog and sender stopped");
+    tracing::info!("scheduler, workers, watchdog, keeper and sender stopped");
 }
 
 /// Sleeps `nap`, or less if `shutdown` turns true; false once it has.
@@ -67,6 +71,29 @@ async fn watch_jobs(sauve: Sauve, every: Duration, mut shutdown: watch::Receiver
             Err(e) => tracing::warn!(error = %e, "watchdog tick failed"),
         }
         if !pause(every, &mut shutdown).await {
+            return;
+        }
+    }
+}
+
+/// How often the keeper looks for history older than `--keep-runs`.
+const KEEP_EVERY: Duration = Duration::from_secs(3600);
+
+/// The keeper: history older than `keep` pruned at start, then every hour
+/// (`None`: kept forever). Every instance may run it: a batch deletes what
+/// another already deleted as nothing.
+async fn keep_history(sauve: Sauve, keep: Option<Duration>, mut shutdown: watch::Receiver<bool>) {
+    let Some(keep) = keep else { return };
+    loop {
+        match sauve.prune_history(keep, &shutdown).await {
+            Ok(p) if p.total() > 0 => tracing::info!(
+                deleted = ?p.deleted.iter().map(|(t, n)| format!("{n} {}", t.as_str())).collect::<Vec<_>>(),
+                "history older than the --keep-runs window pruned"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "pruning history failed; trying again in an hour"),
+        }
+        if !pause(KEEP_EVERY, &mut shutdown).await {
             return;
         }
     }

@@ -184,6 +184,18 @@ pub(crate) fn parse_age(s: &str) -> Result<std::time::Duration, String> {
         .ok_or_else(|| format!("{s:?} is not a duration: write e.g. 30m, 12h or 1d"))
 }
 
+/// `--keep-runs`: a duration, or 0 for forever; under a day is refused (the
+/// history is what the page and the alerting read).
+fn parse_keep(s: &str) -> Result<std::time::Duration, String> {
+    let d = parse_age(s)?;
+    if !d.is_zero() && d < std::time::Duration::from_secs(86_400) {
+        return Err(format!(
+            "{s:?} would delete today's history: keep at least 1d (or 0 to keep everything)"
+        ));
+    }
+    Ok(d)
+}
+
 #[derive(Subcommand)]
 pub(crate) enum UserCommand {
     /// Add a user; the password is read from standard input.
@@ -617,6 +629,11 @@ pub(crate) struct ServeArgs {
     /// How often the watchdog checks every job for staleness, in seconds.
     #[arg(long, env = "SAUVE_WATCHDOG_SECS", default_value_t = 60)]
     pub(crate) watchdog_secs: u64,
+    /// Delete finished runs, purged backups' rows and settled notification
+    /// deliveries older than this (in small batches, every hour); never the
+    /// runs of backups still stored. 0 keeps everything.
+    #[arg(long, env = "SAUVE_KEEP_RUNS", default_value = "90d", value_parser = parse_keep)]
+    pub(crate) keep_runs: std::time::Duration,
     /// How a server log line looks: text for people, json (one object per
     /// line) for log collectors.
     #[arg(long, env = "SAUVE_LOG_FORMAT", default_value = "text")]

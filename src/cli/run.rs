@@ -22,6 +22,7 @@ pub(super) async fn command(sauve: &Sauve, cmd: RunCommand) -> anyhow::Result<()
                     state,
                     kind,
                     limit,
+                    before_id: None,
                 })
                 .await?;
             if json {

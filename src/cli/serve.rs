@@ -72,7 +72,14 @@ pub(super) async fn command(config: &Config, a: ServeArgs) -> anyhow::Result<()>
             grace: Duration::from_secs(a.grace_secs),
         };
         let watchdog = Duration::from_secs(a.watchdog_secs.max(1));
-        tokio::spawn(serve_queue(sauve.clone(), cfg, watchdog, stop_rx.clone()))
+        let keep_runs = (!a.keep_runs.is_zero()).then_some(a.keep_runs);
+        tokio::spawn(serve_queue(
+            sauve.clone(),
+            cfg,
+            watchdog,
+            keep_runs,
+            stop_rx.clone(),
+        ))
     });
     let signal = tokio::spawn(async move {
         shutdown_signal().await;

@@ -125,6 +125,14 @@ pub fn new_id() -> String {
     id.to_string().to_ascii_lowercase()
 }
 
+/// The smallest id [`new_id`] can make at `ms` (Unix milliseconds): every id
+/// made earlier sorts below it, so "made before t" is a range of ids.
+pub fn first_id_at(ms: i64) -> String {
+    ulid::Ulid::from_parts(ms.max(0) as u64, 0)
+        .to_string()
+        .to_ascii_lowercase()
+}
+
 #[cfg(test)]
 mod internal_tests {
     use super::is_internal;

@@ -83,6 +83,7 @@ pub(super) async fn expected_artifact_size(
             kind: Some(RunKind::Backup),
             state: None,
             limit: 20,
+            before_id: None,
         })
         .await?;
     Ok(runs

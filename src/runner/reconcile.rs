@@ -268,6 +268,7 @@ async fn job_backing_up(store: &Store, job: &str) -> Result<bool, StoreError> {
             state: Some(RunState::Running),
             kind: Some(RunKind::Backup),
             limit: 1,
+            before_id: None,
         })
         .await?;
     Ok(!running.is_empty())

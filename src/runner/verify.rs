@@ -230,6 +230,7 @@ impl super::Runner {
                 state: None,
                 kind: Some(crate::domain::RunKind::Verify),
                 limit: 20,
+                before_id: None,
             })
             .await?
             .iter()

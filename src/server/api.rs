@@ -228,10 +228,16 @@ pub async fn list_backups(
             limit: limit + 1,
         })
         .await?;
+    Ok(Json(page_of(items, limit, |b| &b.id)))
+}
+
+/// A page of at most `limit` items out of `limit + 1` read: the extra one
+/// only says that there is a next page, whose cursor is the last id shown.
+fn page_of<T>(mut items: Vec<T>, limit: i64, id: impl Fn(&T) -> &String) -> Page<T> {
     let more = items.len() as i64 > limit;
-    let items: Vec<Backup> = items.into_iter().take(limit as usize).collect();
-    let next_cursor = more.then(|| items.last().map(|b| b.id.clone())).flatten();
-    Ok(Json(Page { items, next_cursor }))
+    items.truncate(limit as usize);
+    let next_cursor = more.then(|| items.last().map(|i| id(i).clone())).flatten();
+    Page { items, next_cursor }
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -452,13 +458,14 @@ pub struct RunQuery {
     state: Option<String>,
     kind: Option<String>,
     limit: Option<i64>,
+    cursor: Option<String>,
 }
 
 pub async fn list_runs(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(q): ApiQuery<RunQuery>,
-) -> ApiResult<Json<Vec<Run>>> {
+) -> ApiResult<Json<Page<Run>>> {
     caller.require(Scope::RunsRead)?;
     let run_state = q
         .state
@@ -470,16 +477,18 @@ pub async fn list_runs(
         .map(|s| s.parse::<RunKind>())
         .transpose()
         .map_err(|e| ApiError::invalid("kind", e))?;
-    let runs = state
+    let limit = q.limit.unwrap_or(50).clamp(1, 1000);
+    let items = state
         .sauve
         .runs(&RunFilter {
             job: q.job,
             state: run_state,
             kind,
-            limit: q.limit.unwrap_or(50).clamp(1, 1000),
+            before_id: q.cursor,
+            limit: limit + 1,
         })
         .await?;
-    Ok(Json(runs))
+    Ok(Json(page_of(items, limit, |r| &r.id)))
 }
 
 pub async fn get_run(

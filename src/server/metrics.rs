@@ -1,7 +1,8 @@
-//! `GET /metrics` in the Prometheus text format, computed from the runs table at
-//! scrape time (so every instance on a shared store reports the same totals),
-//! plus this process's counts of expired leases and notification attempts, and
-//! the watchdog's verdict per job.
+//! `GET /metrics` in the Prometheus text format: the counters and histograms
+//! the store keeps as runs finish (so every instance on a shared store reports
+//! the same totals, and a scrape reads a few small tables, not the history),
+//! this process's counts of expired leases and notification attempts, and the
+//! watchdog's verdict per job.
 
 use super::AppState;
 use super::auth::Caller;
@@ -12,26 +13,39 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use std::fmt::Write;
 
-const DURATION_BUCKETS: [f64; 10] = [
-    1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 1800.0, 3600.0, 7200.0, 21600.0,
-];
-const BYTES_BUCKETS: [f64; 8] = [1e6, 1e7, 1e8, 1e9, 1e10, 5e10, 1e11, 1e12];
-
 fn label(v: &str) -> String {
     v.replace('\\', "\\\\")
         .replace('"', "\\\"")
         .replace('\n', "\\n")
 }
 
-fn histogram(out: &mut String, name: &str, help: &str, buckets: &[f64], values: &[f64]) {
-    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
-    for b in buckets {
-        let n = values.iter().filter(|v| **v <= *b).count();
-        let _ = writeln!(out, "{name}_bucket{{le=\"{b}\"}} {n}");
+/// What each histogram the store keeps measures.
+fn help_of(metric: &str) -> &'static str {
+    match metric {
+        "sauve_backup_duration_seconds" => "Duration of successful backups.",
+        "sauve_backup_bytes" => "Bytes stored per successful backup.",
+        _ => "A histogram of successful backups.",
     }
-    let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {}", values.len());
-    let _ = writeln!(out, "{name}_sum {}", values.iter().sum::<f64>());
-    let _ = writeln!(out, "{name}_count {}", values.len());
+}
+
+fn histogram(out: &mut String, h: &crate::store::Histogram) {
+    let name = &h.metric;
+    let help = help_of(name);
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
+    let mut count = 0;
+    for (le, n) in &h.buckets {
+        match le {
+            Some(b) => {
+                let _ = writeln!(out, "{name}_bucket{{le=\"{b}\"}} {n}");
+            }
+            None => {
+                let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {n}");
+                count = *n;
+            }
+        }
+    }
+    let _ = writeln!(out, "{name}_sum {}", h.sum);
+    let _ = writeln!(out, "{name}_count {count}");
 }
 
 pub async fn metrics(
@@ -64,32 +78,20 @@ pub async fn metrics(
     }
     let _ = writeln!(
         out,
-        "# HELP sauve_runs Runs by job and state.\n# TYPE sauve_runs gauge"
+        "# HELP sauve_runs_total Finished runs by job, kind and state.\n# TYPE sauve_runs_total counter"
     );
-    for (job, run_state, n) in &m.runs {
+    for (job, kind, run_state, n) in &m.runs {
         let _ = writeln!(
             out,
-            "sauve_runs{{job=\"{}\",state=\"{}\"}} {n}",
+            "sauve_runs_total{{job=\"{}\",kind=\"{}\",state=\"{}\"}} {n}",
             label(job),
+            label(kind),
             label(run_state)
         );
     }
-    let durations: Vec<f64> = m.finished.iter().map(|(d, _)| *d as f64 / 1000.0).collect();
-    let bytes: Vec<f64> = m.finished.iter().map(|(_, b)| *b as f64).collect();
-    histogram(
-        &mut out,
-        "sauve_backup_duration_seconds",
-        "Duration of successful backups.",
-        &DURATION_BUCKETS,
-        &durations,
-    );
-    histogram(
-        &mut out,
-        "sauve_backup_bytes",
-        "Bytes stored per successful backup.",
-        &BYTES_BUCKETS,
-        &bytes,
-    );
+    for h in &m.histograms {
+        histogram(&mut out, h);
+    }
     let _ = writeln!(
         out,
         "# HELP sauve_queue_depth Runs waiting.\n# TYPE sauve_queue_depth gauge\nsauve_queue_depth {}",

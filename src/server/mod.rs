@@ -250,9 +250,14 @@ fn routes() -> openapi::Routes {
                     "state",
                     "queued, running, succeeded, partial, failed or cancelled",
                 ),
-                ("limit", "default 50"),
+                (
+                    "kind",
+                    "backup, restore, verify, test_restore or prune",
+                ),
+                ("limit", "page size, default 50, at most 1000"),
+                ("cursor", "next_cursor of the previous page"),
             ])
-            .returns::<Vec<Run>>(200),
+            .returns::<Page<Run>>(200),
         )
         .op(
             get(get_run),

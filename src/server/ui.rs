@@ -167,8 +167,10 @@ struct DashboardPage {
     filter_job: String,
     filter_state: String,
     filter_kind: String,
-    more_runs: bool,
-    next_limit: i64,
+    /// The cursor of the next (older) page of runs; empty on the last.
+    next_cursor: String,
+    /// Whether this page of runs starts below the newest.
+    paged: bool,
     version: &'static str,
     deliveries: Vec<DeliveryRow>,
     failing_channels: Vec<FailingChannel>,
@@ -180,6 +182,8 @@ pub struct DashboardQuery {
     state: Option<String>,
     kind: Option<String>,
     limit: Option<i64>,
+    /// The id of the last run of the previous page.
+    cursor: Option<String>,
 }
 
 fn when(t: Timestamp) -> String {
@@ -269,6 +273,7 @@ async fn page(
                 state: None,
                 kind: Some(crate::domain::RunKind::Backup),
                 limit: 20,
+                before_id: None,
             })
             .await?;
         let backups_only: Vec<&Run> = recent.iter().collect();
@@ -439,9 +444,13 @@ async fn page(
             state: filter_state.parse().ok(),
             kind: filter_kind.parse().ok(),
             limit: limit + 1,
+            before_id: q.cursor.clone(),
         })
         .await?;
-    let more_runs = runs.len() as i64 > limit;
+    let next_cursor = match runs.get(limit as usize) {
+        Some(_) => runs[limit as usize - 1].id.clone(),
+        None => String::new(),
+    };
     Ok(DashboardPage {
         user,
         role: role.as_str().to_string(),
@@ -469,8 +478,8 @@ async fn page(
         filter_job,
         filter_state,
         filter_kind,
-        more_runs,
-        next_limit: limit * 2,
+        next_cursor,
+        paged: q.cursor.is_some(),
         version: env!("CARGO_PKG_VERSION"),
         deliveries: notes.deliveries,
         failing_channels: notes.failing,

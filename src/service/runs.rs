@@ -252,6 +252,7 @@ impl Sauve {
                 state: Some(RunState::Succeeded),
                 kind: Some(RunKind::Backup),
                 limit: 1,
+                before_id: None,
             })
             .await?;
         Ok(runs.into_iter().next())

@@ -9,6 +9,7 @@
 //! migration folder so their schemas can diverge when they need to.
 
 mod access;
+mod history;
 mod outbox;
 mod proofs;
 mod queue;
@@ -24,9 +25,10 @@ use std::path::Path;
 use std::time::Duration;
 
 pub use access::{ApiToken, AuditEntry, Session, User};
+pub use history::{HistoryTable, PruneBatch};
 pub use outbox::{Delivery, DeliveryAttempt, DeliveryFilter, NewDelivery};
 pub use proofs::ScratchRow;
-pub use queue::{CancelOutcome, Claim, Expired, Heartbeat, MetricsSnapshot, NewRun};
+pub use queue::{CancelOutcome, Claim, Expired, Heartbeat, Histogram, MetricsSnapshot, NewRun};
 pub use records::{BackupFilter, NewBackup, RunFilter, StoredJob};
 pub use secrets::StoredSecret;
 pub use trash::{RowState, Trashed};
@@ -322,22 +324,45 @@ impl Store {
             .collect()
     }
 
-    /// How the engine runs `runs(filter)`: SQLite's `EXPLAIN QUERY PLAN`
-    /// details, or PostgreSQL's `EXPLAIN`, one step a line. Tests and
-    /// benches read it to prove a list is served by an index.
+    /// How the engine runs `runs(filter)`, as [`Store::explain`] says.
     pub async fn runs_plan(&self, filter: &RunFilter) -> Result<String, StoreError> {
         let (sql, args) = Self::runs_sql(filter);
-        let explain = match self.engine {
-            Engine::Sqlite => format!("EXPLAIN QUERY PLAN {sql}"),
-            Engine::Postgres => format!("EXPLAIN {sql}"),
+        self.explain(sql, &args).await
+    }
+
+    /// How the engine runs `backups(filter)`, as [`Store::explain`] says.
+    pub async fn backups_plan(&self, filter: &BackupFilter) -> Result<String, StoreError> {
+        let (sql, args) = Self::backups_sql(filter);
+        self.explain(sql, &args).await
+    }
+
+    /// The plan of a list query, one step a line: SQLite's `EXPLAIN QUERY
+    /// PLAN` details, or PostgreSQL's `EXPLAIN` with sequential scans and
+    /// sorts priced out, so that a `Seq Scan` or a `Sort` left in the plan
+    /// means no index can serve the query, whatever the tables hold now.
+    /// Tests read it to prove a list reads what it shows.
+    pub async fn explain(&self, sql: String, args: &[String]) -> Result<String, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(q("explain"))?;
+        let (explain, column) = match self.engine {
+            Engine::Sqlite => (format!("EXPLAIN QUERY PLAN {sql}"), "detail"),
+            Engine::Postgres => {
+                sqlx::query("SET LOCAL enable_seqscan = off")
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(q("explain"))?;
+                sqlx::query("SET LOCAL enable_sort = off")
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(q("explain"))?;
+                (format!("EXPLAIN {sql}"), "QUERY PLAN")
+            }
         };
-        let rows = self
-            .fetch_all(explain, &args, "explain a list of runs")
-            .await?;
-        let column = match self.engine {
-            Engine::Sqlite => "detail",
-            Engine::Postgres => "QUERY PLAN",
-        };
+        let mut query = sqlx::query(AssertSqlSafe(explain));
+        for a in args {
+            query = query.bind(a);
+        }
+        let rows = query.fetch_all(&mut *tx).await.map_err(q("explain"))?;
+        tx.rollback().await.map_err(q("explain"))?;
         rows.iter()
             .map(|r| r.try_get::<String, _>(column).map_err(corrupt))
             .collect::<Result<Vec<_>, _>>()
@@ -346,7 +371,7 @@ impl Store {
 
     /// Every row of a list query built from a filter: `sql` with its
     /// `$1…` placeholders bound to `args`, in order.
-    async fn fetch_all(
+    pub(super) async fn fetch_all(
         &self,
         sql: String,
         args: &[String],
@@ -374,6 +399,12 @@ impl Store {
             args.push(kind.as_str().to_string());
             sql.push_str(&format!(" AND kind = ${}", args.len()));
         }
+        if let Some(before) = &filter.before_id {
+            args.push(before.clone());
+            sql.push_str(&format!(" AND id < ${}", args.len()));
+        }
+        // Ids are ULIDs made when the run is queued: id order is time order,
+        // and the cursor of a page is the id of its last run.
         sql.push_str(&format!(
             " ORDER BY id DESC LIMIT {}",
             filter.limit.clamp(1, 10_000)
@@ -405,6 +436,15 @@ impl Store {
     }
 
     pub async fn backups(&self, filter: &BackupFilter) -> Result<Vec<Backup>, StoreError> {
+        let (sql, args) = Self::backups_sql(filter);
+        self.fetch_all(sql, &args, "list backups")
+            .await?
+            .iter()
+            .map(records::backup_from_row)
+            .collect()
+    }
+
+    fn backups_sql(filter: &BackupFilter) -> (String, Vec<String>) {
         let mut sql = format!(
             "SELECT {} FROM backups WHERE {LIVE}",
             records::BACKUP_COLUMNS
@@ -428,11 +468,7 @@ impl Store {
             " ORDER BY id DESC LIMIT {}",
             filter.limit.clamp(1, 100_000)
         ));
-        self.fetch_all(sql, &args, "list backups")
-            .await?
-            .iter()
-            .map(records::backup_from_row)
-            .collect()
+        (sql, args)
     }
 
     pub async fn backups_of_run(&self, run_id: &str) -> Result<Vec<Backup>, StoreError> {

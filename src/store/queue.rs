@@ -320,6 +320,7 @@ impl Store {
                 state: Some(RunState::Queued),
                 kind: Some(kind),
                 limit: 1,
+                before_id: None,
             })
             .await?;
         Ok(waiting.into_iter().next())
@@ -625,15 +626,17 @@ impl Store {
     }
 }
 
-/// What `/metrics` shows, read from the runs table at scrape time.
+/// What `/metrics` shows: counters the store keeps as runs finish (the
+/// `runs_count_finished` trigger, migration 0011), never an aggregate over
+/// the history, so a scrape costs the same after a year as on day one.
 #[derive(Debug, Default)]
 pub struct MetricsSnapshot {
-    /// (job, state, count) of backup runs.
-    pub runs: Vec<(String, String, i64)>,
-    /// (job, last success, Unix ms).
+    /// (job, kind, state, count) of finished runs since the job's first.
+    pub runs: Vec<(String, String, String, i64)>,
+    /// (job, last success, Unix ms) of backups.
     pub last_success: Vec<(String, i64)>,
-    /// (duration ms, bytes stored) of finished successful backups.
-    pub finished: Vec<(i64, i64)>,
+    /// The histograms of successful backups, by metric name.
+    pub histograms: Vec<Histogram>,
     pub queued: i64,
     pub running: i64,
     pub jobs: i64,
@@ -641,50 +644,77 @@ pub struct MetricsSnapshot {
     pub stale: Vec<(String, bool)>,
 }
 
+/// A Prometheus histogram as the store keeps it: cumulative counts per upper
+/// bound (ascending; the last, `None`, is +Inf and so the count) and the sum.
+#[derive(Debug, Default)]
+pub struct Histogram {
+    pub metric: String,
+    pub buckets: Vec<(Option<f64>, i64)>,
+    pub sum: f64,
+}
+
 impl Store {
     pub async fn metrics(&self) -> Result<MetricsSnapshot, StoreError> {
         let mut m = MetricsSnapshot::default();
         for row in sqlx::query(
-            "SELECT job_name, state, COUNT(*) AS n FROM runs WHERE kind = 'backup'
-             GROUP BY job_name, state ORDER BY job_name, state",
+            "SELECT job_name, kind, state, n, last_finished_at FROM run_totals
+             ORDER BY job_name, kind, state",
         )
         .fetch_all(&self.pool)
         .await
-        .map_err(q("count runs"))?
+        .map_err(q("read run totals"))?
         {
-            m.runs.push((
-                row.try_get("job_name").map_err(super::corrupt)?,
-                row.try_get("state").map_err(super::corrupt)?,
-                row.try_get("n").map_err(super::corrupt)?,
-            ));
+            let job: String = row.try_get("job_name").map_err(super::corrupt)?;
+            let kind: String = row.try_get("kind").map_err(super::corrupt)?;
+            let state: String = row.try_get("state").map_err(super::corrupt)?;
+            if kind == "backup" && state == "succeeded" {
+                let at: Option<i64> = row.try_get("last_finished_at").map_err(super::corrupt)?;
+                if let Some(at) = at {
+                    m.last_success.push((job.clone(), at));
+                }
+            }
+            m.runs
+                .push((job, kind, state, row.try_get("n").map_err(super::corrupt)?));
         }
-        for row in sqlx::query(
-            "SELECT job_name, MAX(finished_at) AS t FROM runs
-             WHERE state = 'succeeded' AND kind = 'backup' GROUP BY job_name ORDER BY job_name",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(q("last successes"))?
+        for row in sqlx::query("SELECT metric, le, n FROM histogram_buckets")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(q("read histograms"))?
         {
-            m.last_success.push((
-                row.try_get("job_name").map_err(super::corrupt)?,
-                row.try_get("t").map_err(super::corrupt)?,
-            ));
+            let metric: String = row.try_get("metric").map_err(super::corrupt)?;
+            let bucket = (
+                row.try_get::<Option<f64>, _>("le")
+                    .map_err(super::corrupt)?,
+                row.try_get::<i64, _>("n").map_err(super::corrupt)?,
+            );
+            match m.histograms.iter_mut().find(|h| h.metric == metric) {
+                Some(h) => h.buckets.push(bucket),
+                None => m.histograms.push(Histogram {
+                    metric,
+                    buckets: vec![bucket],
+                    sum: 0.0,
+                }),
+            }
         }
-        for row in sqlx::query(
-            "SELECT finished_at - started_at AS d, bytes_out AS b FROM runs
-             WHERE state IN ('succeeded', 'partial') AND kind = 'backup'
-               AND started_at IS NOT NULL AND finished_at IS NOT NULL",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(q("run durations"))?
+        for row in sqlx::query("SELECT metric, total FROM histogram_sums")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(q("read histograms"))?
         {
-            m.finished.push((
-                row.try_get("d").map_err(super::corrupt)?,
-                row.try_get("b").map_err(super::corrupt)?,
-            ));
+            let metric: String = row.try_get("metric").map_err(super::corrupt)?;
+            if let Some(h) = m.histograms.iter_mut().find(|h| h.metric == metric) {
+                h.sum = row.try_get("total").map_err(super::corrupt)?;
+            }
         }
+        for h in &mut m.histograms {
+            // Ascending bounds, +Inf (None) last.
+            h.buckets.sort_by(|a, b| {
+                let bound = |x: Option<f64>| x.unwrap_or(f64::INFINITY);
+                bound(a.0).total_cmp(&bound(b.0))
+            });
+        }
+        m.histograms.sort_by(|a, b| a.metric.cmp(&b.metric));
+        // Both read through runs_state: the queue, not the history.
         let counts = sqlx::query(
             "SELECT (SELECT COUNT(*) FROM runs WHERE state = 'queued') AS queued,
                     (SELECT COUNT(*) FROM runs WHERE state = 'running') AS running,

@@ -36,6 +36,8 @@ pub struct RunFilter {
     pub job: Option<String>,
     pub state: Option<crate::domain::RunState>,
     pub kind: Option<crate::domain::RunKind>,
+    /// Only runs older than this id (the cursor of the previous page).
+    pub before_id: Option<String>,
     pub limit: i64,
 }
 
@@ -45,6 +47,7 @@ impl Default for RunFilter {
             job: None,
             state: None,
             kind: None,
+            before_id: None,
             limit: 100,
         }
     }

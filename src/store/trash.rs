@@ -65,27 +65,33 @@ impl Store {
 
     /// Backups in the trash, newest first; of one job when given.
     pub async fn trashed(&self, job: Option<&str>, limit: i64) -> Result<Vec<Trashed>, StoreError> {
+        let (sql, args) = Self::trashed_sql(job, limit);
+        self.fetch_all(sql, &args, "list the trash")
+            .await?
+            .iter()
+            .map(trashed_from_row)
+            .collect()
+    }
+
+    /// How the engine runs `trashed(job, …)`, as [`Store::explain`] says.
+    pub async fn trashed_plan(&self, job: Option<&str>) -> Result<String, StoreError> {
+        let (sql, args) = Self::trashed_sql(job, 100);
+        self.explain(sql, &args).await
+    }
+
+    fn trashed_sql(job: Option<&str>, limit: i64) -> (String, Vec<String>) {
         let job_sql = if job.is_some() {
             "AND job_name = $1"
         } else {
             ""
         };
-        let mut query = sqlx::query(AssertSqlSafe(format!(
+        let sql = format!(
             "SELECT {}, trashed_at, purge_after, trash_reason, purge_error FROM backups
              WHERE {IN_TRASH} {job_sql} ORDER BY id DESC LIMIT {}",
             records::BACKUP_COLUMNS,
             limit.clamp(1, 100_000)
-        )));
-        if let Some(job) = job {
-            query = query.bind(job);
-        }
-        query
-            .fetch_all(&self.pool)
-            .await
-            .map_err(q("list the trash"))?
-            .iter()
-            .map(trashed_from_row)
-            .collect()
+        );
+        (sql, job.map(String::from).into_iter().collect())
     }
 
     /// Whether a job has anything in the trash (a prune has work to do).

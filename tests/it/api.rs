@@ -338,7 +338,35 @@ fn jobs_backups_runs_and_restore_over_the_api() {
         .get("/api/admin/runs?job=notes&state=succeeded")
         .expect(200)
         .json();
-    assert!(runs.as_array().unwrap().len() >= 3);
+    let runs = runs["items"].as_array().unwrap();
+    assert!(runs.len() >= 3);
+    // Pages of one, newest first, each cursor the last id shown.
+    let first = api
+        .get("/api/admin/runs?job=notes&state=succeeded&limit=1")
+        .expect(200)
+        .json();
+    assert_eq!(first["items"][0]["id"], runs[0]["id"]);
+    let cursor = first["next_cursor"]
+        .as_str()
+        .expect("a next page")
+        .to_string();
+    assert_eq!(cursor, runs[0]["id"].as_str().unwrap());
+    let second = api
+        .get(&format!(
+            "/api/admin/runs?job=notes&state=succeeded&limit=1&cursor={cursor}"
+        ))
+        .expect(200)
+        .json();
+    assert_eq!(second["items"][0]["id"], runs[1]["id"]);
+    let last = api
+        .get(&format!(
+            "/api/admin/runs?job=notes&state=succeeded&limit=1&cursor={}",
+            runs.last().unwrap()["id"].as_str().unwrap()
+        ))
+        .expect(200)
+        .json();
+    assert_eq!(last["items"], json!([]));
+    assert!(last["next_cursor"].is_null());
     api.get("/api/admin/runs?state=bogus").expect(422);
     let cancel = api
         .call(
@@ -528,7 +556,10 @@ fn fuzzing_the_api_from_its_openapi_document_finds_no_server_error() {
         .get("/api/admin/runs")
         .expect(200)
         .json();
-    assert!(runs.as_array().unwrap().is_empty(), "nothing ran: {runs}");
+    assert!(
+        runs["items"].as_array().unwrap().is_empty(),
+        "nothing ran: {runs}"
+    );
 }
 
 #[test]
@@ -834,7 +865,7 @@ fn cron_trigger_idempotency_metrics_and_no_secrets_leak() {
     for needle in [
         "sauve_up 1",
         "sauve_last_success_timestamp_seconds{job=\"enc\"}",
-        "sauve_runs{job=\"enc\",state=\"succeeded\"} 2",
+        "sauve_runs_total{job=\"enc\",kind=\"backup\",state=\"succeeded\"} 2",
         "sauve_backup_duration_seconds_count 2",
         "sauve_queue_depth 0",
         "sauve_lease_expiries_total 0",

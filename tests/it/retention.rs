@@ -733,7 +733,7 @@ fn the_server_prunes_after_each_backup_and_the_api_previews_and_undoes() {
             std::time::Duration::from_secs(30),
             "the backup and its prune",
             || {
-                let runs = api.get("/api/admin/runs?job=app&limit=50").json();
+                let runs = api.get("/api/admin/runs?job=app&limit=50").json()["items"].clone();
                 let done = |kind: &str| {
                     runs.as_array()
                         .unwrap()

@@ -67,6 +67,7 @@ pub(super) async fn of_job(
                 state: None,
                 kind: Some(kind),
                 limit: 5,
+                before_id: None,
             })
             .await?;
         if let Some(r) = runs.into_iter().find(|r| r.state.is_finished())
