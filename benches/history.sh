@@ -12,6 +12,8 @@
 # one after another, and the p50/p99 of RATE requests/s for SECS seconds
 # (oha, with latency correction: a late request counts from when it was due).
 # Targets: p99 ≤ 10 ms for the API lists, ≤ 50 ms for the page and /metrics.
+# `serve --keep-runs 0`: the year stays whole while it is measured (the
+# default, 90d, would start pruning it at once).
 # It prints a table and exits 1 when a target is missed.
 #
 # Needs: a release build (`cargo build --release`, or SAUVE_BIN), oha
@@ -79,7 +81,7 @@ for engine in $ENGINES; do
     token=$(sv token create bench --scope all,metrics:read 2>/dev/null)
     python3 benches/history_seed.py "$engine" "$target" --runs "$RUNS" --backups "$BACKUPS" --dest "file://$data/dest"
 
-    SAUVE_LOG=warn "$SAUVE_BIN" --data-dir "$data" --database-url "$url" serve --listen "127.0.0.1:$PORT" \
+    SAUVE_LOG=warn "$SAUVE_BIN" --data-dir "$data" --database-url "$url" serve --listen "127.0.0.1:$PORT" --keep-runs 0 \
         >"$data/serve.log" 2>&1 &
     server=$!
     for _ in $(seq 1 300); do curl -fs "$base/healthz" >/dev/null && break; sleep 0.1; done

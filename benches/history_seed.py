@@ -55,7 +55,7 @@ LOG = (
     "attempt 1 on bench-host-1\n"
     "source: postgres://app@db.internal:5432/app (pg_dump 15.4, custom format)\n"
     "pipeline: zstd level 3, sha256, 1 destination\n"
-    "file:///var/backups/sauve: wrote {bytes} bytes in {secs:.1} s\n"
+    "file:///var/backups/sauve: wrote {bytes} bytes in {secs:.1f} s\n"
     "manifest written; backup recorded\n"
 )
 
@@ -109,6 +109,30 @@ def runs(jobs, n_runs, now_ms, rng):
         ]
 
 
+# The counters /metrics reads are kept by a trigger as runs finish; rows
+# written straight into the table are counted here, as migration 0011 counts
+# the history it finds.
+RECOUNT = """
+DELETE FROM run_totals;
+INSERT INTO run_totals (job_name, kind, state, n, last_finished_at)
+SELECT job_name, kind, state, COUNT(*), MAX(finished_at) FROM runs
+WHERE finished_at IS NOT NULL GROUP BY job_name, kind, state;
+UPDATE histogram_buckets SET n = (
+    SELECT COUNT(*) FROM runs r
+    WHERE r.kind = 'backup' AND r.state IN ('succeeded', 'partial')
+      AND r.started_at IS NOT NULL AND r.finished_at IS NOT NULL
+      AND (histogram_buckets.le IS NULL OR
+           (CASE histogram_buckets.metric WHEN 'sauve_backup_bytes' THEN r.bytes_out
+                 ELSE (r.finished_at - r.started_at) / 1000.0 END) <= histogram_buckets.le));
+UPDATE histogram_sums SET total = (
+    SELECT COALESCE(SUM(CASE histogram_sums.metric WHEN 'sauve_backup_bytes' THEN r.bytes_out
+                             ELSE (r.finished_at - r.started_at) / 1000.0 END), 0)
+    FROM runs r
+    WHERE r.kind = 'backup' AND r.state IN ('succeeded', 'partial')
+      AND r.started_at IS NOT NULL AND r.finished_at IS NOT NULL);
+"""
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("engine", choices=["sqlite", "postgres"])
@@ -160,6 +184,8 @@ def main() -> None:
         with db:
             db.executemany(f"INSERT INTO runs ({', '.join(RUN_COLUMNS)}) VALUES ({', '.join('?' * len(RUN_COLUMNS))})", rows)
             db.executemany(f"INSERT INTO backups ({', '.join(BACKUP_COLUMNS)}) VALUES ({', '.join('?' * len(BACKUP_COLUMNS))})", backups)
+        db.executescript(RECOUNT)
+        db.commit()
         db.execute("ANALYZE")
         db.close()
     else:
@@ -172,6 +198,7 @@ def main() -> None:
             subprocess.run(["psql", "-Xq", "-v", "ON_ERROR_STOP=1", "-c",
                             f"\\copy {table} ({', '.join(cols)}) FROM STDIN WITH (FORMAT csv)", a.target],
                            input=buf.getvalue(), text=True, check=True)
+        subprocess.run(["psql", "-Xq", "-v", "ON_ERROR_STOP=1", "-c", RECOUNT, a.target], check=True)
         subprocess.run(["psql", "-Xq", "-c", "VACUUM ANALYZE", a.target], check=True)
     print(f"loaded in {time.time() - t0:.1f} s", file=sys.stderr)
 

@@ -18,6 +18,11 @@ CREATE INDEX backups_live_newest ON backups (id) WHERE trashed_at IS NULL AND de
 CREATE INDEX backups_live_job ON backups (job_name, id) WHERE trashed_at IS NULL AND deleted_at IS NULL;
 CREATE INDEX backups_live_dest ON backups (destination, id) WHERE trashed_at IS NULL AND deleted_at IS NULL;
 CREATE INDEX backups_live_job_dest ON backups (job_name, destination, id) WHERE trashed_at IS NULL AND deleted_at IS NULL;
+-- Each job's newest verified and newest test-restored backup (the page's
+-- proof line): few rows each, so the walk stops at once even when most
+-- backups were never verified.
+CREATE INDEX backups_verified_job ON backups (job_name, id) WHERE verified_at IS NOT NULL;
+CREATE INDEX backups_tested_job ON backups (job_name, id) WHERE test_restored_at IS NOT NULL;
 -- The trash, newest first, all of it or by job (the same rule: store's IN_TRASH).
 CREATE INDEX backups_in_trash ON backups (id) WHERE trashed_at IS NOT NULL AND deleted_at IS NULL;
 CREATE INDEX backups_in_trash_job ON backups (job_name, id) WHERE trashed_at IS NOT NULL AND deleted_at IS NULL;

@@ -160,7 +160,7 @@ struct DashboardPage {
     more_trash: bool,
     rules: &'static [RuleField],
     runs: Vec<RunRow>,
-    zones: Vec<String>,
+    zones: &'static [String],
     weekdays: [&'static str; 7],
     states: Vec<String>,
     kinds: Vec<String>,
@@ -265,36 +265,28 @@ async fn page(
     let sauve = &state.sauve;
     let now = Timestamp::now();
     let mut jobs = Vec::new();
+    let mut glances: std::collections::HashMap<String, crate::store::JobGlance> = sauve
+        .glance()
+        .await?
+        .into_iter()
+        .map(|g| (g.job.clone(), g))
+        .collect();
     for stored in sauve.jobs().await? {
         let valid = stored.spec.validate().ok();
-        let recent = sauve
-            .runs(&RunFilter {
-                job: Some(stored.name.clone()),
-                state: None,
-                kind: Some(crate::domain::RunKind::Backup),
-                limit: 20,
-                before_id: None,
-            })
-            .await?;
-        let backups_only: Vec<&Run> = recent.iter().collect();
-        let last = backups_only.first();
-        let last_good = sauve.last_good_backup(&stored.name).await?;
-        let active = backups_only
-            .iter()
-            .find(|r| matches!(r.state, RunState::Running | RunState::Queued))
-            .map(|r| r.id.clone())
-            .unwrap_or_default();
+        let glance = glances.remove(&stored.name).unwrap_or_default();
+        let last = glance.last_run.as_ref();
+        let active = glance.active_run.clone().unwrap_or_default();
+        let last_good_at = glance.last_good_at.map(crate::store::ts);
         let schedule = valid.as_ref().and_then(|j| j.schedule.clone());
         // Stale by the watchdog's rule: no backup stored within max_age of
         // the last one (or of the job's creation).
         let max_age = valid.as_ref().and_then(|j| j.max_age_ms(now));
         let stale = max_age.is_some_and(|max| {
-            let good_at = last_good.as_ref().and_then(|r| r.finished_at);
-            let since = good_at.unwrap_or(stored.created_at);
+            let since = last_good_at.unwrap_or(stored.created_at);
             now.as_millisecond() - since.as_millisecond() >= max
         });
         let tz = stored.spec.timezone.clone().unwrap_or_else(|| "UTC".into());
-        let next_run = match sauve.next_fire(&stored).await? {
+        let next_run = match glance.next_fire_at.map(crate::store::ts) {
             Some(t) => match jiff::tz::TimeZone::get(&tz) {
                 Ok(z) => t
                     .to_zoned_datetime(z)
@@ -331,8 +323,7 @@ async fn page(
                 })
                 .unwrap_or_else(|| "never".into()),
             last_state: last.map(|r| r.state.to_string()).unwrap_or_default(),
-            last_good: last_good
-                .and_then(|r| r.finished_at)
+            last_good: last_good_at
                 .map(|t| ago(t, now))
                 .unwrap_or_else(|| "never".into()),
             stale,
@@ -361,7 +352,7 @@ async fn page(
                 .unwrap_or_default(),
             proof: proof::of_job(
                 sauve,
-                &stored.name,
+                &glance,
                 valid
                     .as_ref()
                     .and_then(|j| j.verify.as_ref())
@@ -462,10 +453,7 @@ async fn page(
         more_trash,
         rules: &RULES,
         runs: runs.iter().take(limit as usize).map(row).collect(),
-        zones: jiff::tz::db()
-            .available()
-            .map(|n| n.as_str().to_string())
-            .collect(),
+        zones: zones(),
         weekdays: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
         states: RunState::ALL
             .iter()
@@ -483,6 +471,18 @@ async fn page(
         version: env!("CARGO_PKG_VERSION"),
         deliveries: notes.deliveries,
         failing_channels: notes.failing,
+    })
+}
+
+/// The time zones the forms offer, listed once: the system's database does
+/// not change under a running server, and listing it costs a directory walk.
+fn zones() -> &'static [String] {
+    static ZONES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    ZONES.get_or_init(|| {
+        jiff::tz::db()
+            .available()
+            .map(|n| n.as_str().to_string())
+            .collect()
     })
 }
 

@@ -9,6 +9,7 @@
 //! migration folder so their schemas can diverge when they need to.
 
 mod access;
+mod glance;
 mod history;
 mod outbox;
 mod proofs;
@@ -25,6 +26,7 @@ use std::path::Path;
 use std::time::Duration;
 
 pub use access::{ApiToken, AuditEntry, Session, User};
+pub use glance::JobGlance;
 pub use history::{HistoryTable, PruneBatch};
 pub use outbox::{Delivery, DeliveryAttempt, DeliveryFilter, NewDelivery};
 pub use proofs::ScratchRow;

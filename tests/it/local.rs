@@ -799,6 +799,24 @@ fn schedule_next_shows_dst_aware_fire_times() {
     );
 }
 
+/// `--keep-runs` shorter than a day would delete the history the page and
+/// the alerting read: refused before anything starts, with the fix in words.
+#[test]
+fn serve_refuses_a_keep_runs_window_under_a_day() {
+    let sauve = Sauve::new();
+    for bad in ["1h", "23h", "soon", "-1d"] {
+        let run = sauve.run(&["serve", "--listen", "127.0.0.1:0", "--keep-runs", bad]);
+        assert_eq!(run.code(), 2, "--keep-runs {bad}: {}", run.stderr());
+        assert!(run.stderr().contains("--keep-runs"), "{}", run.stderr());
+    }
+    let run = sauve.run(&["serve", "--listen", "127.0.0.1:0", "--keep-runs", "1h"]);
+    assert!(
+        run.stderr().contains("keep at least 1d"),
+        "{}",
+        run.stderr()
+    );
+}
+
 #[test]
 fn serve_answers_health_checks() {
     let sauve = Sauve::new();

@@ -1134,6 +1134,29 @@ async fn every_list_reads_an_index_in_its_order(store: Store) {
             }
         }
     }
+    // The page's glance: a subquery per job and field, each through an index
+    // of runs or backups (jobs, a few dozen rows, are read whole).
+    let plan = store.glance_plan().await.unwrap();
+    let scans: Vec<&str> = plan
+        .lines()
+        .map(str::trim_start)
+        .filter(|l| {
+            (l.starts_with("SCAN ") && !l.starts_with("SCAN j "))
+                || l.contains("Seq Scan on runs")
+                || l.contains("Seq Scan on backups")
+                || l.contains("TEMP B-TREE")
+        })
+        .collect();
+    assert!(
+        scans.is_empty(),
+        "the glance scans or sorts: {scans:?} in\n{plan}"
+    );
+    for index in ["backups_verified_job", "backups_tested_job"] {
+        assert!(
+            plan.contains(index),
+            "the glance does not read {index}: {plan}"
+        );
+    }
     for job in [None, Some("small")] {
         let plan = store.trashed_plan(job).await.unwrap();
         // Through the trash's own partial index, not a walk over every backup.

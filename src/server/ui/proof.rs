@@ -5,7 +5,7 @@
 
 use crate::domain::{Backup, RunKind, RunState};
 use crate::service::{Sauve, ServiceError};
-use crate::store::{BackupFilter, RunFilter};
+use crate::store::{BackupFilter, JobGlance};
 use jiff::Timestamp;
 
 /// A job card's proof lines.
@@ -21,23 +21,28 @@ pub(super) struct JobProof {
 
 pub(super) async fn of_job(
     sauve: &Sauve,
-    job: &str,
+    glance: &JobGlance,
     wants_test_restore: bool,
     now: Timestamp,
 ) -> Result<JobProof, ServiceError> {
-    let backups = sauve
-        .backups(&BackupFilter {
-            job: Some(job.to_string()),
-            limit: 200,
-            ..Default::default()
-        })
-        .await?;
-    let proven = backups
-        .iter()
-        .filter(|b| b.damaged_at.is_none() && b.verified_at.is_some())
-        .filter(|b| !wants_test_restore || b.test_restore.as_ref().is_some_and(|r| r.ok))
-        .max_by_key(|b| b.created_at);
-    let newest = match proven {
+    let proven = match (wants_test_restore, &glance.tested) {
+        (false, _) => glance.verified.clone(),
+        (true, Some(b)) if b.test_restore.as_ref().is_some_and(|r| r.ok) => Some(b.clone()),
+        (true, None) => None,
+        // The newest test restore failed: an older backup may still be
+        // proven. Rare, so read on only then.
+        (true, Some(_)) => sauve
+            .backups(&BackupFilter {
+                job: Some(glance.job.clone()),
+                limit: 200,
+                ..Default::default()
+            })
+            .await?
+            .into_iter()
+            .filter(|b| b.damaged_at.is_none() && b.verified_at.is_some())
+            .find(|b| b.test_restore.as_ref().is_some_and(|r| r.ok)),
+    };
+    let newest = match &proven {
         Some(b) => {
             let mut how = vec![format!(
                 "verified {}",
@@ -59,23 +64,8 @@ pub(super) async fn of_job(
         }
         None => "none yet: no backup verified".to_string(),
     };
-    let mut last = None::<crate::domain::Run>;
-    for kind in [RunKind::Verify, RunKind::TestRestore] {
-        let runs = sauve
-            .runs(&RunFilter {
-                job: Some(job.to_string()),
-                state: None,
-                kind: Some(kind),
-                limit: 5,
-                before_id: None,
-            })
-            .await?;
-        if let Some(r) = runs.into_iter().find(|r| r.state.is_finished())
-            && last.as_ref().is_none_or(|l| r.finished_at > l.finished_at)
-        {
-            last = Some(r);
-        }
-    }
+    // The check that ended last, of the newest verify and test restore.
+    let last = glance.checks.iter().max_by_key(|r| r.finished_at);
     let (last_check, last_check_state) = match last {
         None => (String::new(), String::new()),
         Some(r) => {
