@@ -10,8 +10,12 @@
 #
 # Tools measured (TOOLS, default all four):
 #   baseline         tar -cf - | zstd -T0 -3    — the floor: same work, no Sauve
+#   baseline-fsync   the same, then `sync OUT` (fsync): as durable as a backup
+#                    must be, so the fair reference for sauve
 #   sauve            sauve backup run, files source, local dest, no encryption
 #   sauve-encrypted  the same with age passphrase encryption
+#                    (and its restore, sauve-encrypted-restore: the key
+#                    derivation is paid again there)
 #   restic           restic backup into a fresh local repository
 #
 # It builds nothing: build first with `cargo build --release` and/or point
@@ -27,7 +31,7 @@ SIZE_MIB=${SIZE_MIB:-1024}
 RUNS=${RUNS:-3}
 BENCH_DIR=${BENCH_DIR:-/tmp/sauve-bench}
 SAUVE_BIN=${SAUVE_BIN:-${CARGO_TARGET_DIR:-$HOME/.cache/sauve/target}/release/sauve}
-TOOLS=${TOOLS:-baseline sauve sauve-encrypted restic}
+TOOLS=${TOOLS:-baseline baseline-fsync sauve sauve-encrypted restic}
 GENERATE_ONLY=${GENERATE_ONLY:-0}
 # The passphrase the encrypted job reads from the environment (never argv).
 export SAUVE_BENCH_PASSPHRASE=${SAUVE_BENCH_PASSPHRASE:-sauve-bench-passphrase}
@@ -52,7 +56,7 @@ case $RUNS in '' | *[!0-9]* | 0) die "RUNS must be a positive integer" ;; esac
 wants() { case " $TOOLS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
 for t in $TOOLS; do
-    case $t in baseline | sauve | sauve-encrypted | restic) ;; *) die "unknown tool '$t' in TOOLS" ;; esac
+    case $t in baseline | baseline-fsync | sauve | sauve-encrypted | restic) ;; *) die "unknown tool '$t' in TOOLS" ;; esac
 done
 
 if [ "$GENERATE_ONLY" != 1 ]; then
@@ -62,7 +66,7 @@ build it with: CARGO_TARGET_DIR=$HOME/.cache/sauve/target cargo build --release 
     fi
     # `command -v time` would find the shell keyword; we need GNU time for %M.
     [ -x /usr/bin/time ] || die "GNU time missing at /usr/bin/time (run scripts/setup)"
-    need=(tar zstd du)
+    need=(tar zstd du jq)
     wants restic && need+=(restic)
     for c in "${need[@]}"; do
         command -v "$c" >/dev/null 2>&1 || die "$c not found (run scripts/setup)"
@@ -251,6 +255,21 @@ run_sauve() { # run_sauve TOOL RUN [extra job create args]
         --source "files://$TREE" --dest "file://$OUT/sauve" "$@" >"$LOGS/$tool-$run.create.log" 2>&1 ||
         { cat "$LOGS/$tool-$run.create.log" >&2; die "$tool: job create failed"; }
     timed "$tool" "$run" "$SAUVE_BIN" --data-dir "$DATA_DIR" backup run bench --json
+    if [ "$tool" = sauve-encrypted ]; then
+        # Its restore too: the passphrase's key derivation is paid again there.
+        local id
+        id=$(jq -r '.backups[0].id' "$LOGS/$tool-$run.log")
+        rm -rf "$BENCH_DIR/restored"
+        timed sauve-encrypted-restore "$run" "$SAUVE_BIN" --data-dir "$DATA_DIR" restore "$id" \
+            --to "$BENCH_DIR/restored" --passphrase-env SAUVE_BENCH_PASSPHRASE
+        rm -rf "$BENCH_DIR/restored"
+    fi
+}
+
+run_baseline_fsync() {
+    fresh_out
+    timed baseline-fsync "$1" bash -c 'set -o pipefail; tar -cf - -C "$1" . | zstd -T0 -3 -q -o "$2" && sync "$2"' \
+        bash "$TREE" "$OUT/baseline.tar.zst"
 }
 
 run_restic() {
@@ -282,6 +301,7 @@ for ((run = 1; run <= RUNS; run++)); do
     for tool in $TOOLS; do
         case $tool in
             baseline) run_baseline "$run" ;;
+            baseline-fsync) run_baseline_fsync "$run" ;;
             sauve) run_sauve sauve "$run" ;;
             sauve-encrypted) run_sauve sauve-encrypted "$run" --encrypt-passphrase-env SAUVE_BENCH_PASSPHRASE ;;
             restic) run_restic "$run" ;;
@@ -297,24 +317,30 @@ median() { # median TOOL COLUMN -> median of that column over the tool's runs
         awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-baseline_tput=""
+baseline_tput="" fsync_tput=""
 if wants baseline; then
     baseline_tput=$(awk -v m="$input_mib" -v w="$(median baseline 3)" 'BEGIN { print m / w }')
+fi
+if wants baseline-fsync; then
+    fsync_tput=$(awk -v m="$input_mib" -v w="$(median baseline-fsync 3)" 'BEGIN { print m / w }')
 fi
 
 echo
 echo "Input: $input_mib MiB in $input_files files ($TREE), $RUNS runs each, $(nproc) cores; medians."
 echo
-echo "| tool | wall s | MiB/s | vs baseline | peak RSS MiB | output MiB |"
-echo "|---|---:|---:|---:|---:|---:|"
-for tool in $TOOLS; do
+echo "| tool | wall s | MiB/s | vs baseline | vs baseline-fsync | peak RSS MiB | output MiB |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
+reported=$TOOLS
+wants sauve-encrypted && reported+=" sauve-encrypted-restore"
+for tool in $reported; do
     wall=$(median "$tool" 3)
     rss=$(median "$tool" 4)
     outb=$(median "$tool" 5)
-    awk -v t="$tool" -v w="$wall" -v r="$rss" -v o="$outb" -v m="$input_mib" -v b="$baseline_tput" 'BEGIN {
+    awk -v t="$tool" -v w="$wall" -v r="$rss" -v o="$outb" -v m="$input_mib" -v b="$baseline_tput" -v f="$fsync_tput" 'BEGIN {
         tput = m / w
         ratio = (b == "") ? "n/a" : sprintf("%.2fx", tput / b)
-        printf "| %s | %.2f | %.0f | %s | %.1f | %.1f |\n", t, w, tput, ratio, r / 1024, o / 1048576
+        fratio = (f == "") ? "n/a" : sprintf("%.2fx", tput / f)
+        printf "| %s | %.2f | %.0f | %s | %s | %.1f | %.1f |\n", t, w, tput, ratio, fratio, r / 1024, o / 1048576
     }'
 done
 echo

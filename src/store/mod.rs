@@ -175,7 +175,18 @@ impl Store {
                 })
             });
         } else {
-            opts = opts.max_connections(8);
+            // A prepared statement's generic plan cannot see which job a list
+            // asks for, and walks the primary key of a year of runs filtering
+            // for a small job's (11 ms measured, against 0.4 ms planned for
+            // the value): plan every execution for its parameters.
+            opts = opts.max_connections(8).after_connect(|conn, _| {
+                Box::pin(async move {
+                    sqlx::query("SET plan_cache_mode = force_custom_plan")
+                        .execute(&mut *conn)
+                        .await?;
+                    Ok(())
+                })
+            });
         }
         let pool = opts.connect(url).await.map_err(|source| StoreError::Open {
             url: redact_url(url),
