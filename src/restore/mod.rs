@@ -16,7 +16,10 @@ pub use plan::{resolve_keys, restore_target};
 
 use crate::domain::Keyring;
 use crate::pipeline::codec::{self, CodecError, Keys};
-use crate::pipeline::io::{CHANNEL_CHUNKS, ChannelReader};
+use crate::pipeline::io::ChannelReader;
+
+/// Chunks read from storage waiting for the consumer.
+const READ_CHUNKS_QUEUED: usize = 2;
 use crate::pipeline::process::{Cancel, SourceError};
 use crate::pipeline::sources::{self, RestoreTarget};
 use crate::storage::manifest::Manifest;
@@ -122,7 +125,9 @@ where
     F: FnOnce(&mut dyn Read) -> Result<T, SourceError> + Send + 'static,
 {
     let mut stream = storage.read_stream(&manifest.artifact.key).await?;
-    let (tx, rx) = mpsc::channel::<std::io::Result<bytes::Bytes>>(CHANNEL_CHUNKS);
+    // Chunks from storage are ranges of up to 4 MiB: two queued are enough
+    // to keep the consumer busy while the next range is read.
+    let (tx, rx) = mpsc::channel::<std::io::Result<bytes::Bytes>>(READ_CHUNKS_QUEUED);
     let (verdict_tx, verdict_rx) = std::sync::mpsc::channel::<Result<(), String>>();
     let encrypted = manifest.encryption.is_some();
     let raw_size = manifest.artifact.raw_size;

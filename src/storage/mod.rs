@@ -478,12 +478,14 @@ impl Storage {
         key: &str,
     ) -> Result<impl Stream<Item = Result<Bytes, StorageError>> + Send + 'static, StorageError>
     {
-        // Ranged reads of 8 MiB, two in flight: a failed request is retried
-        // for its range alone, and a GiB takes 128 requests, not 1,024.
+        // Ranged reads of 4 MiB, two in flight: a failed request is retried
+        // for its range alone, a GiB takes 256 requests, and a restore holds
+        // 8 MiB here (with 8 MiB ranges and more chunks queued, a restore
+        // peaked at 75 MiB before any key derivation).
         let reader = self
             .op
             .reader_with(key)
-            .chunk(8 << 20)
+            .chunk(4 << 20)
             .concurrent(2)
             .await
             .map_err(|e| self.op_err("read", key, e))?;
