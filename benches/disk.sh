@@ -5,16 +5,18 @@
 #   benches/disk.sh              # 640 MiB files (a 1 GiB tree's artifact), 3 runs
 #   SIZE_MIB=256 RUNS=5 benches/disk.sh
 #
-# Writes one file of SIZE_MIB with `dd … conv=fsync` (as a backup's artifact
-# is written and fsynced) in four situations, and prints the median wall time
-# of each:
+# Writes one file of SIZE_MIB with `dd bs=1M conv=fsync` (as a backup's
+# artifact was written, 1 MiB a call, then fsynced) in four situations, and
+# prints the median wall and system time of each:
 #   fresh    into an empty directory, nothing pending on the disk;
 #   beside   next to three earlier artifacts, written and synced before;
 #   deleted  just after three earlier artifacts were deleted (rm, then sync);
 #   dirty    just after three earlier artifacts were written and not synced
 #            (their pages still waiting for writeback, as right after an
 #            earlier backup or benchmark run).
-# Nothing here is Sauve: it measures the disk under the same writes.
+# and then the fresh case again with 256 KiB and 128 KiB writes (`zstd -o`
+# writes 128 KiB a call). Nothing here is Sauve: it measures the disk and the
+# kernel under the same writes.
 set -euo pipefail
 export LC_ALL=C
 SIZE_MIB=${SIZE_MIB:-640}
@@ -25,17 +27,17 @@ trap 'rm -rf "$DIR"' EXIT
 src=$DIR/src
 head -c $((SIZE_MIB << 20)) /dev/urandom >"$src"
 
-write() { # write PATH [conv] -> wall seconds
-    local t0 t1
-    t0=$(date +%s.%N)
-    dd if="$src" of="$1" bs=1M conv="${2:-fsync}" status=none
-    t1=$(date +%s.%N)
-    awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f\n", b - a }'
+write() { # write PATH [BS] -> "wall,sys" seconds
+    /usr/bin/time -f "%e,%S" -o "$DIR/time" dd if="$src" of="$1" bs="${2:-1M}" conv=fsync status=none
+    cat "$DIR/time"
 }
 earlier() { # earlier [conv]: three artifacts written the way conv says
     for i in 1 2 3; do dd if="$src" of="$DIR/earlier-$i" bs=1M conv="${1:-fsync}" status=none; done
 }
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+med() { # med KEY COLUMN(1 wall, 2 sys)
+    tr ' ' '\n' <<<"${times[$1]}" | grep . | cut -d, -f"$2" | median
+}
 
 declare -A times
 for ((r = 1; r <= RUNS; r++)); do
@@ -52,13 +54,19 @@ for ((r = 1; r <= RUNS; r++)); do
     earlier notrunc
     times[dirty]+="$(write "$DIR/out") "
     rm -f "$DIR/out" "$DIR"/earlier-*; sync
+    times[fresh-256k]+="$(write "$DIR/out" 256K) "
+    rm -f "$DIR/out"; sync
+    times[fresh-128k]+="$(write "$DIR/out" 128K) "
+    rm -f "$DIR/out"; sync
 done
-echo "| situation | median wall s ($SIZE_MIB MiB, fsync, $RUNS runs) | vs fresh |"
-echo "|---|---:|---:|"
-fresh=$(tr ' ' '\n' <<<"${times[fresh]}" | grep . | median)
-for k in fresh beside deleted dirty; do
-    m=$(tr ' ' '\n' <<<"${times[$k]}" | grep . | median)
-    awk -v k="$k" -v m="$m" -v f="$fresh" 'BEGIN { printf "| %s | %.2f | %.2fx |\n", k, m, m / f }'
+echo "| situation | wall s | system s | wall vs fresh |"
+echo "|---|---:|---:|---:|"
+fresh=$(med fresh 1)
+for k in fresh beside deleted dirty fresh-256k fresh-128k; do
+    awk -v k="$k" -v m="$(med "$k" 1)" -v y="$(med "$k" 2)" -v f="$fresh" \
+        'BEGIN { printf "| %s | %.2f | %.2f | %.2fx |\n", k, m, y, m / f }'
 done
+echo
+echo "$SIZE_MIB MiB per file, medians of $RUNS runs."
 echo
 echo "mount: $(findmnt -no FSTYPE,OPTIONS -T "$DIR"); dirty_ratio $(sysctl -n vm.dirty_ratio), dirty_background_ratio $(sysctl -n vm.dirty_background_ratio)"

@@ -10,15 +10,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use tokio::sync::mpsc;
 
-/// Size of the chunks handed to storage: each becomes one `write` to a local
-/// file. Under 1 MiB on purpose: on this project's machine (Linux 6.18, ext4)
-/// a `write` of 1 MiB or more costs the kernel about four times the CPU of
-/// the same bytes in 768 KiB or smaller writes (`benches/disk.sh`: 0.73 s
-/// against 0.17 s of system time for 640 MiB), which made a files backup 15 %
-/// slower than `tar | zstd` writing 128 KiB at a time.
-pub const CHUNK: usize = 256 << 10;
-/// Chunks in flight between the compressor and the storage writers (2 MiB).
-pub const CHANNEL_CHUNKS: usize = 8;
+/// Size of the chunks handed to storage. Large enough to keep per-chunk overhead
+/// invisible (an object store's writer gathers them into parts: 256 KiB chunks
+/// doubled the CPU of an S3 upload), small enough that the channel's few
+/// chunks cost little memory. A local file is written in smaller pieces
+/// (`storage::LOCAL_WRITE`).
+pub const CHUNK: usize = 1 << 20;
+/// Chunks in flight between the compressor and the storage writers: two
+/// keep every destination busy (measured: no slower than four) for 2 MiB.
+pub const CHANNEL_CHUNKS: usize = 2;
 
 /// Counts bytes written through it into a shared counter (read by progress display).
 pub struct CountingWriter<W> {
