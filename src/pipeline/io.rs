@@ -222,7 +222,8 @@ mod tests {
             w.write_all(&data).unwrap();
             w.finish().unwrap();
         });
-        let (rtx, rrx) = mpsc::channel(CHANNEL_CHUNKS);
+        // Room for every chunk: the reader below starts after this loop.
+        let (rtx, rrx) = mpsc::channel(16);
         let mut sizes = Vec::new();
         while let Some(chunk) = rx.blocking_recv() {
             sizes.push(chunk.len());

@@ -805,7 +805,8 @@ fn schedule_next_shows_dst_aware_fire_times() {
 fn serve_refuses_a_keep_runs_window_under_a_day() {
     let sauve = Sauve::new();
     for bad in ["1h", "23h", "soon", "-1d"] {
-        let run = sauve.run(&["serve", "--listen", "127.0.0.1:0", "--keep-runs", bad]);
+        let flag = format!("--keep-runs={bad}");
+        let run = sauve.run(&["serve", "--listen", "127.0.0.1:0", &flag]);
         assert_eq!(run.code(), 2, "--keep-runs {bad}: {}", run.stderr());
         assert!(run.stderr().contains("--keep-runs"), "{}", run.stderr());
     }
