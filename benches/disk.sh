@@ -14,8 +14,8 @@
 #   dirty    just after three earlier artifacts were written and not synced
 #            (their pages still waiting for writeback, as right after an
 #            earlier backup or benchmark run).
-# and then the fresh case again with 256 KiB and 128 KiB writes (`zstd -o`
-# writes 128 KiB a call). Nothing here is Sauve: it measures the disk and the
+# and then the fresh and beside cases again with 256 KiB and 128 KiB writes
+# (Sauve writes local files 256 KiB a call, `zstd -o` 128 KiB). Nothing here is Sauve: it measures the disk and the
 # kernel under the same writes.
 set -euo pipefail
 export LC_ALL=C
@@ -58,11 +58,18 @@ for ((r = 1; r <= RUNS; r++)); do
     rm -f "$DIR/out"; sync
     times[fresh-128k]+="$(write "$DIR/out" 128K) "
     rm -f "$DIR/out"; sync
+    # The slow case again, in the write sizes Sauve and zstd use.
+    earlier fsync
+    times[beside-256k]+="$(write "$DIR/out" 256K) "
+    rm -f "$DIR/out" "$DIR"/earlier-*; sync
+    earlier fsync
+    times[beside-128k]+="$(write "$DIR/out" 128K) "
+    rm -f "$DIR/out" "$DIR"/earlier-*; sync
 done
 echo "| situation | wall s | system s | wall vs fresh |"
 echo "|---|---:|---:|---:|"
 fresh=$(med fresh 1)
-for k in fresh beside deleted dirty fresh-256k fresh-128k; do
+for k in fresh beside deleted dirty fresh-256k fresh-128k beside-256k beside-128k; do
     awk -v k="$k" -v m="$(med "$k" 1)" -v y="$(med "$k" 2)" -v f="$fresh" \
         'BEGIN { printf "| %s | %.2f | %.2f | %.2fx |\n", k, m, y, m / f }'
 done

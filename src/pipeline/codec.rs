@@ -37,7 +37,7 @@ pub enum CodecError {
 /// (the measured peak of a passphrase backup was 527 MiB). A passphrase is
 /// guessed at offline, so what protects it is its length: the README asks for
 /// a generated one, against which 2^16 is as good as 2^19. `age -d` opens
-/// these artifacts as it opens any other (it accepts up to 2^30).
+/// these artifacts as it opens any other (its limit is far above 2^16).
 pub const SCRYPT_LOG_N: u8 = 16;
 
 /// Encryption material resolved from the environment, for writing.

@@ -17,9 +17,6 @@ pub use plan::{resolve_keys, restore_target};
 use crate::domain::Keyring;
 use crate::pipeline::codec::{self, CodecError, Keys};
 use crate::pipeline::io::ChannelReader;
-
-/// Chunks read from storage waiting for the consumer.
-const READ_CHUNKS_QUEUED: usize = 2;
 use crate::pipeline::process::{Cancel, SourceError};
 use crate::pipeline::sources::{self, RestoreTarget};
 use crate::storage::manifest::Manifest;
@@ -29,6 +26,9 @@ use sha2::{Digest, Sha256};
 use std::io::Read;
 use std::sync::Arc;
 use tokio::sync::mpsc;
+
+/// Chunks read from storage waiting for the consumer.
+const READ_CHUNKS_QUEUED: usize = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RestoreError {

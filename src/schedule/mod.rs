@@ -449,13 +449,14 @@ fn parse_time(s: &str) -> Option<Time> {
 pub(crate) fn parse_interval(s: &str) -> Option<i64> {
     let unit = s.chars().last()?;
     let n: i64 = s[..s.len() - unit.len_utf8()].parse().ok()?;
+    // Checked: a huge count must not wrap around to a small duration.
     let secs = match unit {
-        's' => n,
-        'm' => n * 60,
-        'h' => n * 3600,
-        'd' => n * 86400,
+        's' => Some(n),
+        'm' => n.checked_mul(60),
+        'h' => n.checked_mul(3600),
+        'd' => n.checked_mul(86400),
         _ => return None,
-    };
+    }?;
     (n > 0 && secs <= 366 * 86400).then_some(secs)
 }
 

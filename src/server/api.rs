@@ -224,11 +224,31 @@ pub async fn list_backups(
         .backups(&BackupFilter {
             job: q.job,
             destination: q.destination,
-            before_id: q.cursor,
+            before_id: parse_cursor(q.cursor)?,
             limit: limit + 1,
         })
         .await?;
     Ok(Json(page_of(items, limit, |b| &b.id)))
+}
+
+/// A page's `cursor`: the id of the last item of the previous page (a
+/// ULID: 26 lower-case letters and digits); empty means the first page.
+pub(super) fn parse_cursor(raw: Option<String>) -> Result<Option<String>, ApiError> {
+    match raw {
+        None => Ok(None),
+        Some(c) if c.is_empty() => Ok(None),
+        Some(c)
+            if c.len() == 26
+                && c.bytes()
+                    .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase()) =>
+        {
+            Ok(Some(c))
+        }
+        Some(_) => Err(ApiError::invalid(
+            "cursor",
+            "not a cursor: pass the next_cursor of the previous page as it was given, or none for the first page",
+        )),
+    }
 }
 
 /// A page of at most `limit` items out of `limit + 1` read: the extra one
@@ -484,7 +504,7 @@ pub async fn list_runs(
             job: q.job,
             state: run_state,
             kind,
-            before_id: q.cursor,
+            before_id: parse_cursor(q.cursor)?,
             limit: limit + 1,
         })
         .await?;

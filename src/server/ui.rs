@@ -171,6 +171,8 @@ struct DashboardPage {
     next_cursor: String,
     /// Whether this page of runs starts below the newest.
     paged: bool,
+    /// Runs a page shows.
+    limit: i64,
     version: &'static str,
     deliveries: Vec<DeliveryRow>,
     failing_channels: Vec<FailingChannel>,
@@ -435,7 +437,8 @@ async fn page(
             state: filter_state.parse().ok(),
             kind: filter_kind.parse().ok(),
             limit: limit + 1,
-            before_id: q.cursor.clone(),
+            // A cursor that is not one shows the newest runs.
+            before_id: super::api::parse_cursor(q.cursor.clone()).ok().flatten(),
         })
         .await?;
     let next_cursor = match runs.get(limit as usize) {
@@ -467,7 +470,8 @@ async fn page(
         filter_state,
         filter_kind,
         next_cursor,
-        paged: q.cursor.is_some(),
+        paged: q.cursor.as_deref().is_some_and(|c| !c.is_empty()),
+        limit,
         version: env!("CARGO_PKG_VERSION"),
         deliveries: notes.deliveries,
         failing_channels: notes.failing,

@@ -242,14 +242,14 @@ impl Sauve {
         self.runner.live().get(run_id)
     }
 
-    /// The job's latest successful backup run: what "last good backup" and
-    /// ETAs are measured from.
     /// Every job at a glance (the page's job cards), read in a few statements
     /// whatever the number of jobs and the size of the history.
     pub async fn glance(&self) -> Result<Vec<crate::store::JobGlance>, ServiceError> {
         Ok(self.store.glance().await?)
     }
 
+    /// The job's latest successful backup run: what "last good backup" and
+    /// ETAs are measured from.
     pub async fn last_good_backup(&self, job: &str) -> Result<Option<Run>, ServiceError> {
         let runs = self
             .store

@@ -6,7 +6,8 @@
 //! of at most `batch` ids after a cursor and below the cutoff's first id, then
 //! one `DELETE` of the window's rows that may go. What must stay is skipped,
 //! not waited for: a run that is not finished, whose outcome the alerting
-//! has not folded yet (`alerted = 0`), or that a backup row still stored
+//! has not folded yet (`alerted = 0`, unless its job was deleted: nothing
+//! will ever fold it), or that a backup row still stored
 //! (live or in the trash) names. Counters (`run_totals`, the histograms)
 //! are not touched: they count every run ever finished.
 
@@ -56,7 +57,8 @@ impl HistoryTable {
         match self {
             HistoryTable::Runs => {
                 "state IN ('succeeded', 'partial', 'failed', 'cancelled')
-                 AND finished_at < $3 AND alerted = 1
+                 AND finished_at < $3
+                 AND (alerted = 1 OR NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = runs.job_id))
                  AND NOT EXISTS (SELECT 1 FROM backups b
                                  WHERE b.run_id = runs.id AND b.deleted_at IS NULL)"
             }
@@ -101,33 +103,35 @@ impl Store {
             return Ok(PruneBatch::default());
         };
         let window = "id > $1 AND id <= $2";
-        let mut tx = self.pool.begin().await.map_err(q("prune history"))?;
+        let mut statements = Vec::new();
         if table == HistoryTable::Deliveries {
-            sqlx::query(AssertSqlSafe(format!(
+            // Attempts first: they name their delivery.
+            statements.push(format!(
                 "DELETE FROM delivery_attempts WHERE delivery_id IN
                    (SELECT id FROM deliveries WHERE {window} AND {})",
                 table.may_go()
-            )))
-            .bind(after)
-            .bind(&last)
-            .bind(cutoff_ms)
-            .execute(&mut *tx)
-            .await
-            .map_err(q("prune delivery attempts"))?;
+            ));
         }
-        let done = sqlx::query(AssertSqlSafe(format!(
+        statements.push(format!(
             "DELETE FROM {name} WHERE {window} AND {}",
             table.may_go()
-        )))
-        .bind(after)
-        .bind(&last)
-        .bind(cutoff_ms)
-        .execute(&mut *tx)
-        .await
-        .map_err(q("prune history"))?;
+        ));
+        let mut tx = self.pool.begin().await.map_err(q("prune history"))?;
+        let mut deleted = 0;
+        for sql in statements {
+            deleted = sqlx::query(AssertSqlSafe(sql))
+                .bind(after)
+                .bind(&last)
+                .bind(cutoff_ms)
+                .execute(&mut *tx)
+                .await
+                .map_err(q("prune history"))?
+                .rows_affected();
+        }
         tx.commit().await.map_err(q("prune history"))?;
+        // The last statement's count: the table's own rows.
         Ok(PruneBatch {
-            deleted: done.rows_affected(),
+            deleted,
             last_id: Some(last),
         })
     }

@@ -367,6 +367,27 @@ fn jobs_backups_runs_and_restore_over_the_api() {
         .json();
     assert_eq!(last["items"], json!([]));
     assert!(last["next_cursor"].is_null());
+    // An empty cursor is the first page; anything that is not an id is
+    // refused with the field named, never read as "the end".
+    let again = api
+        .get("/api/admin/runs?job=notes&state=succeeded&limit=1&cursor=")
+        .expect(200)
+        .json();
+    assert_eq!(again["items"][0]["id"], runs[0]["id"]);
+    for bad in [
+        "ZZZ",
+        "01KBZ0000000000000000000000",
+        "%27%20OR%201%3D1",
+        &"a".repeat(27),
+    ] {
+        for list in ["runs", "backups"] {
+            let body = api
+                .get(&format!("/api/admin/{list}?cursor={bad}"))
+                .expect(422)
+                .json();
+            assert_eq!(body["field"], "cursor", "{list} {bad}: {body}");
+        }
+    }
     api.get("/api/admin/runs?state=bogus").expect(422);
     let cancel = api
         .call(

@@ -804,7 +804,9 @@ fn schedule_next_shows_dst_aware_fire_times() {
 #[test]
 fn serve_refuses_a_keep_runs_window_under_a_day() {
     let sauve = Sauve::new();
-    for bad in ["1h", "23h", "soon", "-1d"] {
+    // Too short, not a window, negative, and a count so large that it would
+    // wrap around to one day if multiplied unchecked.
+    for bad in ["1h", "23h", "soon", "-1d", "36601d", "144115188075855873d"] {
         let flag = format!("--keep-runs={bad}");
         let run = sauve.run(&["serve", "--listen", "127.0.0.1:0", &flag]);
         assert_eq!(run.code(), 2, "--keep-runs {bad}: {}", run.stderr());
@@ -816,6 +818,14 @@ fn serve_refuses_a_keep_runs_window_under_a_day() {
         "{}",
         run.stderr()
     );
+    let run = sauve.run(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--keep-runs",
+        "144115188075855873d",
+    ]);
+    assert!(run.stderr().contains("hundred years"), "{}", run.stderr());
 }
 
 #[test]

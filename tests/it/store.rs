@@ -1083,7 +1083,7 @@ async fn access_story_on_postgres() {
 /// scans and sorts are priced out, so one left in a plan means no index fits.
 async fn every_list_reads_an_index_in_its_order(store: Store) {
     let job = || Some("small".to_string());
-    let cursor = || Some("01kbz0000000000000000000000".to_string());
+    let cursor = || Some("01kbz00000000000000000000a".to_string());
     let check = |what: String, plan: String, table: &str, filtered: bool| match store.engine() {
         Engine::Sqlite => {
             assert!(!plan.contains("TEMP B-TREE"), "{what} sorts: {plan}");
@@ -1238,6 +1238,25 @@ async fn history_story(store: Store, url: &str) {
         .enqueue(&NewRun::backup(&job, Trigger::Manual, 1))
         .await
         .unwrap();
+    // A run of a job deleted before its outcome was folded: nothing will
+    // ever fold it, so it may go unalerted.
+    let gone_job = store.create_job(&spec("gone", "file:///h")).await.unwrap();
+    let (gone, _) = store
+        .enqueue(&NewRun::backup(&gone_job, Trigger::Manual, 1))
+        .await
+        .unwrap();
+    let claim = store
+        .claim("w", 60_000, Some(&gone.id))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        store
+            .finish_claimed(&claim, RunState::Failed, (0, 0), None, "", &[])
+            .await
+            .unwrap()
+    );
+    store.delete_job("gone").await.unwrap();
     store.mark_backup_deleted(&b_purged).await.unwrap();
     let now = sauve::store::now_ms();
     assert!(
@@ -1246,8 +1265,9 @@ async fn history_story(store: Store, url: &str) {
             .await
             .unwrap()
     );
-    sqlx::query("UPDATE runs SET alerted = 1 WHERE id <> $1")
+    sqlx::query("UPDATE runs SET alerted = 1 WHERE id <> $1 AND id <> $2")
         .bind(&unalerted)
+        .bind(&gone.id)
         .execute(&raw)
         .await
         .unwrap();
@@ -1328,7 +1348,7 @@ async fn history_story(store: Store, url: &str) {
             assert!(windows < 20, "the walk of {table:?} does not end");
         }
     }
-    assert_eq!(deleted[&HistoryTable::Runs], 2, "{deleted:?}");
+    assert_eq!(deleted[&HistoryTable::Runs], 3, "{deleted:?}");
     assert_eq!(deleted[&HistoryTable::PurgedBackups], 1, "{deleted:?}");
     assert_eq!(deleted[&HistoryTable::Deliveries], 1, "{deleted:?}");
     let left: Vec<String> = store
@@ -1350,6 +1370,7 @@ async fn history_story(store: Store, url: &str) {
     for (id, what) in [
         (&purged, "a purged backup's run"),
         (&failed, "an old failed run"),
+        (&gone.id, "an unfolded run of a deleted job"),
     ] {
         assert!(!left.contains(id), "{what} was kept");
     }
