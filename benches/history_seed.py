@@ -117,6 +117,12 @@ DELETE FROM run_totals;
 INSERT INTO run_totals (job_name, kind, state, n, last_finished_at)
 SELECT job_name, kind, state, COUNT(*), MAX(finished_at) FROM runs
 WHERE finished_at IS NOT NULL GROUP BY job_name, kind, state;
+DELETE FROM run_days;
+INSERT INTO run_days (day, job_name, kind, state, n, bytes_out, duration_ms)
+SELECT finished_at / 86400000, job_name, kind, state, COUNT(*), SUM(bytes_out),
+       SUM(COALESCE(finished_at - started_at, 0))
+FROM runs WHERE finished_at IS NOT NULL
+GROUP BY finished_at / 86400000, job_name, kind, state;
 UPDATE histogram_buckets SET n = (
     SELECT COUNT(*) FROM runs r
     WHERE r.kind = 'backup' AND r.state IN ('succeeded', 'partial')

@@ -53,9 +53,29 @@ CREATE TABLE histogram_sums (
     total   DOUBLE PRECISION NOT NULL
 );
 
+-- The same, per UTC day (Unix ms / 86,400,000) of the finish, with the bytes
+-- stored and the time spent: what a day-by-day picture of a job reads (30
+-- days of a job are at most a few dozen rows), never the runs themselves.
+CREATE TABLE run_days (
+    day          BIGINT NOT NULL,
+    job_name     TEXT NOT NULL,
+    kind         TEXT NOT NULL,
+    state        TEXT NOT NULL,
+    n            BIGINT NOT NULL,
+    bytes_out    BIGINT NOT NULL,
+    duration_ms  BIGINT NOT NULL,
+    PRIMARY KEY (day, job_name, kind, state)
+);
+
 INSERT INTO run_totals (job_name, kind, state, n, last_finished_at)
 SELECT job_name, kind, state, COUNT(*), MAX(finished_at) FROM runs
 WHERE finished_at IS NOT NULL GROUP BY job_name, kind, state;
+
+INSERT INTO run_days (day, job_name, kind, state, n, bytes_out, duration_ms)
+SELECT finished_at / 86400000, job_name, kind, state, COUNT(*), SUM(bytes_out),
+       SUM(COALESCE(finished_at - started_at, 0))
+FROM runs WHERE finished_at IS NOT NULL
+GROUP BY finished_at / 86400000, job_name, kind, state;
 
 WITH bounds(le) AS (VALUES (1.0), (5.0), (15.0), (60.0), (300.0), (900.0), (1800.0), (3600.0),
                            (7200.0), (21600.0), (NULL))
@@ -90,6 +110,12 @@ BEGIN
     ON CONFLICT (job_name, kind, state) DO UPDATE
     SET n = run_totals.n + 1,
         last_finished_at = GREATEST(run_totals.last_finished_at, EXCLUDED.last_finished_at);
+    INSERT INTO run_days (day, job_name, kind, state, n, bytes_out, duration_ms)
+    VALUES (NEW.finished_at / 86400000, NEW.job_name, NEW.kind, NEW.state, 1, NEW.bytes_out,
+            COALESCE(NEW.finished_at - NEW.started_at, 0))
+    ON CONFLICT (day, job_name, kind, state) DO UPDATE
+    SET n = run_days.n + 1, bytes_out = run_days.bytes_out + EXCLUDED.bytes_out,
+        duration_ms = run_days.duration_ms + EXCLUDED.duration_ms;
     IF NEW.kind = 'backup' AND NEW.state IN ('succeeded', 'partial') AND NEW.started_at IS NOT NULL THEN
         UPDATE histogram_buckets SET n = n + 1
         WHERE metric = 'sauve_backup_duration_seconds'

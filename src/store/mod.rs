@@ -27,7 +27,7 @@ use std::path::Path;
 use std::time::Duration;
 
 pub use access::{ApiToken, AuditEntry, Session, User};
-pub use glance::JobGlance;
+pub use glance::{JobGlance, RunDay};
 pub use history::{HistoryTable, PruneBatch};
 pub use metrics::{Histogram, MetricsSnapshot};
 pub use outbox::{Delivery, DeliveryAttempt, DeliveryFilter, NewDelivery};

@@ -1151,6 +1151,14 @@ async fn every_list_reads_an_index_in_its_order(store: Store) {
         scans.is_empty(),
         "the glance scans or sorts: {scans:?} in\n{plan}"
     );
+    // A range of run_days' key, never a sort.
+    let days_plan = store.run_days_plan().await.unwrap();
+    assert!(
+        !days_plan.contains("TEMP B-TREE")
+            && !days_plan.contains("Sort")
+            && !days_plan.contains("Seq Scan"),
+        "run_days: {days_plan}"
+    );
     for index in ["backups_verified_job", "backups_tested_job"] {
         assert!(
             plan.contains(index),
@@ -1326,6 +1334,23 @@ async fn history_story(store: Store, url: &str) {
     assert_eq!(bytes.buckets.first(), Some(&(Some(1e6), 4)), "{bytes:?}");
     assert_eq!(bytes.sum, 40.0);
     assert_eq!(m.queued, 1);
+    // And per day, for the page's pictures of recent weeks.
+    let days = store.run_days(now / 86_400_000 - 1).await.unwrap();
+    let per_day = |state: &str| -> (i64, i64) {
+        days.iter()
+            .filter(|d| d.job == "h" && d.kind == "backup" && d.state == state)
+            .fold((0, 0), |(n, b), d| (n + d.runs, b + d.bytes_out))
+    };
+    assert_eq!(per_day("succeeded"), (4, 40), "{days:?}");
+    assert_eq!(per_day("failed").0, 2, "{days:?}");
+    assert!(days.iter().all(|d| d.duration_ms >= 0));
+    assert!(
+        store
+            .run_days(now / 86_400_000 + 2)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // Everything made so far is older than the cutoff, but for `recent`'s end.
     let cutoff = now + 3_600_000;
