@@ -80,7 +80,22 @@ pub async fn metrics(
         out,
         "# HELP sauve_runs_total Finished runs by job, kind and state.\n# TYPE sauve_runs_total counter"
     );
-    for (job, kind, run_state, n) in &m.runs {
+    // Every job's backup outcomes exist from its first scrape, at 0 until
+    // one happens: `increase()` over a series that appears already at 1
+    // says 0, and an alert on the first failure would never fire.
+    let mut runs = m.runs.clone();
+    for (job, _) in &m.stale {
+        for state in ["succeeded", "failed"] {
+            if !runs
+                .iter()
+                .any(|(j, k, s, _)| j == job && k == "backup" && s == state)
+            {
+                runs.push((job.clone(), "backup".into(), state.into(), 0));
+            }
+        }
+    }
+    runs.sort();
+    for (job, kind, run_state, n) in &runs {
         let _ = writeln!(
             out,
             "sauve_runs_total{{job=\"{}\",kind=\"{}\",state=\"{}\"}} {n}",

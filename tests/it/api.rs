@@ -887,6 +887,8 @@ fn cron_trigger_idempotency_metrics_and_no_secrets_leak() {
         "sauve_up 1",
         "sauve_last_success_timestamp_seconds{job=\"enc\"}",
         "sauve_runs_total{job=\"enc\",kind=\"backup\",state=\"succeeded\"} 2",
+        // No failure yet, but the series is there for increase() to see the first.
+        "sauve_runs_total{job=\"enc\",kind=\"backup\",state=\"failed\"} 0",
         "sauve_backup_duration_seconds_count 2",
         "sauve_queue_depth 0",
         "sauve_lease_expiries_total 0",
