@@ -258,7 +258,8 @@ run_sauve() { # run_sauve TOOL RUN [extra job create args]
     if [ "$tool" = sauve-encrypted ]; then
         # Its restore too: the passphrase's key derivation is paid again there.
         local id
-        id=$(jq -r '.backups[0].id' "$LOGS/$tool-$run.log")
+        # From the store, not the run's log, which holds stderr too.
+        id=$("$SAUVE_BIN" --data-dir "$DATA_DIR" backup list --job bench --json | jq -r '.[0].id')
         rm -rf "$BENCH_DIR/restored"
         timed sauve-encrypted-restore "$run" "$SAUVE_BIN" --data-dir "$DATA_DIR" restore "$id" \
             --to "$BENCH_DIR/restored" --passphrase-env SAUVE_BENCH_PASSPHRASE

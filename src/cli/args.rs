@@ -184,35 +184,31 @@ pub(crate) fn parse_age(s: &str) -> Result<std::time::Duration, String> {
         .ok_or_else(|| format!("{s:?} is not a duration: write e.g. 30m, 12h or 1d"))
 }
 
-/// `--keep-runs`: hours or days (`36h`, `90d`), at least a day and at most a
-/// hundred years, or 0 for forever. Under a day would delete the history the
-/// page and the alerting read.
+/// `--keep-runs`: a span in the schedules' syntax (`36h`, `90d`), at least a
+/// day and at most a hundred years, or 0 for forever. Under a day would
+/// delete the history the page and the alerting read.
 fn parse_keep(s: &str) -> Result<std::time::Duration, String> {
     let s = s.trim();
     if s == "0" || s == "0s" {
         return Ok(std::time::Duration::ZERO);
     }
-    const MAX_DAYS: u64 = 36_600;
-    let bad = || {
+    const MAX_DAYS: u128 = 36_600;
+    let secs = sauve::domain::parse_span_secs(s).ok_or_else(|| {
         format!(
             "{s:?} is not a history window: write hours or days, e.g. 90d or 36h (0 keeps everything)"
         )
-    };
-    let unit = s.chars().last().ok_or_else(bad)?;
-    let n: u64 = s[..s.len() - unit.len_utf8()].parse().map_err(|_| bad())?;
-    let secs = match unit {
-        'h' => n.checked_mul(3600),
-        'd' => n.checked_mul(86_400),
-        _ => return Err(bad()),
+    })?;
+    if secs > MAX_DAYS * 86_400 {
+        return Err(format!(
+            "{s:?} is longer than a hundred years: write at most {MAX_DAYS}d, or 0 to keep everything"
+        ));
     }
-    .filter(|secs| *secs <= MAX_DAYS * 86_400)
-    .ok_or_else(|| format!("{s:?} is longer than a hundred years: write at most {MAX_DAYS}d, or 0 to keep everything"))?;
     if secs < 86_400 {
         return Err(format!(
             "{s:?} would delete today's history: keep at least 1d (or 0 to keep everything)"
         ));
     }
-    Ok(std::time::Duration::from_secs(secs))
+    Ok(std::time::Duration::from_secs(secs as u64))
 }
 
 #[derive(Subcommand)]

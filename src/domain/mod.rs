@@ -33,6 +33,12 @@ pub fn parse_duration(s: &str) -> Option<std::time::Duration> {
         .map(|secs| std::time::Duration::from_secs(secs as u64))
 }
 
+/// The same syntax without the year's cap, in seconds (128 bits: a huge
+/// count is a huge span), for windows callers bound themselves.
+pub fn parse_span_secs(s: &str) -> Option<u128> {
+    crate::schedule::parse_span(s.trim())
+}
+
 /// Whether `host` is written as an address of this machine or of a network
 /// that is not the public Internet (loopback, RFC 1918, CGNAT, link-local,
 /// benchmarking, IETF, unique and site local, NAT64 of those, `localhost`):

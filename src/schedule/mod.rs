@@ -447,17 +447,25 @@ fn parse_time(s: &str) -> Option<Time> {
 
 /// `30s`, `15m`, `6h`, `1d`: seconds, positive, at most a year.
 pub(crate) fn parse_interval(s: &str) -> Option<i64> {
+    parse_span(s)
+        .filter(|secs| (1..=366 * 86400).contains(secs))
+        .map(|secs| secs as i64)
+}
+
+/// `30s`, `15m`, `6h`, `1d` in seconds, however long: in 128 bits, so a huge
+/// count is a huge span, never one wrapped around to a small one. `None` is
+/// not written that way.
+pub(crate) fn parse_span(s: &str) -> Option<u128> {
     let unit = s.chars().last()?;
-    let n: i64 = s[..s.len() - unit.len_utf8()].parse().ok()?;
-    // Checked: a huge count must not wrap around to a small duration.
-    let secs = match unit {
-        's' => Some(n),
-        'm' => n.checked_mul(60),
-        'h' => n.checked_mul(3600),
-        'd' => n.checked_mul(86400),
+    let n: u64 = s[..s.len() - unit.len_utf8()].parse().ok()?;
+    let per = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86400,
         _ => return None,
-    }?;
-    (n > 0 && secs <= 366 * 86400).then_some(secs)
+    };
+    Some(u128::from(n) * per)
 }
 
 fn hhmm(t: Time) -> String {

@@ -8,7 +8,7 @@
 
 use super::{LIVE, Store, StoreError, corrupt, q, records};
 use crate::domain::{Backup, Run};
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::Row;
 use std::collections::HashMap;
 
 /// One job's line of the glance.
@@ -34,6 +34,17 @@ pub struct JobGlance {
 
 const RUN_DAYS: &str = "SELECT day, job_name, kind, state, n, bytes_out, duration_ms
      FROM run_days WHERE day >= $1 ORDER BY day, job_name, kind, state";
+
+/// The glance's one statement, made once: a row per job, a column per field.
+fn glance_sql() -> &'static str {
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SQL.get_or_init(|| {
+        format!(
+            "SELECT j.name, j.next_fire_at, {} FROM jobs j ORDER BY j.name",
+            columns()
+        )
+    })
+}
 
 /// Each column: a subquery on `j`, the job.
 fn columns() -> String {
@@ -134,13 +145,10 @@ impl Store {
 
     /// Every job at a glance, by name.
     pub async fn glance(&self) -> Result<Vec<JobGlance>, StoreError> {
-        let rows = sqlx::query(AssertSqlSafe(format!(
-            "SELECT j.name, j.next_fire_at, {} FROM jobs j ORDER BY j.name",
-            columns()
-        )))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(q("read the jobs at a glance"))?;
+        let rows = sqlx::query(glance_sql())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(q("read the jobs at a glance"))?;
         let id = |row: &sqlx::any::AnyRow, col: &str| -> Result<Option<String>, StoreError> {
             row.try_get::<Option<String>, _>(col).map_err(corrupt)
         };
@@ -192,14 +200,7 @@ impl Store {
 
     /// How the engine runs the glance, as [`Store::explain`] says.
     pub async fn glance_plan(&self) -> Result<String, StoreError> {
-        self.explain(
-            format!(
-                "SELECT j.name, j.next_fire_at, {} FROM jobs j ORDER BY j.name",
-                columns()
-            ),
-            &[],
-        )
-        .await
+        self.explain(glance_sql().to_string(), &[]).await
     }
 
     /// Rows of `table` with these ids, in no order.
