@@ -6,6 +6,27 @@
 
 const csrf = document.querySelector('meta[name="csrf-token"]')?.content ?? "";
 
+// ---- language: the page's messages, written by the server -------------------
+// The server puts this page's messages (from locales/<lang>/script.ftl) in a
+// JSON block: id → pattern, each variable written `{$name}`. Every text this
+// file shows goes through the function t, called with a literal "js-…" id
+// (never a computed one: a test finds every id in this file's calls and
+// checks both catalogs hold it; to choose among messages, write each call).
+// Messages the server writes (an API error's `message`) are shown as they come.
+const MESSAGES = (() => { try { return JSON.parse(document.getElementById("sauve-messages")?.textContent || "{}"); } catch { return {}; } })();
+function t(id, args = {}) { const p = MESSAGES[id]; if (p === undefined) return id; return p.replace(/\{\$([A-Za-z0-9_-]+)\}/g, (_, k) => (k in args ? String(args[k]) : "")); }
+const LANG = document.documentElement.lang === "fr" ? "fr" : "en";
+// Which of a message's two forms a count takes ("-one" or "-other"): French
+// says "0 fichier", English "0 files".
+const PLURALS = new Intl.PluralRules(LANG);
+const isOne = (n) => PLURALS.select(Number(n)) === "one";
+
+// A number with `digits` decimals, as the server prints it: "1.5", in French "1,5".
+function dec(n, digits = 1) {
+  const s = (Number(n) || 0).toFixed(digits);
+  return LANG === "fr" ? s.replace(".", ",") : s;
+}
+
 async function api(method, url, body, extraHeaders = {}) {
   const headers = { Accept: "application/json", ...extraHeaders };
   if (method !== "GET") headers["X-CSRF-Token"] = csrf;
@@ -23,18 +44,23 @@ async function api(method, url, body, extraHeaders = {}) {
   return { ok: res.ok, status: res.status, data };
 }
 
+// Sizes as the server prints them: "512 B", "1.5 KiB"; in French "512 o", "1,5 Kio".
 function human(bytes) {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  const units = LANG === "fr" ? ["o", "Kio", "Mio", "Gio", "Tio"] : ["B", "KiB", "MiB", "GiB", "TiB"];
   let v = Number(bytes) || 0, u = 0;
   while (v >= 1024 && u < units.length - 1) { v /= 1024; u++; }
-  return u === 0 ? `${v} B` : `${v.toFixed(1)} ${units[u]}`;
+  if (u === 0) return `${LANG === "fr" ? String(v).replace(".", ",") : v} ${units[0]}`;
+  return `${dec(v)} ${units[u]}`;
 }
 
-// Dates as the server renders them on this page: "2026-05-01 02:00:00 UTC".
+// Dates as the server renders them on this page: "2026-05-01 02:00:00 UTC";
+// in French "01/05/2026 02:00:00 UTC".
 function when(iso) {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return String(iso ?? "");
-  return `${d.toISOString().slice(0, 19).replace("T", " ")} UTC`;
+  const s = d.toISOString();
+  if (LANG === "fr") return `${s.slice(8, 10)}/${s.slice(5, 7)}/${s.slice(0, 4)} ${s.slice(11, 19)} UTC`;
+  return `${s.slice(0, 19).replace("T", " ")} UTC`;
 }
 
 function el(tag, props = {}, ...children) {
@@ -45,42 +71,64 @@ function el(tag, props = {}, ...children) {
 }
 
 function debounce(fn, ms) {
-  let t;
-  return (...args) => { clearTimeout(t); t = setTimeout(() => fn(...args), ms); };
+  let timer;
+  return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); };
 }
 
 // ---- live progress of a run (GET only: Server-Sent Events) -----------------
 
+// How a finished run ended, in words: "Succeeded: 3.0 MiB stored.", "Failed: …".
+function ended(s, kind) {
+  const error = s.error ?? "";
+  switch (s.state) {
+    case "succeeded":
+      return kind === "prune" ? t("js-run-succeeded-retention") : t("js-run-succeeded-stored", { size: human(s.bytes_out) });
+    case "partial": return t("js-run-partial", { error });
+    case "failed": return t("js-run-failed", { error });
+    case "cancelled": return t("js-run-cancelled", { error });
+    // A state this file does not know yet: its name, as the server spells it.
+    default: return t("js-run-ended", { state: `${s.state[0].toUpperCase()}${s.state.slice(1)}`, error });
+  }
+}
+
+// What a run in progress is doing: "Backing up: read 1.5 MiB (…)", "Restoring… 12 s".
+function progressText(p) {
+  const secs = Math.round(p.elapsed_secs);
+  // Restores and verifies count no bytes yet: say what runs, not "0 B".
+  if (p.kind && p.kind !== "backup") {
+    switch (p.kind) {
+      case "restore": return t("js-progress-restore", { secs });
+      case "verify": return t("js-progress-verify", { secs });
+      case "test_restore": return t("js-progress-test-restore", { secs });
+      case "prune": return t("js-progress-prune", { secs });
+      default: return t("js-progress-other", { secs });
+    }
+  }
+  const args = { read: human(p.bytes_in), rate: human(p.rate), stored: human(p.bytes_out) };
+  return p.eta_secs == null
+    ? t("js-progress-backup", args)
+    : t("js-progress-backup-eta", { ...args, eta: Math.round(p.eta_secs) });
+}
+
 // `prefix` (e.g. "Queued run 01H…") stays at the start of every message.
 function follow(runId, box, onDone, { prefix = "", kind = "backup" } = {}) {
   if (!runId || !box) return;
-  const say = (text) => { box.textContent = prefix ? `${prefix}: ${text}` : text; };
-  say("Queued…");
+  const say = (text) => { box.textContent = prefix ? t("js-prefixed", { prefix, text }) : text; };
+  say(t("js-queued"));
   const events = new EventSource(`/api/admin/runs/${encodeURIComponent(runId)}/events`);
   events.addEventListener("state", (e) => {
     const s = JSON.parse(e.data);
-    if (s.state === "queued") say("Queued…");
-    else if (s.state === "running") say("Running…");
+    if (s.state === "queued") say(t("js-queued"));
+    else if (s.state === "running") say(t("js-running"));
     else {
       events.close();
-      const done = kind === "prune" ? "retention applied." : `${human(s.bytes_out)} stored.`;
-      say(s.state === "succeeded"
-        ? `Succeeded: ${done}`
-        : `${s.state[0].toUpperCase()}${s.state.slice(1)}: ${s.error ?? ""}`);
+      say(ended(s, kind));
       box.dataset.state = s.state;
       if (onDone) onDone(s);
     }
   });
   events.addEventListener("progress", (e) => {
-    const p = JSON.parse(e.data);
-    // Restores and verifies count no bytes yet: say what runs, not "0 B".
-    if (p.kind && p.kind !== "backup") {
-      const doing = { restore: "Restoring", verify: "Verifying", test_restore: "Test-restoring", prune: "Applying retention" }[p.kind] ?? "Running";
-      say(`${doing}… ${Math.round(p.elapsed_secs)} s`);
-      return;
-    }
-    const eta = p.eta_secs == null ? "" : `, about ${Math.round(p.eta_secs)} s left`;
-    say(`Backing up: read ${human(p.bytes_in)} (${human(p.rate)}/s), stored ${human(p.bytes_out)}${eta}`);
+    say(progressText(JSON.parse(e.data)));
   });
   // EventSource reconnects by itself after a dropped connection (a GET).
 }
@@ -97,12 +145,12 @@ for (const button of document.querySelectorAll("button.backup-now")) {
     button.disabled = true;
     const card = button.closest(".card");
     const box = card.querySelector(".live");
-    box.textContent = "Starting…";
+    box.textContent = t("js-starting");
     // The key makes a repeated request (double click, retry) the same run.
     const key = crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`;
     const r = await api("POST", "/api/admin/backups", { job: button.dataset.job }, { "Idempotency-Key": key });
     if (!r.ok) {
-      box.textContent = r.data?.message ?? `Failed (${r.status})`;
+      box.textContent = r.data?.message ?? t("js-failed-status", { status: r.status });
       button.disabled = false;
       return;
     }
@@ -166,8 +214,8 @@ for (const editor of document.querySelectorAll(".schedule-editor")) {
     if (!spec) return;
     const q = new URLSearchParams({ spec, tz: form.elements.tz.value || "UTC", count: "5" });
     const r = await api("GET", `/api/admin/schedule/preview?${q}`);
-    if (!r.ok) { error.textContent = r.data?.message ?? "invalid schedule"; error.hidden = false; return; }
-    for (const t of r.data.next) { const li = document.createElement("li"); li.textContent = t; list.append(li); }
+    if (!r.ok) { error.textContent = r.data?.message ?? t("js-schedule-invalid"); error.hidden = false; return; }
+    for (const at of r.data.next) { const li = document.createElement("li"); li.textContent = at; list.append(li); }
   }, 250);
   form.addEventListener("input", () => { showFields(form); preview(); });
   editor.addEventListener("toggle", () => { if (editor.open) preview(); });
@@ -181,9 +229,9 @@ for (const editor of document.querySelectorAll(".schedule-editor")) {
     spec.schedule = scheduleSpec(form) ?? undefined;
     spec.timezone = spec.schedule ? (form.elements.tz.value || "UTC") : undefined;
     const r = await api("PUT", `/api/admin/jobs/${encodeURIComponent(name)}`, spec);
-    if (!r.ok) { error.textContent = r.data?.message ?? "could not save"; error.hidden = false; return; }
+    if (!r.ok) { error.textContent = r.data?.message ?? t("js-schedule-not-saved"); error.hidden = false; return; }
     const card = editor.closest(".card");
-    card.querySelector(".schedule-words").textContent = r.data.schedule_description ?? "only on demand";
+    card.querySelector(".schedule-words").textContent = r.data.schedule_description ?? t("js-schedule-on-demand");
     card.querySelector(".next-run").textContent = r.data.next_run ?? "—";
     editor.dataset.schedule = r.data.schedule ?? "";
     editor.open = false;
@@ -293,35 +341,40 @@ function planIdle() {
   planSeq++;
   planResult?.replaceChildren();
   if (planStatus) {
-    planStatus.textContent = editing
-      ? "Change a rule to see which backups it would keep and which it would move to the trash."
-      : "No backups yet: nothing would be removed.";
+    planStatus.textContent = editing ? t("js-plan-idle-edit") : t("js-plan-no-backups");
   }
 }
 
-// Creation times of the job's backups, by id (the plan names backups by id).
-async function loadCreated(job, ids) {
-  if (ids.every((id) => createdById.has(id))) return;
+// The job's backups ({created_at, size, …}) by id, into `into` (the plan names
+// backups by id only). A GET per page of 500, until every id is found.
+async function loadBackups(job, ids, into) {
+  if (ids.every((id) => into.has(id))) return;
   let cursor = "";
   for (let page = 0; page < 10; page++) {
     const q = new URLSearchParams({ job, limit: "500" });
     if (cursor) q.set("cursor", cursor);
     const r = await api("GET", `/api/admin/backups?${q}`);
     if (!r.ok) return;
-    for (const b of r.data.items) createdById.set(b.id, b.created_at);
+    for (const b of r.data.items) into.set(b.id, b);
     cursor = r.data.next_cursor;
-    if (!cursor || ids.every((id) => createdById.has(id))) return;
+    if (!cursor || ids.every((id) => into.has(id))) return;
   }
 }
 
+// Creation times of the job being edited's backups, by id.
+async function loadCreated(job, ids) {
+  return loadBackups(job, ids, createdById);
+}
+
+// A backup as its creation time (its id on hover), or its id when unknown.
 function backupLabel(id) {
-  const created = createdById.get(id);
+  const created = createdById.get(id)?.created_at;
   return created ? el("time", { dateTime: created, title: id, textContent: when(created) }) : el("code", { textContent: id });
 }
 
 function planList(title, items, render) {
   const d = el("details", { className: "plan-list", open: items.length <= 12 },
-    el("summary", { textContent: `${title} (${items.length})` }));
+    el("summary", { textContent: t("js-plan-list", { title, count: items.length }) }));
   d.append(el("ul", {}, ...items.map(render)));
   return d;
 }
@@ -330,39 +383,41 @@ function renderPlan(plans, spec) {
   const kept = plans.reduce((n, p) => n + p.keep.length, 0);
   const removed = plans.reduce((n, p) => n + (p.refused ? 0 : p.remove.length), 0);
   const refused = plans.filter((p) => p.refused).length;
-  const where = plans.length > 1 ? ` across ${plans.length} destinations` : "";
-  let status;
-  if (!kept && !removed) status = "No backups yet: nothing would be removed.";
-  else if (!hasRules(spec) && !plans.some((p) => p.remove.length)) status = `No rules: every backup is kept (${kept}).`;
-  else status = `Would keep ${kept} and move ${removed} to the trash${where}.`;
+  // Sentences, joined by a space.
+  const status = [];
+  if (!kept && !removed) status.push(t("js-plan-no-backups"));
+  else if (!hasRules(spec) && !plans.some((p) => p.remove.length)) status.push(t("js-plan-no-rules", { kept }));
+  else if (plans.length > 1) status.push(t("js-plan-summary-across", { kept, removed, destinations: plans.length }));
+  else status.push(t("js-plan-summary", { kept, removed }));
   if (removed) {
     const grace = (spec.trash_for ?? "").trim();
-    status += /^(0[dhms])+$/.test(grace)
-      ? " With trash_for 0s they are purged at once: no undo."
-      : ` They stay restorable for ${grace || "24h (the default)"}, then are purged.`;
+    if (/^(0[dhms])+$/.test(grace)) status.push(t("js-plan-purged-at-once"));
+    else if (grace) status.push(t("js-plan-restorable-for", { grace }));
+    else status.push(t("js-plan-restorable-default"));
   }
-  if (refused) status += ` Refused at ${refused === plans.length ? "every destination" : `${refused} of ${plans.length} destinations`}: nothing removed there.`;
-  planStatus.textContent = status;
+  if (refused && refused === plans.length) status.push(t("js-plan-refused-everywhere"));
+  else if (refused) status.push(t("js-plan-refused-some", { refused, destinations: plans.length }));
+  planStatus.textContent = status.join(" ");
 
   const blocks = plans.map((p) => {
     const block = el("div", { className: "plan-dest" });
     block.dataset.destination = p.destination;
     block.append(el("h4", {}, el("code", { textContent: p.destination })));
     const gone = p.refused ? 0 : p.remove.length;
-    block.append(el("p", { className: "plan-counts", textContent: `Keeps ${p.keep.length}; ${gone} would go to the trash.` }));
-    if (p.refused) block.append(el("p", { className: "error plan-refused", textContent: `Refused: ${p.refused}. Nothing would be removed here.` }));
+    block.append(el("p", { className: "plan-counts", textContent: t("js-plan-counts", { kept: p.keep.length, removed: gone }) }));
+    if (p.refused) block.append(el("p", { className: "error plan-refused", textContent: t("js-plan-refused", { reason: p.refused }) }));
     if (p.keep.length) {
-      block.append(planList("Kept", p.keep, (k) => el("li", { className: "plan-keep" }, backupLabel(k.id), " — ", el("span", { className: "reasons", textContent: k.reasons.join(", ") }))));
+      block.append(planList(t("js-plan-kept"), p.keep, (k) => el("li", { className: "plan-keep" }, backupLabel(k.id), " — ", el("span", { className: "reasons", textContent: k.reasons.join(", ") }))));
     }
     if (p.remove.length && !p.refused) {
-      block.append(planList("To the trash", p.remove, (r) => el("li", { className: "plan-remove" }, backupLabel(r.id))));
+      block.append(planList(t("js-plan-to-trash"), p.remove, (r) => el("li", { className: "plan-remove" }, backupLabel(r.id))));
     }
     if (p.not_counted?.length) {
-      block.append(el("p", { className: "hint", textContent: "Not counted: the store lists these but storage does not hold them whole, so the policy neither counts nor removes them." }));
-      block.append(planList("Not counted", p.not_counted, (n) => el("li", { className: "plan-not-counted" }, backupLabel(n.id), `: ${n.why}`)));
+      block.append(el("p", { className: "hint", textContent: t("js-plan-not-counted-hint") }));
+      block.append(planList(t("js-plan-not-counted"), p.not_counted, (n) => el("li", { className: "plan-not-counted" }, backupLabel(n.id), `: ${n.why}`)));
     }
     if (!p.keep.length && !p.remove.length && !p.not_counted?.length) {
-      block.append(el("p", { className: "empty", textContent: "No backups here yet: nothing would be removed." }));
+      block.append(el("p", { className: "empty", textContent: t("js-plan-empty-destination") }));
     }
     return block;
   });
@@ -376,7 +431,7 @@ const planNow = debounce(async () => {
   const spec = retentionSpec();
   const { text, spans } = spannedJson(spec);
   clearErrors(jobForm.querySelector("fieldset.retention"));
-  planStatus.textContent = "Planning…";
+  planStatus.textContent = t("js-planning");
   const r = await api("GET", `/api/admin/jobs/${encodeURIComponent(job)}/retention-plan?${new URLSearchParams({ policy: text })}`)
     .catch((err) => ({ ok: false, status: 0, data: { message: String(err) } }));
   if (r.ok) {
@@ -389,9 +444,11 @@ const planNow = debounce(async () => {
   planResult.replaceChildren();
   if (r.status === 422) {
     showErrors(r.data?.errors ?? [{ field: r.data?.field ?? "retention", message: r.data?.message }], spans);
-    planStatus.textContent = "This policy is not valid yet: see the message beside the rule.";
+    planStatus.textContent = t("js-plan-invalid");
   } else {
-    planStatus.textContent = `Could not plan: ${r.data?.message ?? `failed (${r.status})`}`;
+    planStatus.textContent = r.data?.message != null
+      ? t("js-plan-failed", { message: r.data.message })
+      : t("js-plan-failed-status", { status: r.status });
   }
 }, 400);
 
@@ -409,16 +466,20 @@ function channelLines() {
 async function sendTest(channel) {
   const r = await api("POST", "/api/admin/notifications/test", { channel })
     .catch((err) => ({ ok: false, data: { message: String(err) } }));
-  return r.ok
-    ? { ok: true, text: `sent: answered ${r.data.status ?? "ok"} in ${r.data.duration_ms} ms` }
-    : { ok: false, text: r.data?.message ?? `Failed (${r.status})` };
+  if (!r.ok) return { ok: false, text: r.data?.message ?? t("js-failed-status", { status: r.status }) };
+  return {
+    ok: true,
+    text: r.data.status == null
+      ? t("js-channel-sent-ok", { ms: r.data.duration_ms })
+      : t("js-channel-sent", { status: r.data.status, ms: r.data.duration_ms }),
+  };
 }
 
 for (const b of document.querySelectorAll("button.send-test")) {
   b.addEventListener("click", async () => {
     const out = b.nextElementSibling;
     b.disabled = true;
-    out.textContent = "sending…";
+    out.textContent = t("js-channel-sending");
     const r = await sendTest(b.dataset.channel);
     out.textContent = r.text;
     out.className = `result ${r.ok ? "state-succeeded" : "error"}`;
@@ -432,9 +493,9 @@ function resetJobForm() {
   jobForm.reset();
   clearErrors(jobForm);
   jobForm.elements.name.readOnly = false;
-  jobForm.querySelector('button[type="submit"]').textContent = "Create job";
+  jobForm.querySelector('button[type="submit"]').textContent = t("js-job-create");
   document.getElementById("cancel-edit").hidden = true;
-  document.getElementById("new-title").textContent = "Create a job";
+  document.getElementById("new-title").textContent = t("js-job-create-title");
   const note = document.getElementById("retention-dest-note");
   if (note) note.hidden = true;
   updateRetentionNote();
@@ -469,16 +530,14 @@ for (const b of document.querySelectorAll("button.edit-job")) {
     const own = job.destinations.filter((d) => typeof d !== "string" && d.retention).map((d) => d.uri);
     const note = document.getElementById("retention-dest-note");
     if (note) {
-      note.textContent = own.length
-        ? `With rules of their own, kept as written (these rules do not apply there): ${own.join(", ")}.`
-        : "";
+      note.textContent = own.length ? t("js-job-dest-own-rules", { uris: own.join(", ") }) : "";
       note.hidden = !own.length;
     }
     updateRetentionNote();
     planIdle();
-    jobForm.querySelector('button[type="submit"]').textContent = "Save job";
+    jobForm.querySelector('button[type="submit"]').textContent = t("js-job-save");
     document.getElementById("cancel-edit").hidden = false;
-    document.getElementById("new-title").textContent = `Edit job ${job.name}`;
+    document.getElementById("new-title").textContent = t("js-job-edit-title", { name: job.name });
     const details = document.getElementById("new-job");
     details.open = true;
     details.scrollIntoView({ block: "start" });
@@ -501,11 +560,11 @@ if (jobForm) {
   });
   document.getElementById("test-source").addEventListener("click", async () => {
     const out = document.getElementById("test-result");
-    out.textContent = "Testing…";
+    out.textContent = t("js-source-testing");
     const r = await api("POST", "/api/admin/sources/test", { source: f.source.value.trim() });
-    out.textContent = r.ok
-      ? `OK: ${r.data.kind} ${r.data.name}${r.data.server_version ? ` (server ${r.data.server_version})` : ""}`
-      : r.data?.message ?? `Failed (${r.status})`;
+    if (!r.ok) out.textContent = r.data?.message ?? t("js-failed-status", { status: r.status });
+    else if (r.data.server_version) out.textContent = t("js-source-ok-server", { kind: r.data.kind, name: r.data.name, version: r.data.server_version });
+    else out.textContent = t("js-source-ok", { kind: r.data.kind, name: r.data.name });
   });
   // Each destination line in turn: write, read, list, delete a probe (a POST per
   // line, only on this click); the first step that fails is what the server says.
@@ -517,7 +576,7 @@ if (jobForm) {
     if (!uris.length) {
       const li = document.createElement("li");
       li.className = "error";
-      li.textContent = "Type a destination first, one per line.";
+      li.textContent = t("js-destinations-none");
       out.append(li);
       return;
     }
@@ -527,14 +586,14 @@ if (jobForm) {
       const code = document.createElement("code");
       code.textContent = uri;
       const result = document.createElement("span");
-      result.textContent = "testing…";
+      result.textContent = t("js-destination-testing");
       li.append(code, ": ", result);
       out.append(li);
       const r = await api("POST", "/api/admin/destinations/test", { destination: uri })
         .catch((err) => ({ ok: false, data: { message: String(err) } }));
       result.textContent = r.ok
-        ? `works: ${r.data.steps.map(([op, ms]) => `${op} ${ms} ms`).join(", ")}`
-        : r.data?.message ?? `Failed (${r.status})`;
+        ? t("js-destination-works", { steps: r.data.steps.map(([op, ms]) => t("js-destination-step", { op, ms })).join(", ") })
+        : r.data?.message ?? t("js-failed-status", { status: r.status });
       li.className = r.ok ? "state-succeeded" : "error";
     }
     testDestinations.disabled = false;
@@ -546,12 +605,12 @@ if (jobForm) {
     out.replaceChildren();
     const uris = channelLines();
     if (!uris.length) {
-      out.append(el("li", { className: "error", textContent: "Type a channel first, one per line." }));
+      out.append(el("li", { className: "error", textContent: t("js-channels-none") }));
       return;
     }
     testChannels.disabled = true;
     for (const uri of uris) {
-      const result = el("span", { textContent: "sending…" });
+      const result = el("span", { textContent: t("js-channel-sending") });
       const li = el("li", {}, el("code", { textContent: uri }), ": ", result);
       out.append(li);
       const r = await sendTest(uri);
@@ -608,7 +667,7 @@ if (jobForm) {
       : await api("POST", "/api/admin/jobs", text);
     submit.disabled = false;
     if (r.ok) { location.reload(); return; }
-    showErrors(r.data?.errors ?? [{ field: r.data?.field ?? "", message: r.data?.message ?? `Failed (${r.status})` }], spans);
+    showErrors(r.data?.errors ?? [{ field: r.data?.field ?? "", message: r.data?.message ?? t("js-failed-status", { status: r.status }) }], spans);
     jobForm.querySelector(".error:not([hidden])")?.scrollIntoView({ block: "center" });
   });
 }
@@ -620,15 +679,17 @@ for (const button of document.querySelectorAll("button.prune-now")) {
     if (button.disabled) return;
     button.disabled = true;
     const out = button.closest(".card").querySelector(".prune-result");
-    out.textContent = "Asking…";
+    out.textContent = t("js-prune-asking");
     const r = await api("POST", `/api/admin/jobs/${encodeURIComponent(button.dataset.job)}/prune`)
       .catch((err) => ({ ok: false, status: 0, data: { message: String(err) } }));
     if (!r.ok) {
-      out.textContent = r.data?.message ?? `Failed (${r.status})`;
+      out.textContent = r.data?.message ?? t("js-failed-status", { status: r.status });
       button.disabled = false;
       return;
     }
-    const prefix = `${r.data.created === false ? "Already queued:" : "Queued"} run ${r.data.run_id}`;
+    const prefix = r.data.created === false
+      ? t("js-prune-already-queued", { id: r.data.run_id })
+      : t("js-prune-queued", { id: r.data.run_id });
     out.textContent = prefix;
     follow(r.data.run_id, out, (s) => {
       button.disabled = false;
@@ -646,19 +707,18 @@ for (const b of document.querySelectorAll("button.undelete")) {
     b.disabled = true;
     const row = b.closest("tr");
     const out = row.querySelector(".result");
-    out.textContent = "Restoring…";
+    out.textContent = t("js-undelete-running");
     const r = await api("POST", `/api/admin/backups/${encodeURIComponent(b.dataset.id)}/undelete`)
       .catch((err) => ({ ok: false, status: 0, data: { message: String(err) } }));
     if (!r.ok) {
-      out.textContent = r.data?.message ?? `Failed (${r.status})`;
+      out.textContent = r.data?.message ?? t("js-failed-status", { status: r.status });
       b.disabled = false;
       return;
     }
     row.classList.add("restored");
     b.hidden = true;
     // As the CLI says: the policy has not changed, so the next prune would take it again.
-    out.textContent = "Restored: a live backup again (listed under Backups after a reload). "
-      + "The next prune moves it back to the trash unless the policy keeps it: change the job's retention to keep it.";
+    out.textContent = t("js-undelete-done");
   });
 }
 
@@ -667,10 +727,10 @@ for (const b of document.querySelectorAll("button.undelete")) {
 for (const b of document.querySelectorAll("button.verify")) {
   b.addEventListener("click", async () => {
     const out = b.parentElement.querySelector(".result");
-    out.textContent = "Verifying…";
+    out.textContent = t("js-verify-running");
     b.disabled = true;
     const r = await api("POST", `/api/admin/backups/${b.dataset.id}/verify`);
-    out.textContent = r.ok ? `Good: ${r.data.format}` : `Failed: ${r.data?.message}`;
+    out.textContent = r.ok ? t("js-verify-good", { format: r.data.format }) : t("js-failed-message", { message: r.data?.message });
     b.disabled = false;
   });
 }
@@ -678,18 +738,28 @@ for (const b of document.querySelectorAll("button.verify")) {
 for (const b of document.querySelectorAll("button.test-restore")) {
   b.addEventListener("click", async () => {
     const out = b.parentElement.querySelector(".result");
-    out.textContent = "Test-restoring into a scratch target…";
+    out.textContent = t("js-test-restore-running");
     b.disabled = true;
     const r = await api("POST", `/api/admin/backups/${b.dataset.id}/test-restore`);
     if (r.ok) {
       const d = r.data;
-      const found = d.files
-        ? `${d.files.files} files`
-        : `${d.tables.length} table${d.tables.length === 1 ? "" : "s"}, ${d.tables.reduce((n, t) => n + t.rows, 0)} rows`;
-      const checks = d.checks.length ? `, ${d.checks.length} checks passed` : "";
-      out.textContent = `Restores: ${found}${checks} (${(d.duration_ms / 1000).toFixed(1)} s; scratch ${d.dropped ? "dropped" : "NOT dropped yet"})`;
+      // "1 table, 2 rows, 3 checks passed", or "12 files, …".
+      const found = [];
+      if (d.files) {
+        const count = d.files.files;
+        found.push(isOne(count) ? t("js-test-restore-files-one", { count }) : t("js-test-restore-files-other", { count }));
+      } else {
+        const tables = d.tables.length;
+        const rows = d.tables.reduce((n, table) => n + table.rows, 0);
+        found.push(isOne(tables) ? t("js-test-restore-tables-one", { count: tables }) : t("js-test-restore-tables-other", { count: tables }));
+        found.push(isOne(rows) ? t("js-test-restore-rows-one", { count: rows }) : t("js-test-restore-rows-other", { count: rows }));
+      }
+      const checks = d.checks.length;
+      if (checks) found.push(isOne(checks) ? t("js-test-restore-checks-one", { count: checks }) : t("js-test-restore-checks-other", { count: checks }));
+      const args = { found: found.join(", "), secs: dec(d.duration_ms / 1000) };
+      out.textContent = d.dropped ? t("js-test-restore-dropped", args) : t("js-test-restore-not-dropped", args);
     } else {
-      out.textContent = `Failed: ${r.data?.message}`;
+      out.textContent = t("js-failed-message", { message: r.data?.message });
     }
     b.disabled = false;
   });
@@ -698,20 +768,20 @@ for (const b of document.querySelectorAll("button.test-restore")) {
 for (const b of document.querySelectorAll("button.restore")) {
   b.addEventListener("click", async () => {
     const out = b.parentElement.querySelector(".result");
-    const target = window.prompt("Restore into (a new database URI, file or directory):");
+    const target = window.prompt(t("js-restore-prompt-target"));
     if (!target) return;
-    const again = window.prompt(`Type the target again to confirm restoring into ${target}:`);
-    if (again !== target) { out.textContent = "Not restored: the confirmation did not match."; return; }
+    const again = window.prompt(t("js-restore-prompt-confirm", { target }));
+    if (again !== target) { out.textContent = t("js-restore-mismatch"); return; }
     b.disabled = true;
     const r = await api("POST", `/api/admin/backups/${b.dataset.id}/restore`, { to: target });
-    if (!r.ok) { out.textContent = `Refused: ${r.data?.message}`; b.disabled = false; return; }
+    if (!r.ok) { out.textContent = t("js-restore-refused", { message: r.data?.message }); b.disabled = false; return; }
     follow(r.data.run_id, out, () => { b.disabled = false; });
   });
 }
 
 for (const b of document.querySelectorAll("button.delete")) {
   b.addEventListener("click", async () => {
-    if (!window.confirm("Delete this backup from storage? This cannot be undone.")) return;
+    if (!window.confirm(t("js-delete-confirm"))) return;
     const r = await api("DELETE", `/api/admin/backups/${b.dataset.id}`);
     if (r.ok) b.closest("tr").remove();
     else b.parentElement.querySelector(".result").textContent = r.data?.message;
@@ -724,8 +794,77 @@ for (const d of document.querySelectorAll("details.run-log")) {
   d.addEventListener("toggle", async () => {
     if (!d.open || d.dataset.loaded) return;
     const r = await api("GET", `/api/admin/runs/${d.dataset.id}`);
-    d.querySelector("pre").textContent = r.ok ? (r.data.log || "(empty)") : r.data?.message;
+    d.querySelector("pre").textContent = r.ok ? (r.data.log || t("js-log-empty")) : r.data?.message;
     d.dataset.loaded = "1";
+  });
+}
+
+// ---- storage: what retention would remove now, read when opened (GET only) ----
+
+// The job's own plan (no proposed policy), one GET per job however many of its
+// destinations are opened; a failed answer is asked again at the next opening.
+const storagePlans = new Map();
+// The backups those plans name, by id (for their dates and sizes).
+const storageBackups = new Map();
+
+function storagePlan(job) {
+  if (!storagePlans.has(job)) {
+    const asked = api("GET", `/api/admin/jobs/${encodeURIComponent(job)}/retention-plan`)
+      .catch((err) => ({ ok: false, status: 0, data: { message: String(err) } }));
+    storagePlans.set(job, asked);
+    asked.then((r) => { if (!r.ok) storagePlans.delete(job); });
+  }
+  return storagePlans.get(job);
+}
+
+async function showRemovals(details) {
+  const out = details.querySelector(".removals");
+  if (!out) return;
+  const { job, destination } = details.dataset;
+  const say = (text, className = "") => out.replaceChildren(el("p", { className, textContent: text }));
+  say(t("js-planning"));
+  const r = await storagePlan(job);
+  if (!r.ok) {
+    say(r.data?.message ?? t("js-failed-status", { status: r.status }), "error");
+    details.dataset.loaded = "";
+    return;
+  }
+  const plan = (Array.isArray(r.data) ? r.data : []).find((p) => p.destination === destination);
+  if (!plan) { say(t("js-removals-no-destination"), "error"); return; }
+  // The destination could not be listed: what the server says.
+  if (plan.error) { say(plan.error, "error"); return; }
+  if (plan.refused) { say(t("js-plan-refused", { reason: plan.refused }), "error plan-refused"); return; }
+  const removed = plan.remove ?? [];
+  if (!removed.length) { say(t("js-removes-nothing"), "empty"); return; }
+  // The plan names backups by id: their dates and sizes come from the backup
+  // list (a GET), unless the plan gives them; else the line is the id.
+  const missing = removed.filter((b) => b.created_at == null || b.size == null).map((b) => b.id);
+  if (missing.length) await loadBackups(job, missing, storageBackups).catch(() => {});
+  const count = removed.length;
+  out.replaceChildren(
+    el("ul", {}, ...removed.map((b) => {
+      const known = storageBackups.get(b.id);
+      const created = b.created_at ?? known?.created_at;
+      const size = b.size ?? known?.size;
+      const label = created
+        ? el("time", { dateTime: created, title: b.id, textContent: when(created) })
+        : el("code", { textContent: b.id });
+      return el("li", { className: "plan-remove" }, label,
+        ...(size == null ? [] : [" — ", el("span", { className: "size", textContent: human(size) })]));
+    })),
+    el("p", { className: "removals-count", textContent: isOne(count) ? t("js-removals-count-one", { count }) : t("js-removals-count-other", { count }) }),
+  );
+}
+
+for (const d of document.querySelectorAll("details.next-removals")) {
+  // A person opened it: read the plan once (a GET; nothing is removed).
+  d.addEventListener("toggle", () => {
+    if (!d.open || d.dataset.loaded) return;
+    d.dataset.loaded = "1";
+    showRemovals(d).catch((err) => {
+      d.dataset.loaded = "";
+      d.querySelector(".removals")?.replaceChildren(el("p", { className: "error", textContent: String(err) }));
+    });
   });
 }
 
@@ -744,7 +883,7 @@ if (loginForm) {
     err.hidden = true;
     const r = await api("POST", "/login", { name: loginForm.elements.name.value, password: loginForm.elements.password.value });
     if (r.ok) { location.href = loginForm.dataset.next || "/dashboard/admin/backup"; return; }
-    err.textContent = r.data?.message ?? `Sign-in failed (${r.status})`;
+    err.textContent = r.data?.message ?? t("js-sign-in-failed", { status: r.status });
     err.hidden = false;
   });
 }

@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { BIN, Sauve, browser, watchedPage, signIn, writes, until, SHOTS } from "./harness.mjs";
+import { BIN, Sauve, browser, watchedPage, signIn, writes, until, shot, SHOTS } from "./harness.mjs";
 
 const ADMIN = ["ada", "admin-password-for-e2e"];
 const VIEWER = ["vic", "viewer-password-for-e2e"];
@@ -35,7 +35,7 @@ const runs = () => JSON.parse(sauve.cli(["run", "list", "--json", "--limit", "10
 test("loading never POSTs; Back up now makes one run; the schedule persists; no console errors", async () => {
   const { page, log } = await watchedPage(b, { viewport: { width: 1200, height: 900 } });
   await signIn(page, sauve.base, ...ADMIN);
-  await page.screenshot({ path: join(SHOTS, "dashboard.png"), fullPage: true });
+  await shot(page, "dashboard");
 
   // Left open for 10 s after load: not a single state-changing request.
   const loaded = Date.now();
@@ -48,7 +48,7 @@ test("loading never POSTs; Back up now makes one run; the schedule persists; no 
   const card = page.locator('.card[data-job="notes"]');
   await card.getByRole("button", { name: "Back up now" }).click();
   await card.locator(".live").getByText(/Succeeded/).waitFor({ timeout: 30_000 });
-  await page.screenshot({ path: join(SHOTS, "backup-succeeded.png"), fullPage: true });
+  await shot(page, "backup-succeeded");
   const posts = writes(log, clicked);
   assert.equal(posts.length, 1, JSON.stringify(posts));
   assert.match(posts[0].url, /\/api\/admin\/backups$/);
@@ -69,7 +69,7 @@ test("loading never POSTs; Back up now makes one run; the schedule persists; no 
   await editor.getByLabel("Time zone").fill("Europe/Paris");
   await editor.locator(".preview li").nth(4).waitFor();
   assert.equal(await editor.locator(".preview li").count(), 5);
-  await page.screenshot({ path: join(SHOTS, "schedule-editor.png"), fullPage: true });
+  await shot(page, "schedule-editor");
   await editor.getByRole("button", { name: "Save schedule" }).click();
   const words = page.locator('.card[data-job="notes"] .schedule-words');
   await words.getByText("every Monday and Thursday at 03:30 (Europe/Paris)").waitFor();
@@ -170,7 +170,7 @@ test("Test destinations: one POST per line on a click, none on load; each line s
   );
   assert.equal(await form.locator("#destination-results").getAttribute("aria-live"), "polite");
   assert.ok(await button.isEnabled(), "the button was not enabled again");
-  await page.screenshot({ path: join(SHOTS, "destination-test.png"), fullPage: true });
+  await shot(page, "destination-test");
 
   const posts = writes(log, clicked);
   assert.deepEqual(posts.map((p) => [p.method, new URL(p.url).pathname]), Array(3).fill(["POST", "/api/admin/destinations/test"]));
@@ -185,7 +185,7 @@ test("a phone-width layout holds, and controls are labelled and reachable by key
   await signIn(page, sauve.base, ...ADMIN);
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 1, `the page is ${overflow}px wider than a phone`);
-  await page.screenshot({ path: join(SHOTS, "phone.png"), fullPage: true });
+  await shot(page, "phone");
   // Every form control has an accessible name.
   const unnamed = await page.evaluate(() =>
     [...document.querySelectorAll("input, select, textarea, button")]
@@ -227,7 +227,7 @@ test("sign-in, sign-out, CSRF refusal, and a viewer who can change nothing", asy
   });
   assert.deepEqual(viaApi.withCsrf, [403, "forbidden"]);
   assert.deepEqual(viaApi.withoutCsrf, [403, "csrf"]);
-  await page.screenshot({ path: join(SHOTS, "viewer.png"), fullPage: true });
+  await shot(page, "viewer");
 
   await page.getByRole("button", { name: "Sign out" }).click();
   await page.waitForURL(/\/login/);
@@ -278,7 +278,7 @@ test("Test restore: one POST on a click, the rows it found, the proof on the car
   // Nothing left under the data directory's scratch folder.
   const scratch = join(sauve.data, "scratch");
   assert.equal(existsSync(scratch) ? execFileSync("find", [scratch, "-mindepth", "1"], { encoding: "utf8" }) : "", "");
-  await page.screenshot({ path: join(SHOTS, "test-restore.png"), fullPage: true });
+  await shot(page, "test-restore");
   assert.deepEqual(log.failed, []);
   await page.close();
 });
@@ -304,7 +304,7 @@ command = ["sh", "-c", "echo disk on fire >&2; exit 3"]
   await failed.getByText("failed", { exact: true }).waitFor();
   await failed.locator("summary").click();
   await failed.locator("pre").getByText(/disk on fire/).waitFor();
-  await page.screenshot({ path: join(SHOTS, "failed-run.png"), fullPage: true });
+  await shot(page, "failed-run");
   await page.close();
 });
 
@@ -384,7 +384,7 @@ test("retention: the plan before saving, Apply retention now, the trash and Unde
   const removed = plan.locator("li.plan-remove time");
   assert.deepEqual((await removed.evaluateAll((ts) => ts.map((t) => t.title))).sort(), [oldest, middle].sort());
   for (const t of await removed.allTextContents()) assert.match(t, DATE);
-  await page.locator("#new-job").screenshot({ path: join(SHOTS, "retention-plan.png") });
+  await shot(page, "retention-plan", { locator: page.locator("#new-job") });
 
   // A count that is not one, and a grace period that is not one: said beside the field.
   const keepDaily = form.getByLabel("Keep daily", { exact: true });
@@ -440,14 +440,14 @@ test("retention: the plan before saving, Apply retention now, the trash and Unde
   assert.equal(await page.locator(`tr[data-backup="${newest}"]`).count(), 1);
   // History: the prune shows like any run, and the kind filter (a GET form) finds it.
   assert.ok(await page.locator("tr[data-run]").filter({ hasText: "rotated" }).filter({ hasText: "prune" }).count() >= 1);
-  await page.locator("#trash").screenshot({ path: join(SHOTS, "trash.png") });
-  await page.screenshot({ path: join(SHOTS, "retention.png"), fullPage: true });
+  await shot(page, "trash", { locator: page.locator("#trash") });
+  await shot(page, "retention");
 
   // The phone width still holds with the trash and the card's new lines.
   await page.setViewportSize({ width: 390, height: 844 });
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 1, `the page is ${overflow}px wider than a phone`);
-  await page.screenshot({ path: join(SHOTS, "retention-phone.png"), fullPage: true });
+  await shot(page, "retention-phone");
   await page.setViewportSize({ width: 1200, height: 900 });
 
   // Undelete one: exactly one POST; the row says so; after a reload it is a backup again.
@@ -604,7 +604,7 @@ test("notifications: the last deliveries, a channel in the form, Send test on a 
   // Send test on the card: one POST; a clear-text channel is the operator's,
   // and the page says so instead of sending it.
   let clicked = Date.now();
-  await card.getByRole("button", { name: `Send a test to ${hook}` }).click();
+  await card.getByRole("button", { name: `Send test to ${hook}` }).click();
   await card.locator(".channels .result").getByText(/clear text/).waitFor();
   assert.deepEqual(writes(log, clicked).map((p) => new URL(p.url).pathname), ["/api/admin/notifications/test"]);
   assert.equal(received.length, 1, "nothing was sent in clear text from the page");
@@ -625,7 +625,7 @@ test("notifications: the last deliveries, a channel in the form, Send test on a 
   await results.first().filter({ hasNotText: "sending…" }).waitFor();
   assert.match(await results.first().textContent(), /^ntfy:\/\/ntfy\.invalid\/backups: .*cannot reach ntfy\.invalid/);
   assert.equal(await results.count(), 1, "one result per non-blank line");
-  await page.screenshot({ path: join(SHOTS, "notifications.png"), fullPage: true });
+  await shot(page, "notifications");
   await form.getByRole("button", { name: "Create job" }).click();
   await page.locator('.card[data-job="told"]').waitFor();
   const saved = JSON.parse(sauve.cli(["job", "show", "told", "--json"]));
@@ -637,5 +637,109 @@ test("notifications: the last deliveries, a channel in the form, Send test on a 
   );
   // What a person provoked (the 422 and the 502 of the tests) is all the console saw.
   assert.deepEqual(log.consoleErrors.filter((e) => !/notifications\/test/.test(e)), []);
+  await page.close();
+});
+
+test("each job at a glance, in English and French, light and dark, on a phone; Créer une sauvegarde once per click", async () => {
+  // A job that always fails beside "notes", which backs up well.
+  const file = join(sauve.dir, "ledger.toml");
+  writeFileSync(file, `[[job]]
+name = "ledger"
+destinations = ["${join(sauve.dir, "backups")}"]
+max_attempts = 1
+[job.source]
+kind = "command"
+command = ["sh", "-c", "echo ledger locked >&2; exit 3"]
+`);
+  sauve.cli(["job", "apply", file]);
+  for (let i = 0; i < 2; i++) assert.throws(() => sauve.cli(["backup", "run", "ledger"]));
+  sauve.cli(["backup", "run", "notes"]);
+  sauve.cli(["backup", "run", "notes"]);
+
+  const { page, log } = await watchedPage(b, { viewport: { width: 1200, height: 900 } });
+  await signIn(page, sauve.base, ...ADMIN);
+  const notes = page.locator('.card[data-job="notes"]');
+  const ledger = page.locator('.card[data-job="ledger"]');
+  await notes.locator(".status").getByText("Healthy").waitFor();
+  // The state comes from the alerting's fold of the runs, as the watchdog sees it.
+  await until(async () => {
+    await page.reload();
+    return /^Failing since \d{4}-\d\d-\d\d .* \(2 failed runs\)$/.test((await ledger.locator(".status").textContent()).trim());
+  }, 30_000, "ledger shown failing");
+
+  // 30 days, today on the right in the day's colour.
+  assert.equal(await notes.locator(".strip rect").count(), 30);
+  assert.equal(await notes.locator(".strip rect").last().getAttribute("class"), "o-ok");
+  assert.equal(await ledger.locator(".strip rect").last().getAttribute("class"), "o-failed");
+  // The sparklines: a point per successful backup; none for a job without one.
+  const points = (await notes.locator(".spark polyline").first().getAttribute("points")).trim().split(/\s+/);
+  const good = runs().filter((r) => r.job === "notes" && r.kind === "backup" && r.state === "succeeded").length;
+  assert.equal(points.length, Math.min(good, 30));
+  assert.equal(await ledger.locator(".spark").count(), 0);
+  assert.match(await notes.locator(".spark svg").first().getAttribute("aria-label"), /^Size of the last \d+ backups: from .* to .*, the newest .*$/);
+  // The table beside the picture, opened from the keyboard.
+  await notes.locator(".as-table summary").focus();
+  await page.keyboard.press("Enter");
+  await notes.locator(".as-table table").waitFor();
+  assert.match(await notes.locator(".as-table caption").textContent(), /^Last 30 days: 1 with every backup stored, 0 partly failed, 0 failed, 29 without a backup run$/);
+  // Storage: the destination both jobs write to, what it holds, its growth.
+  const dest = page.locator("#storage tr[data-destination]").first();
+  assert.match(await dest.locator("td").nth(1).textContent(), /^\d+(\.\d)? (B|KiB|MiB)$/);
+  assert.match(await dest.locator("td.growth").textContent(), /\+.* in 90 days/);
+  await shot(page, "glance");
+  await page.emulateMedia({ colorScheme: "dark" });
+  await shot(page, "glance-dark");
+  await page.emulateMedia({ colorScheme: "light" });
+
+  // French from the switch; the choice is a cookie, loading sends no write.
+  const loaded = Date.now();
+  await page.getByRole("link", { name: "Français" }).click();
+  await page.getByRole("heading", { name: "Sauvegardes", level: 1 }).waitFor();
+  assert.equal(await page.locator("html").getAttribute("lang"), "fr");
+  await notes.locator(".status").getByText("En bonne santé").waitFor();
+  assert.match(await ledger.locator(".status").textContent(), /En échec depuis le \d\d\/\d\d\/\d{4} .* \(2 exécutions échouées\)/);
+  assert.match(await notes.locator(".as-table caption").textContent(), /^30 derniers jours : 1 où tout a été sauvegardé/);
+  // What retention removes next, read on a click (GET only).
+  const removals = page.locator("#storage details.next-removals").first();
+  await removals.locator("summary").click();
+  await removals.locator(".removals").filter({ hasText: /\S/ }).waitFor();
+  await shot(page, "glance-fr");
+  await page.emulateMedia({ colorScheme: "dark" });
+  await shot(page, "glance-fr-dark");
+  await page.emulateMedia({ colorScheme: "light" });
+  assert.deepEqual(writes(log, loaded), [], "switching language and opening parts sent a write");
+
+  // The original page's button, in its own words: one click, one POST, one run.
+  const before = runs().length;
+  const clicked = Date.now();
+  await notes.getByRole("button", { name: "Créer une sauvegarde" }).click();
+  await notes.locator(".live").getByText(/^Réussie/).waitFor({ timeout: 30_000 });
+  assert.equal(writes(log, clicked).length, 1, JSON.stringify(writes(log, clicked)));
+  assert.equal(runs().length, before + 1);
+
+  // Kept on the next visit, whatever the browser prefers; and on a phone.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto(`${sauve.base}/dashboard/admin/backup`);
+  assert.equal(await page.locator("html").getAttribute("lang"), "fr");
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 1, `the page is ${overflow}px wider than a phone`);
+  await shot(page, "glance-fr-phone");
+  await page.emulateMedia({ colorScheme: "dark" });
+  await shot(page, "glance-fr-phone-dark");
+  assert.deepEqual(log.consoleErrors, []);
+  assert.deepEqual(log.failed, []);
+  await page.close();
+});
+
+test("the sign-in page follows the browser's language", async () => {
+  const { page, log } = await watchedPage(b, { locale: "fr-FR" });
+  await page.goto(`${sauve.base}/dashboard/admin/backup`);
+  await page.getByLabel("Nom d’utilisateur").fill(ADMIN[0]);
+  await page.getByLabel("Mot de passe").fill(ADMIN[1]);
+  await shot(page, "login-fr");
+  await page.getByRole("button", { name: "Se connecter" }).click();
+  await page.getByRole("heading", { name: "Sauvegardes", level: 1 }).waitFor();
+  assert.equal(await page.locator("html").getAttribute("lang"), "fr");
+  assert.deepEqual(log.consoleErrors, []);
   await page.close();
 });

@@ -1,6 +1,8 @@
 // Test harness: the real `sauve` binary in a temp data directory, and Debian's
 // Chromium driven by playwright-core (no browser download: executablePath).
 import { chromium } from "playwright-core";
+import { AxeBuilder } from "@axe-core/playwright";
+import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -76,7 +78,11 @@ export async function browser() {
 
 /** A page that records every request, console error and failed request. */
 export async function watchedPage(b, options = {}) {
-  const page = await b.newPage(options);
+  // A context of its own (axe-core's playwright binding needs one made by
+  // newContext), closed with its page.
+  const context = await b.newContext(options);
+  const page = await context.newPage();
+  page.once("close", () => context.close().catch(() => {}));
   const log = { requests: [], consoleErrors: [], failed: [] };
   page.on("request", (r) => log.requests.push({ method: r.method(), url: r.url(), body: r.postData(), at: Date.now() }));
   page.on("console", (m) => {
@@ -111,4 +117,24 @@ export async function until(cond, ms, what) {
     if (Date.now() > deadline) throw new Error(`waited ${ms} ms for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * A screenshot of a state the suite shows (the whole page, or `locator`), and
+ * axe-core's check of that state: no serious or critical violation of WCAG
+ * 2.1 A/AA. Every screenshot goes through here, so every state shown is one
+ * checked.
+ */
+export async function shot(page, name, { locator, fullPage = true } = {}) {
+  if (locator) await locator.screenshot({ path: join(SHOTS, `${name}.png`) });
+  else await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage });
+  const { violations } = await new AxeBuilder({ page })
+    .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"])
+    .analyze();
+  const bad = violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  assert.deepEqual(
+    bad.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`),
+    [],
+    `axe on ${name}`,
+  );
 }

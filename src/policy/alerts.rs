@@ -282,6 +282,46 @@ pub fn on_watch(h: &Health, created_at: i64, max_ms: i64, remind_ms: i64, now: i
     }
 }
 
+/// What a job's card says of it at a glance, by the watchdog's own rules:
+/// an open failure streak, then staleness (no backup stored within `max_ms`
+/// of the last one, or of `created_at`), then never having stored one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Its last backups failed: since the streak's first failure (ms).
+    Failing {
+        since: i64,
+        failures: u32,
+    },
+    /// Nothing stored for too long: since `reference + max_ms` (ms).
+    Stale {
+        since: i64,
+    },
+    /// It has never stored a backup, and is not yet late.
+    NeverSucceeded,
+    Healthy,
+}
+
+/// A job's [`Status`] now. A failing job that is also stale is failing: the
+/// failure says why nothing was stored.
+pub fn status(h: &Health, created_at: i64, max_ms: Option<i64>, now: i64) -> Status {
+    if let Some(s) = &h.streak {
+        return Status::Failing {
+            since: s.since,
+            failures: s.failures,
+        };
+    }
+    if let Some(max) = max_ms {
+        let since = h.last_good_at.unwrap_or(created_at).saturating_add(max);
+        if now >= since {
+            return Status::Stale { since };
+        }
+    }
+    match h.last_good_at {
+        None => Status::NeverSucceeded,
+        Some(_) => Status::Healthy,
+    }
+}
+
 /// The default `max_age` of a scheduled job: twice the longest gap between
 /// its next fire times, plus [`STALE_GRACE_MS`]. None with fewer than two.
 pub fn default_max_age(fires: &[i64]) -> Option<i64> {
@@ -295,6 +335,104 @@ mod tests {
 
     const H: i64 = 3_600_000;
     const DAY: i64 = 24 * H;
+
+    #[test]
+    fn status_follows_the_watchdogs_rules() {
+        let streak = |since| Streak {
+            run: "r1".into(),
+            since,
+            failures: 3,
+            notified_at: since,
+            reminders: 0,
+        };
+        let good = |at| Health {
+            last_good_at: Some(at),
+            ..Health::default()
+        };
+        let created = 0;
+        let cases: &[(&str, Health, Option<i64>, i64, Status)] = &[
+            (
+                "new job, nothing expected",
+                Health::default(),
+                None,
+                DAY,
+                Status::NeverSucceeded,
+            ),
+            (
+                "new job, not yet late",
+                Health::default(),
+                Some(26 * H),
+                25 * H,
+                Status::NeverSucceeded,
+            ),
+            (
+                "new job, late exactly at max_age",
+                Health::default(),
+                Some(26 * H),
+                26 * H,
+                Status::Stale { since: 26 * H },
+            ),
+            (
+                "good and fresh",
+                good(DAY),
+                Some(26 * H),
+                DAY + H,
+                Status::Healthy,
+            ),
+            (
+                "good, no max_age: never stale",
+                good(DAY),
+                None,
+                400 * DAY,
+                Status::Healthy,
+            ),
+            (
+                "good one tick before max_age",
+                good(DAY),
+                Some(26 * H),
+                DAY + 26 * H - 1,
+                Status::Healthy,
+            ),
+            (
+                "good, then stale",
+                good(DAY),
+                Some(26 * H),
+                3 * DAY,
+                Status::Stale {
+                    since: DAY + 26 * H,
+                },
+            ),
+            (
+                "failing wins over stale",
+                Health {
+                    streak: Some(streak(2 * DAY)),
+                    ..good(DAY)
+                },
+                Some(26 * H),
+                9 * DAY,
+                Status::Failing {
+                    since: 2 * DAY,
+                    failures: 3,
+                },
+            ),
+            (
+                "failing without ever succeeding",
+                Health {
+                    streak: Some(streak(H)),
+                    ..Health::default()
+                },
+                None,
+                DAY,
+                Status::Failing {
+                    since: H,
+                    failures: 3,
+                },
+            ),
+        ];
+        for (what, h, max, now, want) in cases {
+            assert_eq!(status(h, created, *max, *now), *want, "{what}");
+        }
+    }
 
     fn fold(outcomes: &[(&str, i64, Outcome)], remind: i64) -> (Health, Vec<String>) {
         let mut h = Health::default();

@@ -43,6 +43,31 @@ enum MonthDay {
     Last,
 }
 
+/// A schedule in parts ([`Schedule::shape`]): times are (hour, minute),
+/// weekdays 1 (Monday) to 7.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Shape {
+    Daily {
+        at: (i8, i8),
+    },
+    Weekly {
+        days: Vec<i8>,
+        at: (i8, i8),
+    },
+    /// Days of the month; None is the last.
+    Monthly {
+        days: Vec<Option<i8>>,
+        at: (i8, i8),
+    },
+    Every {
+        secs: i64,
+    },
+    /// Cron's own English words for it (croner's).
+    Cron {
+        english: String,
+    },
+}
+
 /// What is wrong with a schedule, pointing at the token at fault.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScheduleError {
@@ -376,6 +401,38 @@ impl Schedule {
             civil = next;
         }
         None
+    }
+
+    /// What the schedule says, in parts: for a page that writes it in
+    /// another language than [`Schedule::describe`]'s English.
+    pub fn shape(&self) -> Shape {
+        let at = |t: Time| (t.hour(), t.minute());
+        match &self.kind {
+            Kind::Daily(t) => Shape::Daily { at: at(*t) },
+            Kind::Weekly(days, t) => Shape::Weekly {
+                days: days.iter().map(|d| d.to_monday_one_offset()).collect(),
+                at: at(*t),
+            },
+            Kind::Monthly(days, t) => Shape::Monthly {
+                days: days
+                    .iter()
+                    .map(|d| match d {
+                        MonthDay::Day(n) => Some(*n),
+                        MonthDay::Last => None,
+                    })
+                    .collect(),
+                at: at(*t),
+            },
+            Kind::Every(secs) => Shape::Every { secs: *secs },
+            Kind::Cron(c) => Shape::Cron {
+                english: c.describe(),
+            },
+        }
+    }
+
+    /// Its time zone's name, as written.
+    pub fn tz_name(&self) -> &str {
+        &self.tz_name
     }
 
     /// The schedule in words, with its time zone.

@@ -9,6 +9,7 @@ mod client;
 mod cron;
 mod error;
 mod headers;
+pub mod i18n;
 mod limit;
 pub mod listen;
 mod metrics;

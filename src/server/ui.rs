@@ -6,23 +6,30 @@
 //! The page only ever reads on load; changes happen through the API, on a
 //! person's click (see the script's header).
 
+mod cards;
 mod notifications;
+mod pictures;
 mod proof;
 mod retention;
+mod storage;
+mod words;
 
 use super::AppState;
 use super::error::ApiQuery;
+use super::i18n::{self, Arg, Lang, format};
 use crate::auth::{Principal, Role};
-use crate::domain::{DestinationSpec, Run, RunKind, RunState, SourceSpec};
+use crate::domain::{Run, RunKind, RunState};
 use crate::store::{BackupFilter, RunFilter};
 use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use cards::JobCard;
 use jiff::Timestamp;
 use notifications::{DeliveryRow, FailingChannel};
-use retention::{DestinationRetention, RULES, RuleField, TrashRow, retention_words};
+use retention::{RuleField, TrashRow};
 use serde::Deserialize;
+use std::collections::HashMap;
 
 const APP_JS: &str = include_str!("../../assets/app.js");
 const APP_CSS: &str = include_str!("../../assets/app.css");
@@ -56,15 +63,19 @@ pub async fn root() -> Redirect {
 #[derive(Template)]
 #[template(path = "login.html")]
 struct LoginPage {
+    t: Lang,
+    langs: [Lang; 2],
     next: String,
 }
 
 #[derive(Deserialize)]
 pub struct NextQuery {
     next: Option<String>,
+    lang: Option<String>,
 }
 
-pub async fn login_page(ApiQuery(q): ApiQuery<NextQuery>) -> Response {
+pub async fn login_page(headers: HeaderMap, ApiQuery(q): ApiQuery<NextQuery>) -> Response {
+    let (lang, set_cookie) = language(&headers, q.lang.as_deref());
     // Only paths on this origin: an open redirect would send people elsewhere
     // after sign-in.
     let next = q
@@ -73,7 +84,13 @@ pub async fn login_page(ApiQuery(q): ApiQuery<NextQuery>) -> Response {
         .and_then(super::origin::safe_next)
         .unwrap_or(DASHBOARD)
         .to_string();
-    render(LoginPage { next })
+    let mut response = render(LoginPage {
+        t: lang,
+        langs: Lang::ALL,
+        next,
+    });
+    with_cookie(&mut response, set_cookie);
+    response
 }
 
 fn render(t: impl Template) -> Response {
@@ -90,32 +107,6 @@ fn render(t: impl Template) -> Response {
     }
 }
 
-struct JobCard {
-    name: String,
-    source_kind: String,
-    source: String,
-    destinations: Vec<String>,
-    schedule: String,
-    timezone: String,
-    schedule_words: String,
-    next_run: String,
-    last_run: String,
-    last_state: String,
-    last_good: String,
-    stale: bool,
-    active_run: String,
-    /// The job's retention in words ("Keeps 14 daily, 8 weekly; trash 48h").
-    retention_words: String,
-    /// Destinations written with their own `retention` table, and its words.
-    destination_retention: Vec<DestinationRetention>,
-    /// The job's own channels (URIs: names of secrets, never values).
-    notify: Vec<String>,
-    /// "stale after 26h without a backup", or empty when nothing is expected.
-    max_age_words: String,
-    /// How old the newest proven-restorable backup is, and how it was proven.
-    proof: proof::JobProof,
-}
-
 struct BackupRow {
     id: String,
     job: String,
@@ -127,10 +118,12 @@ struct BackupRow {
     destination: String,
     /// `verified`, `damaged` or empty: what the last full re-read found.
     check: &'static str,
+    check_words: String,
     /// When, and for a damaged backup what was found.
     check_detail: String,
     /// `test-restored`, `test-failed` or empty: the last test restore.
     tested: &'static str,
+    tested_words: String,
     /// When, and its tables and rows (or why it failed).
     tested_detail: String,
 }
@@ -141,6 +134,7 @@ struct RunRow {
     kind: String,
     trigger: String,
     state: String,
+    state_words: String,
     started: String,
     duration: String,
     size: String,
@@ -150,20 +144,28 @@ struct RunRow {
 #[derive(Template)]
 #[template(path = "dashboard.html")]
 struct DashboardPage {
-    user: String,
-    role: String,
+    t: Lang,
+    langs: [Lang; 2],
+    /// "Signed in as ada (admin)".
+    who: String,
     can_write: bool,
     csrf: String,
     jobs: Vec<JobCard>,
+    size_caption: String,
+    duration_caption: String,
+    storage: Vec<storage::DestinationRow>,
     backups: Vec<BackupRow>,
     trash: Vec<TrashRow>,
     more_trash: bool,
-    rules: &'static [RuleField],
+    more_trash_words: String,
+    rules: Vec<RuleField>,
     runs: Vec<RunRow>,
     zones: &'static [String],
-    weekdays: [&'static str; 7],
-    states: Vec<String>,
-    kinds: Vec<String>,
+    /// (value, label) of each weekday box.
+    weekdays: Vec<(String, String)>,
+    /// (value, label) of each state and kind in the history's filters.
+    states: Vec<(&'static str, String)>,
+    kinds: Vec<(&'static str, String)>,
     filter_job: String,
     filter_state: String,
     filter_kind: String,
@@ -186,49 +188,53 @@ pub struct DashboardQuery {
     limit: Option<i64>,
     /// The id of the last run of the previous page.
     cursor: Option<String>,
+    /// A click on the language switch: kept in a cookie from then on.
+    lang: Option<String>,
 }
 
-fn when(t: Timestamp) -> String {
-    t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string()
-}
-
-fn ago(t: Timestamp, now: Timestamp) -> String {
-    let secs = now.as_second() - t.as_second();
-    match secs {
-        s if s < 60 => "just now".into(),
-        s if s < 3600 => format!("{} min ago", s / 60),
-        s if s < 86_400 => format!("{} h ago", s / 3600),
-        s => format!("{} days ago", s / 86_400),
-    }
-}
-
-fn human(bytes: i64) -> String {
-    crate::domain::human_bytes(bytes.max(0) as u64)
-}
-
-fn row(r: &Run) -> RunRow {
+fn row(lang: Lang, r: &Run) -> RunRow {
     let duration = match (r.started_at, r.finished_at) {
-        (Some(s), Some(f)) => format!(
-            "{:.1} s",
-            (f.as_millisecond() - s.as_millisecond()) as f64 / 1000.0
-        ),
+        (Some(s), Some(f)) => format::seconds(lang, f.as_millisecond() - s.as_millisecond()),
         _ => "—".into(),
     };
     RunRow {
         id: r.id.clone(),
         job: r.job.clone(),
-        kind: r.kind.to_string(),
-        trigger: r.trigger.to_string(),
+        kind: lang.t(&format!("kind-{}", r.kind)),
+        trigger: lang.t(&format!("trigger-{}", r.trigger)),
         state: r.state.to_string(),
-        started: r.started_at.map(when).unwrap_or_else(|| "—".into()),
+        state_words: lang.t(&format!("state-{}", r.state)),
+        started: r
+            .started_at
+            .map(|t| format::when(lang, t))
+            .unwrap_or_else(|| "—".into()),
         duration,
         size: if r.bytes_out > 0 {
-            human(r.bytes_out)
+            format::bytes(lang, r.bytes_out)
         } else {
             "—".into()
         },
         error: r.error.clone().unwrap_or_default(),
     }
+}
+
+/// The page's language, and the cookie that keeps a choice made on the
+/// switch (`?lang=`): a preference, not a change of anything stored, so a
+/// plain GET may set it.
+fn language(headers: &HeaderMap, asked: Option<&str>) -> (Lang, Option<String>) {
+    let cookie = super::auth::cookie(headers, i18n::COOKIE);
+    let accept = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    let lang = Lang::negotiate(asked, cookie, accept);
+    let set = asked.and_then(Lang::parse).map(|l| {
+        format!(
+            "{}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+            i18n::COOKIE,
+            l.code()
+        )
+    });
+    (lang, set)
 }
 
 /// The page itself: for a signed-in person only (sessions, not tokens).
@@ -244,7 +250,8 @@ pub async fn dashboard(
     let Some((Principal::User { name, role }, csrf)) = session else {
         return Redirect::to(&format!("/login?next={DASHBOARD}")).into_response();
     };
-    match page(&state, name, role, csrf, q).await {
+    let (lang, set_cookie) = language(&headers, q.lang.as_deref());
+    let mut response = match page(&state, lang, name, role, csrf, q).await {
         Ok(p) => render(p),
         Err(e) => {
             tracing::error!(error = %e, "dashboard failed");
@@ -254,11 +261,20 @@ pub async fn dashboard(
             )
                 .into_response()
         }
+    };
+    with_cookie(&mut response, set_cookie);
+    response
+}
+
+fn with_cookie(response: &mut Response, cookie: Option<String>) {
+    if let Some(v) = cookie.and_then(|c| header::HeaderValue::from_str(&c).ok()) {
+        response.headers_mut().append(header::SET_COOKIE, v);
     }
 }
 
 async fn page(
     state: &AppState,
+    lang: Lang,
     user: String,
     role: Role,
     csrf: String,
@@ -266,157 +282,61 @@ async fn page(
 ) -> Result<DashboardPage, crate::service::ServiceError> {
     let sauve = &state.sauve;
     let now = Timestamp::now();
-    let mut jobs = Vec::new();
-    let mut glances: std::collections::HashMap<String, crate::store::JobGlance> = sauve
+    let today = now.as_millisecond().div_euclid(86_400_000);
+    let trends = sauve
+        .trends(
+            today - pictures::STRIP_DAYS + 1,
+            today - pictures::GROWTH_DAYS + 1,
+        )
+        .await?;
+    let health = sauve.health().await?;
+    let mut glances: HashMap<String, crate::store::JobGlance> = sauve
         .glance()
         .await?
         .into_iter()
         .map(|g| (g.job.clone(), g))
         .collect();
+    let inputs = cards::Inputs {
+        lang,
+        sauve,
+        trends: &trends,
+        today,
+        now,
+    };
+    let mut jobs = Vec::new();
     for stored in sauve.jobs().await? {
-        let valid = stored.spec.validate().ok();
         let glance = glances.remove(&stored.name).unwrap_or_default();
-        let last = glance.last_run.as_ref();
-        let active = glance.active_run.clone().unwrap_or_default();
-        let last_good_at = glance.last_good_at.map(crate::store::ts);
-        let schedule = valid.as_ref().and_then(|j| j.schedule.clone());
-        // Stale by the watchdog's rule: no backup stored within max_age of
-        // the last one (or of the job's creation).
-        let max_age = valid.as_ref().and_then(|j| j.max_age_ms(now));
-        let stale = max_age.is_some_and(|max| {
-            let since = last_good_at.unwrap_or(stored.created_at);
-            now.as_millisecond() - since.as_millisecond() >= max
-        });
-        let tz = stored.spec.timezone.clone().unwrap_or_else(|| "UTC".into());
-        let next_run = match glance.next_fire_at.map(crate::store::ts) {
-            Some(t) => match jiff::tz::TimeZone::get(&tz) {
-                Ok(z) => t
-                    .to_zoned_datetime(z)
-                    .strftime("%Y-%m-%d %H:%M %Z")
-                    .to_string(),
-                Err(_) => when(t),
-            },
-            None => "—".into(),
-        };
-        jobs.push(JobCard {
-            source_kind: valid
-                .as_ref()
-                .map(|j| j.source.kind())
-                .unwrap_or("invalid")
-                .to_string(),
-            source: match &stored.spec.source {
-                SourceSpec::Uri(u) => u.clone(),
-                SourceSpec::Command(c) => c.command.join(" "),
-            },
-            destinations: stored.spec.destination_uris().map(String::from).collect(),
-            schedule: stored.spec.schedule.clone().unwrap_or_default(),
-            timezone: tz,
-            schedule_words: schedule
-                .map(|s| s.describe())
-                .unwrap_or_else(|| "only on demand".into()),
-            next_run,
-            last_run: last
-                .map(|r| {
-                    format!(
-                        "{} {}",
-                        r.state,
-                        ago(r.finished_at.or(r.started_at).unwrap_or(r.queued_at), now)
-                    )
-                })
-                .unwrap_or_else(|| "never".into()),
-            last_state: last.map(|r| r.state.to_string()).unwrap_or_default(),
-            last_good: last_good_at
-                .map(|t| ago(t, now))
-                .unwrap_or_else(|| "never".into()),
-            stale,
-            active_run: active,
-            retention_words: retention_words(stored.spec.retention.as_ref()),
-            destination_retention: stored
-                .spec
-                .destinations
-                .iter()
-                .filter_map(|d| match d {
-                    DestinationSpec::Table(t) => t.retention.as_ref().map(|own| {
-                        // Its own rules replace the job's; min_keep and
-                        // trash_for are the job's unless written here.
-                        let job = stored.spec.retention.clone().unwrap_or_default();
-                        DestinationRetention {
-                            uri: t.uri.clone(),
-                            words: retention_words(Some(&job.override_with(own))),
-                        }
-                    }),
-                    DestinationSpec::Uri(_) => None,
-                })
-                .collect(),
-            notify: stored.spec.notify.clone(),
-            max_age_words: max_age
-                .map(|ms| format!("stale after {} without a backup", duration_words(ms)))
-                .unwrap_or_default(),
-            proof: proof::of_job(
-                sauve,
-                &glance,
-                valid
-                    .as_ref()
-                    .and_then(|j| j.verify.as_ref())
-                    .is_some_and(|v| v.test_restore),
-                now,
-            )
-            .await?,
-            name: stored.name,
-        });
+        let h = health.get(&stored.id);
+        jobs.push(cards::card(&inputs, stored, glance, h).await?);
     }
-    let notes = notifications::rows(sauve).await?;
-    let backups = sauve
-        .backups(&BackupFilter {
-            limit: 50,
-            ..Default::default()
-        })
-        .await?
-        .into_iter()
-        .map(|b| {
-            let (tested, tested_detail) = proof::tested(&b);
-            BackupRow {
-                tested,
-                tested_detail,
-                check: match (b.damaged_at, b.verified_at) {
-                    (Some(_), _) => "damaged",
-                    (None, Some(_)) => "verified",
-                    (None, None) => "",
-                },
-                check_detail: match (b.damaged_at, b.verified_at) {
-                    (Some(t), _) => {
-                        format!("{}: {}", when(t), b.verify_error.as_deref().unwrap_or(""))
-                    }
-                    (None, Some(t)) => when(t),
-                    (None, None) => String::new(),
-                },
-                sha_short: b.sha256.chars().take(12).collect(),
-                created: when(b.created_at),
-                size: human(b.size),
-                kind: b.source_kind,
-                id: b.id,
-                job: b.job,
-                sha256: b.sha256,
-                destination: b.destination,
-            }
-        })
-        .collect();
+    let notes = notifications::rows(lang, sauve).await?;
+    let backups = backup_rows(lang, sauve).await?;
     const TRASH_SHOWN: i64 = 100;
     let mut trash: Vec<TrashRow> = sauve
         .trash(None, TRASH_SHOWN + 1)
         .await?
         .into_iter()
-        .map(|t| TrashRow {
-            created: when(t.backup.created_at),
-            size: human(t.backup.size),
-            trashed: when(t.trashed_at),
-            purge_after: when(t.purge_after),
-            purge_due: t.purge_after <= now,
-            reason: t.reason,
-            purge_error: t.purge_error.unwrap_or_default(),
-            id: t.backup.id,
-            job: t.backup.job,
-            destination: t.backup.destination,
+        .map(|t| {
+            let created = format::when(lang, t.backup.created_at);
+            TrashRow {
+                undelete_label: lang.ta(
+                    "undelete-label",
+                    &[
+                        ("job", Arg::S(&t.backup.job)),
+                        ("created", Arg::S(&created)),
+                    ],
+                ),
+                created,
+                size: format::bytes(lang, t.backup.size),
+                trashed: format::when(lang, t.trashed_at),
+                purge_after: format::when(lang, t.purge_after),
+                purge_due: t.purge_after <= now,
+                reason: t.reason,
+                purge_error: t.purge_error.unwrap_or_default(),
+                id: t.backup.id,
+                job: t.backup.job,
+                destination: t.backup.destination,
+            }
         })
         .collect();
     let more_trash = trash.len() as i64 > TRASH_SHOWN;
@@ -446,25 +366,44 @@ async fn page(
         None => String::new(),
     };
     Ok(DashboardPage {
-        user,
-        role: role.as_str().to_string(),
+        t: lang,
+        langs: Lang::ALL,
+        who: lang.ta(
+            "signed-in-as",
+            &[
+                ("user", Arg::S(&user)),
+                ("role", Arg::S(&lang.t(&format!("role-{}", role.as_str())))),
+            ],
+        ),
         can_write: role == Role::Admin,
         csrf,
         jobs,
+        size_caption: lang.t("spark-size-caption"),
+        duration_caption: lang.t("spark-duration-caption"),
+        storage: storage::rows(lang, &trends, today),
         backups,
+        more_trash_words: lang.ta("more-trash", &[("n", Arg::N(trash.len() as i64))]),
         trash,
         more_trash,
-        rules: &RULES,
-        runs: runs.iter().take(limit as usize).map(row).collect(),
+        rules: retention::rule_fields(lang),
+        runs: runs
+            .iter()
+            .take(limit as usize)
+            .map(|r| row(lang, r))
+            .collect(),
         zones: zones(),
-        weekdays: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+        weekdays: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.to_string(), lang.t(&format!("weekday-short-{}", i + 1))))
+            .collect(),
         states: RunState::ALL
             .iter()
-            .map(|s| s.as_str().to_string())
+            .map(|s| (s.as_str(), lang.t(&format!("state-{s}"))))
             .collect(),
         kinds: RunKind::ALL
             .iter()
-            .map(|k| k.as_str().to_string())
+            .map(|k| (k.as_str(), lang.t(&format!("kind-{k}"))))
             .collect(),
         filter_job,
         filter_state,
@@ -478,6 +417,61 @@ async fn page(
     })
 }
 
+/// The newest backups, with what their last verify and test restore found.
+async fn backup_rows(
+    lang: Lang,
+    sauve: &crate::service::Sauve,
+) -> Result<Vec<BackupRow>, crate::service::ServiceError> {
+    Ok(sauve
+        .backups(&BackupFilter {
+            limit: 50,
+            ..Default::default()
+        })
+        .await?
+        .into_iter()
+        .map(|b| {
+            let (tested, tested_detail) = proof::tested(lang, &b);
+            let check = match (b.damaged_at, b.verified_at) {
+                (Some(_), _) => "damaged",
+                (None, Some(_)) => "verified",
+                (None, None) => "",
+            };
+            BackupRow {
+                tested,
+                tested_words: if tested.is_empty() {
+                    String::new()
+                } else {
+                    lang.t(&format!("badge-{tested}"))
+                },
+                tested_detail,
+                check,
+                check_words: if check.is_empty() {
+                    String::new()
+                } else {
+                    lang.t(&format!("badge-{check}"))
+                },
+                check_detail: match (b.damaged_at, b.verified_at) {
+                    (Some(t), _) => format!(
+                        "{}: {}",
+                        format::when(lang, t),
+                        b.verify_error.as_deref().unwrap_or("")
+                    ),
+                    (None, Some(t)) => format::when(lang, t),
+                    (None, None) => String::new(),
+                },
+                sha_short: b.sha256.chars().take(12).collect(),
+                created: format::when(lang, b.created_at),
+                size: format::bytes(lang, b.size),
+                kind: b.source_kind,
+                id: b.id,
+                job: b.job,
+                sha256: b.sha256,
+                destination: b.destination,
+            }
+        })
+        .collect())
+}
+
 /// The time zones the forms offer, listed once: the system's database does
 /// not change under a running server, and listing it costs a directory walk.
 fn zones() -> &'static [String] {
@@ -488,15 +482,4 @@ fn zones() -> &'static [String] {
             .map(|n| n.as_str().to_string())
             .collect()
     })
-}
-
-/// `26h`, `3d`, `90s`: a duration as people write it in a job.
-fn duration_words(ms: i64) -> String {
-    let s = ms / 1000;
-    match s {
-        s if s % 86_400 == 0 && s >= 86_400 => format!("{}d", s / 86_400),
-        s if s % 3600 == 0 && s >= 3600 => format!("{}h", s / 3600),
-        s if s % 60 == 0 && s >= 60 => format!("{}m", s / 60),
-        s => format!("{s}s"),
-    }
 }

@@ -32,7 +32,7 @@ pub use destinations::SweepReport;
 pub use error::{ErrorKind, ServiceError};
 pub use history::HistoryPruned;
 pub use notifications::{ChannelHealth, ChannelTest, Notifications, WatchReport};
-pub use runs::RunReport;
+pub use runs::{RunReport, Trends};
 pub use schedule::{SchedulePreview, preview_schedule};
 pub use secrets::SecretInput;
 

@@ -248,6 +248,30 @@ impl Sauve {
         Ok(self.store.glance().await?)
     }
 
+    /// Each job's health as the alerting folds it (failure streak,
+    /// staleness), by job id: what the page's state of a job is decided from.
+    pub async fn health(
+        &self,
+    ) -> Result<std::collections::HashMap<String, crate::policy::alerts::Health>, ServiceError>
+    {
+        Ok(self.store.all_health().await?.into_iter().collect())
+    }
+
+    /// What the page draws: backup runs per day from `days_from` (days since
+    /// the epoch, UTC), each job's newest successful backups, and what each
+    /// destination holds with its changes per day from `storage_from`.
+    pub async fn trends(&self, days_from: i64, storage_from: i64) -> Result<Trends, ServiceError> {
+        Ok(Trends {
+            days: self
+                .store
+                .run_days(days_from, RunKind::Backup.as_str())
+                .await?,
+            recent: self.store.recent_backups().await?,
+            storage: self.store.storage_totals().await?,
+            storage_days: self.store.storage_days(storage_from).await?,
+        })
+    }
+
     /// The job's latest successful backup run: what "last good backup" and
     /// ETAs are measured from.
     pub async fn last_good_backup(&self, job: &str) -> Result<Option<Run>, ServiceError> {
@@ -263,4 +287,12 @@ impl Sauve {
             .await?;
         Ok(runs.into_iter().next())
     }
+}
+
+/// What the page draws ([`Sauve::trends`]).
+pub struct Trends {
+    pub days: Vec<crate::store::RunDay>,
+    pub recent: Vec<crate::store::RecentBackup>,
+    pub storage: Vec<crate::store::StorageTotal>,
+    pub storage_days: Vec<crate::store::StorageDay>,
 }

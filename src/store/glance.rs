@@ -3,8 +3,7 @@
 //! checks, read for all jobs in three statements instead of a handful per
 //! job. Each field is a correlated subquery that walks one index newest
 //! first and stops at the first match, so the cost follows the number of
-//! jobs, not the history. And each job's runs day by day (`run_days`, kept
-//! by the trigger that counts finished runs), for pictures of recent weeks.
+//! jobs, not the history.
 
 use super::{LIVE, Store, StoreError, corrupt, q, records};
 use crate::domain::{Backup, Run};
@@ -31,9 +30,6 @@ pub struct JobGlance {
     /// Its newest finished verify and test-restore runs.
     pub checks: Vec<Run>,
 }
-
-const RUN_DAYS: &str = "SELECT day, job_name, kind, state, n, bytes_out, duration_ms
-     FROM run_days WHERE day >= $1 ORDER BY day, job_name, kind, state";
 
 /// The glance's one statement, made once: a row per job, a column per field.
 fn glance_sql() -> &'static str {
@@ -99,50 +95,7 @@ fn columns() -> String {
     .join(",\n")
 }
 
-/// One job's finished runs of one kind and state on one UTC day, as the
-/// `runs_count_finished` trigger counts them (migration 0011).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RunDay {
-    /// Days since 1970-01-01 UTC.
-    pub day: i64,
-    pub job: String,
-    pub kind: String,
-    pub state: String,
-    pub runs: i64,
-    pub bytes_out: i64,
-    pub duration_ms: i64,
-}
-
 impl Store {
-    /// Every job's finished runs per day from `since_day` (days since the
-    /// epoch, UTC) on, by day then job: a range of the table's key, a few
-    /// rows a job and day whatever the history.
-    pub async fn run_days(&self, since_day: i64) -> Result<Vec<RunDay>, StoreError> {
-        sqlx::query(RUN_DAYS)
-            .bind(since_day)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(q("read runs per day"))?
-            .iter()
-            .map(|r| {
-                Ok(RunDay {
-                    day: r.try_get("day").map_err(corrupt)?,
-                    job: r.try_get("job_name").map_err(corrupt)?,
-                    kind: r.try_get("kind").map_err(corrupt)?,
-                    state: r.try_get("state").map_err(corrupt)?,
-                    runs: r.try_get("n").map_err(corrupt)?,
-                    bytes_out: r.try_get("bytes_out").map_err(corrupt)?,
-                    duration_ms: r.try_get("duration_ms").map_err(corrupt)?,
-                })
-            })
-            .collect()
-    }
-
-    /// How the engine runs `run_days`, as [`Store::explain`] says.
-    pub async fn run_days_plan(&self) -> Result<String, StoreError> {
-        self.explain(RUN_DAYS.replace("$1", "0"), &[]).await
-    }
-
     /// Every job at a glance, by name.
     pub async fn glance(&self) -> Result<Vec<JobGlance>, StoreError> {
         let rows = sqlx::query(glance_sql())

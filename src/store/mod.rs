@@ -18,6 +18,7 @@ mod queue;
 mod records;
 mod secrets;
 mod trash;
+mod trends;
 
 use crate::domain::{Backup, JobSpec, Run, new_id};
 use jiff::Timestamp;
@@ -27,7 +28,7 @@ use std::path::Path;
 use std::time::Duration;
 
 pub use access::{ApiToken, AuditEntry, Session, User};
-pub use glance::{JobGlance, RunDay};
+pub use glance::JobGlance;
 pub use history::{HistoryTable, PruneBatch};
 pub use metrics::{Histogram, MetricsSnapshot};
 pub use outbox::{Delivery, DeliveryAttempt, DeliveryFilter, NewDelivery};
@@ -36,6 +37,7 @@ pub use queue::{CancelOutcome, Claim, Expired, Heartbeat, NewRun};
 pub use records::{BackupFilter, NewBackup, RunFilter, StoredJob};
 pub use secrets::StoredSecret;
 pub use trash::{RowState, Trashed};
+pub use trends::{RecentBackup, RunDay, StorageDay, StorageTotal};
 
 /// The `WHERE` clause of a live backup: neither in the trash nor purged.
 pub(crate) const LIVE: &str = "trashed_at IS NULL AND deleted_at IS NULL";

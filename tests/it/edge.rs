@@ -222,7 +222,7 @@ fn edge_accept_loop_survives_running_out_of_descriptors() {
 }
 
 /// `POST /login` as JSON with extra header lines (each ending in `\r\n`).
-fn login(addr: &str, name: &str, password: &str, extra: &str) -> (u16, String, String) {
+pub(crate) fn login(addr: &str, name: &str, password: &str, extra: &str) -> (u16, String, String) {
     login_from("127.0.0.1", addr, name, password, extra)
 }
 
@@ -245,7 +245,7 @@ fn login_from(
 }
 
 /// The value of `name` in a response head (first one, case-insensitive).
-fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+pub(crate) fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
     head.lines().find_map(|l| {
         let (k, v) = l.split_once(':')?;
         k.trim().eq_ignore_ascii_case(name).then(|| v.trim())
@@ -253,12 +253,12 @@ fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
 }
 
 /// `name=value` of the response's Set-Cookie.
-fn session_cookie(head: &str) -> String {
+pub(crate) fn session_cookie(head: &str) -> String {
     let c = header(head, "set-cookie").expect("a session cookie");
     c.split(';').next().unwrap().to_string()
 }
 
-fn get(addr: &str, path: &str, extra: &str) -> (u16, String, String) {
+pub(crate) fn get(addr: &str, path: &str, extra: &str) -> (u16, String, String) {
     raw(
         addr,
         &format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n{extra}\r\n"),

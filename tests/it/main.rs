@@ -10,6 +10,7 @@ mod common;
 mod api;
 mod databases;
 mod edge;
+mod i18n;
 mod local;
 mod notify;
 mod objects;

@@ -1151,14 +1151,27 @@ async fn every_list_reads_an_index_in_its_order(store: Store) {
         scans.is_empty(),
         "the glance scans or sorts: {scans:?} in\n{plan}"
     );
-    // A range of run_days' key, never a sort.
-    let days_plan = store.run_days_plan().await.unwrap();
-    assert!(
-        !days_plan.contains("TEMP B-TREE")
-            && !days_plan.contains("Sort")
-            && !days_plan.contains("Seq Scan"),
-        "run_days: {days_plan}"
-    );
+    // The page's pictures: ranges of keys and short walks, never a scan of
+    // runs or backups, never a sort.
+    for (what, p) in store.trends_plans().await.unwrap() {
+        assert!(
+            !p.contains("TEMP B-TREE")
+                && !p.contains("Sort")
+                && !p.contains("Seq Scan on runs")
+                && !p.contains("Seq Scan on run_days")
+                && !p.lines().any(|l| l.trim_start().starts_with("SCAN r ")
+                    || l.trim_start().starts_with("SCAN o ")
+                    || l.trim_start().starts_with("SCAN run_days")),
+            "{what}: {p}"
+        );
+        // Each job's newest backups: a walk that stops, not the job's range.
+        if what == "recent_backups" {
+            assert!(
+                p.contains("id>?") || p.contains("Limit"),
+                "recent_backups reads each job's whole range: {p}"
+            );
+        }
+    }
     for index in ["backups_verified_job", "backups_tested_job"] {
         assert!(
             plan.contains(index),
@@ -1286,6 +1299,47 @@ async fn history_story(store: Store, url: &str) {
         .execute(&raw)
         .await
         .unwrap();
+    // What the destination holds: the live and the trashed backup, not the
+    // purged one; the day added three and removed one.
+    let held = vec![sauve::store::StorageTotal {
+        destination: "file:///h".into(),
+        job: "h".into(),
+        backups: 2,
+        bytes: 20,
+    }];
+    assert_eq!(store.storage_totals().await.unwrap(), held);
+    let today = now / 86_400_000;
+    let days = store.storage_days(today - 1).await.unwrap();
+    // (Summed: a test that runs across midnight UTC sees two days.)
+    assert!(
+        days.iter().all(|d| d.destination == "file:///h"),
+        "{days:?}"
+    );
+    assert_eq!(
+        days.iter()
+            .fold((0, 0), |(a, r), d| (a + d.added, r + d.removed)),
+        (30, 10),
+        "{days:?}"
+    );
+    // The sparklines' runs: every succeeded backup run of the job, oldest first.
+    let recent_runs = store.recent_backups().await.unwrap();
+    assert_eq!(
+        recent_runs
+            .iter()
+            .map(|r| r.run_id.as_str())
+            .collect::<Vec<_>>(),
+        vec![
+            stored.as_str(),
+            purged.as_str(),
+            trashed.as_str(),
+            recent.as_str()
+        ]
+    );
+    assert!(
+        recent_runs
+            .iter()
+            .all(|r| r.job == "h" && r.bytes_out == 10)
+    );
     // Deliveries: one sent (goes), one pending (stays).
     store
         .queue_deliveries(&[
@@ -1335,7 +1389,10 @@ async fn history_story(store: Store, url: &str) {
     assert_eq!(bytes.sum, 40.0);
     assert_eq!(m.queued, 1);
     // And per day, for the page's pictures of recent weeks.
-    let days = store.run_days(now / 86_400_000 - 1).await.unwrap();
+    let days = store
+        .run_days(now / 86_400_000 - 1, "backup")
+        .await
+        .unwrap();
     let per_day = |state: &str| -> (i64, i64) {
         days.iter()
             .filter(|d| d.job == "h" && d.kind == "backup" && d.state == state)
@@ -1346,7 +1403,7 @@ async fn history_story(store: Store, url: &str) {
     assert!(days.iter().all(|d| d.duration_ms >= 0));
     assert!(
         store
-            .run_days(now / 86_400_000 + 2)
+            .run_days(now / 86_400_000 + 2, "backup")
             .await
             .unwrap()
             .is_empty()
@@ -1422,6 +1479,11 @@ async fn history_story(store: Store, url: &str) {
         store.metrics().await.unwrap().runs,
         totals_before,
         "counters never go down"
+    );
+    assert_eq!(
+        store.storage_totals().await.unwrap(),
+        held,
+        "pruning a purged backup's row changes nothing stored"
     );
     raw.close().await;
 }

@@ -2,6 +2,7 @@
 //! that are failing, from the same service call as
 //! `GET /api/admin/notifications`.
 
+use crate::server::i18n::{Arg, Lang, format};
 use crate::service::{Notifications, Sauve, ServiceError};
 use crate::store::DeliveryFilter;
 
@@ -14,6 +15,7 @@ pub(super) struct DeliveryRow {
     pub(super) job: String,
     pub(super) channel: String,
     pub(super) state: String,
+    pub(super) state_words: String,
     pub(super) attempts: i64,
     pub(super) status: String,
     pub(super) error: String,
@@ -30,7 +32,7 @@ pub(super) struct NotificationRows {
     pub(super) failing: Vec<FailingChannel>,
 }
 
-pub(super) async fn rows(sauve: &Sauve) -> Result<NotificationRows, ServiceError> {
+pub(super) async fn rows(lang: Lang, sauve: &Sauve) -> Result<NotificationRows, ServiceError> {
     let Notifications {
         deliveries,
         channels,
@@ -44,7 +46,8 @@ pub(super) async fn rows(sauve: &Sauve) -> Result<NotificationRows, ServiceError
         deliveries: deliveries
             .into_iter()
             .map(|d| DeliveryRow {
-                created: super::when(d.created_at),
+                created: format::when(lang, d.created_at),
+                state_words: lang.t(&format!("delivery-{}", d.state)),
                 event: d.event,
                 job: d.job.unwrap_or_default(),
                 channel: d.channel,
@@ -59,7 +62,10 @@ pub(super) async fn rows(sauve: &Sauve) -> Result<NotificationRows, ServiceError
             .filter(|c| c.failing)
             .map(|c| FailingChannel {
                 error: c.last_error.unwrap_or(c.last_state),
-                since: super::when(c.last_at),
+                since: lang.ta(
+                    "last-tried",
+                    &[("when", Arg::S(&format::when(lang, c.last_at)))],
+                ),
                 channel: c.channel,
             })
             .collect(),

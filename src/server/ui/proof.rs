@@ -4,6 +4,7 @@
 //! backup row, what its last test restore found.
 
 use crate::domain::{Backup, RunKind, RunState};
+use crate::server::i18n::{Arg, Lang, format};
 use crate::service::{Sauve, ServiceError};
 use crate::store::{BackupFilter, JobGlance};
 use jiff::Timestamp;
@@ -20,6 +21,7 @@ pub(super) struct JobProof {
 }
 
 pub(super) async fn of_job(
+    lang: Lang,
     sauve: &Sauve,
     glance: &JobGlance,
     wants_test_restore: bool,
@@ -44,46 +46,69 @@ pub(super) async fn of_job(
     };
     let newest = match &proven {
         Some(b) => {
-            let mut how = vec![format!(
-                "verified {}",
-                super::ago(b.verified_at.unwrap_or(b.created_at), now)
+            let ago = |t| format::ago(lang, t, now);
+            let mut how = vec![lang.ta(
+                "proof-verified",
+                &[("ago", Arg::S(&ago(b.verified_at.unwrap_or(b.created_at))))],
             )];
             if let (Some(t), Some(r)) = (b.test_restored_at, &b.test_restore) {
-                how.push(format!("test-restored {}", super::ago(t, now)));
-                how.push(rows_words(r));
+                how.push(lang.ta("proof-tested", &[("ago", Arg::S(&ago(t)))]));
+                how.push(rows_words(lang, r));
             }
-            format!(
-                "{} old (backup {}: {})",
-                age(b.created_at, now),
-                &b.id[..b.id.len().min(10)],
-                how.join(", ")
+            lang.ta(
+                "proof-newest",
+                &[
+                    ("age", Arg::S(&age(lang, b.created_at, now))),
+                    ("id", Arg::S(&b.id[..b.id.len().min(10)])),
+                    ("how", Arg::S(&how.join(", "))),
+                ],
             )
         }
-        None if wants_test_restore => {
-            "none yet: no backup both verified and test-restored".to_string()
-        }
-        None => "none yet: no backup verified".to_string(),
+        None if wants_test_restore => lang.t("proof-none-tested"),
+        None => lang.t("proof-none"),
     };
     // The check that ended last, of the newest verify and test restore.
     let last = glance.checks.iter().max_by_key(|r| r.finished_at);
     let (last_check, last_check_state) = match last {
         None => (String::new(), String::new()),
         Some(r) => {
-            let what = if r.kind == RunKind::TestRestore {
-                "test restore"
+            let what = lang.t(if r.kind == RunKind::TestRestore {
+                "check-test-restore"
             } else {
-                "verification"
-            };
+                "check-verify"
+            });
             let at = r
                 .finished_at
-                .map(|t| super::ago(t, now))
+                .map(|t| format::ago(lang, t, now))
                 .unwrap_or_default();
+            let state = lang.t(&format!("state-{}", r.state));
             let words = match (r.state, &r.error) {
-                (RunState::Succeeded, _) => format!("{what} succeeded {at}"),
-                (s, Some(e)) => format!("{what} {s} {at}: {e}"),
-                (s, None) => format!("{what} {s} {at}"),
+                (RunState::Succeeded, _) => lang.ta(
+                    "check-succeeded",
+                    &[("what", Arg::S(&what)), ("ago", Arg::S(&at))],
+                ),
+                (_, Some(e)) => lang.ta(
+                    "check-ended-error",
+                    &[
+                        ("what", Arg::S(&what)),
+                        ("state", Arg::S(&state)),
+                        ("ago", Arg::S(&at)),
+                        ("error", Arg::S(e)),
+                    ],
+                ),
+                (_, None) => lang.ta(
+                    "check-ended",
+                    &[
+                        ("what", Arg::S(&what)),
+                        ("state", Arg::S(&state)),
+                        ("ago", Arg::S(&at)),
+                    ],
+                ),
             };
-            (words, r.state.to_string())
+            (
+                lang.ta("last-check", &[("words", Arg::S(&words))]),
+                r.state.to_string(),
+            )
         }
     };
     Ok(JobProof {
@@ -94,44 +119,53 @@ pub(super) async fn of_job(
     })
 }
 
-/// A backup row's test-restore badge (`test-restored`, `test failed`, or
-/// empty) and what it found.
-pub(super) fn tested(b: &Backup) -> (&'static str, String) {
+/// A backup row's test-restore badge (`test-restored`, `test-failed`, or
+/// empty: its class) and what it found.
+pub(super) fn tested(lang: Lang, b: &Backup) -> (&'static str, String) {
     match (&b.test_restore, b.test_restored_at) {
         (Some(r), Some(t)) if r.ok => (
             "test-restored",
-            format!("{}: {}", super::when(t), rows_words(r)),
+            format!("{}: {}", format::when(lang, t), rows_words(lang, r)),
         ),
         (Some(r), Some(t)) => (
             "test-failed",
             format!(
                 "{}: {}",
-                super::when(t),
-                r.error.as_deref().unwrap_or("did not pass")
+                format::when(lang, t),
+                r.error
+                    .clone()
+                    .unwrap_or_else(|| lang.t("test-did-not-pass"))
             ),
         ),
         _ => ("", String::new()),
     }
 }
 
-fn rows_words(r: &crate::domain::proof::TestRestoreReport) -> String {
+fn rows_words(lang: Lang, r: &crate::domain::proof::TestRestoreReport) -> String {
+    let n = |v: usize| Arg::N(i64::try_from(v).unwrap_or(i64::MAX));
     match &r.files {
-        Some(f) => format!("{} files", f.files),
-        None => {
-            let n = r.tables.len();
-            let s = if n == 1 { "" } else { "s" };
-            format!("{n} table{s}, {} rows", r.total_rows())
-        }
+        Some(f) => lang.ta("proof-files", &[("n", n(f.files as usize))]),
+        None => lang.ta(
+            "proof-tables",
+            &[
+                ("tables", n(r.tables.len())),
+                ("rows", n(r.total_rows() as usize)),
+            ],
+        ),
     }
 }
 
 /// How old a backup is, in words ("2 h", "3 days").
-fn age(t: Timestamp, now: Timestamp) -> String {
-    let secs = (now.as_second() - t.as_second()).max(0);
-    match secs {
-        s if s < 60 => "under a minute".into(),
-        s if s < 3600 => format!("{} min", s / 60),
-        s if s < 86_400 => format!("{} h", s / 3600),
-        s => format!("{} days", s / 86_400),
+fn age(lang: Lang, t: Timestamp, now: Timestamp) -> String {
+    let ms = (now.as_millisecond() - t.as_millisecond()).max(0);
+    if ms < 60_000 {
+        return lang.t("proof-under-a-minute");
     }
+    // Whole units, as before: "3 h", not "3 h 20 min".
+    let unit = match ms {
+        ms if ms < 3_600_000 => 60_000,
+        ms if ms < 86_400_000 => 3_600_000,
+        _ => 86_400_000,
+    };
+    format::span(lang, ms / unit * unit)
 }

@@ -3,6 +3,7 @@
 //! rows.
 
 use crate::policy::retention::{Count, DEFAULT_TRASH_FOR, RetentionSpec, Within, parse_trash_for};
+use crate::server::i18n::{Arg, Lang};
 
 pub(super) struct DestinationRetention {
     pub(super) uri: String,
@@ -12,9 +13,9 @@ pub(super) struct DestinationRetention {
 /// One input of the job form's Retention fieldset: a key of `[job.retention]`.
 pub(super) struct RuleField {
     pub(super) key: &'static str,
-    pub(super) label: &'static str,
-    pub(super) hint: &'static str,
-    pub(super) placeholder: &'static str,
+    pub(super) label: String,
+    pub(super) hint: String,
+    pub(super) placeholder: String,
     /// `count` (a number or `unlimited`), `number`, or `duration`: how the
     /// script sends it.
     pub(super) kind: &'static str,
@@ -23,208 +24,101 @@ pub(super) struct RuleField {
     pub(super) more: bool,
 }
 
-pub(super) const fn rule(
-    key: &'static str,
-    label: &'static str,
-    hint: &'static str,
-    placeholder: &'static str,
-    kind: &'static str,
-    more: bool,
-) -> RuleField {
-    let inputmode = if matches!(kind.as_bytes(), b"number") {
-        "numeric"
-    } else {
-        "text"
-    };
-    RuleField {
-        key,
-        label,
-        hint,
-        placeholder,
-        kind,
-        inputmode,
-        more,
-    }
-}
-
-/// The keys of a retention policy, in the order the form shows them.
-pub(super) const RULES: [RuleField; 14] = [
-    rule(
-        "keep_last",
-        "Keep last",
-        "keep_last: the N newest backups; a number or unlimited",
-        "e.g. 3",
-        "count",
-        false,
-    ),
-    rule(
-        "keep_daily",
-        "Keep daily",
-        "keep_daily: the newest backup of each of the last N days that have one; a number or unlimited",
-        "e.g. 14",
-        "count",
-        false,
-    ),
-    rule(
-        "keep_weekly",
-        "Keep weekly",
-        "keep_weekly: the newest of each of the last N ISO weeks (Monday to Sunday); a number or unlimited",
-        "e.g. 8",
-        "count",
-        false,
-    ),
-    rule(
-        "keep_monthly",
-        "Keep monthly",
-        "keep_monthly: the newest of each of the last N months; a number or unlimited",
-        "e.g. 12",
-        "count",
-        false,
-    ),
-    rule(
-        "keep_yearly",
-        "Keep yearly",
-        "keep_yearly: the newest of each of the last N years; a number or unlimited",
-        "e.g. 3",
-        "count",
-        false,
-    ),
-    rule(
-        "keep_within",
-        "Keep within",
-        "keep_within: every backup made within this long before the newest one, e.g. 30d, 1y2m (y, m months, d, h)",
-        "e.g. 7d",
-        "duration",
-        false,
-    ),
-    rule(
-        "min_keep",
-        "Always keep at least",
-        "min_keep: good backups that stay whatever the rules say; a number (default 1)",
-        "1",
-        "number",
-        false,
-    ),
-    rule(
-        "trash_for",
-        "Trash for",
-        "trash_for: how long a removed backup stays restorable before it is purged, e.g. 48h, 7d (default 24h; 0s purges at once)",
-        "24h",
-        "text",
-        false,
-    ),
-    rule(
-        "keep_hourly",
-        "Keep hourly",
-        "keep_hourly: the newest of each of the last N hours that have one; a number or unlimited",
-        "e.g. 24",
-        "count",
-        true,
-    ),
-    rule(
-        "keep_within_hourly",
-        "Keep hourly within",
-        "keep_within_hourly: the newest of each hour within this long before the newest backup, e.g. 2d",
-        "e.g. 2d",
-        "duration",
-        true,
-    ),
-    rule(
-        "keep_within_daily",
-        "Keep daily within",
-        "keep_within_daily: the newest of each day within this long before the newest backup, e.g. 30d",
-        "e.g. 30d",
-        "duration",
-        true,
-    ),
-    rule(
-        "keep_within_weekly",
-        "Keep weekly within",
-        "keep_within_weekly: the newest of each ISO week within this long before the newest backup, e.g. 3m",
-        "e.g. 3m",
-        "duration",
-        true,
-    ),
-    rule(
-        "keep_within_monthly",
-        "Keep monthly within",
-        "keep_within_monthly: the newest of each month within this long before the newest backup, e.g. 1y",
-        "e.g. 1y",
-        "duration",
-        true,
-    ),
-    rule(
-        "keep_within_yearly",
-        "Keep yearly within",
-        "keep_within_yearly: the newest of each year within this long before the newest backup, e.g. 5y",
-        "e.g. 5y",
-        "duration",
-        true,
-    ),
+/// The keys of a retention policy, in the order the form shows them: key,
+/// placeholder ("e.g. 3" when it starts with `e.g. `), kind, under "More
+/// rules". Labels and hints are the catalog's `rule-KEY` and `rule-KEY-hint`.
+pub(super) const RULES: [(&str, &str, &str, bool); 14] = [
+    ("keep_last", "e.g. 3", "count", false),
+    ("keep_daily", "e.g. 14", "count", false),
+    ("keep_weekly", "e.g. 8", "count", false),
+    ("keep_monthly", "e.g. 12", "count", false),
+    ("keep_yearly", "e.g. 3", "count", false),
+    ("keep_within", "e.g. 7d", "duration", false),
+    ("min_keep", "1", "number", false),
+    ("trash_for", "24h", "text", false),
+    ("keep_hourly", "e.g. 24", "count", true),
+    ("keep_within_hourly", "e.g. 2d", "duration", true),
+    ("keep_within_daily", "e.g. 30d", "duration", true),
+    ("keep_within_weekly", "e.g. 3m", "duration", true),
+    ("keep_within_monthly", "e.g. 1y", "duration", true),
+    ("keep_within_yearly", "e.g. 5y", "duration", true),
 ];
+
+/// The form's inputs in the page's language.
+pub(super) fn rule_fields(lang: Lang) -> Vec<RuleField> {
+    RULES
+        .iter()
+        .map(|&(key, placeholder, kind, more)| RuleField {
+            key,
+            label: lang.t(&format!("rule-{key}")),
+            hint: lang.t(&format!("rule-{key}-hint")),
+            placeholder: match placeholder.strip_prefix("e.g. ") {
+                Some(v) => lang.ta("example", &[("value", Arg::S(v))]),
+                None => placeholder.to_string(),
+            },
+            kind,
+            inputmode: if kind == "number" { "numeric" } else { "text" },
+            more,
+        })
+        .collect()
+}
 
 /// A retention policy in words, for the job card: "Keeps the last 3, 14
 /// daily, one a month forever; trash 48h", or "Keeps every backup".
-pub(super) fn retention_words(spec: Option<&RetentionSpec>) -> String {
+pub(super) fn retention_words(lang: Lang, spec: Option<&RetentionSpec>) -> String {
     let Some(spec) = spec.filter(|s| !s.is_empty_rules()) else {
-        return "Keeps every backup".into();
+        return lang.t("ret-every");
     };
-    let count = |c: Option<Count>, n_of: &dyn Fn(u32) -> String, forever: &str| match c {
+    let count = |c: Option<Count>, id: &str| match c {
         None | Some(Count::N(0)) => None,
-        Some(Count::N(n)) => Some(n_of(n)),
-        Some(Count::Unlimited) => Some(forever.to_string()),
+        Some(Count::N(n)) => Some(lang.ta(id, &[("n", Arg::N(n.into()))])),
+        Some(Count::Unlimited) => Some(lang.t(&format!("{id}-forever"))),
     };
-    let within = |w: Option<Within>, what: &str| {
+    let within = |w: Option<Within>, id: &str| {
         w.filter(|w| !w.is_zero())
-            .map(|w| format!("{what} within {w} of the newest"))
+            .map(|w| lang.ta(id, &[("span", Arg::S(&w.to_string()))]))
     };
-    let parts = [
-        count(spec.keep_last, &|n| format!("the last {n}"), "all"),
-        count(
-            spec.keep_hourly,
-            &|n| format!("{n} hourly"),
-            "one an hour forever",
-        ),
-        count(
-            spec.keep_daily,
-            &|n| format!("{n} daily"),
-            "one a day forever",
-        ),
-        count(
-            spec.keep_weekly,
-            &|n| format!("{n} weekly"),
-            "one a week forever",
-        ),
-        count(
-            spec.keep_monthly,
-            &|n| format!("{n} monthly"),
-            "one a month forever",
-        ),
-        count(
-            spec.keep_yearly,
-            &|n| format!("{n} yearly"),
-            "one a year forever",
-        ),
-        within(spec.keep_within, "all"),
-        within(spec.keep_within_hourly, "hourly"),
-        within(spec.keep_within_daily, "daily"),
-        within(spec.keep_within_weekly, "weekly"),
-        within(spec.keep_within_monthly, "monthly"),
-        within(spec.keep_within_yearly, "yearly"),
-    ];
-    let rules: Vec<String> = parts.into_iter().flatten().collect();
-    let mut words = format!("Keeps {}", rules.join(", "));
+    let last = match spec.keep_last {
+        Some(Count::Unlimited) => Some(lang.t("ret-last-all")),
+        c => count(c, "ret-last"),
+    };
+    let mut rules: Vec<String> = [
+        last,
+        count(spec.keep_hourly, "ret-hourly"),
+        count(spec.keep_daily, "ret-daily"),
+        count(spec.keep_weekly, "ret-weekly"),
+        count(spec.keep_monthly, "ret-monthly"),
+        count(spec.keep_yearly, "ret-yearly"),
+        within(spec.keep_within, "ret-within"),
+        within(spec.keep_within_hourly, "ret-within-hourly"),
+        within(spec.keep_within_daily, "ret-within-daily"),
+        within(spec.keep_within_weekly, "ret-within-weekly"),
+        within(spec.keep_within_monthly, "ret-within-monthly"),
+        within(spec.keep_within_yearly, "ret-within-yearly"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     if let Some(n) = spec.min_keep.filter(|n| *n > 1) {
-        words.push_str(&format!(", always at least {n}"));
+        rules.push(lang.ta("ret-min-keep", &[("n", Arg::N(n.into()))]));
     }
-    match spec.trash_for.as_deref().map(str::trim) {
-        None => words.push_str(&format!("; trash {}h", DEFAULT_TRASH_FOR.as_secs() / 3600)),
+    let trash = match spec.trash_for.as_deref().map(str::trim) {
+        None => lang.ta(
+            "ret-trash",
+            &[(
+                "span",
+                Arg::S(&format!("{}h", DEFAULT_TRASH_FOR.as_secs() / 3600)),
+            )],
+        ),
         Some(t) => match parse_trash_for(t) {
-            Ok(d) if d.is_zero() => words.push_str("; no trash: purged at once"),
-            _ => words.push_str(&format!("; trash {t}")),
+            Ok(d) if d.is_zero() => lang.t("ret-no-trash"),
+            _ => lang.ta("ret-trash", &[("span", Arg::S(t))]),
         },
-    }
-    words
+    };
+    format!(
+        "{}; {trash}",
+        lang.ta("ret-keeps", &[("rules", Arg::S(&rules.join(", ")))])
+    )
 }
 
 pub(super) struct TrashRow {
@@ -239,6 +133,8 @@ pub(super) struct TrashRow {
     pub(super) purge_due: bool,
     pub(super) reason: String,
     pub(super) purge_error: String,
+    /// "Undelete the backup of app made 2026-…", for a screen reader.
+    pub(super) undelete_label: String,
 }
 
 #[cfg(test)]
@@ -247,12 +143,16 @@ mod tests {
 
     fn words(json: &str) -> String {
         let spec: RetentionSpec = serde_json::from_str(json).expect("a policy");
-        retention_words(Some(&spec))
+        retention_words(Lang::En, Some(&spec))
     }
 
     #[test]
     fn a_policy_in_words() {
-        assert_eq!(retention_words(None), "Keeps every backup");
+        assert_eq!(retention_words(Lang::En, None), "Keeps every backup");
+        assert_eq!(
+            retention_words(Lang::Fr, None),
+            "Garde toutes les sauvegardes"
+        );
         for (json, want) in [
             ("{}", "Keeps every backup"),
             (
@@ -286,7 +186,7 @@ mod tests {
             .keys()
             .map(String::as_str)
             .collect();
-        let mut inputs: Vec<&str> = RULES.iter().map(|r| r.key).collect();
+        let mut inputs: Vec<&str> = RULES.iter().map(|r| r.0).collect();
         keys.sort_unstable();
         inputs.sort_unstable();
         assert_eq!(inputs, keys, "the job form's Retention inputs");

@@ -1,0 +1,63 @@
+-- What each destination holds (issue 16): the backups still in storage (live
+-- or in the trash, which stays until purged) by destination and job, and what
+-- each UTC day added and removed there, kept by triggers on backups whatever
+-- path or instance writes them. The page reads these few rows, never the
+-- backups: today's totals, and 90 days back by subtracting each day's change.
+CREATE TABLE storage_totals (
+    destination  TEXT NOT NULL,
+    job_name     TEXT NOT NULL,
+    n            BIGINT NOT NULL,
+    bytes        BIGINT NOT NULL,
+    PRIMARY KEY (destination, job_name)
+);
+CREATE TABLE storage_days (
+    day          BIGINT NOT NULL,
+    destination  TEXT NOT NULL,
+    added        BIGINT NOT NULL,
+    removed      BIGINT NOT NULL,
+    PRIMARY KEY (day, destination)
+);
+
+INSERT INTO storage_totals (destination, job_name, n, bytes)
+SELECT destination, job_name, COUNT(*), SUM(size) FROM backups
+WHERE deleted_at IS NULL GROUP BY destination, job_name;
+
+INSERT INTO storage_days (day, destination, added, removed)
+SELECT day, destination, SUM(added), SUM(removed) FROM (
+    SELECT created_at / 86400000 AS day, destination, size AS added, 0 AS removed FROM backups
+    UNION ALL
+    SELECT deleted_at / 86400000, destination, 0, size FROM backups WHERE deleted_at IS NOT NULL
+) changes GROUP BY day, destination;
+
+CREATE FUNCTION sauve_count_storage() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO storage_totals (destination, job_name, n, bytes)
+        VALUES (NEW.destination, NEW.job_name, 1, NEW.size)
+        ON CONFLICT (destination, job_name) DO UPDATE
+        SET n = storage_totals.n + 1, bytes = storage_totals.bytes + EXCLUDED.bytes;
+        INSERT INTO storage_days (day, destination, added, removed)
+        VALUES (NEW.created_at / 86400000, NEW.destination, NEW.size, 0)
+        ON CONFLICT (day, destination) DO UPDATE SET added = storage_days.added + EXCLUDED.added;
+    ELSE
+        -- Purged or deleted by a person (UPDATE), or the row itself deleted.
+        UPDATE storage_totals SET n = n - 1, bytes = bytes - OLD.size
+        WHERE destination = OLD.destination AND job_name = OLD.job_name;
+        IF TG_OP = 'UPDATE' THEN
+            INSERT INTO storage_days (day, destination, added, removed)
+            VALUES (NEW.deleted_at / 86400000, OLD.destination, 0, OLD.size)
+            ON CONFLICT (day, destination) DO UPDATE SET removed = storage_days.removed + EXCLUDED.removed;
+        END IF;
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER backups_count_stored AFTER INSERT ON backups
+FOR EACH ROW WHEN (NEW.deleted_at IS NULL)
+EXECUTE FUNCTION sauve_count_storage();
+CREATE TRIGGER backups_count_removed AFTER UPDATE OF deleted_at ON backups
+FOR EACH ROW WHEN (OLD.deleted_at IS NULL AND NEW.deleted_at IS NOT NULL)
+EXECUTE FUNCTION sauve_count_storage();
+CREATE TRIGGER backups_count_dropped AFTER DELETE ON backups
+FOR EACH ROW WHEN (OLD.deleted_at IS NULL)
+EXECUTE FUNCTION sauve_count_storage();
