@@ -230,6 +230,9 @@ for (const editor of document.querySelectorAll(".schedule-editor")) {
     spec.timezone = spec.schedule ? (form.elements.tz.value || "UTC") : undefined;
     const r = await api("PUT", `/api/admin/jobs/${encodeURIComponent(name)}`, spec);
     if (!r.ok) { error.textContent = r.data?.message ?? t("js-schedule-not-saved"); error.hidden = false; return; }
+    // The API describes schedules in English: a page in another language
+    // reads its own words again (a GET) instead of showing the API's.
+    if (LANG !== "en") { location.reload(); return; }
     const card = editor.closest(".card");
     card.querySelector(".schedule-words").textContent = r.data.schedule_description ?? t("js-schedule-on-demand");
     card.querySelector(".next-run").textContent = r.data.next_run ?? "—";

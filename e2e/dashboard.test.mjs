@@ -707,6 +707,14 @@ command = ["sh", "-c", "echo ledger locked >&2; exit 3"]
   await page.emulateMedia({ colorScheme: "dark" });
   await shot(page, "glance-fr-dark");
   await page.emulateMedia({ colorScheme: "light" });
+  // The job form in French: a retention rule and its live plan, before saving.
+  await page.locator('.card[data-job="rotated"]').getByRole("button", { name: "Modifier la tâche" }).click();
+  const form = page.locator("#job-form");
+  await page.locator("#plan-status").getByText(/^Modifiez une règle/).waitFor();
+  await form.getByLabel("Garder les dernières").fill("2");
+  await page.locator("#plan-status").getByText(/^Seraient conservées : \d+ ; iraient à la corbeille : \d+\.$/).waitFor();
+  await shot(page, "retention-plan-fr", { locator: page.locator("#new-job") });
+  await form.getByRole("button", { name: "Annuler" }).click();
   assert.deepEqual(writes(log, loaded), [], "switching language and opening parts sent a write");
 
   // The original page's button, in its own words: one click, one POST, one run.

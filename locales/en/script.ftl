@@ -103,14 +103,13 @@ js-undelete-done = Restored: a live backup again (listed under Backups after a r
 js-verify-running = Verifying…
 js-verify-good = Good: { $format }
 js-test-restore-running = Test-restoring into a scratch target…
-# The -one forms say what the page said before it had French ("1 files").
-js-test-restore-files-one = { $count } files
+js-test-restore-files-one = { $count } file
 js-test-restore-files-other = { $count } files
 js-test-restore-tables-one = { $count } table
 js-test-restore-tables-other = { $count } tables
-js-test-restore-rows-one = { $count } rows
+js-test-restore-rows-one = { $count } row
 js-test-restore-rows-other = { $count } rows
-js-test-restore-checks-one = { $count } checks passed
+js-test-restore-checks-one = { $count } check passed
 js-test-restore-checks-other = { $count } checks passed
 # $found: the js-test-restore-files/tables/rows/checks parts, separated by ", ".
 js-test-restore-dropped = Restores: { $found } ({ $secs } s; scratch dropped)

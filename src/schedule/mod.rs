@@ -541,7 +541,8 @@ fn weekday_name(d: Weekday) -> &'static str {
     }
 }
 
-fn ordinal(n: i8) -> String {
+/// `1st`, `2nd`, `22nd`: an English ordinal (the page says it in French too).
+pub fn ordinal(n: i8) -> String {
     let suffix = match (n % 10, n % 100) {
         (1, r) if r != 11 => "st",
         (2, r) if r != 12 => "nd",

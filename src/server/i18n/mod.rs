@@ -239,3 +239,37 @@ pub fn script_patterns(source: &str) -> Result<String, String> {
         .to_string()
         .replace('<', "\\u003c"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_gets_the_language_it_asks_for() {
+        use Lang::*;
+        // (?lang=, cookie, Accept-Language, the language served)
+        type Case<'a> = (Option<&'a str>, Option<&'a str>, Option<&'a str>, Lang);
+        let cases: &[Case] = &[
+            (None, None, None, En),
+            (None, None, Some("fr-FR,fr;q=0.9,en;q=0.8"), Fr),
+            (None, None, Some("en-US,en;q=0.9,fr;q=0.8"), En),
+            (None, None, Some("de-DE,fr;q=0.5"), Fr),
+            (None, None, Some("de-DE,ja"), En),
+            (None, None, Some("fr-CA"), Fr),
+            (None, None, Some(";;;,q=garbage,\u{0}"), En),
+            (None, Some("fr"), Some("en-US"), Fr),
+            (None, Some("xx"), Some("fr"), Fr),
+            (Some("en"), Some("fr"), Some("fr"), En),
+            (Some("fr"), None, None, Fr),
+            (Some("../../etc"), Some("fr"), None, Fr),
+            (Some("<script>"), None, None, En),
+        ];
+        for (query, cookie, accept, want) in cases {
+            assert_eq!(
+                Lang::negotiate(*query, *cookie, *accept),
+                *want,
+                "{query:?} {cookie:?} {accept:?}"
+            );
+        }
+    }
+}

@@ -77,15 +77,7 @@ pub(super) fn schedule(lang: Lang, s: &Schedule) -> String {
 /// `1st`, `22nd` (`1er`, `22`).
 fn ordinal(lang: Lang, n: i8) -> String {
     match lang {
-        Lang::En => {
-            let suffix = match (n % 10, n % 100) {
-                (1, r) if r != 11 => "st",
-                (2, r) if r != 12 => "nd",
-                (3, r) if r != 13 => "rd",
-                _ => "th",
-            };
-            format!("{n}{suffix}")
-        }
+        Lang::En => crate::schedule::ordinal(n),
         Lang::Fr if n == 1 => "1er".to_string(),
         Lang::Fr => n.to_string(),
     }
