@@ -698,7 +698,7 @@ command = ["sh", "-c", "echo ledger locked >&2; exit 3"]
   assert.equal(await page.locator("html").getAttribute("lang"), "fr");
   await notes.locator(".status").getByText("En bonne santé").waitFor();
   assert.match(await ledger.locator(".status").textContent(), /En échec depuis le \d\d\/\d\d\/\d{4} .* \(2 exécutions échouées\)/);
-  assert.match(await notes.locator(".as-table caption").textContent(), /^30 derniers jours : 1 où tout a été sauvegardé/);
+  assert.match(await notes.locator(".as-table caption").textContent(), /^30 derniers jours : 1 jour où tout a été sauvegardé/);
   // What retention removes next, read on a click (GET only).
   const removals = page.locator("#storage details.next-removals").first();
   await removals.locator("summary").click();

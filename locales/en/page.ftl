@@ -22,7 +22,7 @@ no-jobs-create = No jobs yet: create one below.
 no-jobs = No jobs yet.
 status-healthy = Healthy
 status-failing = { $failures ->
-    [one] Failing since { $since } (1 failed run)
+    [one] Failing since { $since } ({ $failures } failed run)
    *[other] Failing since { $since } ({ $failures } failed runs)
 }
 status-stale = Stale since { $since }: no backup stored in time
@@ -34,7 +34,9 @@ outcome-none = no backup run
 outcome-succeeded = succeeded
 outcome-partial = partly failed
 outcome-failed = failed
-col-day = Day
+day-tip = { $day }: { $outcome } ({ $n })
+strip-no-runs = No backup run in the last 30 days.
+col-day = Day (UTC)
 col-outcome = Outcome
 col-succeeded = Succeeded
 col-partial = Partial
@@ -65,6 +67,7 @@ run-ago = { $state } { $ago }
 
 ## Time
 ago-now = just now
+at-detail = { $when }: { $detail }
 ago-minutes = { $n } min ago
 ago-hours = { $n } h ago
 ago-days = { $n ->
@@ -99,6 +102,7 @@ sched-every-seconds = { $n ->
    *[other] every { $n } seconds
 }
 sched-cron = { $words } ({ $tz })
+sched-cron-expr = cron "{ $expr }"
 list-and = { $rest } and { $last }
 weekday-1 = Monday
 weekday-2 = Tuesday
@@ -210,20 +214,21 @@ ret-within-yearly = yearly within { $span } of the newest
 ret-min-keep = always at least { $n }
 ret-trash = trash { $span }
 ret-no-trash = no trash: purged at once
+ret-and-trash = { $keeps }; { $trash }
 
 ## Proof
 proof-newest = { $age } old (backup { $id }: { $how })
 proof-verified = verified { $ago }
 proof-tested = test-restored { $ago }
 proof-files = { $n ->
-    [one] 1 file
+    [one] { $n } file
    *[other] { $n } files
 }
 proof-tables = { $tables ->
-    [one] 1 table
+    [one] { $tables } table
    *[other] { $tables } tables
 }, { $rows ->
-    [one] 1 row
+    [one] { $rows } row
    *[other] { $rows } rows
 }
 proof-none-tested = none yet: no backup both verified and test-restored
@@ -252,8 +257,9 @@ col-growth = 90 days
 col-next-removals = What retention removes next
 growth-words = { $change } in 90 days
 growth-spark = Stored at this destination over 90 days: from { $min } to { $max }, today { $last }
+job-deleted = { $job } (job deleted)
 next-removals = { $job } ({ $n ->
-    [one] 1 backup
+    [one] { $n } backup
    *[other] { $n } backups
 }, { $size })
 

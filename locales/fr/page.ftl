@@ -22,19 +22,24 @@ no-jobs-create = Aucune tâche pour l’instant : créez-en une ci-dessous.
 no-jobs = Aucune tâche pour l’instant.
 status-healthy = En bonne santé
 status-failing = { $failures ->
-    [one] En échec depuis le { $since } (1 exécution échouée)
+    [one] En échec depuis le { $since } ({ $failures } exécution échouée)
    *[other] En échec depuis le { $since } ({ $failures } exécutions échouées)
 }
 status-stale = En retard depuis le { $since } : aucune sauvegarde enregistrée à temps
 status-never = Jamais réussie
 strip-caption = 30 derniers jours
 strip-as-table = Afficher sous forme de tableau
-strip-summary = { $days } derniers jours : { $ok } où tout a été sauvegardé, { $partial } en partie en échec, { $failed } en échec, { $none } sans sauvegarde lancée
+strip-summary = { $days } derniers jours : { $ok ->
+    [one] { $ok } jour
+   *[other] { $ok } jours
+} où tout a été sauvegardé, { $partial } en partie en échec, { $failed } en échec, { $none } sans sauvegarde lancée
 outcome-none = aucune sauvegarde lancée
 outcome-succeeded = réussie
 outcome-partial = en partie en échec
 outcome-failed = en échec
-col-day = Jour
+day-tip = { $day } : { $outcome } ({ $n })
+strip-no-runs = Aucune sauvegarde lancée ces 30 derniers jours.
+col-day = Jour (UTC)
 col-outcome = Résultat
 col-succeeded = Réussies
 col-partial = Partielles
@@ -65,6 +70,7 @@ run-ago = { $state } { $ago }
 
 ## Temps
 ago-now = à l’instant
+at-detail = { $when } : { $detail }
 ago-minutes = il y a { $n } min
 ago-hours = il y a { $n } h
 ago-days = { $n ->
@@ -99,6 +105,7 @@ sched-every-seconds = { $n ->
    *[other] toutes les { $n } secondes
 }
 sched-cron = { $words } ({ $tz })
+sched-cron-expr = cron « { $expr } »
 list-and = { $rest } et { $last }
 weekday-1 = lundi
 weekday-2 = mardi
@@ -210,20 +217,21 @@ ret-within-yearly = une par an sur les { $span } précédant la plus récente
 ret-min-keep = toujours au moins { $n }
 ret-trash = corbeille { $span }
 ret-no-trash = pas de corbeille : purgées aussitôt
+ret-and-trash = { $keeps } ; { $trash }
 
 ## Preuves
 proof-newest = datant de { $age } (sauvegarde { $id } : { $how })
 proof-verified = vérifiée { $ago }
 proof-tested = restaurée à l’essai { $ago }
 proof-files = { $n ->
-    [one] 1 fichier
+    [one] { $n } fichier
    *[other] { $n } fichiers
 }
 proof-tables = { $tables ->
-    [one] 1 table
+    [one] { $tables } table
    *[other] { $tables } tables
 }, { $rows ->
-    [one] 1 ligne
+    [one] { $rows } ligne
    *[other] { $rows } lignes
 }
 proof-none-tested = aucune pour l’instant : aucune sauvegarde à la fois vérifiée et restaurée à l’essai
@@ -252,8 +260,9 @@ col-growth = 90 jours
 col-next-removals = Ce que la rétention retire ensuite
 growth-words = { $change } en 90 jours
 growth-spark = Stocké à cette destination sur 90 jours : de { $min } à { $max }, aujourd’hui { $last }
+job-deleted = { $job } (tâche supprimée)
 next-removals = { $job } ({ $n ->
-    [one] 1 sauvegarde
+    [one] { $n } sauvegarde
    *[other] { $n } sauvegardes
 }, { $size })
 
@@ -279,8 +288,8 @@ col-purged-after = Purgée après
 col-reason = Raison
 col-purge-error = Dernière erreur de purge
 at-next-prune = au prochain nettoyage
-undelete = Restaurer depuis la corbeille
-undelete-label = Restaurer depuis la corbeille la sauvegarde de { $job } faite le { $created }
+undelete = Récupérer
+undelete-label = Récupérer la sauvegarde de { $job } faite le { $created }
 more-trash = Les { $n } plus récemment retirées sont affichées ; sauve backup list --trash les liste toutes.
 
 ## Notifications

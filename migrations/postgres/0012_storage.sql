@@ -30,6 +30,8 @@ SELECT day, destination, SUM(added), SUM(removed) FROM (
 ) changes GROUP BY day, destination;
 
 CREATE FUNCTION sauve_count_storage() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    gone_on BIGINT;
 BEGIN
     IF TG_OP = 'INSERT' THEN
         INSERT INTO storage_totals (destination, job_name, n, bytes)
@@ -40,14 +42,19 @@ BEGIN
         VALUES (NEW.created_at / 86400000, NEW.destination, NEW.size, 0)
         ON CONFLICT (day, destination) DO UPDATE SET added = storage_days.added + EXCLUDED.added;
     ELSE
-        -- Purged or deleted by a person (UPDATE), or the row itself deleted.
+        -- Purged or deleted by a person (UPDATE: that day), or the row of a
+        -- backup still in storage deleted outright (DELETE: today; no path
+        -- does this now, history pruning deletes only purged rows).
         UPDATE storage_totals SET n = n - 1, bytes = bytes - OLD.size
         WHERE destination = OLD.destination AND job_name = OLD.job_name;
         IF TG_OP = 'UPDATE' THEN
-            INSERT INTO storage_days (day, destination, added, removed)
-            VALUES (NEW.deleted_at / 86400000, OLD.destination, 0, OLD.size)
-            ON CONFLICT (day, destination) DO UPDATE SET removed = storage_days.removed + EXCLUDED.removed;
+            gone_on := NEW.deleted_at / 86400000;
+        ELSE
+            gone_on := EXTRACT(EPOCH FROM now())::BIGINT / 86400;
         END IF;
+        INSERT INTO storage_days (day, destination, added, removed)
+        VALUES (gone_on, OLD.destination, 0, OLD.size)
+        ON CONFLICT (day, destination) DO UPDATE SET removed = storage_days.removed + EXCLUDED.removed;
     END IF;
     RETURN NULL;
 END

@@ -52,10 +52,15 @@ BEGIN
     ON CONFLICT (day, destination) DO UPDATE SET removed = storage_days.removed + excluded.removed;
 END;
 
--- A row of a backup still in storage deleted outright: no longer counted.
+-- A row of a backup still in storage deleted outright: no longer counted,
+-- removed today (no path does this now; history pruning deletes only rows of
+-- purged backups).
 CREATE TRIGGER backups_count_dropped AFTER DELETE ON backups
 WHEN OLD.deleted_at IS NULL
 BEGIN
     UPDATE storage_totals SET n = n - 1, bytes = bytes - OLD.size
     WHERE destination = OLD.destination AND job_name = OLD.job_name;
+    INSERT INTO storage_days (day, destination, added, removed)
+    VALUES (CAST(strftime('%s', 'now') AS INTEGER) / 86400, OLD.destination, 0, OLD.size)
+    ON CONFLICT (day, destination) DO UPDATE SET removed = storage_days.removed + excluded.removed;
 END;

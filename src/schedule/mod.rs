@@ -62,9 +62,10 @@ pub enum Shape {
     Every {
         secs: i64,
     },
-    /// Cron's own English words for it (croner's).
+    /// Cron's own English words for it (croner's), and its expression.
     Cron {
         english: String,
+        expr: String,
     },
 }
 
@@ -227,7 +228,7 @@ impl Schedule {
                 return Err(err(Some(extra), "unexpected after the interval".into()));
             }
             ["cron", ..] => {
-                let expr = trimmed[4..].trim().trim_matches('"').trim();
+                let expr = cron_expr(trimmed);
                 if expr.is_empty() {
                     return Err(err(
                         None,
@@ -426,6 +427,7 @@ impl Schedule {
             Kind::Every(secs) => Shape::Every { secs: *secs },
             Kind::Cron(c) => Shape::Cron {
                 english: c.describe(),
+                expr: cron_expr(self.spec.trim()).to_string(),
             },
         }
     }
@@ -539,6 +541,11 @@ fn weekday_name(d: Weekday) -> &'static str {
         Weekday::Saturday => "Saturday",
         Weekday::Sunday => "Sunday",
     }
+}
+
+/// The expression of `cron "0 2 * * *"` (the spec, trimmed, `cron` first).
+fn cron_expr(spec: &str) -> &str {
+    spec.get(4..).unwrap_or("").trim().trim_matches('"').trim()
 }
 
 /// `1st`, `2nd`, `22nd`: an English ordinal (the page says it in French too).

@@ -145,7 +145,8 @@ struct RunRow {
 #[template(path = "dashboard.html")]
 struct DashboardPage {
     t: Lang,
-    langs: [Lang; 2],
+    /// Each language and the link that shows this same page in it.
+    langs: Vec<(Lang, String)>,
     /// "Signed in as ada (admin)".
     who: String,
     can_write: bool,
@@ -159,22 +160,13 @@ struct DashboardPage {
     more_trash: bool,
     more_trash_words: String,
     rules: Vec<RuleField>,
-    runs: Vec<RunRow>,
     zones: &'static [String],
     /// (value, label) of each weekday box.
     weekdays: Vec<(String, String)>,
     /// (value, label) of each state and kind in the history's filters.
     states: Vec<(&'static str, String)>,
     kinds: Vec<(&'static str, String)>,
-    filter_job: String,
-    filter_state: String,
-    filter_kind: String,
-    /// The cursor of the next (older) page of runs; empty on the last.
-    next_cursor: String,
-    /// Whether this page of runs starts below the newest.
-    paged: bool,
-    /// Runs a page shows.
-    limit: i64,
+    history: History,
     version: &'static str,
     deliveries: Vec<DeliveryRow>,
     failing_channels: Vec<FailingChannel>,
@@ -194,7 +186,7 @@ pub struct DashboardQuery {
 
 fn row(lang: Lang, r: &Run) -> RunRow {
     let duration = match (r.started_at, r.finished_at) {
-        (Some(s), Some(f)) => format::seconds(lang, f.as_millisecond() - s.as_millisecond()),
+        (Some(s), Some(f)) => format::duration(lang, f.as_millisecond() - s.as_millisecond()),
         _ => "—".into(),
     };
     RunRow {
@@ -248,7 +240,14 @@ pub async fn dashboard(
         .ok()
         .flatten();
     let Some((Principal::User { name, role }, csrf)) = session else {
-        return Redirect::to(&format!("/login?next={DASHBOARD}")).into_response();
+        // A language asked for on the way in is the sign-in page's too.
+        let lang = q
+            .lang
+            .as_deref()
+            .and_then(Lang::parse)
+            .map(|l| format!("&lang={}", l.code()))
+            .unwrap_or_default();
+        return Redirect::to(&format!("/login?next={DASHBOARD}{lang}")).into_response();
     };
     let (lang, set_cookie) = language(&headers, q.lang.as_deref());
     let mut response = match page(&state, lang, name, role, csrf, q).await {
@@ -266,6 +265,32 @@ pub async fn dashboard(
     response
 }
 
+/// The language switch's links: this page (its filters and cursor) in each
+/// language.
+fn switch_links(q: &DashboardQuery) -> Vec<(Lang, String)> {
+    Lang::ALL
+        .into_iter()
+        .map(|l| {
+            let mut query = url::form_urlencoded::Serializer::new(String::new());
+            for (k, v) in [
+                ("job", &q.job),
+                ("state", &q.state),
+                ("kind", &q.kind),
+                ("cursor", &q.cursor),
+            ] {
+                if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+                    query.append_pair(k, v);
+                }
+            }
+            if let Some(limit) = q.limit {
+                query.append_pair("limit", &limit.to_string());
+            }
+            query.append_pair("lang", l.code());
+            (l, format!("?{}", query.finish()))
+        })
+        .collect()
+}
+
 fn with_cookie(response: &mut Response, cookie: Option<String>) {
     if let Some(v) = cookie.and_then(|c| header::HeaderValue::from_str(&c).ok()) {
         response.headers_mut().append(header::SET_COOKIE, v);
@@ -280,6 +305,7 @@ async fn page(
     csrf: String,
     q: DashboardQuery,
 ) -> Result<DashboardPage, crate::service::ServiceError> {
+    let langs = switch_links(&q);
     let sauve = &state.sauve;
     let now = Timestamp::now();
     let today = now.as_millisecond().div_euclid(86_400_000);
@@ -311,6 +337,121 @@ async fn page(
     }
     let notes = notifications::rows(lang, sauve).await?;
     let backups = backup_rows(lang, sauve).await?;
+    let (trash, more_trash) = trash_rows(lang, sauve, now).await?;
+    let history = history(lang, sauve, q).await?;
+    let storage = storage::rows(
+        lang,
+        &trends,
+        &jobs.iter().map(|j| j.name.as_str()).collect(),
+        today,
+    );
+    Ok(DashboardPage {
+        t: lang,
+        langs,
+        who: lang.ta(
+            "signed-in-as",
+            &[
+                ("user", Arg::S(&user)),
+                ("role", Arg::S(&lang.t(&format!("role-{}", role.as_str())))),
+            ],
+        ),
+        can_write: role == Role::Admin,
+        csrf,
+        jobs,
+        size_caption: lang.t("spark-size-caption"),
+        duration_caption: lang.t("spark-duration-caption"),
+        storage,
+        backups,
+        more_trash_words: lang.ta("more-trash", &[("n", Arg::N(trash.len() as i64))]),
+        trash,
+        more_trash,
+        rules: retention::rule_fields(lang),
+        zones: zones(),
+        weekdays: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.to_string(), lang.t(&format!("weekday-short-{}", i + 1))))
+            .collect(),
+        states: RunState::ALL
+            .iter()
+            .map(|s| (s.as_str(), lang.t(&format!("state-{s}"))))
+            .collect(),
+        kinds: RunKind::ALL
+            .iter()
+            .map(|k| (k.as_str(), lang.t(&format!("kind-{k}"))))
+            .collect(),
+        history,
+        version: env!("CARGO_PKG_VERSION"),
+        deliveries: notes.deliveries,
+        failing_channels: notes.failing,
+    })
+}
+
+/// The History section: a page of runs, newest first, by the filters asked.
+struct History {
+    runs: Vec<RunRow>,
+    filter_job: String,
+    filter_state: String,
+    filter_kind: String,
+    /// The cursor of the next (older) page of runs; empty on the last.
+    next_cursor: String,
+    /// Whether this page of runs starts below the newest.
+    paged: bool,
+    /// Runs a page shows.
+    limit: i64,
+}
+
+async fn history(
+    lang: Lang,
+    sauve: &crate::service::Sauve,
+    q: DashboardQuery,
+) -> Result<History, crate::service::ServiceError> {
+    let limit = q.limit.unwrap_or(50).clamp(1, 1000);
+    let filter_state = q
+        .state
+        .filter(|s| s.parse::<RunState>().is_ok())
+        .unwrap_or_default();
+    let filter_kind = q
+        .kind
+        .filter(|k| k.parse::<RunKind>().is_ok())
+        .unwrap_or_default();
+    let filter_job = q.job.unwrap_or_default();
+    let runs = sauve
+        .runs(&RunFilter {
+            job: (!filter_job.is_empty()).then(|| filter_job.clone()),
+            state: filter_state.parse().ok(),
+            kind: filter_kind.parse().ok(),
+            limit: limit + 1,
+            // A cursor that is not one shows the newest runs.
+            before_id: super::api::parse_cursor(q.cursor.clone()).ok().flatten(),
+        })
+        .await?;
+    let next_cursor = match runs.get(limit as usize) {
+        Some(_) => runs[limit as usize - 1].id.clone(),
+        None => String::new(),
+    };
+    Ok(History {
+        runs: runs
+            .iter()
+            .take(limit as usize)
+            .map(|r| row(lang, r))
+            .collect(),
+        filter_job,
+        filter_state,
+        filter_kind,
+        next_cursor,
+        paged: q.cursor.as_deref().is_some_and(|c| !c.is_empty()),
+        limit,
+    })
+}
+
+/// The trash, newest removals first, as many as the page shows, and
+/// whether there are more.
+async fn trash_rows(
+    lang: Lang,
+    sauve: &crate::service::Sauve,
+    now: Timestamp,
+) -> Result<(Vec<TrashRow>, bool), crate::service::ServiceError> {
     const TRASH_SHOWN: i64 = 100;
     let mut trash: Vec<TrashRow> = sauve
         .trash(None, TRASH_SHOWN + 1)
@@ -341,80 +482,7 @@ async fn page(
         .collect();
     let more_trash = trash.len() as i64 > TRASH_SHOWN;
     trash.truncate(TRASH_SHOWN as usize);
-    let limit = q.limit.unwrap_or(50).clamp(1, 1000);
-    let filter_state = q
-        .state
-        .filter(|s| s.parse::<RunState>().is_ok())
-        .unwrap_or_default();
-    let filter_kind = q
-        .kind
-        .filter(|k| k.parse::<RunKind>().is_ok())
-        .unwrap_or_default();
-    let filter_job = q.job.unwrap_or_default();
-    let runs = sauve
-        .runs(&RunFilter {
-            job: (!filter_job.is_empty()).then(|| filter_job.clone()),
-            state: filter_state.parse().ok(),
-            kind: filter_kind.parse().ok(),
-            limit: limit + 1,
-            // A cursor that is not one shows the newest runs.
-            before_id: super::api::parse_cursor(q.cursor.clone()).ok().flatten(),
-        })
-        .await?;
-    let next_cursor = match runs.get(limit as usize) {
-        Some(_) => runs[limit as usize - 1].id.clone(),
-        None => String::new(),
-    };
-    Ok(DashboardPage {
-        t: lang,
-        langs: Lang::ALL,
-        who: lang.ta(
-            "signed-in-as",
-            &[
-                ("user", Arg::S(&user)),
-                ("role", Arg::S(&lang.t(&format!("role-{}", role.as_str())))),
-            ],
-        ),
-        can_write: role == Role::Admin,
-        csrf,
-        jobs,
-        size_caption: lang.t("spark-size-caption"),
-        duration_caption: lang.t("spark-duration-caption"),
-        storage: storage::rows(lang, &trends, today),
-        backups,
-        more_trash_words: lang.ta("more-trash", &[("n", Arg::N(trash.len() as i64))]),
-        trash,
-        more_trash,
-        rules: retention::rule_fields(lang),
-        runs: runs
-            .iter()
-            .take(limit as usize)
-            .map(|r| row(lang, r))
-            .collect(),
-        zones: zones(),
-        weekdays: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-            .iter()
-            .enumerate()
-            .map(|(i, d)| (d.to_string(), lang.t(&format!("weekday-short-{}", i + 1))))
-            .collect(),
-        states: RunState::ALL
-            .iter()
-            .map(|s| (s.as_str(), lang.t(&format!("state-{s}"))))
-            .collect(),
-        kinds: RunKind::ALL
-            .iter()
-            .map(|k| (k.as_str(), lang.t(&format!("kind-{k}"))))
-            .collect(),
-        filter_job,
-        filter_state,
-        filter_kind,
-        next_cursor,
-        paged: q.cursor.as_deref().is_some_and(|c| !c.is_empty()),
-        limit,
-        version: env!("CARGO_PKG_VERSION"),
-        deliveries: notes.deliveries,
-        failing_channels: notes.failing,
-    })
+    Ok((trash, more_trash))
 }
 
 /// The newest backups, with what their last verify and test restore found.
@@ -451,11 +519,7 @@ async fn backup_rows(
                     lang.t(&format!("badge-{check}"))
                 },
                 check_detail: match (b.damaged_at, b.verified_at) {
-                    (Some(t), _) => format!(
-                        "{}: {}",
-                        format::when(lang, t),
-                        b.verify_error.as_deref().unwrap_or("")
-                    ),
+                    (Some(t), _) => format::at(lang, t, b.verify_error.as_deref().unwrap_or("")),
                     (None, Some(t)) => format::when(lang, t),
                     (None, None) => String::new(),
                 },

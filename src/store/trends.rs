@@ -24,7 +24,7 @@ const RUN_DAYS: &str = "SELECT day, job_name, kind, state, n, bytes_out, duratio
 fn recent_sql(engine: Engine) -> &'static str {
     static SQLITE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     static POSTGRES: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    const GOOD: &str = "kind = 'backup' AND state = 'succeeded'";
+    let good = |t: &str| format!("{t}.kind = 'backup' AND {t}.state = 'succeeded'");
     match engine {
         Engine::Sqlite => SQLITE.get_or_init(|| {
             format!(
@@ -32,10 +32,12 @@ fn recent_sql(engine: Engine) -> &'static str {
                 // job walks its own range instead of all backups' runs.
                 "SELECT r.job_name, r.id, r.bytes_out, r.started_at, r.finished_at
                  FROM jobs j CROSS JOIN runs r
-                 WHERE r.job_name = j.name AND r.{GOOD}
+                 WHERE r.job_name = j.name AND {}
                    AND r.id >= COALESCE((SELECT o.id FROM runs o
-                       WHERE o.job_name = j.name AND o.{GOOD}
+                       WHERE o.job_name = j.name AND {}
                        ORDER BY o.id DESC LIMIT 1 OFFSET {}), '')",
+                good("r"),
+                good("o"),
                 RECENT_BACKUPS - 1
             )
         }),
@@ -44,8 +46,9 @@ fn recent_sql(engine: Engine) -> &'static str {
                 "SELECT r.job_name, r.id, r.bytes_out, r.started_at, r.finished_at
                  FROM jobs j CROSS JOIN LATERAL (
                      SELECT o.job_name, o.id, o.bytes_out, o.started_at, o.finished_at
-                     FROM runs o WHERE o.job_name = j.name AND o.{GOOD}
-                     ORDER BY o.id DESC LIMIT {RECENT_BACKUPS}) r"
+                     FROM runs o WHERE o.job_name = j.name AND {}
+                     ORDER BY o.id DESC LIMIT {RECENT_BACKUPS}) r",
+                good("o")
             )
         }),
     }

@@ -106,6 +106,15 @@ pub fn span(lang: Lang, ms: i64) -> String {
     }
 }
 
+/// What happened at an instant: `2026-12-03 14:05:00 UTC: 2 tables`
+/// (French puts a space before the colon).
+pub fn at(lang: Lang, t: Timestamp, what: &str) -> String {
+    lang.ta(
+        "at-detail",
+        &[("when", Arg::S(&when(lang, t))), ("detail", Arg::S(what))],
+    )
+}
+
 /// How long ago: `just now`, `5 min ago`, `3 h ago`, `2 days ago`.
 pub fn ago(lang: Lang, t: Timestamp, now: Timestamp) -> String {
     let secs = now.as_second() - t.as_second();

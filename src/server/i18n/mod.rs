@@ -75,7 +75,7 @@ impl Lang {
             .filter_map(|l| l.code().parse().ok())
             .collect();
         let default: LanguageIdentifier = Lang::default().code().parse().unwrap_or_default();
-        let requested = fluent_langneg::accepted_languages::parse(accept);
+        let requested = by_weight(accept);
         fluent_langneg::negotiate_languages(
             &requested,
             &available,
@@ -138,6 +138,25 @@ impl Lang {
     pub fn script_messages(self) -> &'static str {
         &self.catalog().script_json
     }
+}
+
+/// The languages of an `Accept-Language` header, most wanted first by their
+/// `q` weights (RFC 9110; equal weights keep their order), without those it
+/// refuses (`q=0`) and those that are not language tags.
+fn by_weight(accept: &str) -> Vec<LanguageIdentifier> {
+    let mut weighted: Vec<(f32, LanguageIdentifier)> = accept
+        .split(',')
+        .filter_map(|item| {
+            let mut parts = item.split(';');
+            let tag: LanguageIdentifier = parts.next()?.trim().parse().ok()?;
+            let q = parts
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .map_or(Some(1.0), |q| q.trim().parse::<f32>().ok())?;
+            (q > 0.0 && q <= 1.0).then_some((q, tag))
+        })
+        .collect();
+    weighted.sort_by(|a, b| b.0.total_cmp(&a.0));
+    weighted.into_iter().map(|(_, tag)| tag).collect()
 }
 
 /// A message's variable.
@@ -255,6 +274,11 @@ mod tests {
             (None, None, Some("en-US,en;q=0.9,fr;q=0.8"), En),
             (None, None, Some("de-DE,fr;q=0.5"), Fr),
             (None, None, Some("de-DE,ja"), En),
+            (None, None, Some("fr;q=0.1, en;q=0.9"), En),
+            (None, None, Some("en;q=0, fr"), Fr),
+            (None, None, Some("en;q=0.5, fr;q=0.5"), En),
+            (None, None, Some("fr;q=abc, en"), En),
+            (None, None, Some("*"), En),
             (None, None, Some("fr-CA"), Fr),
             (None, None, Some(";;;,q=garbage,\u{0}"), En),
             (None, Some("fr"), Some("en-US"), Fr),

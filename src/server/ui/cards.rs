@@ -8,7 +8,7 @@ use super::pictures::{self, Spark, Strip};
 use super::proof;
 use super::retention::{DestinationRetention, retention_words};
 use super::words;
-use crate::domain::{DestinationSpec, SourceSpec};
+use crate::domain::{DestinationSpec, Run, SourceSpec};
 use crate::policy::alerts::{self, Health};
 use crate::server::i18n::{Arg, Lang, format};
 use crate::service::{Sauve, ServiceError, Trends};
@@ -76,25 +76,9 @@ pub(super) async fn card(
     let max_age = valid.as_ref().and_then(|j| j.max_age_ms(now));
     // The health the alerting folded; a job it has not seen yet counts from
     // its runs.
-    let health = health.cloned().unwrap_or_else(|| Health {
-        last_good_at: glance.last_good_at,
-        ..Health::default()
-    });
-    let status = alerts::status(
-        &health,
-        stored.created_at.as_millisecond(),
-        max_age,
-        now.as_millisecond(),
-    );
-    let (status_class, status_words) = words::status(lang, status);
+    let (status_class, status_words) = state(i, &stored, &glance, health, max_age);
     let tz = stored.spec.timezone.clone().unwrap_or_else(|| "UTC".into());
-    let next_run = match glance.next_fire_at.map(crate::store::ts) {
-        Some(t) => match jiff::tz::TimeZone::get(&tz) {
-            Ok(z) => format::zoned(lang, t, &z),
-            Err(_) => format::when(lang, t),
-        },
-        None => "—".into(),
-    };
+    let next_run = next_run(lang, &glance, &tz);
     let (size_spark, duration_spark) =
         pictures::backup_sparks(lang, &stored.name, &i.trends.recent);
     Ok(JobCard {
@@ -120,26 +104,16 @@ pub(super) async fn card(
             .unwrap_or_else(|| lang.t("only-on-demand")),
         next_run,
         last_run: last
-            .map(|r| {
-                let at = r.finished_at.or(r.started_at).unwrap_or(r.queued_at);
-                lang.ta(
-                    "run-ago",
-                    &[
-                        ("state", Arg::S(&lang.t(&format!("state-{}", r.state)))),
-                        ("ago", Arg::S(&format::ago(lang, at, now))),
-                    ],
-                )
-            })
+            .map(|r| last_run(lang, r, now))
             .unwrap_or_else(|| lang.t("never")),
         last_state: last.map(|r| r.state.to_string()).unwrap_or_default(),
         last_good: last_good_at
             .map(|t| format::ago(lang, t, now))
             .unwrap_or_else(|| lang.t("never")),
-        stale: matches!(status, alerts::Status::Stale { .. })
-            || max_age.is_some_and(|max| {
-                let since = last_good_at.unwrap_or(stored.created_at);
-                now.as_millisecond() - since.as_millisecond() >= max
-            }),
+        stale: max_age.is_some_and(|max| {
+            let since = last_good_at.unwrap_or(stored.created_at);
+            now.as_millisecond() - since.as_millisecond() >= max
+        }),
         active_run: glance.active_run.clone().unwrap_or_default(),
         retention_words: retention_words(lang, stored.spec.retention.as_ref()),
         destination_retention: destination_retention(lang, &stored),
@@ -168,6 +142,51 @@ pub(super) async fn card(
         .await?,
         name: stored.name,
     })
+}
+
+/// The job's state and its class, by the watchdog's rules, from the health
+/// the alerting folded (a job it has not seen yet counts from its runs).
+fn state(
+    i: &Inputs<'_>,
+    stored: &StoredJob,
+    glance: &JobGlance,
+    health: Option<&Health>,
+    max_age: Option<i64>,
+) -> (&'static str, String) {
+    let health = health.cloned().unwrap_or_else(|| Health {
+        last_good_at: glance.last_good_at,
+        ..Health::default()
+    });
+    let status = alerts::status(
+        &health,
+        stored.created_at.as_millisecond(),
+        max_age,
+        i.now.as_millisecond(),
+    );
+    words::status(i.lang, status)
+}
+
+/// When the schedule fires next, in the job's time zone.
+fn next_run(lang: Lang, glance: &JobGlance, tz: &str) -> String {
+    match glance.next_fire_at.map(crate::store::ts) {
+        Some(t) => match jiff::tz::TimeZone::get(tz) {
+            Ok(z) => format::zoned(lang, t, &z),
+            Err(_) => format::when(lang, t),
+        },
+        None => "—".into(),
+    }
+}
+
+/// "failed 3 h ago".
+fn last_run(lang: Lang, r: &Run, now: Timestamp) -> String {
+    let at = r.finished_at.or(r.started_at).unwrap_or(r.queued_at);
+    lang.ta(
+        "run-ago",
+        &[
+            ("state", Arg::S(&lang.t(&format!("state-{}", r.state)))),
+            ("ago", Arg::S(&format::ago(lang, at, now))),
+        ],
+    )
 }
 
 /// Destinations written with their own `retention` table: its rules replace

@@ -79,6 +79,8 @@ pub(super) struct Cell {
 /// A job's last [`STRIP_DAYS`] days.
 pub(super) struct Strip {
     pub(super) cells: Vec<Cell>,
+    /// No backup run finished on any of its days.
+    pub(super) empty: bool,
     pub(super) width: i64,
     /// "30 days: 27 with every backup stored, 1 failed, 2 without a run".
     pub(super) summary: String,
@@ -115,7 +117,14 @@ pub(super) fn strip(lang: Lang, job: &str, days: &[RunDay], today: i64) -> Strip
                 class: o.class(),
                 tip: match o {
                     Outcome::None => String::new(),
-                    _ => format!("{day}: {outcome} ({})", s + p + f),
+                    _ => lang.ta(
+                        "day-tip",
+                        &[
+                            ("day", Arg::S(&day)),
+                            ("outcome", Arg::S(&outcome)),
+                            ("n", Arg::N(s + p + f)),
+                        ],
+                    ),
                 },
                 day,
                 outcome,
@@ -126,6 +135,7 @@ pub(super) fn strip(lang: Lang, job: &str, days: &[RunDay], today: i64) -> Strip
         })
         .collect();
     Strip {
+        empty: tally[Outcome::None as usize] == STRIP_DAYS,
         cells,
         width: STRIP_DAYS * (CELL + GAP) - GAP,
         summary: lang.ta(
@@ -223,7 +233,7 @@ pub(super) fn backup_sparks(
     (
         spark(lang, "spark-size", &sizes, |v| format::bytes(lang, v)),
         spark(lang, "spark-duration", &durations, |v| {
-            format::seconds(lang, v)
+            format::duration(lang, v)
         }),
     )
 }
@@ -327,7 +337,7 @@ mod tests {
         assert_eq!(fr.cells[29].day, "04/10/2024");
         assert_eq!(
             fr.summary,
-            "30 derniers jours : 1 où tout a été sauvegardé, 2 en partie en échec, 1 en échec, 26 sans sauvegarde lancée"
+            "30 derniers jours : 1 jour où tout a été sauvegardé, 2 en partie en échec, 1 en échec, 26 sans sauvegarde lancée"
         );
     }
 

@@ -123,18 +123,15 @@ pub(super) async fn of_job(
 /// empty: its class) and what it found.
 pub(super) fn tested(lang: Lang, b: &Backup) -> (&'static str, String) {
     match (&b.test_restore, b.test_restored_at) {
-        (Some(r), Some(t)) if r.ok => (
-            "test-restored",
-            format!("{}: {}", format::when(lang, t), rows_words(lang, r)),
-        ),
+        (Some(r), Some(t)) if r.ok => ("test-restored", format::at(lang, t, &rows_words(lang, r))),
         (Some(r), Some(t)) => (
             "test-failed",
-            format!(
-                "{}: {}",
-                format::when(lang, t),
-                r.error
+            format::at(
+                lang,
+                t,
+                &r.error
                     .clone()
-                    .unwrap_or_else(|| lang.t("test-did-not-pass"))
+                    .unwrap_or_else(|| lang.t("test-did-not-pass")),
             ),
         ),
         _ => ("", String::new()),

@@ -115,9 +115,15 @@ pub(super) fn retention_words(lang: Lang, spec: Option<&RetentionSpec>) -> Strin
             _ => lang.ta("ret-trash", &[("span", Arg::S(t))]),
         },
     };
-    format!(
-        "{}; {trash}",
-        lang.ta("ret-keeps", &[("rules", Arg::S(&rules.join(", ")))])
+    lang.ta(
+        "ret-and-trash",
+        &[
+            (
+                "keeps",
+                Arg::S(&lang.ta("ret-keeps", &[("rules", Arg::S(&rules.join(", ")))])),
+            ),
+            ("trash", Arg::S(&trash)),
+        ],
     )
 }
 

@@ -12,6 +12,9 @@ pub(super) struct JobAtDestination {
     pub(super) job: String,
     /// "app (12 backups, 1.2 GiB)".
     pub(super) label: String,
+    /// Whether the job still exists: a deleted job's backups stay in
+    /// storage, and it has no retention plan to ask for.
+    pub(super) exists: bool,
 }
 
 pub(super) struct DestinationRow {
@@ -25,7 +28,12 @@ pub(super) struct DestinationRow {
 }
 
 /// A row per destination, in the order of their URIs.
-pub(super) fn rows(lang: Lang, trends: &Trends, today: i64) -> Vec<DestinationRow> {
+pub(super) fn rows(
+    lang: Lang,
+    trends: &Trends,
+    jobs: &std::collections::HashSet<&str>,
+    today: i64,
+) -> Vec<DestinationRow> {
     let mut out: Vec<DestinationRow> = Vec::new();
     // storage_totals come by destination, then job.
     for t in &trends.storage {
@@ -41,16 +49,23 @@ pub(super) fn rows(lang: Lang, trends: &Trends, today: i64) -> Vec<DestinationRo
         }
         let Some(row) = out.last_mut() else { continue };
         row.backups += t.backups;
+        let label = lang.ta(
+            "next-removals",
+            &[
+                ("job", Arg::S(&t.job)),
+                ("n", Arg::N(t.backups)),
+                ("size", Arg::S(&format::bytes(lang, t.bytes))),
+            ],
+        );
+        let exists = jobs.contains(t.job.as_str());
         row.jobs.push(JobAtDestination {
             job: t.job.clone(),
-            label: lang.ta(
-                "next-removals",
-                &[
-                    ("job", Arg::S(&t.job)),
-                    ("n", Arg::N(t.backups)),
-                    ("size", Arg::S(&format::bytes(lang, t.bytes))),
-                ],
-            ),
+            label: if exists {
+                label
+            } else {
+                lang.ta("job-deleted", &[("job", Arg::S(&label))])
+            },
+            exists,
         });
     }
     for row in &mut out {

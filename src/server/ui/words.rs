@@ -61,10 +61,10 @@ pub(super) fn schedule(lang: Lang, s: &Schedule) -> String {
         }
         // Cron's words come from croner, in English; French shows the
         // expression as written.
-        Shape::Cron { english } => {
+        Shape::Cron { english, expr } => {
             let words = match lang {
                 Lang::En => english,
-                Lang::Fr => format!("cron « {} »", s.spec().trim()),
+                _ => lang.ta("sched-cron-expr", &[("expr", Arg::S(&expr))]),
             };
             lang.ta(
                 "sched-cron",
@@ -185,11 +185,7 @@ mod tests {
         }
         let cron = Schedule::parse("cron \"0 2 * * *\"", "UTC").expect("cron");
         assert_eq!(schedule(Lang::En, &cron), cron.describe());
-        assert!(
-            schedule(Lang::Fr, &cron).starts_with("cron « "),
-            "{}",
-            schedule(Lang::Fr, &cron)
-        );
+        assert_eq!(schedule(Lang::Fr, &cron), "cron « 0 2 * * * » (UTC)");
     }
 
     #[test]
