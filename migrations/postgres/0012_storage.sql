@@ -18,6 +18,10 @@ CREATE TABLE storage_days (
     PRIMARY KEY (day, destination)
 );
 
+-- Each job's days of one kind, for the page's 30-day strip: a range per
+-- job (run_days' key starts with the day, which is every job's).
+CREATE INDEX run_days_job ON run_days (job_name, kind, day);
+
 INSERT INTO storage_totals (destination, job_name, n, bytes)
 SELECT destination, job_name, COUNT(*), SUM(size) FROM backups
 WHERE deleted_at IS NULL GROUP BY destination, job_name;

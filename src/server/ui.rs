@@ -7,6 +7,7 @@
 //! person's click (see the script's header).
 
 mod cards;
+mod lists;
 mod notifications;
 mod pictures;
 mod proof;
@@ -16,16 +17,16 @@ mod words;
 
 use super::AppState;
 use super::error::ApiQuery;
-use super::i18n::{self, Arg, Lang, format};
+use super::i18n::{self, Arg, Lang};
 use crate::auth::{Principal, Role};
-use crate::domain::{Run, RunKind, RunState};
-use crate::store::{BackupFilter, RunFilter};
+use crate::domain::{RunKind, RunState};
 use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use cards::JobCard;
 use jiff::Timestamp;
+use lists::{BackupRow, History};
 use notifications::{DeliveryRow, FailingChannel};
 use retention::{RuleField, TrashRow};
 use serde::Deserialize;
@@ -107,40 +108,6 @@ fn render(t: impl Template) -> Response {
     }
 }
 
-struct BackupRow {
-    id: String,
-    job: String,
-    kind: String,
-    created: String,
-    size: String,
-    sha256: String,
-    sha_short: String,
-    destination: String,
-    /// `verified`, `damaged` or empty: what the last full re-read found.
-    check: &'static str,
-    check_words: String,
-    /// When, and for a damaged backup what was found.
-    check_detail: String,
-    /// `test-restored`, `test-failed` or empty: the last test restore.
-    tested: &'static str,
-    tested_words: String,
-    /// When, and its tables and rows (or why it failed).
-    tested_detail: String,
-}
-
-struct RunRow {
-    id: String,
-    job: String,
-    kind: String,
-    trigger: String,
-    state: String,
-    state_words: String,
-    started: String,
-    duration: String,
-    size: String,
-    error: String,
-}
-
 #[derive(Template)]
 #[template(path = "dashboard.html")]
 struct DashboardPage {
@@ -182,32 +149,6 @@ pub struct DashboardQuery {
     cursor: Option<String>,
     /// A click on the language switch: kept in a cookie from then on.
     lang: Option<String>,
-}
-
-fn row(lang: Lang, r: &Run) -> RunRow {
-    let duration = match (r.started_at, r.finished_at) {
-        (Some(s), Some(f)) => format::duration(lang, f.as_millisecond() - s.as_millisecond()),
-        _ => "—".into(),
-    };
-    RunRow {
-        id: r.id.clone(),
-        job: r.job.clone(),
-        kind: lang.t(&format!("kind-{}", r.kind)),
-        trigger: lang.t(&format!("trigger-{}", r.trigger)),
-        state: r.state.to_string(),
-        state_words: lang.t(&format!("state-{}", r.state)),
-        started: r
-            .started_at
-            .map(|t| format::when(lang, t))
-            .unwrap_or_else(|| "—".into()),
-        duration,
-        size: if r.bytes_out > 0 {
-            format::bytes(lang, r.bytes_out)
-        } else {
-            "—".into()
-        },
-        error: r.error.clone().unwrap_or_default(),
-    }
 }
 
 /// The page's language, and the cookie that keeps a choice made on the
@@ -336,9 +277,9 @@ async fn page(
         jobs.push(cards::card(&inputs, stored, glance, h).await?);
     }
     let notes = notifications::rows(lang, sauve).await?;
-    let backups = backup_rows(lang, sauve).await?;
-    let (trash, more_trash) = trash_rows(lang, sauve, now).await?;
-    let history = history(lang, sauve, q).await?;
+    let backups = lists::backup_rows(lang, sauve).await?;
+    let (trash, more_trash) = lists::trash_rows(lang, sauve, now).await?;
+    let history = lists::history(lang, sauve, q).await?;
     let storage = storage::rows(
         lang,
         &trends,
@@ -385,155 +326,6 @@ async fn page(
         deliveries: notes.deliveries,
         failing_channels: notes.failing,
     })
-}
-
-/// The History section: a page of runs, newest first, by the filters asked.
-struct History {
-    runs: Vec<RunRow>,
-    filter_job: String,
-    filter_state: String,
-    filter_kind: String,
-    /// The cursor of the next (older) page of runs; empty on the last.
-    next_cursor: String,
-    /// Whether this page of runs starts below the newest.
-    paged: bool,
-    /// Runs a page shows.
-    limit: i64,
-}
-
-async fn history(
-    lang: Lang,
-    sauve: &crate::service::Sauve,
-    q: DashboardQuery,
-) -> Result<History, crate::service::ServiceError> {
-    let limit = q.limit.unwrap_or(50).clamp(1, 1000);
-    let filter_state = q
-        .state
-        .filter(|s| s.parse::<RunState>().is_ok())
-        .unwrap_or_default();
-    let filter_kind = q
-        .kind
-        .filter(|k| k.parse::<RunKind>().is_ok())
-        .unwrap_or_default();
-    let filter_job = q.job.unwrap_or_default();
-    let runs = sauve
-        .runs(&RunFilter {
-            job: (!filter_job.is_empty()).then(|| filter_job.clone()),
-            state: filter_state.parse().ok(),
-            kind: filter_kind.parse().ok(),
-            limit: limit + 1,
-            // A cursor that is not one shows the newest runs.
-            before_id: super::api::parse_cursor(q.cursor.clone()).ok().flatten(),
-        })
-        .await?;
-    let next_cursor = match runs.get(limit as usize) {
-        Some(_) => runs[limit as usize - 1].id.clone(),
-        None => String::new(),
-    };
-    Ok(History {
-        runs: runs
-            .iter()
-            .take(limit as usize)
-            .map(|r| row(lang, r))
-            .collect(),
-        filter_job,
-        filter_state,
-        filter_kind,
-        next_cursor,
-        paged: q.cursor.as_deref().is_some_and(|c| !c.is_empty()),
-        limit,
-    })
-}
-
-/// The trash, newest removals first, as many as the page shows, and
-/// whether there are more.
-async fn trash_rows(
-    lang: Lang,
-    sauve: &crate::service::Sauve,
-    now: Timestamp,
-) -> Result<(Vec<TrashRow>, bool), crate::service::ServiceError> {
-    const TRASH_SHOWN: i64 = 100;
-    let mut trash: Vec<TrashRow> = sauve
-        .trash(None, TRASH_SHOWN + 1)
-        .await?
-        .into_iter()
-        .map(|t| {
-            let created = format::when(lang, t.backup.created_at);
-            TrashRow {
-                undelete_label: lang.ta(
-                    "undelete-label",
-                    &[
-                        ("job", Arg::S(&t.backup.job)),
-                        ("created", Arg::S(&created)),
-                    ],
-                ),
-                created,
-                size: format::bytes(lang, t.backup.size),
-                trashed: format::when(lang, t.trashed_at),
-                purge_after: format::when(lang, t.purge_after),
-                purge_due: t.purge_after <= now,
-                reason: t.reason,
-                purge_error: t.purge_error.unwrap_or_default(),
-                id: t.backup.id,
-                job: t.backup.job,
-                destination: t.backup.destination,
-            }
-        })
-        .collect();
-    let more_trash = trash.len() as i64 > TRASH_SHOWN;
-    trash.truncate(TRASH_SHOWN as usize);
-    Ok((trash, more_trash))
-}
-
-/// The newest backups, with what their last verify and test restore found.
-async fn backup_rows(
-    lang: Lang,
-    sauve: &crate::service::Sauve,
-) -> Result<Vec<BackupRow>, crate::service::ServiceError> {
-    Ok(sauve
-        .backups(&BackupFilter {
-            limit: 50,
-            ..Default::default()
-        })
-        .await?
-        .into_iter()
-        .map(|b| {
-            let (tested, tested_detail) = proof::tested(lang, &b);
-            let check = match (b.damaged_at, b.verified_at) {
-                (Some(_), _) => "damaged",
-                (None, Some(_)) => "verified",
-                (None, None) => "",
-            };
-            BackupRow {
-                tested,
-                tested_words: if tested.is_empty() {
-                    String::new()
-                } else {
-                    lang.t(&format!("badge-{tested}"))
-                },
-                tested_detail,
-                check,
-                check_words: if check.is_empty() {
-                    String::new()
-                } else {
-                    lang.t(&format!("badge-{check}"))
-                },
-                check_detail: match (b.damaged_at, b.verified_at) {
-                    (Some(t), _) => format::at(lang, t, b.verify_error.as_deref().unwrap_or("")),
-                    (None, Some(t)) => format::when(lang, t),
-                    (None, None) => String::new(),
-                },
-                sha_short: b.sha256.chars().take(12).collect(),
-                created: format::when(lang, b.created_at),
-                size: format::bytes(lang, b.size),
-                kind: b.source_kind,
-                id: b.id,
-                job: b.job,
-                sha256: b.sha256,
-                destination: b.destination,
-            }
-        })
-        .collect())
 }
 
 /// The time zones the forms offer, listed once: the system's database does

@@ -7,51 +7,65 @@
 //! destinations and the days drawn, never the history.
 
 use super::{Engine, Store, StoreError, corrupt, q};
+
+/// A packed number, or the store is not what it should be.
+fn number(s: &str) -> Result<i64, StoreError> {
+    s.parse()
+        .map_err(|_| StoreError::Corrupt(format!("not a number in a packed row: {s:?}")))
+}
 use sqlx::Row;
 
 /// How many of each job's newest successful backups the sparklines draw.
 pub const RECENT_BACKUPS: i64 = 30;
 
-// In no order: the page picks each job's days out of them.
-const RUN_DAYS: &str = "SELECT day, job_name, kind, state, n, bytes_out, duration_ms
-     FROM run_days WHERE day >= $1 AND kind = $2";
-
-/// Each job's newest successful backup runs: a walk of (job, kind, state,
-/// id) newest first, RECENT_BACKUPS rows a job. PostgreSQL says it with
-/// LATERAL; SQLite, which has none, bounds each job's range by its
-/// RECENT_BACKUPS-th newest id (a correlated subquery it uses as the range's
-/// lower end).
-fn recent_sql(engine: Engine) -> &'static str {
-    static SQLITE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    static POSTGRES: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let good = |t: &str| format!("{t}.kind = 'backup' AND {t}.state = 'succeeded'");
+/// `group_concat` or `string_agg`: a job's rows packed into one string.
+/// Every row a statement returns costs more than the few bytes it holds
+/// (the SQLite driver hands each one across threads), so the page's
+/// pictures read one row per job, not one per job, day and state.
+fn packed(engine: Engine, expr: &str) -> String {
     match engine {
-        Engine::Sqlite => SQLITE.get_or_init(|| {
-            format!(
-                // CROSS JOIN: SQLite keeps jobs as the outer loop, so each
-                // job walks its own range instead of all backups' runs.
-                "SELECT r.job_name, r.id, r.bytes_out, r.started_at, r.finished_at
-                 FROM jobs j CROSS JOIN runs r
-                 WHERE r.job_name = j.name AND {}
-                   AND r.id >= COALESCE((SELECT o.id FROM runs o
-                       WHERE o.job_name = j.name AND {}
-                       ORDER BY o.id DESC LIMIT 1 OFFSET {}), '')",
-                good("r"),
-                good("o"),
-                RECENT_BACKUPS - 1
-            )
-        }),
-        Engine::Postgres => POSTGRES.get_or_init(|| {
-            format!(
-                "SELECT r.job_name, r.id, r.bytes_out, r.started_at, r.finished_at
-                 FROM jobs j CROSS JOIN LATERAL (
-                     SELECT o.job_name, o.id, o.bytes_out, o.started_at, o.finished_at
-                     FROM runs o WHERE o.job_name = j.name AND {}
-                     ORDER BY o.id DESC LIMIT {RECENT_BACKUPS}) r",
-                good("o")
-            )
-        }),
+        Engine::Sqlite => format!("group_concat({expr}, ',')"),
+        Engine::Postgres => format!("string_agg({expr}, ',')"),
     }
+}
+
+/// Each job's runs of a kind per day from a day on, packed as
+/// `day:state:n:bytes:ms,…`: a range of `run_days_job` per job.
+fn days_sql(engine: Engine) -> &'static str {
+    static SQL: [std::sync::OnceLock<String>; 2] =
+        [std::sync::OnceLock::new(), std::sync::OnceLock::new()];
+    SQL[engine as usize].get_or_init(|| {
+        format!(
+            "SELECT j.name, (SELECT {} FROM run_days d
+                 WHERE d.job_name = j.name AND d.kind = $2 AND d.day >= $1) AS days
+             FROM jobs j",
+            packed(
+                engine,
+                "d.day || ':' || d.state || ':' || d.n || ':' || d.bytes_out || ':' || d.duration_ms"
+            )
+        )
+    })
+}
+
+/// Each job's newest successful backup runs, packed as `id:bytes:ms:finished,…`:
+/// a walk of (job, kind, state, id) newest first that stops at
+/// RECENT_BACKUPS.
+fn recent_sql(engine: Engine) -> &'static str {
+    static SQL: [std::sync::OnceLock<String>; 2] =
+        [std::sync::OnceLock::new(), std::sync::OnceLock::new()];
+    SQL[engine as usize].get_or_init(|| {
+        format!(
+            "SELECT j.name, (SELECT {} FROM (
+                 SELECT o.id, o.bytes_out, o.started_at, o.finished_at FROM runs o
+                 WHERE o.job_name = j.name AND o.kind = 'backup' AND o.state = 'succeeded'
+                 ORDER BY o.id DESC LIMIT {RECENT_BACKUPS}) x) AS recent
+             FROM jobs j",
+            packed(
+                engine,
+                "x.id || ':' || x.bytes_out || ':' || COALESCE(x.finished_at - x.started_at, 0) || ':' || COALESCE(x.finished_at, 0)"
+            )
+        )
+    })
 }
 
 const STORAGE_TOTALS: &str = "SELECT destination, job_name, n, bytes FROM storage_totals
@@ -105,56 +119,94 @@ pub struct StorageDay {
 
 impl Store {
     /// Every job's finished runs of `kind` per day from `since_day` (days
-    /// since the epoch, UTC) on, in no order: a range of the table's
-    /// key, a few rows a job and day whatever the history.
+    /// since the epoch, UTC) on, by job: a few entries a job and day
+    /// whatever the history.
     pub async fn run_days(&self, since_day: i64, kind: &str) -> Result<Vec<RunDay>, StoreError> {
-        sqlx::query(RUN_DAYS)
-            .bind(since_day)
-            .bind(kind)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(q("read runs per day"))?
-            .iter()
-            .map(|r| {
-                Ok(RunDay {
-                    day: r.try_get("day").map_err(corrupt)?,
-                    job: r.try_get("job_name").map_err(corrupt)?,
-                    kind: r.try_get("kind").map_err(corrupt)?,
-                    state: r.try_get("state").map_err(corrupt)?,
-                    runs: r.try_get("n").map_err(corrupt)?,
-                    bytes_out: r.try_get("bytes_out").map_err(corrupt)?,
-                    duration_ms: r.try_get("duration_ms").map_err(corrupt)?,
-                })
-            })
-            .collect()
+        let mut out = Vec::new();
+        for (job, packed) in self
+            .packed(
+                days_sql(self.engine()),
+                Some((since_day, kind)),
+                "read runs per day",
+            )
+            .await?
+        {
+            for item in packed.split(',').filter(|i| !i.is_empty()) {
+                let f: Vec<&str> = item.split(':').collect();
+                let [day, state, n, bytes, ms] = f[..] else {
+                    return Err(StoreError::Corrupt(format!("run_days entry {item:?}")));
+                };
+                out.push(RunDay {
+                    day: number(day)?,
+                    job: job.clone(),
+                    kind: kind.to_string(),
+                    state: state.to_string(),
+                    runs: number(n)?,
+                    bytes_out: number(bytes)?,
+                    duration_ms: number(ms)?,
+                });
+            }
+        }
+        Ok(out)
     }
 
     /// Each job's [`RECENT_BACKUPS`] newest successful backup runs, oldest
     /// first within a job.
     pub async fn recent_backups(&self) -> Result<Vec<RecentBackup>, StoreError> {
-        let mut out: Vec<RecentBackup> = sqlx::query(recent_sql(self.engine()))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(q("read each job's newest backups"))?
-            .iter()
-            .map(|r| {
-                let started: Option<i64> = r.try_get("started_at").map_err(corrupt)?;
-                let finished: Option<i64> = r.try_get("finished_at").map_err(corrupt)?;
-                Ok(RecentBackup {
-                    job: r.try_get("job_name").map_err(corrupt)?,
-                    run_id: r.try_get("id").map_err(corrupt)?,
-                    bytes_out: r.try_get("bytes_out").map_err(corrupt)?,
-                    duration_ms: match (started, finished) {
-                        (Some(s), Some(f)) => (f - s).max(0),
-                        _ => 0,
-                    },
-                    finished_at: finished.unwrap_or(0),
-                })
-            })
-            .collect::<Result<_, StoreError>>()?;
+        let mut out = Vec::new();
+        for (job, packed) in self
+            .packed(
+                recent_sql(self.engine()),
+                None,
+                "read each job's newest backups",
+            )
+            .await?
+        {
+            for item in packed.split(',').filter(|i| !i.is_empty()) {
+                let f: Vec<&str> = item.split(':').collect();
+                let [id, bytes, ms, finished] = f[..] else {
+                    return Err(StoreError::Corrupt(format!("recent backup entry {item:?}")));
+                };
+                out.push(RecentBackup {
+                    job: job.clone(),
+                    run_id: id.to_string(),
+                    bytes_out: number(bytes)?,
+                    duration_ms: number(ms)?.max(0),
+                    finished_at: number(finished)?,
+                });
+            }
+        }
         // Ids are ULIDs: in time order.
         out.sort_by(|a, b| (&a.job, &a.run_id).cmp(&(&b.job, &b.run_id)));
         Ok(out)
+    }
+
+    /// Rows of (job, packed string) of one of the statements above; a job
+    /// with nothing packs to NULL.
+    async fn packed(
+        &self,
+        sql: &'static str,
+        args: Option<(i64, &str)>,
+        what: &'static str,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let mut query = sqlx::query(sql);
+        if let Some((day, kind)) = args {
+            query = query.bind(day).bind(kind.to_string());
+        }
+        query
+            .fetch_all(&self.pool)
+            .await
+            .map_err(q(what))?
+            .iter()
+            .map(|r| {
+                Ok((
+                    r.try_get::<String, _>(0).map_err(corrupt)?,
+                    r.try_get::<Option<String>, _>(1)
+                        .map_err(corrupt)?
+                        .unwrap_or_default(),
+                ))
+            })
+            .collect()
     }
 
     /// What each job holds at each destination now.
@@ -201,8 +253,13 @@ impl Store {
         Ok(vec![
             (
                 "run_days",
-                self.explain(RUN_DAYS.replace("$1", "0").replace("$2", "'backup'"), &[])
-                    .await?,
+                self.explain(
+                    days_sql(self.engine())
+                        .replace("$1", "0")
+                        .replace("$2", "'backup'"),
+                    &[],
+                )
+                .await?,
             ),
             (
                 "recent_backups",
