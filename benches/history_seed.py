@@ -109,9 +109,9 @@ def runs(jobs, n_runs, now_ms, rng):
         ]
 
 
-# The counters /metrics reads are kept by a trigger as runs finish; rows
-# written straight into the table are counted here, as migration 0011 counts
-# the history it finds.
+# The counters /metrics reads and the page's recent backups are kept by
+# triggers as runs finish; rows written straight into the table are counted
+# here, as migrations 0011 and 0012 count the history they find.
 RECOUNT = """
 DELETE FROM run_totals;
 INSERT INTO run_totals (job_name, kind, state, n, last_finished_at)
@@ -123,6 +123,13 @@ SELECT finished_at / 86400000, job_name, kind, state, COUNT(*), SUM(bytes_out),
        SUM(COALESCE(finished_at - started_at, 0))
 FROM runs WHERE finished_at IS NOT NULL
 GROUP BY finished_at / 86400000, job_name, kind, state;
+DELETE FROM recent_backups;
+INSERT INTO recent_backups (job_name, id, bytes_out, duration_ms, finished_at)
+SELECT job_name, id, bytes_out, duration_ms, finished_at FROM (
+    SELECT job_name, id, bytes_out, COALESCE(finished_at - started_at, 0) AS duration_ms, finished_at,
+           ROW_NUMBER() OVER (PARTITION BY job_name ORDER BY id DESC) AS newest
+    FROM runs WHERE kind = 'backup' AND state = 'succeeded' AND finished_at IS NOT NULL
+) ranked WHERE newest <= 30;
 UPDATE histogram_buckets SET n = (
     SELECT COUNT(*) FROM runs r
     WHERE r.kind = 'backup' AND r.state IN ('succeeded', 'partial')

@@ -19,8 +19,28 @@ CREATE TABLE storage_days (
 );
 
 -- Each job's days of one kind, for the page's 30-day strip: a range per
--- job (run_days' key starts with the day, which is every job's).
-CREATE INDEX run_days_job ON run_days (job_name, kind, day);
+-- job (run_days' key starts with the day, which is every job's), holding
+-- every column the strip reads so no row of the table is visited.
+CREATE INDEX run_days_job ON run_days (job_name, kind, day, state, n, bytes_out, duration_ms);
+
+-- Each job's 30 newest successful backup runs, for the page's sparklines:
+-- copied as each one finishes (a trigger below) and trimmed to 30, so the
+-- page reads 30 rows a job from a table of 30 rows a job instead of 30
+-- scattered rows of a table of millions.
+CREATE TABLE recent_backups (
+    job_name     TEXT NOT NULL,
+    id           TEXT NOT NULL,
+    bytes_out    BIGINT NOT NULL,
+    duration_ms  BIGINT NOT NULL,
+    finished_at  BIGINT NOT NULL,
+    PRIMARY KEY (job_name, id)
+) WITHOUT ROWID;
+INSERT INTO recent_backups (job_name, id, bytes_out, duration_ms, finished_at)
+SELECT job_name, id, bytes_out, duration_ms, finished_at FROM (
+    SELECT job_name, id, bytes_out, COALESCE(finished_at - started_at, 0) AS duration_ms, finished_at,
+           ROW_NUMBER() OVER (PARTITION BY job_name ORDER BY id DESC) AS newest
+    FROM runs WHERE kind = 'backup' AND state = 'succeeded' AND finished_at IS NOT NULL
+) ranked WHERE newest <= 30;
 
 INSERT INTO storage_totals (destination, job_name, n, bytes)
 SELECT destination, job_name, COUNT(*), SUM(size) FROM backups
@@ -67,4 +87,16 @@ BEGIN
     INSERT INTO storage_days (day, destination, added, removed)
     VALUES (CAST(strftime('%s', 'now') AS INTEGER) / 86400, OLD.destination, 0, OLD.size)
     ON CONFLICT (day, destination) DO UPDATE SET removed = storage_days.removed + excluded.removed;
+END;
+
+CREATE TRIGGER runs_keep_recent_backups AFTER UPDATE OF finished_at ON runs
+WHEN OLD.finished_at IS NULL AND NEW.finished_at IS NOT NULL
+     AND NEW.kind = 'backup' AND NEW.state = 'succeeded'
+BEGIN
+    INSERT OR IGNORE INTO recent_backups (job_name, id, bytes_out, duration_ms, finished_at)
+    VALUES (NEW.job_name, NEW.id, NEW.bytes_out, COALESCE(NEW.finished_at - NEW.started_at, 0),
+            NEW.finished_at);
+    DELETE FROM recent_backups WHERE job_name = NEW.job_name AND id < (
+        SELECT id FROM recent_backups WHERE job_name = NEW.job_name
+        ORDER BY id DESC LIMIT 1 OFFSET 29);
 END;

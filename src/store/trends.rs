@@ -15,9 +15,6 @@ fn number(s: &str) -> Result<i64, StoreError> {
 }
 use sqlx::Row;
 
-/// How many of each job's newest successful backups the sparklines draw.
-pub const RECENT_BACKUPS: i64 = 30;
-
 /// `group_concat` or `string_agg`: a job's rows packed into one string.
 /// Every row a statement returns costs more than the few bytes it holds
 /// (the SQLite driver hands each one across threads), so the page's
@@ -48,21 +45,18 @@ fn days_sql(engine: Engine) -> &'static str {
 }
 
 /// Each job's newest successful backup runs, packed as `id:bytes:ms:finished,…`:
-/// a walk of (job, kind, state, id) newest first that stops at
-/// RECENT_BACKUPS.
+/// its rows of `recent_backups` (at most 30, kept by a trigger
+/// as runs finish, migration 0012), a range of that table's key.
 fn recent_sql(engine: Engine) -> &'static str {
     static SQL: [std::sync::OnceLock<String>; 2] =
         [std::sync::OnceLock::new(), std::sync::OnceLock::new()];
     SQL[engine as usize].get_or_init(|| {
         format!(
-            "SELECT j.name, (SELECT {} FROM (
-                 SELECT o.id, o.bytes_out, o.started_at, o.finished_at FROM runs o
-                 WHERE o.job_name = j.name AND o.kind = 'backup' AND o.state = 'succeeded'
-                 ORDER BY o.id DESC LIMIT {RECENT_BACKUPS}) x) AS recent
+            "SELECT j.name, (SELECT {} FROM recent_backups x WHERE x.job_name = j.name) AS recent
              FROM jobs j",
             packed(
                 engine,
-                "x.id || ':' || x.bytes_out || ':' || COALESCE(x.finished_at - x.started_at, 0) || ':' || COALESCE(x.finished_at, 0)"
+                "x.id || ':' || x.bytes_out || ':' || x.duration_ms || ':' || x.finished_at"
             )
         )
     })
@@ -150,7 +144,7 @@ impl Store {
         Ok(out)
     }
 
-    /// Each job's [`RECENT_BACKUPS`] newest successful backup runs, oldest
+    /// Each job's 30 newest successful backup runs, oldest
     /// first within a job.
     pub async fn recent_backups(&self) -> Result<Vec<RecentBackup>, StoreError> {
         let mut out = Vec::new();

@@ -1167,8 +1167,8 @@ async fn every_list_reads_an_index_in_its_order(store: Store) {
         // Each job's newest backups: a walk that stops, not the job's range.
         if what == "recent_backups" {
             assert!(
-                p.contains("Limit") || p.contains("runs_job_kind_state_newest"),
-                "recent_backups does not walk each job's newest: {p}"
+                p.contains("PRIMARY KEY") || p.contains("recent_backups_pkey"),
+                "recent_backups is not read by its key: {p}"
             );
         }
     }
@@ -1486,6 +1486,68 @@ async fn history_story(store: Store, url: &str) {
         "pruning a purged backup's row changes nothing stored"
     );
     raw.close().await;
+}
+
+/// The sparklines' table keeps each job's 30 newest successful backup runs,
+/// whatever finishes them, and nothing else.
+async fn recent_story(store: Store) {
+    let job = store.create_job(&spec("r", "file:///r")).await.unwrap();
+    let mut good = Vec::new();
+    for i in 0..33 {
+        let (run, _) = store
+            .enqueue(&NewRun::backup(&job, Trigger::Manual, 1))
+            .await
+            .unwrap();
+        let claim = store
+            .claim("w", 60_000, Some(&run.id))
+            .await
+            .unwrap()
+            .unwrap();
+        let state = if i % 11 == 5 {
+            RunState::Failed
+        } else {
+            RunState::Succeeded
+        };
+        store
+            .finish_claimed(&claim, state, (i, i), None, "", &[])
+            .await
+            .unwrap();
+        if state == RunState::Succeeded {
+            good.push(run.id);
+        }
+    }
+    let kept: Vec<String> = store
+        .recent_backups()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.job == "r")
+        .map(|r| r.run_id)
+        .collect();
+    assert_eq!(
+        kept,
+        good[good.len() - 30..],
+        "the 30 newest succeeded, oldest first"
+    );
+}
+
+#[tokio::test]
+async fn recent_backups_keep_each_jobs_30_newest_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    recent_story(
+        Store::connect(&Store::default_url(dir.path()))
+            .await
+            .unwrap(),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn recent_backups_keep_each_jobs_30_newest_on_postgres() {
+    let db = PgDb::create("sauve_recent");
+    let store = Store::connect(&pg_url(&db.0)).await.unwrap();
+    recent_story(store.clone()).await;
+    store.close().await;
 }
 
 #[tokio::test]
