@@ -266,7 +266,9 @@ async fn page(
     let inputs = cards::Inputs {
         lang,
         sauve,
-        trends: &trends,
+        days: pictures::by_job(&trends.days, |d| &d.job),
+        recent: pictures::by_job(&trends.recent, |r| &r.job),
+        day_labels: pictures::day_labels(lang, today),
         today,
         now,
     };

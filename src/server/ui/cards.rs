@@ -11,9 +11,11 @@ use super::words;
 use crate::domain::{DestinationSpec, Run, SourceSpec};
 use crate::policy::alerts::{self, Health};
 use crate::server::i18n::{Arg, Lang, format};
-use crate::service::{Sauve, ServiceError, Trends};
+use crate::service::{Sauve, ServiceError};
 use crate::store::{JobGlance, StoredJob};
+use crate::store::{RecentBackup, RunDay};
 use jiff::Timestamp;
+use std::collections::HashMap;
 
 pub(super) struct Channel {
     pub(super) uri: String,
@@ -57,7 +59,10 @@ pub(super) struct JobCard {
 pub(super) struct Inputs<'a> {
     pub(super) lang: Lang,
     pub(super) sauve: &'a Sauve,
-    pub(super) trends: &'a Trends,
+    /// Each job's rows of the trends, and the strip's days in words.
+    pub(super) days: HashMap<&'a str, &'a [RunDay]>,
+    pub(super) recent: HashMap<&'a str, &'a [RecentBackup]>,
+    pub(super) day_labels: Vec<String>,
     pub(super) today: i64,
     pub(super) now: Timestamp,
 }
@@ -79,12 +84,27 @@ pub(super) async fn card(
     let (status_class, status_words) = state(i, &stored, &glance, health, max_age);
     let tz = stored.spec.timezone.clone().unwrap_or_else(|| "UTC".into());
     let next_run = next_run(lang, &glance, &tz);
-    let (size_spark, duration_spark) =
-        pictures::backup_sparks(lang, &stored.name, &i.trends.recent);
+    let (size_spark, duration_spark) = pictures::backup_sparks(
+        lang,
+        &stored.name,
+        i.recent
+            .get(stored.name.as_str())
+            .copied()
+            .unwrap_or_default(),
+    );
     Ok(JobCard {
         status_class,
         status_words,
-        strip: pictures::strip(lang, &stored.name, &i.trends.days, i.today),
+        strip: pictures::strip(
+            lang,
+            &stored.name,
+            i.days
+                .get(stored.name.as_str())
+                .copied()
+                .unwrap_or_default(),
+            i.today,
+            &i.day_labels,
+        ),
         size_spark,
         duration_spark,
         source_kind: valid

@@ -7,6 +7,7 @@
 
 use crate::server::i18n::{Arg, Lang, format};
 use crate::store::{RecentBackup, RunDay, StorageDay};
+use std::collections::HashMap;
 
 /// Days the strip shows, today included.
 pub(super) const STRIP_DAYS: i64 = 30;
@@ -88,9 +89,25 @@ pub(super) struct Strip {
 
 /// The strip of one job from its rows of `run_days` (kind `backup`), the
 /// last `STRIP_DAYS` days up to `today`, oldest on the left.
-pub(super) fn strip(lang: Lang, job: &str, days: &[RunDay], today: i64) -> Strip {
+///
+/// `labels` are the window's days in words ([`day_labels`]), made once for
+/// every job of the page.
+pub(super) fn strip(
+    lang: Lang,
+    job: &str,
+    days: &[RunDay],
+    today: i64,
+    labels: &[String],
+) -> Strip {
     let first = today - STRIP_DAYS + 1;
     let mut counts = vec![(0i64, 0i64, 0i64); STRIP_DAYS as usize];
+    let words = [
+        Outcome::None,
+        Outcome::Succeeded,
+        Outcome::Partial,
+        Outcome::Failed,
+    ]
+    .map(|o| lang.t(o.message()));
     for d in days
         .iter()
         .filter(|d| d.job == job && d.day >= first && d.day <= today)
@@ -110,8 +127,8 @@ pub(super) fn strip(lang: Lang, job: &str, days: &[RunDay], today: i64) -> Strip
         .map(|(i, &(s, p, f))| {
             let o = Outcome::of(s, p, f);
             tally[o as usize] += 1;
-            let day = format::day(lang, first + i as i64);
-            let outcome = lang.t(o.message());
+            let day = labels.get(i).cloned().unwrap_or_default();
+            let outcome = words[o as usize].clone();
             Cell {
                 x: i as i64 * (CELL + GAP),
                 class: o.class(),
@@ -149,6 +166,21 @@ pub(super) fn strip(lang: Lang, job: &str, days: &[RunDay], today: i64) -> Strip
             ],
         ),
     }
+}
+
+/// The strip's days up to `today`, oldest first, in words.
+pub(super) fn day_labels(lang: Lang, today: i64) -> Vec<String> {
+    (today - STRIP_DAYS + 1..=today)
+        .map(|d| format::day(lang, d))
+        .collect()
+}
+
+/// The rows of each job, from rows that come job after job (as the store
+/// packs them): no pass over every job's rows for each job.
+pub(super) fn by_job<'a, T>(rows: &'a [T], job: impl Fn(&T) -> &str) -> HashMap<&'a str, &'a [T]> {
+    rows.chunk_by(|a, b| job(a) == job(b))
+        .filter_map(|chunk| Some((job(chunk.first()?), chunk)))
+        .collect()
 }
 
 /// A sparkline: the points of a polyline in a [`SPARK_W`] × [`SPARK_H`]
@@ -313,7 +345,7 @@ mod tests {
             day(today + 1, "a", "failed", 1),
             day(today, "b", "failed", 1),
         ];
-        let s = strip(Lang::En, "a", &days, today);
+        let s = strip(Lang::En, "a", &days, today, &day_labels(Lang::En, today));
         let classes: Vec<&str> = s.cells.iter().map(|c| c.class).collect();
         assert_eq!(classes.len(), 30);
         assert_eq!(classes[29], "ok");
@@ -333,7 +365,7 @@ mod tests {
             s.summary,
             "Last 30 days: 1 with every backup stored, 2 partly failed, 1 failed, 26 without a backup run"
         );
-        let fr = strip(Lang::Fr, "a", &days, today);
+        let fr = strip(Lang::Fr, "a", &days, today, &day_labels(Lang::Fr, today));
         assert_eq!(fr.cells[29].day, "04/10/2024");
         assert_eq!(
             fr.summary,
