@@ -177,7 +177,7 @@ pub(super) fn day_labels(lang: Lang, today: i64) -> Vec<String> {
 
 /// The rows of each job, from rows that come job after job (as the store
 /// packs them): no pass over every job's rows for each job.
-pub(super) fn by_job<'a, T>(rows: &'a [T], job: impl Fn(&T) -> &str) -> HashMap<&'a str, &'a [T]> {
+pub(super) fn by_job<T>(rows: &[T], job: impl Fn(&T) -> &str) -> HashMap<&str, &[T]> {
     rows.chunk_by(|a, b| job(a) == job(b))
         .filter_map(|chunk| Some((job(chunk.first()?), chunk)))
         .collect()
