@@ -124,9 +124,9 @@ SELECT finished_at / 86400000, job_name, kind, state, COUNT(*), SUM(bytes_out),
 FROM runs WHERE finished_at IS NOT NULL
 GROUP BY finished_at / 86400000, job_name, kind, state;
 DELETE FROM recent_backups;
-INSERT INTO recent_backups (job_name, id, bytes_out, duration_ms, finished_at)
-SELECT job_name, id, bytes_out, duration_ms, finished_at FROM (
-    SELECT job_name, id, bytes_out, COALESCE(finished_at - started_at, 0) AS duration_ms, finished_at,
+INSERT INTO recent_backups (job_name, id, bytes_out, duration_ms)
+SELECT job_name, id, bytes_out, duration_ms FROM (
+    SELECT job_name, id, bytes_out, COALESCE(finished_at - started_at, 0) AS duration_ms,
            ROW_NUMBER() OVER (PARTITION BY job_name ORDER BY id DESC) AS newest
     FROM runs WHERE kind = 'backup' AND state = 'succeeded' AND finished_at IS NOT NULL
 ) ranked WHERE newest <= 30;

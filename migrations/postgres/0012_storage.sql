@@ -32,12 +32,11 @@ CREATE TABLE recent_backups (
     id           TEXT NOT NULL,
     bytes_out    BIGINT NOT NULL,
     duration_ms  BIGINT NOT NULL,
-    finished_at  BIGINT NOT NULL,
     PRIMARY KEY (job_name, id)
 );
-INSERT INTO recent_backups (job_name, id, bytes_out, duration_ms, finished_at)
-SELECT job_name, id, bytes_out, duration_ms, finished_at FROM (
-    SELECT job_name, id, bytes_out, COALESCE(finished_at - started_at, 0) AS duration_ms, finished_at,
+INSERT INTO recent_backups (job_name, id, bytes_out, duration_ms)
+SELECT job_name, id, bytes_out, duration_ms FROM (
+    SELECT job_name, id, bytes_out, COALESCE(finished_at - started_at, 0) AS duration_ms,
            ROW_NUMBER() OVER (PARTITION BY job_name ORDER BY id DESC) AS newest
     FROM runs WHERE kind = 'backup' AND state = 'succeeded' AND finished_at IS NOT NULL
 ) ranked WHERE newest <= 30;
@@ -95,9 +94,8 @@ EXECUTE FUNCTION sauve_count_storage();
 
 CREATE FUNCTION sauve_keep_recent_backup() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO recent_backups (job_name, id, bytes_out, duration_ms, finished_at)
-    VALUES (NEW.job_name, NEW.id, NEW.bytes_out, COALESCE(NEW.finished_at - NEW.started_at, 0),
-            NEW.finished_at)
+    INSERT INTO recent_backups (job_name, id, bytes_out, duration_ms)
+    VALUES (NEW.job_name, NEW.id, NEW.bytes_out, COALESCE(NEW.finished_at - NEW.started_at, 0))
     ON CONFLICT (job_name, id) DO NOTHING;
     DELETE FROM recent_backups WHERE job_name = NEW.job_name AND id < (
         SELECT id FROM recent_backups WHERE job_name = NEW.job_name

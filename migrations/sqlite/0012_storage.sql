@@ -32,12 +32,11 @@ CREATE TABLE recent_backups (
     id           TEXT NOT NULL,
     bytes_out    BIGINT NOT NULL,
     duration_ms  BIGINT NOT NULL,
-    finished_at  BIGINT NOT NULL,
     PRIMARY KEY (job_name, id)
 ) WITHOUT ROWID;
-INSERT INTO recent_backups (job_name, id, bytes_out, duration_ms, finished_at)
-SELECT job_name, id, bytes_out, duration_ms, finished_at FROM (
-    SELECT job_name, id, bytes_out, COALESCE(finished_at - started_at, 0) AS duration_ms, finished_at,
+INSERT INTO recent_backups (job_name, id, bytes_out, duration_ms)
+SELECT job_name, id, bytes_out, duration_ms FROM (
+    SELECT job_name, id, bytes_out, COALESCE(finished_at - started_at, 0) AS duration_ms,
            ROW_NUMBER() OVER (PARTITION BY job_name ORDER BY id DESC) AS newest
     FROM runs WHERE kind = 'backup' AND state = 'succeeded' AND finished_at IS NOT NULL
 ) ranked WHERE newest <= 30;
@@ -93,9 +92,8 @@ CREATE TRIGGER runs_keep_recent_backups AFTER UPDATE OF finished_at ON runs
 WHEN OLD.finished_at IS NULL AND NEW.finished_at IS NOT NULL
      AND NEW.kind = 'backup' AND NEW.state = 'succeeded'
 BEGIN
-    INSERT OR IGNORE INTO recent_backups (job_name, id, bytes_out, duration_ms, finished_at)
-    VALUES (NEW.job_name, NEW.id, NEW.bytes_out, COALESCE(NEW.finished_at - NEW.started_at, 0),
-            NEW.finished_at);
+    INSERT OR IGNORE INTO recent_backups (job_name, id, bytes_out, duration_ms)
+    VALUES (NEW.job_name, NEW.id, NEW.bytes_out, COALESCE(NEW.finished_at - NEW.started_at, 0));
     DELETE FROM recent_backups WHERE job_name = NEW.job_name AND id < (
         SELECT id FROM recent_backups WHERE job_name = NEW.job_name
         ORDER BY id DESC LIMIT 1 OFFSET 29);

@@ -310,16 +310,20 @@ pub fn status(h: &Health, created_at: i64, max_ms: Option<i64>, now: i64) -> Sta
             failures: s.failures,
         };
     }
-    if let Some(max) = max_ms {
-        let since = h.last_good_at.unwrap_or(created_at).saturating_add(max);
-        if now >= since {
-            return Status::Stale { since };
-        }
+    if let Some(since) = stale_since(h, created_at, max_ms, now) {
+        return Status::Stale { since };
     }
     match h.last_good_at {
         None => Status::NeverSucceeded,
         Some(_) => Status::Healthy,
     }
+}
+
+/// When the job became stale, if it is: no backup stored within `max_ms`
+/// of the last one (or of `created_at`); never without a `max_ms`.
+pub fn stale_since(h: &Health, created_at: i64, max_ms: Option<i64>, now: i64) -> Option<i64> {
+    let since = h.last_good_at.unwrap_or(created_at).saturating_add(max_ms?);
+    (now >= since).then_some(since)
 }
 
 /// The default `max_age` of a scheduled job: twice the longest gap between

@@ -44,7 +44,7 @@ fn days_sql(engine: Engine) -> &'static str {
     })
 }
 
-/// Each job's newest successful backup runs, packed as `id:bytes:ms:finished,…`:
+/// Each job's newest successful backup runs, packed as `id:bytes:ms,…`:
 /// its rows of `recent_backups` (at most 30, kept by a trigger
 /// as runs finish, migration 0012), a range of that table's key.
 fn recent_sql(engine: Engine) -> &'static str {
@@ -54,10 +54,7 @@ fn recent_sql(engine: Engine) -> &'static str {
         format!(
             "SELECT j.name, (SELECT {} FROM recent_backups x WHERE x.job_name = j.name) AS recent
              FROM jobs j",
-            packed(
-                engine,
-                "x.id || ':' || x.bytes_out || ':' || x.duration_ms || ':' || x.finished_at"
-            )
+            packed(engine, "x.id || ':' || x.bytes_out || ':' || x.duration_ms")
         )
     })
 }
@@ -88,8 +85,6 @@ pub struct RecentBackup {
     pub run_id: String,
     pub bytes_out: i64,
     pub duration_ms: i64,
-    /// When it finished (Unix ms).
-    pub finished_at: i64,
 }
 
 /// What one job has in storage at one destination: live and trashed
@@ -158,7 +153,7 @@ impl Store {
         {
             for item in packed.split(',').filter(|i| !i.is_empty()) {
                 let f: Vec<&str> = item.split(':').collect();
-                let [id, bytes, ms, finished] = f[..] else {
+                let [id, bytes, ms] = f[..] else {
                     return Err(StoreError::Corrupt(format!("recent backup entry {item:?}")));
                 };
                 out.push(RecentBackup {
@@ -166,7 +161,6 @@ impl Store {
                     run_id: id.to_string(),
                     bytes_out: number(bytes)?,
                     duration_ms: number(ms)?.max(0),
-                    finished_at: number(finished)?,
                 });
             }
         }

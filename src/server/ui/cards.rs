@@ -81,7 +81,16 @@ pub(super) async fn card(
     let max_age = valid.as_ref().and_then(|j| j.max_age_ms(now));
     // The health the alerting folded; a job it has not seen yet counts from
     // its runs.
-    let (status_class, status_words) = state(i, &stored, &glance, health, max_age);
+    // The health the alerting folded; a job it has not seen yet counts from
+    // its runs.
+    let health = health.cloned().unwrap_or_else(|| Health {
+        last_good_at: glance.last_good_at,
+        ..Health::default()
+    });
+    let created = stored.created_at.as_millisecond();
+    let now_ms = now.as_millisecond();
+    let (status_class, status_words) =
+        words::status(lang, alerts::status(&health, created, max_age, now_ms));
     let tz = stored.spec.timezone.clone().unwrap_or_else(|| "UTC".into());
     let next_run = next_run(lang, &glance, &tz);
     let (size_spark, duration_spark) = pictures::backup_sparks(
@@ -130,10 +139,8 @@ pub(super) async fn card(
         last_good: last_good_at
             .map(|t| format::ago(lang, t, now))
             .unwrap_or_else(|| lang.t("never")),
-        stale: max_age.is_some_and(|max| {
-            let since = last_good_at.unwrap_or(stored.created_at);
-            now.as_millisecond() - since.as_millisecond() >= max
-        }),
+        // Also while failing: the failure says why, this says for how long.
+        stale: alerts::stale_since(&health, created, max_age, now_ms).is_some(),
         active_run: glance.active_run.clone().unwrap_or_default(),
         retention_words: retention_words(lang, stored.spec.retention.as_ref()),
         destination_retention: destination_retention(lang, &stored),
@@ -162,28 +169,6 @@ pub(super) async fn card(
         .await?,
         name: stored.name,
     })
-}
-
-/// The job's state and its class, by the watchdog's rules, from the health
-/// the alerting folded (a job it has not seen yet counts from its runs).
-fn state(
-    i: &Inputs<'_>,
-    stored: &StoredJob,
-    glance: &JobGlance,
-    health: Option<&Health>,
-    max_age: Option<i64>,
-) -> (&'static str, String) {
-    let health = health.cloned().unwrap_or_else(|| Health {
-        last_good_at: glance.last_good_at,
-        ..Health::default()
-    });
-    let status = alerts::status(
-        &health,
-        stored.created_at.as_millisecond(),
-        max_age,
-        i.now.as_millisecond(),
-    );
-    words::status(i.lang, status)
 }
 
 /// When the schedule fires next, in the job's time zone.

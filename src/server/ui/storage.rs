@@ -20,6 +20,8 @@ pub(super) struct JobAtDestination {
 pub(super) struct DestinationRow {
     pub(super) uri: String,
     pub(super) backups: i64,
+    /// Bytes held, and the same in words.
+    pub(super) bytes: i64,
     pub(super) stored: String,
     pub(super) growth: Option<Spark>,
     /// "+1.2 GiB in 90 days".
@@ -41,6 +43,7 @@ pub(super) fn rows(
             out.push(DestinationRow {
                 uri: t.destination.clone(),
                 backups: 0,
+                bytes: 0,
                 stored: String::new(),
                 growth: None,
                 growth_words: String::new(),
@@ -49,6 +52,7 @@ pub(super) fn rows(
         }
         let Some(row) = out.last_mut() else { continue };
         row.backups += t.backups;
+        row.bytes += t.bytes;
         let label = lang.ta(
             "next-removals",
             &[
@@ -69,12 +73,7 @@ pub(super) fn rows(
         });
     }
     for row in &mut out {
-        let total: i64 = trends
-            .storage
-            .iter()
-            .filter(|t| t.destination == row.uri)
-            .map(|t| t.bytes)
-            .sum();
+        let total = row.bytes;
         let series = pictures::stored_by_day(total, &row.uri, &trends.storage_days, today);
         row.stored = format::bytes(lang, total);
         let first = series.first().copied().unwrap_or(0);
