@@ -5,6 +5,10 @@
 "use strict";
 
 const csrf = document.querySelector('meta[name="csrf-token"]')?.content ?? "";
+// The prefix Sauve is mounted under (`--base-path`, "" at the root): every
+// path this file asks for is written from the root and goes through at().
+const BASE = document.documentElement.dataset.base ?? "";
+const at = (path) => BASE + path;
 
 // ---- language: the page's messages, written by the server -------------------
 // The server puts this page's messages (from locales/<lang>/script.ftl) in a
@@ -31,7 +35,7 @@ async function api(method, url, body, extraHeaders = {}) {
   const headers = { Accept: "application/json", ...extraHeaders };
   if (method !== "GET") headers["X-CSRF-Token"] = csrf;
   if (body !== undefined) headers["Content-Type"] = "application/json";
-  const res = await fetch(url, {
+  const res = await fetch(at(url), {
     method,
     headers,
     // A string is JSON the caller serialised itself (to map an error's column back to a field).
@@ -115,7 +119,7 @@ function follow(runId, box, onDone, { prefix = "", kind = "backup" } = {}) {
   if (!runId || !box) return;
   const say = (text) => { box.textContent = prefix ? t("js-prefixed", { prefix, text }) : text; };
   say(t("js-queued"));
-  const events = new EventSource(`/api/admin/runs/${encodeURIComponent(runId)}/events`);
+  const events = new EventSource(at(`/api/admin/runs/${encodeURIComponent(runId)}/events`));
   events.addEventListener("state", (e) => {
     const s = JSON.parse(e.data);
     if (s.state === "queued") say(t("js-queued"));
@@ -875,7 +879,7 @@ for (const d of document.querySelectorAll("details.next-removals")) {
 
 document.getElementById("logout")?.addEventListener("click", async () => {
   await api("POST", "/logout");
-  location.href = "/login";
+  location.href = at("/login");
 });
 
 const loginForm = document.getElementById("login-form");
@@ -885,7 +889,7 @@ if (loginForm) {
     const err = document.getElementById("login-error");
     err.hidden = true;
     const r = await api("POST", "/login", { name: loginForm.elements.name.value, password: loginForm.elements.password.value });
-    if (r.ok) { location.href = loginForm.dataset.next || "/dashboard/admin/backup"; return; }
+    if (r.ok) { location.href = loginForm.dataset.next || at("/dashboard/admin/backup"); return; }
     err.textContent = r.data?.message ?? t("js-sign-in-failed", { status: r.status });
     err.hidden = false;
   });

@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { BIN, Sauve, browser, watchedPage, signIn, writes, until, shot, SHOTS } from "./harness.mjs";
+import { BIN, Sauve, browser, watchedPage, signIn, writes, until, shot, SHOTS, pathOf } from "./harness.mjs";
 
 const ADMIN = ["ada", "admin-password-for-e2e"];
 const VIEWER = ["vic", "viewer-password-for-e2e"];
@@ -173,7 +173,7 @@ test("Test destinations: one POST per line on a click, none on load; each line s
   await shot(page, "destination-test");
 
   const posts = writes(log, clicked);
-  assert.deepEqual(posts.map((p) => [p.method, new URL(p.url).pathname]), Array(3).fill(["POST", "/api/admin/destinations/test"]));
+  assert.deepEqual(posts.map((p) => [p.method, pathOf(p.url)]), Array(3).fill(["POST", "/api/admin/destinations/test"]));
   // The probe is gone from the good destination.
   assert.equal(execFileSync("find", [good, "-type", "f"], { encoding: "utf8" }), "");
   assert.deepEqual(log.failed, []);
@@ -222,7 +222,7 @@ test("sign-in, sign-out, CSRF refusal, and a viewer who can change nothing", asy
   // The API refuses the viewer anyway, and a write without the CSRF token.
   const viaApi = await page.evaluate(async () => {
     const csrf = document.querySelector('meta[name="csrf-token"]').content;
-    const send = (headers) => fetch("/api/admin/backups", { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body: JSON.stringify({ job: "notes" }) }).then(async (r) => [r.status, (await r.json()).code]);
+    const send = (headers) => fetch(`${document.documentElement.dataset.base}/api/admin/backups`, { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body: JSON.stringify({ job: "notes" }) }).then(async (r) => [r.status, (await r.json()).code]);
     return { withCsrf: await send({ "X-CSRF-Token": csrf }), withoutCsrf: await send({}) };
   });
   assert.deepEqual(viaApi.withCsrf, [403, "forbidden"]);
@@ -268,7 +268,7 @@ test("Test restore: one POST on a click, the rows it found, the proof on the car
   const clicked = Date.now();
   await row.getByRole("button", { name: "Test restore" }).click();
   await row.locator(".result").getByText(/^Restores: 1 table, 2 rows \(.* s; scratch dropped\)$/).waitFor({ timeout: 30_000 });
-  assert.deepEqual(writes(log, clicked).map((p) => new URL(p.url).pathname).filter((p) => p.endsWith("/test-restore")).length, 1);
+  assert.deepEqual(writes(log, clicked).map((p) => pathOf(p.url)).filter((p) => p.endsWith("/test-restore")).length, 1);
   // Kept on the backup, and the card says how old the newest proven backup is.
   await page.reload();
   await row.locator(".badge.check-test-restored").waitFor();
@@ -324,7 +324,7 @@ test("a hostile next= never takes a signed-in browser off this origin", async ()
 
 // ---- retention ---------------------------------------------------------------
 
-const paths = (ws) => ws.map((w) => [w.method, new URL(w.url).pathname]);
+const paths = (ws) => ws.map((w) => [w.method, pathOf(w.url)]);
 const DATE = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/;
 // The 422s a test provokes on purpose (an invalid policy) are logged by the browser; nothing else may be.
 const unexpected = (errors) => errors.filter((e) => !/status of 422 .* http:\S+\/api\/admin\/jobs(\/[\w.-]+(\/retention-plan\?\S*)?)?$/.test(e));
@@ -606,7 +606,7 @@ test("notifications: the last deliveries, a channel in the form, Send test on a 
   let clicked = Date.now();
   await card.getByRole("button", { name: `Send test to ${hook}` }).click();
   await card.locator(".channels .result").getByText(/clear text/).waitFor();
-  assert.deepEqual(writes(log, clicked).map((p) => new URL(p.url).pathname), ["/api/admin/notifications/test"]);
+  assert.deepEqual(writes(log, clicked).map((p) => pathOf(p.url)), ["/api/admin/notifications/test"]);
   assert.equal(received.length, 1, "nothing was sent in clear text from the page");
 
   // The form: channels one per line, each tested on a click, saved with the job.
@@ -632,7 +632,7 @@ test("notifications: the last deliveries, a channel in the form, Send test on a 
   assert.deepEqual(saved.notify, [unreachable]);
   assert.equal(saved.max_age, "26h");
   assert.deepEqual(
-    writes(log, clicked).map((p) => new URL(p.url).pathname),
+    writes(log, clicked).map((p) => pathOf(p.url)),
     ["/api/admin/notifications/test", "/api/admin/jobs"],
   );
   // What a person provoked (the 422 and the 502 of the tests) is all the console saw.

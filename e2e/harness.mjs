@@ -4,7 +4,8 @@ import { chromium } from "playwright-core";
 import { AxeBuilder } from "@axe-core/playwright";
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync } from "node:fs";
+import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -12,6 +13,19 @@ import { createInterface } from "node:readline";
 export const BIN =
   process.env.SAUVE_BIN ??
   join(process.env.CARGO_TARGET_DIR ?? join(process.env.HOME, ".cache/sauve/target"), "debug/sauve");
+
+// SAUVE_E2E_BASE_PATH=/backup runs the whole suite as an app would embed
+// Sauve: `serve --base-path /backup` behind a real nginx that passes
+// /backup/… through, and the browser talks to nginx only.
+export const PREFIX = process.env.SAUVE_E2E_BASE_PATH ?? "";
+
+/** A request's path as the server's routes name it (without the prefix); a
+ *  path outside the prefix is returned marked, so an assertion shows it. */
+export function pathOf(url) {
+  const p = new URL(url).pathname;
+  if (!PREFIX) return p;
+  return p.startsWith(`${PREFIX}/`) ? p.slice(PREFIX.length) : `(outside ${PREFIX}) ${p}`;
+}
 
 export const SHOTS = process.env.SAUVE_SCREENSHOTS ?? new URL("./screenshots/", import.meta.url).pathname;
 mkdirSync(SHOTS, { recursive: true });
@@ -21,6 +35,7 @@ export class Sauve {
     this.dir = mkdtempSync(join(tmpdir(), "sauve-e2e-"));
     this.data = join(this.dir, "data");
     this.server = null;
+    this.nginx = null;
     this.base = null;
   }
 
@@ -39,7 +54,8 @@ export class Sauve {
   /** Starts `sauve serve` on a random port; resolves once it listens. */
   async start() {
     // Started in its temp dir, as a newcomer would: the default --allow-path.
-    this.server = spawn(BIN, ["--data-dir", this.data, "serve", "--listen", "127.0.0.1:0", "--tick-ms", "100"], {
+    const prefixed = PREFIX ? ["--base-path", PREFIX, "--trusted-proxy", "127.0.0.1"] : [];
+    this.server = spawn(BIN, ["--data-dir", this.data, "serve", "--listen", "127.0.0.1:0", "--tick-ms", "100", ...prefixed], {
       cwd: this.dir,
       env: { ...process.env, SAUVE_LOG: "warn" },
       // The default --allow-path root is where serve starts: the test's dir.
@@ -55,15 +71,71 @@ export class Sauve {
       this.server.once("exit", (code) => reject(new Error(`serve exited ${code}`)));
     });
     lines.on("line", () => {});
+    if (PREFIX) this.base = await this.proxy(new URL(this.base).host);
+  }
+
+  /** nginx in front of `upstream`, as docs/embedding.md configures it;
+   *  resolves with the prefixed address the browser uses. */
+  async proxy(upstream) {
+    const dir = join(this.dir, "nginx");
+    mkdirSync(dir, { recursive: true });
+    const port = await freePort();
+    writeFileSync(join(dir, "nginx.conf"), `
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 256; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  server {
+    listen 127.0.0.1:${port};
+    location ${PREFIX}/ {
+      proxy_pass http://${upstream};
+      proxy_http_version 1.1;
+      proxy_set_header Host $http_host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_buffering off;
+    }
+  }
+}
+`);
+    this.nginx = spawn(process.env.NGINX ?? "/usr/sbin/nginx", ["-p", dir, "-e", `${dir}/error.log`, "-c", join(dir, "nginx.conf"), "-g", "daemon off;"], { stdio: ["ignore", "inherit", "inherit"] });
+    const base = `http://127.0.0.1:${port}${PREFIX}`;
+    await until(async () => (await fetch(`${base}/healthz`).catch(() => null))?.ok, 10000, "nginx in front of sauve");
+    return base;
   }
 
   async stop() {
+    if (this.nginx) {
+      const gone = new Promise((r) => this.nginx.once("exit", r));
+      this.nginx.kill("SIGTERM");
+      await gone;
+      this.nginx = null;
+    }
     if (!this.server) return;
     const exited = new Promise((r) => this.server.once("exit", r));
     this.server.kill("SIGTERM");
     await exited;
     this.server = null;
   }
+}
+
+/** A port nothing listens on now (nginx cannot be asked for port 0). */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
 }
 
 export async function browser() {

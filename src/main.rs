@@ -4,11 +4,10 @@
 
 mod cli;
 
-use clap::Parser;
 use std::io::IsTerminal;
 
 fn main() -> std::process::ExitCode {
-    let args = cli::args::Cli::parse();
+    let args = cli::config::parse_args();
     let json = matches!(&args.command, cli::args::Command::Serve(s) if s.log_format == cli::args::LogFormat::Json);
     let logs = tracing_subscriber::fmt()
         .with_env_filter(

@@ -35,8 +35,16 @@ pub(crate) struct Cli {
         hide_env_values = true
     )]
     pub(crate) database_url: Option<String>,
+    /// A TOML file of serve's options, keys named like the flags
+    /// (`allow_path` for --allow-path); flags and SAUVE_* variables win
+    /// over it. Other commands take its data_dir, database_url and notify.
+    #[arg(long, global = true, env = "SAUVE_CONFIG")]
+    pub(crate) config: Option<PathBuf>,
     #[command(subcommand)]
     pub(crate) command: Command,
+    /// What `--config`'s file says for commands other than serve.
+    #[arg(skip)]
+    pub(crate) from_file: super::config::FileDefaults,
 }
 
 #[derive(Subcommand)]
@@ -653,6 +661,11 @@ pub(crate) struct ServeArgs {
     /// line) for log collectors.
     #[arg(long, env = "SAUVE_LOG_FORMAT", default_value = "text")]
     pub(crate) log_format: LogFormat,
+    /// The URL prefix Sauve is served under, when a reverse proxy mounts it
+    /// inside another site (/backup serves /backup/dashboard/admin/backup,
+    /// /backup/api/…); the proxy passes paths through unchanged.
+    #[arg(long, env = "SAUVE_BASE_PATH", default_value = "", value_parser = base_path_arg)]
+    pub(crate) base_path: sauve::server::BasePath,
     /// How long a connection may take to send a request's headers, also
     /// while idle between requests (tests shorten it).
     #[arg(long, hide = true, default_value_t = 20_000)]
@@ -663,6 +676,10 @@ pub(crate) struct ServeArgs {
 pub(crate) enum LogFormat {
     Text,
     Json,
+}
+
+fn base_path_arg(s: &str) -> Result<sauve::server::BasePath, String> {
+    s.parse()
 }
 
 /// `10.0.0.0/8`, `::1/128`, or a bare address (that one address).

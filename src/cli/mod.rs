@@ -7,6 +7,7 @@
 
 pub mod args;
 mod backup;
+pub mod config;
 mod job;
 mod notify;
 pub mod output;
@@ -17,6 +18,7 @@ mod schedule;
 mod secret;
 mod serve;
 mod storage;
+mod systemd;
 mod user;
 
 use args::{BackupCommand, Cli, Command, RetentionCommand, StorageCommand};
@@ -30,10 +32,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         config.public_url = args.public_url.clone();
     } else {
         // A foreground run (`backup run` from cron) tells the server's channels too.
+        // The variable wins over --config's file, as for serve.
         config.notify = std::env::var("SAUVE_NOTIFY")
             .map(|v| v.split_whitespace().map(String::from).collect())
+            .ok()
+            .or(cli.from_file.notify.clone())
             .unwrap_or_default();
-        config.public_url = std::env::var("SAUVE_PUBLIC_URL").ok();
+        config.public_url = std::env::var("SAUVE_PUBLIC_URL")
+            .ok()
+            .or(cli.from_file.public_url.clone());
     }
     match cli.command {
         Command::Backup(BackupCommand::List {

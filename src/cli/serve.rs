@@ -34,12 +34,16 @@ pub(super) async fn command(config: &Config, a: ServeArgs) -> anyhow::Result<()>
             )
         })?;
     let addr = listener.local_addr()?;
+    let base = &a.base_path;
     println!(
-        "Sauve {} listening on http://{addr}",
+        "Sauve {} listening on http://{addr}{base}",
         env!("CARGO_PKG_VERSION")
     );
     println!("  data directory: {}", config.data_dir.display());
-    println!("  dashboard:      http://{addr}/dashboard/admin/backup");
+    println!(
+        "  dashboard:      http://{addr}{}",
+        base.join(sauve::server::DASHBOARD)
+    );
     println!("  health check:   http://{addr}/healthz");
     if a.workers == 0 {
         println!("  API only: no scheduler, no workers (--workers 0)");
@@ -58,6 +62,7 @@ pub(super) async fn command(config: &Config, a: ServeArgs) -> anyhow::Result<()>
         trusted_proxies: a.trusted_proxies,
         cron_secret,
         secure_cookies: a.secure_cookies,
+        base_path: a.base_path.clone(),
         limits: sauve::server::listen::ConnLimits {
             header_timeout: Duration::from_millis(a.header_timeout_ms.max(100)),
             max_connections: a.max_connections.max(1),
@@ -83,10 +88,17 @@ pub(super) async fn command(config: &Config, a: ServeArgs) -> anyhow::Result<()>
     });
     let signal = tokio::spawn(async move {
         shutdown_signal().await;
+        super::systemd::stopping();
         let _ = stop_tx.send(true);
     });
+    // Everything is up: the port listens, the store answered, the queue runs.
+    super::systemd::ready(&addr.to_string());
+    let watchdog = super::systemd::watchdog(stop_rx.clone());
     let served = sauve::server::serve(sauve, listener, server_config, stop_rx).await;
     signal.abort();
+    if let Some(w) = watchdog {
+        w.abort();
+    }
     if let Some(queue) = queue {
         let _ = queue.await;
     }

@@ -571,15 +571,18 @@ pub async fn not_found() -> impl IntoResponse {
 /// about twice a second while it executes in this instance (the run's kind;
 /// for a backup, bytes read and stored, rate, and an ETA estimated from the
 /// job's previous backup); the stream ends after the final state.
+/// `X-Accel-Buffering: no` asks a proxy in front (nginx) to pass each event
+/// on as it comes instead of holding them in its buffer.
 pub async fn run_events(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
-) -> ApiResult<
+) -> ApiResult<(
+    [(&'static str, &'static str); 1],
     axum::response::Sse<
         impl futures::Stream<Item = Result<axum::response::sse::Event, std::convert::Infallible>>,
     >,
-> {
+)> {
     use axum::response::sse::{Event, KeepAlive, Sse};
     caller.require(Scope::RunsRead)?;
     let run = state.sauve.run(&id).await?;
@@ -625,5 +628,8 @@ pub async fn run_events(
     )
     .flatten()
     .map(Ok);
-    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+    Ok((
+        [("x-accel-buffering", "no")],
+        Sse::new(stream).keep_alive(KeepAlive::default()),
+    ))
 }

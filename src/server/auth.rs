@@ -22,14 +22,24 @@ pub const SESSION_COOKIE: &str = "sauve_session";
 /// browser refuse it unless it is `Secure`, `Path=/` and has no `Domain`, so a
 /// sibling subdomain or a plain-HTTP page cannot plant or shadow it.
 pub const SECURE_SESSION_COOKIE: &str = "__Host-sauve_session";
+/// The session cookie with `--secure-cookies` under a `--base-path`:
+/// `__Secure-` still makes the browser refuse it without `Secure`, and allows
+/// the `Path=` of the prefix that `__Host-` forbids.
+pub const SECURE_PREFIXED_SESSION_COOKIE: &str = "__Secure-sauve_session";
 
-/// The session cookie's name and attributes in force, from the config.
-fn session_cookie(state: &AppState) -> (&'static str, &'static str) {
-    if state.config.secure_cookies {
-        (SECURE_SESSION_COOKIE, "; Secure")
+/// The session cookie's name and its attributes beside the value (path,
+/// and `Secure` when set), from the config.
+fn session_cookie(state: &AppState) -> (&'static str, String) {
+    let secure = if state.config.secure_cookies {
+        "; Secure"
     } else {
-        (SESSION_COOKIE, "")
-    }
+        ""
+    };
+    let path = state.config.base_path.cookie_path();
+    (
+        state.config.session_cookie(),
+        format!("; Path={path}{secure}"),
+    )
 }
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
@@ -239,9 +249,9 @@ pub async fn login(
         .into_response();
     };
     state.limiter.succeeded(&form.name, addr);
-    let (name, secure) = session_cookie(&state);
+    let (name, attrs) = session_cookie(&state);
     let cookie = format!(
-        "{name}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+        "{name}={}; HttpOnly; SameSite=Strict; Max-Age={}{attrs}",
         session.cookie,
         crate::service::SESSION_TTL_MS / 1000,
     );
@@ -276,7 +286,7 @@ fn serde_urlencoded_form(body: &[u8]) -> Option<LoginForm> {
 
 /// `POST /logout`: ends the session (CSRF-checked like any change).
 pub async fn logout(State(state): State<AppState>, caller: Caller, headers: HeaderMap) -> Response {
-    let (name, secure) = session_cookie(&state);
+    let (name, attrs) = session_cookie(&state);
     if let Err(e) = state
         .sauve
         .logout(&caller.actor(), cookie(&headers, name))
@@ -285,7 +295,7 @@ pub async fn logout(State(state): State<AppState>, caller: Caller, headers: Head
         return ApiError::from(e).into_response();
     }
     let mut r = StatusCode::NO_CONTENT.into_response();
-    let clear = format!("{name}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}");
+    let clear = format!("{name}=; HttpOnly; SameSite=Strict; Max-Age=0{attrs}");
     if let Ok(v) = HeaderValue::from_str(&clear) {
         r.headers_mut().insert(header::SET_COOKIE, v);
     }

@@ -99,9 +99,23 @@ pub async fn serve(
         });
     }
     drop(listener);
-    graceful.shutdown().await;
+    // In-flight requests finish; a connection that never would (an event
+    // stream following a run that stays queued) must not hold the stop past
+    // the service manager's patience: after this long the rest are dropped.
+    if tokio::time::timeout(CONNECTION_DRAIN, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            secs = CONNECTION_DRAIN.as_secs(),
+            "connections still open at shutdown (event streams); closing them"
+        );
+    }
     Ok(())
 }
+
+/// How long shutdown waits for open connections to finish.
+const CONNECTION_DRAIN: Duration = Duration::from_secs(10);
 
 fn out_of_descriptors(e: &std::io::Error) -> bool {
     matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE))

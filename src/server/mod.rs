@@ -5,6 +5,7 @@
 
 mod api;
 pub mod auth;
+pub mod base_path;
 mod client;
 mod cron;
 mod error;
@@ -28,8 +29,10 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+pub use base_path::BasePath;
 use error::ApiError;
 use std::sync::Arc;
+pub use ui::DASHBOARD;
 
 /// Settings of the HTTP side.
 #[derive(Debug, Clone, Default)]
@@ -46,6 +49,22 @@ pub struct ServerConfig {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Header deadline and connection limit of the listener.
     pub limits: listen::ConnLimits,
+    /// The prefix every route lives under (`--base-path`), empty at the root.
+    pub base_path: BasePath,
+}
+
+impl ServerConfig {
+    /// The session cookie's name. `__Host-` (with `--secure-cookies`) pins a
+    /// cookie to `Path=/`, which a base path must not take: the app beside
+    /// Sauve on the same host would receive it. There `__Secure-` keeps the
+    /// HTTPS-only guarantee with `Path=` the prefix.
+    pub fn session_cookie(&self) -> &'static str {
+        match (self.secure_cookies, self.base_path.is_root()) {
+            (false, _) => auth::SESSION_COOKIE,
+            (true, true) => auth::SECURE_SESSION_COOKIE,
+            (true, false) => auth::SECURE_PREFIXED_SESSION_COOKIE,
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -386,13 +405,13 @@ pub fn router(sauve: Sauve, config: ServerConfig) -> Router {
         )),
     };
     let routes = routes();
-    let cookie = if state.config.secure_cookies {
-        auth::SECURE_SESSION_COOKIE
-    } else {
-        auth::SESSION_COOKIE
-    };
-    let doc = Arc::new(openapi::document(&routes.ops, cookie));
-    routes
+    let base = state.config.base_path.clone();
+    let doc = Arc::new(openapi::document(
+        &routes.ops,
+        state.config.session_cookie(),
+        &base,
+    ));
+    let app = routes
         .router
         .route(
             "/api/openapi.json",
@@ -404,8 +423,25 @@ pub fn router(sauve: Sauve, config: ServerConfig) -> Router {
         .route("/", get(ui::root))
         .route("/assets/app.js", get(ui::app_js))
         .route("/assets/app.css", get(ui::app_css))
-        .fallback(api::not_found)
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .fallback(api::not_found);
+    let app = if base.is_root() {
+        app
+    } else {
+        // Everything under the prefix, as the proxy passes it through; at the
+        // root only the probes (which ask the pod, not the app's domain) and a
+        // way to the dashboard for a person who reaches the port directly.
+        let dashboard = base.join(ui::DASHBOARD);
+        Router::new()
+            .nest(base.as_str(), app)
+            .route("/healthz", get(healthz))
+            .route("/readyz", get(readyz))
+            .route(
+                "/",
+                get(move || async move { axum::response::Redirect::to(&dashboard) }),
+            )
+            .fallback(api::not_found)
+    };
+    app.layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(read_body_first))
         .layer(axum::middleware::from_fn(respond_in_time))
         .layer(axum::middleware::from_fn(access_log))

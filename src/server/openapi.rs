@@ -112,8 +112,8 @@ pub struct ErrorBody {
 }
 
 /// The document; `session_cookie` is the cookie name in force (`__Host-` with
-/// `--secure-cookies`).
-pub fn document(ops: &[Op], session_cookie: &str) -> Value {
+/// `--secure-cookies`), `base` the prefix the paths live under.
+pub fn document(ops: &[Op], session_cookie: &str, base: &super::BasePath) -> Value {
     let mut generator = schemars::generate::SchemaSettings::openapi3().into_generator();
     let error_ref = generator.subschema_for::<ErrorBody>();
     let mut paths = Map::new();
@@ -188,7 +188,7 @@ pub fn document(ops: &[Op], session_cookie: &str) -> Value {
             .or_insert_with(|| json!({}));
         entry[op.method.to_lowercase()] = operation;
     }
-    json!({
+    let mut doc = json!({
         "openapi": "3.0.3",
         "info": {
             "title": "Sauve API",
@@ -204,5 +204,10 @@ pub fn document(ops: &[Op], session_cookie: &str) -> Value {
             }
         },
         "security": [{ "token": [] }, { "session": [] }]
-    })
+    });
+    if !base.is_root() {
+        // Relative to where the document was fetched: the proxy's host.
+        doc["servers"] = json!([{ "url": base.as_str() }]);
+    }
+    doc
 }

@@ -57,14 +57,16 @@ pub async fn app_css() -> impl IntoResponse {
     )
 }
 
-pub async fn root() -> Redirect {
-    Redirect::to(DASHBOARD)
+pub async fn root(State(state): State<AppState>) -> Redirect {
+    Redirect::to(&state.config.base_path.join(DASHBOARD))
 }
 
 #[derive(Template)]
 #[template(path = "login.html")]
 struct LoginPage {
     t: Lang,
+    /// The `--base-path` prefix of every link (empty at the root).
+    base: String,
     langs: [Lang; 2],
     next: String,
 }
@@ -75,18 +77,23 @@ pub struct NextQuery {
     lang: Option<String>,
 }
 
-pub async fn login_page(headers: HeaderMap, ApiQuery(q): ApiQuery<NextQuery>) -> Response {
-    let (lang, set_cookie) = language(&headers, q.lang.as_deref());
+pub async fn login_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiQuery(q): ApiQuery<NextQuery>,
+) -> Response {
+    let base = &state.config.base_path;
+    let (lang, set_cookie) = language(base, &headers, q.lang.as_deref());
     // Only paths on this origin: an open redirect would send people elsewhere
     // after sign-in.
     let next = q
         .next
         .as_deref()
         .and_then(super::origin::safe_next)
-        .unwrap_or(DASHBOARD)
-        .to_string();
+        .map_or_else(|| base.join(DASHBOARD), str::to_string);
     let mut response = render(LoginPage {
         t: lang,
+        base: base.to_string(),
         langs: Lang::ALL,
         next,
     });
@@ -112,6 +119,8 @@ fn render(t: impl Template) -> Response {
 #[template(path = "dashboard.html")]
 struct DashboardPage {
     t: Lang,
+    /// The `--base-path` prefix of every link (empty at the root).
+    base: String,
     /// Each language and the link that shows this same page in it.
     langs: Vec<(Lang, String)>,
     /// "Signed in as ada (admin)".
@@ -154,7 +163,11 @@ pub struct DashboardQuery {
 /// The page's language, and the cookie that keeps a choice made on the
 /// switch (`?lang=`): a preference, not a change of anything stored, so a
 /// plain GET may set it.
-fn language(headers: &HeaderMap, asked: Option<&str>) -> (Lang, Option<String>) {
+fn language(
+    base: &super::BasePath,
+    headers: &HeaderMap,
+    asked: Option<&str>,
+) -> (Lang, Option<String>) {
     let cookie = super::auth::cookie(headers, i18n::COOKIE);
     let accept = headers
         .get(header::ACCEPT_LANGUAGE)
@@ -162,9 +175,10 @@ fn language(headers: &HeaderMap, asked: Option<&str>) -> (Lang, Option<String>) 
     let lang = Lang::negotiate(asked, cookie, accept);
     let set = asked.and_then(Lang::parse).map(|l| {
         format!(
-            "{}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+            "{}={}; Path={}; Max-Age=31536000; SameSite=Lax",
             i18n::COOKIE,
-            l.code()
+            l.code(),
+            base.cookie_path(),
         )
     });
     (lang, set)
@@ -180,6 +194,7 @@ pub async fn dashboard(
         .await
         .ok()
         .flatten();
+    let base = &state.config.base_path;
     let Some((Principal::User { name, role }, csrf)) = session else {
         // A language asked for on the way in is the sign-in page's too.
         let lang = q
@@ -188,9 +203,10 @@ pub async fn dashboard(
             .and_then(Lang::parse)
             .map(|l| format!("&lang={}", l.code()))
             .unwrap_or_default();
-        return Redirect::to(&format!("/login?next={DASHBOARD}{lang}")).into_response();
+        let (login, next) = (base.join("/login"), base.join(DASHBOARD));
+        return Redirect::to(&format!("{login}?next={next}{lang}")).into_response();
     };
-    let (lang, set_cookie) = language(&headers, q.lang.as_deref());
+    let (lang, set_cookie) = language(base, &headers, q.lang.as_deref());
     let mut response = match page(&state, lang, name, role, csrf, q).await {
         Ok(p) => render(p),
         Err(e) => {
@@ -290,6 +306,7 @@ async fn page(
     );
     Ok(DashboardPage {
         t: lang,
+        base: state.config.base_path.to_string(),
         langs,
         who: lang.ta(
             "signed-in-as",

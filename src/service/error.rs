@@ -108,7 +108,8 @@ fn store_kind(e: &StoreError) -> ErrorKind {
         StoreError::JobExists(_)
         | StoreError::UserExists(_)
         | StoreError::AlreadyRunning(_)
-        | StoreError::PurgeStarted(_) => ErrorKind::Conflict,
+        | StoreError::PurgeStarted(_)
+        | StoreError::NewerSchema { .. } => ErrorKind::Conflict,
         StoreError::Open { .. } | StoreError::Query { .. } => ErrorKind::Unavailable,
         StoreError::Migrate(_) | StoreError::Corrupt(_) => ErrorKind::Internal,
     }

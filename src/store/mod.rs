@@ -65,6 +65,10 @@ pub enum StoreError {
     UnsupportedUrl(String),
     #[error("cannot migrate the metadata store schema: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error(
+        "the metadata store's schema is at version {found}, written by a newer Sauve; this binary knows versions up to {known}. Upgrade this instance's sauve binary to the version the others run (schemas only move forward: never point an older binary at a migrated store)"
+    )]
+    NewerSchema { found: i64, known: i64 },
     #[error("metadata store query failed ({what}): {source}")]
     Query {
         what: &'static str,
@@ -93,6 +97,43 @@ pub enum StoreError {
     PurgeStarted(String),
     #[error("stored data is unreadable ({0}); was the database written by a newer Sauve?")]
     Corrupt(String),
+}
+
+/// The newest migration applied to the store, `None` when sqlx's table is
+/// not there yet (a new store).
+async fn applied_version(pool: &AnyPool) -> Result<Option<i64>, StoreError> {
+    // sqlx's own table; asking a new store fails with "no such table",
+    // which is the answer (the engines word it differently).
+    match sqlx::query_scalar::<_, Option<i64>>(
+        "SELECT MAX(version) FROM _sqlx_migrations WHERE success",
+    )
+    .fetch_one(pool)
+    .await
+    {
+        Ok(v) => Ok(v),
+        Err(sqlx::Error::Database(e)) if missing_table(e.message()) => Ok(None),
+        Err(e) => Err(q("schema version")(e)),
+    }
+}
+
+/// SQLite says "no such table", PostgreSQL "relation … does not exist".
+fn missing_table(message: &str) -> bool {
+    message.contains("no such table") || message.contains("does not exist")
+}
+
+/// Refuses a store migrated by a newer Sauve before touching it: sqlx would
+/// also refuse (a version it does not know), but with a message about a
+/// missing file; this one says what to do. Forward-only migrations mean an
+/// older binary must never write to a newer schema.
+async fn check_schema_version(
+    pool: &AnyPool,
+    migrator: &sqlx::migrate::Migrator,
+) -> Result<(), StoreError> {
+    let known = migrator.iter().map(|m| m.version).max().unwrap_or(0);
+    match applied_version(pool).await? {
+        Some(found) if found > known => Err(StoreError::NewerSchema { found, known }),
+        _ => Ok(()),
+    }
 }
 
 fn q(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
@@ -196,11 +237,21 @@ impl Store {
             url: redact_url(url),
             source,
         })?;
-        match engine {
-            Engine::Sqlite => sqlx::migrate!("migrations/sqlite").run(&pool).await?,
-            Engine::Postgres => sqlx::migrate!("migrations/postgres").run(&pool).await?,
-        }
+        let migrator = match engine {
+            Engine::Sqlite => sqlx::migrate!("migrations/sqlite"),
+            Engine::Postgres => sqlx::migrate!("migrations/postgres"),
+        };
+        check_schema_version(&pool, &migrator).await?;
+        // Forward only, each in a transaction; on PostgreSQL under an
+        // advisory lock, so of several instances starting at once one
+        // migrates and the others wait, then find nothing to do.
+        migrator.run(&pool).await?;
         Ok(Store { pool, engine })
+    }
+
+    /// The newest schema version applied to this store (`None` when new).
+    pub async fn schema_version(&self) -> Result<Option<i64>, StoreError> {
+        applied_version(&self.pool).await
     }
 
     pub fn engine(&self) -> Engine {

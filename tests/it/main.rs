@@ -9,6 +9,7 @@ mod common;
 
 mod api;
 mod databases;
+mod deploy;
 mod edge;
 mod i18n;
 mod local;
