@@ -156,11 +156,7 @@ pub async fn put_job(
             ),
         ));
     }
-    let (job, _) = state
-        .sauve
-        .apply_jobs(&caller.actor(), vec![spec])
-        .await?
-        .remove(0);
+    let (job, _) = state.sauve.upsert_job(&caller.actor(), spec).await?;
     Ok(Json(view(&state, job).await?))
 }
 

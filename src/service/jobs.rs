@@ -49,6 +49,24 @@ impl Sauve {
         Ok(job)
     }
 
+    /// Creates the job, or replaces the one of that name (the API's PUT):
+    /// one job, so its errors name its own fields (`schedule`), not a
+    /// file's entry (`job[0].schedule`).
+    pub async fn upsert_job(
+        &self,
+        actor: &Actor,
+        spec: JobSpec,
+    ) -> Result<(StoredJob, bool), ServiceError> {
+        let valid = spec.validate()?;
+        let before = self.store.job(&spec.name).await.ok();
+        let before = before.and_then(|b| b.spec.validate().ok());
+        self.guard_job(actor, &valid, before.as_ref()).await?;
+        let (job, created) = self.put_job(&spec).await?;
+        let action = if created { "job.create" } else { "job.update" };
+        self.audit(actor, action, Some(&job.name), None).await;
+        Ok((job, created))
+    }
+
     /// Validates every spec first: a file with one bad job changes nothing.
     pub async fn apply_jobs(
         &self,

@@ -584,6 +584,46 @@ fn fuzzing_the_api_from_its_openapi_document_finds_no_server_error() {
 }
 
 #[test]
+fn put_names_the_jobs_own_fields_and_changes_nothing_on_error() {
+    let sauve = Sauve::new();
+    let db = sqlite_db(&sauve);
+    let server = sauve.spawn_server(opts());
+    let api = Client::bearer(&server.base, &token(&sauve, "t", "jobs:read,jobs:write"));
+    let dest = sauve.dest("backups");
+    let spec = |schedule: &str| {
+        json!({ "name": "notes", "source": format!("sqlite://{}", db.display()),
+                "destinations": [dest.to_string_lossy()], "schedule": schedule })
+    };
+    api.call(
+        "PUT",
+        "/api/admin/jobs/notes",
+        Some(spec("daily at 02:00")),
+        &[],
+    )
+    .expect(200);
+    let refused = api
+        .call(
+            "PUT",
+            "/api/admin/jobs/notes",
+            Some(spec("daily at 25:99")),
+            &[],
+        )
+        .expect(422)
+        .json();
+    assert_eq!(refused["field"], "schedule", "{refused}");
+    assert!(
+        refused["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| !e["field"].as_str().unwrap().starts_with("job[")),
+        "{refused}"
+    );
+    let kept = api.get("/api/admin/jobs/notes").expect(200).json();
+    assert_eq!(kept["schedule"], "daily at 02:00", "{kept}");
+}
+
+#[test]
 fn every_route_refuses_whom_it_must() {
     let sauve = Sauve::new();
     add_user(&sauve, "vera", "viewer", "viewer-password-123");

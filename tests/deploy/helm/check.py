@@ -717,6 +717,16 @@ def main():
         unknown = sorted(chart_env - known)
         check(p.returncode == 0 and not unknown,
               f"`{binary} serve --help` knows every SAUVE_* variable the chart sets ({len(chart_env)}; unknown: {unknown})")
+        # The ConfigMap's sauve.toml goes through the binary's own --config parser
+        # (serve's keys are checked whatever the command).
+        with tempfile.TemporaryDirectory() as tmp:
+            toml_path = os.path.join(tmp, "sauve.toml")
+            with open(toml_path, "w") as f:
+                f.write(EVERYTHING["config"]["file"])
+            env = {k: v for k, v in os.environ.items() if not k.startswith("SAUVE_")}
+            p = subprocess.run([binary, "--config", toml_path, "--data-dir", os.path.join(tmp, "data"), "job", "list"],
+                               capture_output=True, text=True, timeout=60, env=env)
+            check(p.returncode == 0, f"`sauve --config` accepts the chart's sauve.toml case ({p.stderr.strip()[:200]})")
     else:
         print("  skipped: SAUVE_BIN is not a built binary (scripts/test sets it after the build)")
 
