@@ -44,7 +44,16 @@ pub(crate) struct Cli {
     pub(crate) command: Command,
     /// What `--config`'s file says for commands other than serve.
     #[arg(skip)]
-    pub(crate) from_file: super::config::FileDefaults,
+    pub(crate) from_file: FileDefaults,
+}
+
+/// What a `--config` file says that matters to commands other than `serve`
+/// (filled by `config.rs`): a foreground `backup run` tells the same
+/// channels as the server.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct FileDefaults {
+    pub(crate) notify: Option<Vec<String>>,
+    pub(crate) public_url: Option<String>,
 }
 
 #[derive(Subcommand)]

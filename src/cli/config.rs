@@ -8,19 +8,11 @@
 //! more with the very value parsers the flags use. So a value is checked the
 //! same way wherever it comes from, and a new flag is a new key.
 
-use super::args::{Cli, Command};
+use super::args::{Cli, Command, FileDefaults};
 use clap::parser::ValueSource;
 use clap::{Arg, ArgAction, CommandFactory, FromArgMatches};
 use std::ffi::OsString;
 use std::path::Path;
-
-/// What the file says that matters to commands other than `serve`: a
-/// foreground `backup run` tells the same channels as the server.
-#[derive(Debug, Default, Clone)]
-pub(crate) struct FileDefaults {
-    pub(crate) notify: Option<Vec<String>>,
-    pub(crate) public_url: Option<String>,
-}
 
 /// The command line, with `--config`'s file applied; exits with clap's
 /// message and code 2 on a bad flag, key or value.

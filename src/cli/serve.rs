@@ -86,8 +86,12 @@ pub(super) async fn command(config: &Config, a: ServeArgs) -> anyhow::Result<()>
             stop_rx.clone(),
         ))
     });
+    // Listening for the signals before READY=1: systemd may send SIGTERM the
+    // moment it hears it, and a signal that arrives before the handler is
+    // installed kills the process without its drain.
+    let signals = Signals::install()?;
     let signal = tokio::spawn(async move {
-        shutdown_signal().await;
+        signals.wait().await;
         super::systemd::stopping();
         let _ = stop_tx.send(true);
     });
@@ -167,21 +171,29 @@ fn public_origin(raw: &str) -> anyhow::Result<String> {
     Ok(url.origin().ascii_serialization())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
+/// SIGINT and SIGTERM, handled from the moment they are installed.
+struct Signals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> anyhow::Result<Signals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let handler = |kind| {
+            signal(kind).context("cannot install the SIGINT/SIGTERM handlers serve drains on")
+        };
+        Ok(Signals {
+            interrupt: handler(SignalKind::interrupt())?,
+            terminate: handler(SignalKind::terminate())?,
+        })
     }
-    tracing::info!("shutting down");
+
+    async fn wait(mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {},
+            _ = self.terminate.recv() => {},
+        }
+        tracing::info!("shutting down");
+    }
 }

@@ -182,7 +182,7 @@ fn the_page_speaks_the_language_asked_for_and_keeps_the_choice() {
 
     let (head, body) = page("", "");
     assert!(
-        body.contains("<html lang=\"en\">") && body.contains("Create a job"),
+        body.contains("<html lang=\"en\" data-base=\"\">") && body.contains("Create a job"),
         "English by default"
     );
     assert!(
@@ -191,7 +191,7 @@ fn the_page_speaks_the_language_asked_for_and_keeps_the_choice() {
     );
     let (_, body) = page("", "Accept-Language: fr-CH, fr;q=0.9, en;q=0.8\r\n");
     assert!(
-        body.contains("<html lang=\"fr\">") && body.contains("Créer une tâche"),
+        body.contains("<html lang=\"fr\" data-base=\"\">") && body.contains("Créer une tâche"),
         "{body}"
     );
     assert!(!body.contains("Create a job"));
@@ -202,7 +202,7 @@ fn the_page_speaks_the_language_asked_for_and_keeps_the_choice() {
 
     // A click on the switch: French, and a cookie that keeps it.
     let (head, body) = page("?lang=fr", "Accept-Language: en\r\n");
-    assert!(body.contains("<html lang=\"fr\">"));
+    assert!(body.contains("<html lang=\"fr\" data-base=\"\">"));
     let set = header(&head, "set-cookie").expect("the choice is kept");
     assert!(
         set.starts_with("sauve_lang=fr;") && set.contains("SameSite=Lax"),
@@ -210,7 +210,7 @@ fn the_page_speaks_the_language_asked_for_and_keeps_the_choice() {
     );
     let (_, body) = page("", "Cookie: sauve_lang=fr\r\nAccept-Language: en\r\n");
     assert!(
-        body.contains("<html lang=\"fr\">"),
+        body.contains("<html lang=\"fr\" data-base=\"\">"),
         "the cookie wins over the browser"
     );
 
@@ -223,7 +223,7 @@ fn the_page_speaks_the_language_asked_for_and_keeps_the_choice() {
         let (head, body) = page(bad, "");
         assert!(header(&head, "set-cookie").is_none(), "{bad}: {head}");
         assert!(
-            !body.contains("<script>") && body.contains("<html lang=\"en\">"),
+            !body.contains("<script>") && body.contains("<html lang=\"en\" data-base=\"\">"),
             "{bad}"
         );
     }
@@ -234,7 +234,7 @@ fn the_page_speaks_the_language_asked_for_and_keeps_the_choice() {
     let (status, _, body) = get(a, "/login", "Accept-Language: fr\r\n");
     assert_eq!(status, 200);
     assert!(
-        body.contains("Mot de passe") && body.contains("<html lang=\"fr\">"),
+        body.contains("Mot de passe") && body.contains("<html lang=\"fr\" data-base=\"\">"),
         "{body}"
     );
 }
