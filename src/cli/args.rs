@@ -54,6 +54,7 @@ pub(crate) struct Cli {
 pub(crate) struct FileDefaults {
     pub(crate) notify: Option<Vec<String>>,
     pub(crate) public_url: Option<String>,
+    pub(crate) base_path: Option<String>,
 }
 
 #[derive(Subcommand)]

@@ -59,14 +59,17 @@ pub(crate) fn parse_from(argv: Vec<OsString>) -> Result<Cli, clap::Error> {
         } else {
             &root
         };
+        // clap records a conflict on one side (cron_secret_file names
+        // cron_secret): ask both.
+        let conflicts = |a: &Arg, b: &Arg| {
+            cmd.get_arg_conflicts_with(a)
+                .iter()
+                .any(|c| c.get_id() == b.get_id())
+        };
         let excluded = cmd
             .get_arguments()
             .filter(|other| arg.get_id() != other.get_id())
-            .filter(|other| {
-                cmd.get_arg_conflicts_with(other)
-                    .iter()
-                    .any(|c| c.get_id() == arg.get_id())
-            })
+            .filter(|other| conflicts(other, &arg) || conflicts(&arg, other))
             .any(|other| overridden(other.get_id().as_str()));
         if !overridden(arg.get_id().as_str()) && !excluded {
             extra.extend(tokens);
@@ -101,14 +104,28 @@ impl<'a> File<'a> {
                 path.display()
             ))
         })?;
-        let table = text
-            .parse::<toml::Table>()
-            .map_err(|e| invalid(format!("{} is not valid TOML: {e}", path.display())))?;
-        Ok(File { path, table })
+        // The message and where, never the snippet: the line may hold a
+        // password (a database_url) and this goes to the journal.
+        let table = text.parse::<toml::Table>().map_err(|e| {
+            let at = e.span().map_or(String::new(), |span| {
+                let before = &text[..span.start.min(text.len())];
+                let line = before.matches('\n').count() + 1;
+                let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+                format!(" at line {line}, column {column}")
+            });
+            invalid(format!(
+                "{} is not valid TOML{at}: {}",
+                path.display(),
+                e.message().trim_end()
+            ))
+        })?;
+        let file = File { path, table };
+        file.warn_of_passwords();
+        Ok(file)
     }
 
-    /// Each key with the flag it names, in the file's order; the first
-    /// unknown or refused key is an error naming it.
+    /// Each key with the flag it names, in key order; the first unknown or
+    /// refused key is an error naming it.
     fn keys(&self) -> Result<Vec<(&str, Arg, Scope)>, clap::Error> {
         let root = Cli::command();
         let serve = root
@@ -175,10 +192,11 @@ impl<'a> File<'a> {
                     .iter()
                     .map(|item| {
                         let s = scalar(item)?;
+                        // Not echoed: a channel's URI may carry a token.
                         if let Some(d) = delimiter.filter(|d| s.contains(*d)) {
                             return Err(self.refuse(
                                 key,
-                                &format!("holds {s:?}, which has a {d:?}: this option splits its values on it; give each value as its own list item without one"),
+                                &format!("has an item with a {d:?}: this option splits its values on it; give each value as its own list item without one"),
                             ));
                         }
                         Ok(format!("--{long}={s}").into())
@@ -230,6 +248,25 @@ impl<'a> File<'a> {
                 .table
                 .get("public_url")
                 .and_then(|v| v.as_str().map(String::from)),
+            base_path: self
+                .table
+                .get("base_path")
+                .and_then(|v| v.as_str().map(String::from)),
+        }
+    }
+
+    /// A store URL with a password in a file that is read more widely than
+    /// a secret should be (a ConfigMap, /etc): said, not refused, since
+    /// PostgreSQL's own files (~/.pgpass) are where it belongs.
+    fn warn_of_passwords(&self) {
+        let url = self.table.get("database_url").and_then(|v| v.as_str());
+        if let Some(url) = url.and_then(|u| url::Url::parse(u).ok())
+            && url.password().is_some()
+        {
+            eprintln!(
+                "warning: {}: database_url holds a password; keep it out of the file (the server's ~/.pgpass, or SAUVE_DATABASE_URL from a secret)",
+                self.path.display()
+            );
         }
     }
 
@@ -301,6 +338,14 @@ mod tests {
         assert_eq!(s.keep_runs, std::time::Duration::from_secs(30 * 86_400));
         assert_eq!(s.base_path.as_str(), "/backup");
         assert_eq!(cli.data_dir, Path::new("/var/lib/sauve"));
+        // An option that excludes the file's (either side of a conflict).
+        let both = "cron_secret_file = \"/etc/sauve/cron-secret\"\n";
+        let cli = parse(
+            both,
+            &["serve", "--cron-secret", "0123456789abcdef0123456789abcdef"],
+        )
+        .expect("the flag's secret wins over the file's secret file");
+        assert!(serve_of(&cli).cron_secret_file.is_none());
         // A global flag after the subcommand wins as well.
         let cli = parse(toml, &["serve", "--data-dir", "/tmp/x"]).unwrap();
         assert_eq!(cli.data_dir, Path::new("/tmp/x"));
@@ -357,7 +402,10 @@ mod tests {
                 "trusted_proxy = [\"not a net\"]\n",
                 "`trusted_proxy` is not accepted",
             ),
-            ("allow_path = [\"/a,/b\"]\n", "`allow_path` holds \"/a,/b\""),
+            (
+                "allow_path = [\"/a,/b\"]\n",
+                "`allow_path` has an item with a ','",
+            ),
             (
                 "base_path = \"/b\\\"><script>\"\n",
                 "`base_path` is not accepted",
@@ -368,6 +416,10 @@ mod tests {
             ),
             ("listen = \n", "is not valid TOML"),
         ];
+        // A broken line is located, never shown: it may hold a password.
+        let err = refused("database_url = \"postgres://u:hunter2@h/db\n", &["serve"]);
+        assert!(err.contains("at line 1, column"), "{err}");
+        assert!(!err.contains("hunter2"), "{err}");
         for (toml, want) in cases {
             let err = refused(toml, &["serve"]);
             assert!(err.contains(want), "{toml:?}: {err}");

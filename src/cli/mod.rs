@@ -24,12 +24,25 @@ mod user;
 use args::{BackupCommand, Cli, Command, RetentionCommand, StorageCommand};
 use sauve::service::{Config, Sauve};
 
+/// Where notifications' links point: `--public-url` names the site
+/// (`https://app.example.com`); under a `--base-path` the pages are below it,
+/// unless the URL already says where.
+fn links_url(public_url: Option<String>, base: &sauve::server::BasePath) -> Option<String> {
+    let url = public_url?;
+    let bare = url::Url::parse(&url).is_ok_and(|u| u.path() == "/");
+    Some(if bare && !base.is_root() {
+        format!("{}{base}", url.trim_end_matches('/'))
+    } else {
+        url
+    })
+}
+
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let mut config = Config::new(cli.data_dir.clone(), cli.database_url.clone());
     if let Command::Serve(args) = &cli.command {
         config.allowed_paths = args.allow_paths.clone();
         config.notify = args.notify.clone();
-        config.public_url = args.public_url.clone();
+        config.public_url = links_url(args.public_url.clone(), &args.base_path);
     } else {
         // A foreground run (`backup run` from cron) tells the server's channels too.
         // The variable wins over --config's file, as for serve.
@@ -38,9 +51,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             .ok()
             .or(cli.from_file.notify.clone())
             .unwrap_or_default();
-        config.public_url = std::env::var("SAUVE_PUBLIC_URL")
+        let public_url = std::env::var("SAUVE_PUBLIC_URL")
             .ok()
             .or(cli.from_file.public_url.clone());
+        let base = std::env::var("SAUVE_BASE_PATH")
+            .ok()
+            .or(cli.from_file.base_path.clone())
+            .and_then(|b| b.parse().ok())
+            .unwrap_or_default();
+        config.public_url = links_url(public_url, &base);
     }
     match cli.command {
         Command::Backup(BackupCommand::List {
@@ -93,6 +112,52 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }) => retention::reconcile(&sauve, &uri, job.as_deref(), apply, json).await,
         Command::Serve(_) | Command::Schedule(_) | Command::Storage(_) => {
             unreachable!("handled before opening the store")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::links_url;
+
+    #[test]
+    fn links_follow_the_base_path_unless_the_url_names_one() {
+        let base = "/backup".parse().unwrap();
+        let root = Default::default();
+        let cases: &[(Option<&str>, &sauve::server::BasePath, Option<&str>)] = &[
+            (None, &base, None),
+            (
+                Some("https://app.example.com"),
+                &root,
+                Some("https://app.example.com"),
+            ),
+            (
+                Some("https://app.example.com"),
+                &base,
+                Some("https://app.example.com/backup"),
+            ),
+            (
+                Some("https://app.example.com/"),
+                &base,
+                Some("https://app.example.com/backup"),
+            ),
+            (
+                Some("https://app.example.com/backup"),
+                &base,
+                Some("https://app.example.com/backup"),
+            ),
+            (
+                Some("https://app.example.com/sauve/"),
+                &base,
+                Some("https://app.example.com/sauve/"),
+            ),
+        ];
+        for (url, base, want) in cases {
+            assert_eq!(
+                links_url(url.map(String::from), base).as_deref(),
+                *want,
+                "{url:?} under {base}"
+            );
         }
     }
 }

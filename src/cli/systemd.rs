@@ -67,7 +67,12 @@ fn send(message: &str) {
             }
             None => socket.send_to(message.as_bytes(), &path),
         });
-    if let Err(e) = sent {
-        tracing::warn!(error = %e, socket = ?path, "cannot tell systemd our state (NOTIFY_SOCKET)");
+    // Once: a socket that is gone stays gone, and the watchdog would say so
+    // twice a period.
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if let Err(e) = sent
+        && !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed)
+    {
+        tracing::warn!(error = %e, socket = ?path, "cannot tell systemd our state (NOTIFY_SOCKET); not said again");
     }
 }

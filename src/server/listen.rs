@@ -101,7 +101,8 @@ pub async fn serve(
     drop(listener);
     // In-flight requests finish; a connection that never would (an event
     // stream following a run that stays queued) must not hold the stop past
-    // the service manager's patience: after this long the rest are dropped.
+    // the service manager's patience: after this long the rest are left to
+    // end with the process.
     if tokio::time::timeout(CONNECTION_DRAIN, graceful.shutdown())
         .await
         .is_err()

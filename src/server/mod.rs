@@ -431,14 +431,15 @@ pub fn router(sauve: Sauve, config: ServerConfig) -> Router {
         // root only the probes (which ask the pod, not the app's domain) and a
         // way to the dashboard for a person who reaches the port directly.
         let dashboard = base.join(ui::DASHBOARD);
+        let to_dashboard = get(move || async move { axum::response::Redirect::to(&dashboard) });
         Router::new()
             .nest(base.as_str(), app)
+            // nest() answers the bare prefix but not `/backup/`, where
+            // nginx's `location /backup/` sends a request for `/backup`.
+            .route(&base.join("/"), to_dashboard.clone())
             .route("/healthz", get(healthz))
             .route("/readyz", get(readyz))
-            .route(
-                "/",
-                get(move || async move { axum::response::Redirect::to(&dashboard) }),
-            )
+            .route("/", to_dashboard)
             .fallback(api::not_found)
     };
     app.layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -84,12 +84,15 @@ pub async fn login_page(
 ) -> Response {
     let base = &state.config.base_path;
     let (lang, set_cookie) = language(base, &headers, q.lang.as_deref());
-    // Only paths on this origin: an open redirect would send people elsewhere
-    // after sign-in.
+    // Only paths on this origin, and under the prefix when there is one: an
+    // open redirect would send people elsewhere after sign-in (under a base
+    // path, into the app Sauve is mounted in).
+    let under_prefix = format!("{base}/");
     let next = q
         .next
         .as_deref()
         .and_then(super::origin::safe_next)
+        .filter(|n| base.is_root() || n.starts_with(&under_prefix))
         .map_or_else(|| base.join(DASHBOARD), str::to_string);
     let mut response = render(LoginPage {
         t: lang,

@@ -101,24 +101,30 @@ pub enum StoreError {
 
 /// The newest migration applied to the store, `None` when sqlx's table is
 /// not there yet (a new store).
-async fn applied_version(pool: &AnyPool) -> Result<Option<i64>, StoreError> {
-    // sqlx's own table; asking a new store fails with "no such table",
-    // which is the answer (the engines word it differently).
-    match sqlx::query_scalar::<_, Option<i64>>(
-        "SELECT MAX(version) FROM _sqlx_migrations WHERE success",
-    )
-    .fetch_one(pool)
-    .await
-    {
-        Ok(v) => Ok(v),
-        Err(sqlx::Error::Database(e)) if missing_table(e.message()) => Ok(None),
-        Err(e) => Err(q("schema version")(e)),
+/// Asked of the catalog first, not read off an error: PostgreSQL words its
+/// errors in the server's language. Every row counts, a failed one too: a
+/// newer binary wrote it.
+async fn applied_version(pool: &AnyPool, engine: Engine) -> Result<Option<i64>, StoreError> {
+    let exists = match engine {
+        Engine::Sqlite => {
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'"
+        }
+        Engine::Postgres => {
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM pg_catalog.pg_tables \
+             WHERE tablename = '_sqlx_migrations' AND schemaname = current_schema()"
+        }
+    };
+    let found: i64 = sqlx::query_scalar(exists)
+        .fetch_one(pool)
+        .await
+        .map_err(q("schema version"))?;
+    if found == 0 {
+        return Ok(None);
     }
-}
-
-/// SQLite says "no such table", PostgreSQL "relation … does not exist".
-fn missing_table(message: &str) -> bool {
-    message.contains("no such table") || message.contains("does not exist")
+    sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(version) FROM _sqlx_migrations")
+        .fetch_one(pool)
+        .await
+        .map_err(q("schema version"))
 }
 
 /// Refuses a store migrated by a newer Sauve before touching it: sqlx would
@@ -127,10 +133,11 @@ fn missing_table(message: &str) -> bool {
 /// older binary must never write to a newer schema.
 async fn check_schema_version(
     pool: &AnyPool,
+    engine: Engine,
     migrator: &sqlx::migrate::Migrator,
 ) -> Result<(), StoreError> {
     let known = migrator.iter().map(|m| m.version).max().unwrap_or(0);
-    match applied_version(pool).await? {
+    match applied_version(pool, engine).await? {
         Some(found) if found > known => Err(StoreError::NewerSchema { found, known }),
         _ => Ok(()),
     }
@@ -241,17 +248,12 @@ impl Store {
             Engine::Sqlite => sqlx::migrate!("migrations/sqlite"),
             Engine::Postgres => sqlx::migrate!("migrations/postgres"),
         };
-        check_schema_version(&pool, &migrator).await?;
+        check_schema_version(&pool, engine, &migrator).await?;
         // Forward only, each in a transaction; on PostgreSQL under an
         // advisory lock, so of several instances starting at once one
         // migrates and the others wait, then find nothing to do.
         migrator.run(&pool).await?;
         Ok(Store { pool, engine })
-    }
-
-    /// The newest schema version applied to this store (`None` when new).
-    pub async fn schema_version(&self) -> Result<Option<i64>, StoreError> {
-        applied_version(&self.pool).await
     }
 
     pub fn engine(&self) -> Engine {

@@ -221,6 +221,19 @@ fn a_base_path_puts_pages_api_assets_and_cookies_under_the_prefix() {
         (status, header(&h, "location")),
         (303, "/backup/dashboard/admin/backup")
     );
+    // `/backup/` too: nginx's `location /backup/` sends `/backup` there.
+    for path in ["", "/"] {
+        let (status, _, h) = get(&agent, &format!("{base}{path}"), &[]);
+        assert!(status == 303 || status == 308, "{base}{path}: {status}");
+        let to = header(&h, "location");
+        assert!(to.starts_with("/backup/"), "{base}{path} -> {to}");
+    }
+    // A next= outside the prefix (the app's own pages) is not followed.
+    let (_, login, _) = get(&agent, &format!("{base}/login?next=/other/app"), &[]);
+    assert!(
+        login.contains("data-next=\"/backup/dashboard/admin/backup\""),
+        "{login}"
+    );
     let (status, _, h) = get(&agent, &format!("{base}/dashboard/admin/backup"), &[]);
     assert_eq!(
         (status, header(&h, "location")),
