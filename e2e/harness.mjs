@@ -4,7 +4,7 @@ import { chromium } from "playwright-core";
 import { AxeBuilder } from "@axe-core/playwright";
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -74,8 +74,9 @@ export class Sauve {
     if (PREFIX) this.base = await this.proxy(new URL(this.base).host);
   }
 
-  /** nginx in front of `upstream`, as docs/embedding.md configures it;
-   *  resolves with the prefixed address the browser uses. */
+  /** nginx in front of `upstream` with the very `location` block
+   *  docs/embedding.md gives (read from it, so the page cannot drift from
+   *  what is tested); resolves with the prefixed address the browser uses. */
   async proxy(upstream) {
     const dir = join(this.dir, "nginx");
     mkdirSync(dir, { recursive: true });
@@ -94,14 +95,7 @@ http {
   scgi_temp_path ${dir}/scgi;
   server {
     listen 127.0.0.1:${port};
-    location ${PREFIX}/ {
-      proxy_pass http://${upstream};
-      proxy_http_version 1.1;
-      proxy_set_header Host $http_host;
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-      proxy_set_header X-Forwarded-Proto $scheme;
-      proxy_buffering off;
-    }
+${documentedLocation(upstream)}
   }
 }
 `);
@@ -124,6 +118,14 @@ http {
     await exited;
     this.server = null;
   }
+}
+
+/** docs/embedding.md's nginx block, for this prefix and upstream. */
+function documentedLocation(upstream) {
+  const doc = readFileSync(new URL("../docs/embedding.md", import.meta.url), "utf8");
+  const block = doc.match(/```nginx\n([\s\S]*?)```/)?.[1];
+  assert.ok(block?.includes("location /backup/") && block.includes("127.0.0.1:8080"), "docs/embedding.md has its nginx block");
+  return block.replaceAll("location /backup/", `location ${PREFIX}/`).replaceAll("127.0.0.1:8080", upstream);
 }
 
 /** A port nothing listens on now (nginx cannot be asked for port 0). */

@@ -54,10 +54,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         let public_url = std::env::var("SAUVE_PUBLIC_URL")
             .ok()
             .or(cli.from_file.public_url.clone());
+        // Refused as serve would refuse it, not dropped: links would point
+        // elsewhere than the pages.
         let base = std::env::var("SAUVE_BASE_PATH")
             .ok()
             .or(cli.from_file.base_path.clone())
-            .and_then(|b| b.parse().ok())
+            .map(|b| b.parse::<sauve::server::BasePath>())
+            .transpose()
+            .map_err(anyhow::Error::msg)?
             .unwrap_or_default();
         config.public_url = links_url(public_url, &base);
     }
